@@ -1,0 +1,79 @@
+"""The application core: the domain bound to a database and a clock. Channels call `handle`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain import conversation
+from bot.domain.messages import Inbound, Outbound
+from bot.domain.model import Campaign
+from bot.domain.policy import Policy
+from bot.storage import migrate
+from bot.storage.database import Database, make_engine
+from bot.storage.repositories import SqlStore
+from bot.storage.seed import load_units
+
+log = logging.getLogger(__name__)
+
+
+class NotInitialised(RuntimeError):
+    pass
+
+
+@dataclass
+class Core:
+    database: Database
+    policy: Policy
+    clock: Clock
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        """One inbound message in one unit of work; returns what to send."""
+        return self.database.run(
+            lambda store: conversation.handle(inbound, store, self.policy, self.clock.now())
+        )
+
+    async def handle_async(self, inbound: Inbound) -> list[Outbound]:
+        # The database calls are blocking; keep the event loop free for the network.
+        return await asyncio.to_thread(self.handle, inbound)
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def initialise(settings: Settings) -> tuple[Campaign, Counter[str]]:
+    """Apply migrations, load the units file and activate the configured campaign."""
+    database = Database(make_engine(settings.database_url))
+    try:
+        migrate.upgrade(database.engine)
+
+        def work(store: SqlStore) -> tuple[Campaign, Counter[str]]:
+            counts = load_units(store, settings.units_file)
+            campaign = store.campaigns.activate(
+                settings.campaign_name,
+                settings.campaign_start,
+                settings.campaign_end,
+                settings.campaign_metric,
+            )
+            return campaign, counts
+
+        return database.run(work)
+    finally:
+        database.dispose()
+
+
+def open_core(settings: Settings, clock: Clock, *, console: bool = False) -> Core:
+    """The core for a running bot; the database must have been initialised."""
+    database = Database(make_engine(settings.database_url))
+    if not migrate.is_up_to_date(database.engine):
+        database.dispose()
+        raise NotInitialised("the database schema is not up to date")
+    campaign = database.run(lambda store: store.campaigns.active())
+    if campaign is None:
+        database.dispose()
+        raise NotInitialised("no active campaign")
+    return Core(database, settings.policy(campaign, console=console), clock)

@@ -1,0 +1,273 @@
+"""The console simulator: type as any user in any chat, move the clock, see what the bot says.
+
+It goes through the same core as Telegram, on the same database, so what works here works
+there. Lines starting with ':' control the simulator; everything else is a chat message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from bot.app import Core
+from bot.clock import MovableClock
+from bot.config import CONSOLE, CONSOLE_ADMIN_ID
+from bot.domain import texts
+from bot.domain.commands import canonical
+from bot.domain.messages import ChatKind, Delivery, DeliveryStatus, Inbound, Outbound
+from bot.domain.model import ChatRef, Person
+
+_TAG = re.compile(r"</?[a-z]+>")
+_SHIFT = re.compile(r"([+-])(\d+)([dhm])")
+_SHIFT_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def plain(text: str) -> str:
+    """HTML-lite to what a person reads on a terminal."""
+    return html.unescape(_TAG.sub("", text))
+
+
+@dataclass
+class SentMessage:
+    chat: ChatRef
+    kind: ChatKind
+    sender: Person
+    text: str
+    message_id: str
+
+
+@dataclass
+class ConsoleState:
+    user: Person = field(default_factory=lambda: Person(CONSOLE, CONSOLE_ADMIN_ID, "Quản trị viên"))
+    group: ChatRef | None = None
+    group_title: str = ""
+    next_message_id: int = 1
+    history: dict[str, SentMessage] = field(default_factory=dict)
+
+    @property
+    def chat(self) -> ChatRef:
+        return self.group or ChatRef(CONSOLE, self.user.user_id)
+
+    @property
+    def chat_kind(self) -> ChatKind:
+        return ChatKind.GROUP if self.group else ChatKind.PRIVATE
+
+    def new_message_id(self) -> str:
+        message_id = str(self.next_message_id)
+        self.next_message_id += 1
+        return message_id
+
+
+class ConsoleNotifier:
+    """Prints outbound messages; those for another chat say whose chat they land in."""
+
+    def __init__(self, out: TextIO, state: ConsoleState) -> None:
+        self.out = out
+        self.state = state
+
+    async def send(self, message: Outbound) -> Delivery:
+        message_id = self.state.new_message_id()
+        where = (
+            ""
+            if message.chat == self.state.chat
+            else f" → {texts.console_chat_label(message.chat.chat_id)}"
+        )
+        edited = (
+            f" {texts.console_edited(message.edit_message_id)}" if message.edit_message_id else ""
+        )
+        self.out.write(f"🤖 [#{message_id}]{where}{edited}\n{plain(message.text)}\n")
+        if message.buttons:
+            buttons = "  ".join(
+                texts.console_button(button.label, button.command, button.argument)
+                for button in message.buttons
+            )
+            self.out.write(f"{buttons}\n")
+        for attachment in message.attachments:
+            self.out.write(
+                f"{texts.console_attachment(attachment.filename, len(attachment.content))}\n"
+            )
+        self.out.write("\n")
+        self.out.flush()
+        return Delivery(DeliveryStatus.DELIVERED)
+
+
+class ConsoleSimulator:
+    def __init__(
+        self,
+        core: Core,
+        clock: MovableClock,
+        stdin: TextIO,
+        out: TextIO,
+        extra_controls: dict[str, Callable[[list[str]], Awaitable[None]]] | None = None,
+    ) -> None:
+        self.core = core
+        self.clock = clock
+        self.stdin = stdin
+        self.out = out
+        self.state = ConsoleState()
+        self.notifier = ConsoleNotifier(out, self.state)
+        self.extra_controls = extra_controls or {}
+
+    async def run(self) -> None:
+        self.say(texts.CONSOLE_WELCOME)
+        self.say(texts.console_whoami(self.state.user, self.state.group_title or None))
+        while True:
+            self.out.write(texts.console_prompt(self.state.user, self.state.group_title or None))
+            self.out.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                break
+            if not await self.handle_line(line.rstrip("\n")):
+                break
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one typed line; False when the person asked to quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith(":"):
+            return await self._control(line[1:])
+        await self.send_text(line)
+        return True
+
+    async def send_text(
+        self,
+        text: str,
+        *,
+        replies_to_bot: bool = False,
+        message_id: str | None = None,
+        edited: bool = False,
+    ) -> None:
+        message_id = message_id or self.state.new_message_id()
+        command, args = None, ()
+        if text.startswith("/"):
+            head, *rest = text.split()
+            command = canonical(head)
+            if command is not None:
+                args = tuple(rest)
+        now = self.clock.now()
+        previous = self.state.history.get(message_id)
+        inbound = Inbound(
+            sender=previous.sender if previous else self.state.user,
+            chat=previous.chat if previous else self.state.chat,
+            chat_kind=previous.kind if previous else self.state.chat_kind,
+            sent_at=now,
+            text=text,
+            command=command,
+            args=args,
+            message_id=message_id,
+            edited_at=now if edited else None,
+            replies_to_bot=replies_to_bot,
+        )
+        if previous is None:
+            self.state.history[message_id] = SentMessage(
+                inbound.chat, inbound.chat_kind, inbound.sender, text, message_id
+            )
+            self.say(texts.console_sent(message_id))
+        await self.deliver(await self.core.handle_async(inbound))
+
+    async def deliver(self, messages: list[Outbound]) -> None:
+        for message in messages:
+            await self.notifier.send(message)
+
+    def say(self, text: str) -> None:
+        self.out.write(f"{text}\n")
+        self.out.flush()
+
+    async def _control(self, line: str) -> bool:
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            words = line.split()
+        if not words:
+            self.say(texts.CONSOLE_HELP)
+            return True
+        name, args = words[0].lower(), words[1:]
+        if name in ("quit", "q", "exit"):
+            return False
+        handlers: dict[str, Callable[[list[str]], Awaitable[None]]] = {
+            "help": self._help,
+            "user": self._user,
+            "group": self._group,
+            "private": self._private,
+            "reply": self._reply,
+            "edit": self._edit,
+            "again": self._again,
+            "time": self._time,
+            **self.extra_controls,
+        }
+        handler = handlers.get(name)
+        if handler is None:
+            self.say(texts.console_unknown_control(name))
+            return True
+        await handler(args)
+        return True
+
+    async def _help(self, _args: list[str]) -> None:
+        self.say(texts.CONSOLE_HELP)
+
+    async def _user(self, args: list[str]) -> None:
+        if not args or not args[0].isdigit():
+            self.say(texts.CONSOLE_USER_USAGE)
+            return
+        name = " ".join(args[1:]) or texts.console_default_name(args[0])
+        self.state.user = Person(CONSOLE, args[0], name)
+        self.say(texts.console_whoami(self.state.user, self.state.group_title or None))
+
+    async def _group(self, args: list[str]) -> None:
+        if not args or not args[0].lstrip("-").isdigit():
+            self.say(texts.CONSOLE_GROUP_USAGE)
+            return
+        group_id = "-" + args[0].lstrip("-")
+        self.state.group = ChatRef(CONSOLE, group_id)
+        self.state.group_title = " ".join(args[1:]) or texts.console_chat_label(group_id)
+        self.say(texts.console_whoami(self.state.user, self.state.group_title))
+
+    async def _private(self, _args: list[str]) -> None:
+        self.state.group, self.state.group_title = None, ""
+        self.say(texts.console_whoami(self.state.user, None))
+
+    async def _reply(self, args: list[str]) -> None:
+        if not args:
+            self.say(texts.CONSOLE_REPLY_USAGE)
+            return
+        await self.send_text(" ".join(args), replies_to_bot=True)
+
+    async def _edit(self, args: list[str]) -> None:
+        if len(args) < 2 or args[0].lstrip("#") not in self.state.history:
+            self.say(texts.CONSOLE_EDIT_USAGE)
+            return
+        message_id = args[0].lstrip("#")
+        await self.send_text(" ".join(args[1:]), message_id=message_id, edited=True)
+
+    async def _again(self, args: list[str]) -> None:
+        if not args or args[0].lstrip("#") not in self.state.history:
+            self.say(texts.CONSOLE_AGAIN_USAGE)
+            return
+        original = self.state.history[args[0].lstrip("#")]
+        await self.send_text(original.text, message_id=original.message_id)
+
+    async def _time(self, args: list[str]) -> None:
+        tz = self.core.policy.tz
+        if args:
+            joined = " ".join(args)
+            shift = _SHIFT.fullmatch(joined.replace(" ", ""))
+            try:
+                if shift:
+                    sign, amount, unit = shift.groups()
+                    delta = timedelta(**{_SHIFT_UNITS[unit]: int(amount)})
+                    self.clock.advance(delta if sign == "+" else -delta)
+                else:
+                    self.clock.set(
+                        datetime.fromisoformat(joined.replace(" ", "T")).replace(tzinfo=tz)
+                    )
+            except ValueError:
+                self.say(texts.CONSOLE_TIME_USAGE)
+                return
+        self.say(texts.console_time(self.clock.now(), tz))

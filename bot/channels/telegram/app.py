@@ -1,0 +1,130 @@
+"""The Telegram channel: a python-telegram-bot Application whose handlers are translators.
+
+Each handler turns the update into a neutral inbound message, lets the core handle it in one
+unit of work, and sends what comes back through the notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import Core
+from bot.channels.telegram import inbound as to_inbound
+from bot.channels.telegram.notifier import TelegramNotifier
+from bot.config import Settings
+from bot.domain import texts
+from bot.domain.commands import COMMANDS
+from bot.domain.messages import Inbound, Outbound
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+# Replies are answers to people, one per message they send, so they are not throttled
+# ahead of time; a 429 from Telegram is still honoured (waited out, then retried).
+REPLY_MAX_RETRIES = 3
+
+
+def build_application(settings: Settings, core: Core) -> Application:
+    base = settings.telegram_api_base_url
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.reveal())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=REPLY_MAX_RETRIES)
+        )
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["core"] = core
+    application.bot_data["notifier"] = TelegramNotifier(application.bot)
+    for name, aliases in COMMANDS.items():
+        application.add_handler(CommandHandler(list(aliases), _command(name)))
+    messages = filters.UpdateType.MESSAGES
+    application.add_handler(
+        MessageHandler(messages & filters.TEXT & (filters.ChatType.PRIVATE | filters.REPLY), _text)
+    )
+    application.add_handler(CallbackQueryHandler(_button, pattern=r"^(approve|reject):"))
+    application.add_error_handler(_on_error)
+    return application
+
+
+def _command(name: str) -> Callback:
+    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        inbound = to_inbound.from_message(
+            message,
+            bot_id=context.bot.id,
+            edited=update.edited_message is not None,
+            command=name,
+            args=tuple(context.args or ()),
+        )
+        await _handle(context, inbound)
+
+    on_command.__name__ = f"on_{name}"
+    return on_command
+
+
+async def _text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    inbound = to_inbound.from_message(
+        message, bot_id=context.bot.id, edited=update.edited_message is not None
+    )
+    await _handle(context, inbound)
+
+
+async def _button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    await _handle(context, to_inbound.from_button(query))
+
+
+async def _handle(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound | None) -> None:
+    if inbound is None:
+        return
+    core: Core = context.bot_data["core"]
+    replies: list[Outbound] = await core.handle_async(inbound)
+    notifier: TelegramNotifier = context.bot_data["notifier"]
+    await notifier.send_replies(replies)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
+        except Exception:
+            log.exception("could not tell the chat about the error")
+
+
+async def _post_init(application: Application) -> None:
+    await application.bot.set_my_commands(
+        [BotCommand(command, description) for command, description in texts.COMMAND_MENU]
+    )
+    log.info("Telegram bot @%s is running", application.bot.username)
+
+
+async def _post_shutdown(application: Application) -> None:
+    core: Core = application.bot_data["core"]
+    core.close()

@@ -1,0 +1,125 @@
+"""Sending neutral outbound messages through the Telegram Bot API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden
+
+from bot.domain.messages import Attachment, Delivery, DeliveryStatus, Outbound
+from bot.domain.textsplit import split_message
+
+log = logging.getLogger(__name__)
+
+# Telegram allows 4096 characters; the margin covers counting differences in entities.
+TELEGRAM_TEXT_LIMIT = 4000
+TELEGRAM_CAPTION_LIMIT = 1000
+_GONE_MARKERS = (
+    "chat not found",
+    "bot was kicked",
+    "user is deactivated",
+    "group chat was deleted",
+)
+
+
+def callback_data(command: str, argument: str) -> str:
+    return f"{command}:{argument}"
+
+
+class TelegramNotifier:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: Outbound) -> Delivery:
+        chat_id = int(message.chat.chat_id)
+        try:
+            await self._send_to(chat_id, message)
+        except ChatMigrated as migrated:
+            new_chat_id = int(migrated.new_chat_id)
+            await self._send_to(new_chat_id, message)
+            return Delivery(DeliveryStatus.MIGRATED, str(new_chat_id))
+        except Forbidden:
+            return Delivery(DeliveryStatus.CHAT_GONE)
+        except BadRequest as error:
+            if any(marker in error.message.lower() for marker in _GONE_MARKERS):
+                return Delivery(DeliveryStatus.CHAT_GONE)
+            raise
+        return Delivery(DeliveryStatus.DELIVERED)
+
+    async def send_replies(self, messages: Iterable[Outbound]) -> None:
+        """Answers to an update: one failed recipient (an admin who never opened the bot,
+        say) is logged and the rest still go out."""
+        for message in messages:
+            try:
+                delivery = await self.send(message)
+            except Exception:
+                log.exception("could not send a reply to chat %s", message.chat.chat_id)
+                continue
+            if delivery.status is not DeliveryStatus.DELIVERED:
+                log.warning("reply to chat %s: %s", message.chat.chat_id, delivery.status.value)
+
+    async def _send_to(self, chat_id: int, message: Outbound) -> None:
+        markup = _keyboard(message)
+        if message.edit_message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=int(message.edit_message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as error:
+                # Pressing a button twice asks for the same text again: nothing to change.
+                if "not modified" not in error.message.lower():
+                    raise
+            return
+        parts = split_message(message.text, TELEGRAM_TEXT_LIMIT) if message.text else []
+        for index, part in enumerate(parts):
+            first, last = index == 0, index == len(parts) - 1
+            await self.bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=_reply_to(message) if first else None,
+                reply_markup=markup if last else None,
+            )
+        for attachment in message.attachments:
+            await self._send_attachment(chat_id, attachment)
+
+    async def _send_attachment(self, chat_id: int, attachment: Attachment) -> None:
+        upload = InputFile(attachment.content, filename=attachment.filename)
+        if attachment.kind == "photo":
+            await self.bot.send_photo(chat_id, upload)
+        else:
+            await self.bot.send_document(chat_id, upload)
+
+
+def _keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    button.label, callback_data=callback_data(button.command, button.argument)
+                )
+                for button in message.buttons
+            ]
+        ]
+    )
+
+
+def _reply_to(message: Outbound) -> ReplyParameters | None:
+    if message.reply_to is None:
+        return None
+    return ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)

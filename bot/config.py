@@ -1,0 +1,146 @@
+"""Settings from the environment (and a .env file), read once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.domain import texts
+from bot.domain.model import Campaign
+from bot.domain.policy import Policy
+
+DEFAULT_CAMPAIGN_NAME = (
+    "Cuộc thi tìm hiểu về 70 năm Ngày Giải phóng Thủ đô (10/10/1954 – 10/10/2024)"
+)
+TELEGRAM = "telegram"
+CONSOLE = "console"
+# In the console simulator this user is an admin, so that one person can try every role.
+CONSOLE_ADMIN_ID = "1"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Secret:
+    """A value that never shows itself in a repr, a log line or an exception."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_token: Secret = field(default_factory=lambda: Secret(""))
+    telegram_api_base_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite:///data/quizbot.db"
+    admin_ids: frozenset[str] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    units_file: Path = Path("data/units.csv")
+    max_report: int = 10_000
+    late_report_cutoff_hours: int = 12
+    campaign_name: str = DEFAULT_CAMPAIGN_NAME
+    campaign_start: date = date(2024, 9, 2)
+    campaign_end: date | None = None
+    campaign_metric: str = "lượt dự thi"
+    log_level: str = "INFO"
+
+    @property
+    def has_telegram(self) -> bool:
+        return bool(self.telegram_token)
+
+    def policy(self, campaign: Campaign, *, console: bool = False) -> Policy:
+        admins = {(TELEGRAM, user_id) for user_id in self.admin_ids}
+        if console:
+            admins |= {(CONSOLE, user_id) for user_id in self.admin_ids | {CONSOLE_ADMIN_ID}}
+        return Policy(
+            campaign=campaign,
+            tz=self.timezone,
+            max_report=self.max_report,
+            late_grace=timedelta(hours=self.late_report_cutoff_hours),
+            configured_admins=frozenset(admins),
+        )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Settings from `environ` (default: the process environment) over the `.env` file."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def text(name: str, default: str) -> str:
+        value = values.get(name, "").strip()
+        return value if value else default
+
+    def integer(name: str, default: int, minimum: int) -> int:
+        raw = text(name, str(default))
+        if not raw.isascii() or not raw.isdigit() or int(raw) < minimum:
+            raise SettingsError(texts.setting_not_whole_number(name, minimum, raw))
+        return int(raw)
+
+    def day(name: str, default: date | None) -> date | None:
+        raw = text(name, "")
+        if not raw:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError as error:
+            raise SettingsError(texts.setting_not_date(name, raw)) from error
+
+    admin_ids = frozenset(part.strip() for part in text("ADMIN_IDS", "").split(",") if part.strip())
+    bad_admins = sorted(admin for admin in admin_ids if not admin.lstrip("-").isdigit())
+    if bad_admins:
+        raise SettingsError(texts.setting_bad_admin_ids(bad_admins))
+    try:
+        timezone = ZoneInfo(text("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(texts.setting_bad_timezone(text("TIMEZONE", ""))) from error
+
+    start = day("CAMPAIGN_START", Settings.campaign_start)
+    end = day("CAMPAIGN_END", None)
+    if start is None:
+        raise AssertionError("CAMPAIGN_START has a default")
+    if end is not None and end < start:
+        raise SettingsError(texts.SETTING_CAMPAIGN_END_BEFORE_START)
+
+    return Settings(
+        telegram_token=Secret(text("TELEGRAM_BOT_TOKEN", "")),
+        telegram_api_base_url=text("TELEGRAM_API_BASE_URL", Settings.telegram_api_base_url).rstrip(
+            "/"
+        ),
+        database_url=text("DATABASE_URL", Settings.database_url),
+        admin_ids=admin_ids,
+        timezone=timezone,
+        units_file=Path(text("UNITS_FILE", str(Settings.units_file))),
+        max_report=integer("MAX_REPORT", Settings.max_report, 1),
+        late_report_cutoff_hours=integer(
+            "LATE_REPORT_CUTOFF_HOURS", Settings.late_report_cutoff_hours, 0
+        ),
+        campaign_name=text("CAMPAIGN_NAME", DEFAULT_CAMPAIGN_NAME),
+        campaign_start=start,
+        campaign_end=end,
+        campaign_metric=text("CAMPAIGN_METRIC", Settings.campaign_metric),
+        log_level=text("LOG_LEVEL", "INFO").upper(),
+    )

@@ -1,0 +1,43 @@
+"""The conversation: one inbound message in, the messages to send out.
+
+This is the single entry point every channel calls, inside one unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.domain import registration, reporting, status
+from bot.domain.commands import EDITABLE
+from bot.domain.messages import Inbound, Outbound
+from bot.domain.policy import Policy
+from bot.domain.ports import Store
+from bot.domain.turn import Turn
+
+UseCase = Callable[[Turn], list[Outbound]]
+
+USE_CASES: dict[str, UseCase] = {
+    "start": status.help_,
+    "register": registration.register,
+    "approve": registration.approve,
+    "reject": registration.reject,
+    "report": reporting.report_command,
+    "undo": reporting.undo,
+    "status": status.status,
+    "units": status.units,
+}
+
+
+def handle(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> list[Outbound]:
+    turn = Turn(inbound=inbound, store=store, policy=policy, now=now)
+    if inbound.edited_at is not None:
+        if inbound.command is None or inbound.command in EDITABLE:
+            return reporting.report_edit(turn)
+        return []  # re-running /status or /undo because its message was edited helps nobody
+    if inbound.command is None:
+        return reporting.report_free_text(turn)
+    use_case = USE_CASES.get(inbound.command)
+    if use_case is None:
+        return []
+    return use_case(turn)

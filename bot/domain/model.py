@@ -1,0 +1,131 @@
+"""Plain data of the campaign: units, people, chats, ledger entries.
+
+Ids coming from chat platforms are kept as strings: Telegram's are integers, Zalo's are
+opaque strings, and one representation keeps the storage and the domain platform-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class UnitKind(StrEnum):
+    DISTRICT = "district"
+    WARD = "ward"
+    YOUTH_UNION = "youth_union"
+    PARTY_CELL = "party_cell"
+    PARTY_COMMITTEE = "party_committee"
+    MASS_ORG = "mass_org"
+    AGENCY = "agency"
+
+
+# How unit kinds are listed: the units with the big quotas first.
+KIND_ORDER = (
+    UnitKind.DISTRICT,
+    UnitKind.WARD,
+    UnitKind.YOUTH_UNION,
+    UnitKind.PARTY_COMMITTEE,
+    UnitKind.PARTY_CELL,
+    UnitKind.MASS_ORG,
+    UnitKind.AGENCY,
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: UnitKind
+    parent: str | None
+    weekly_quota: int
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    name: str
+    start: date
+    end: date | None
+    metric: str
+
+    def is_running_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Person:
+    platform: str
+    user_id: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    platform: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message came from; (platform, chat, message id) identifies it for good."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+
+
+class MembershipStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    # A pending request replaced by a newer one, or an approval replaced by another unit's.
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class Membership:
+    id: int
+    person: Person
+    unit_code: str
+    status: MembershipStatus
+    requested_at: datetime
+
+
+class ReportMode(StrEnum):
+    ADD = "add"
+    SET = "set"
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    """One row of the append-only ledger. The week total is the sum of live deltas."""
+
+    id: int
+    campaign_id: int
+    unit_code: str
+    week_start: date
+    delta: int
+    mode: ReportMode
+    requested: int
+    reporter: Person
+    source: MessageRef
+    sent_at: datetime
+    void: bool
+    # Platform timestamp of the latest edit applied; an older or repeated edit is ignored.
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UnitWeekTotal:
+    """A unit with its live total and number of live entries for one week."""
+
+    unit: Unit
+    total: int
+    entries: int
+
+    @property
+    def reported(self) -> bool:
+        return self.entries > 0

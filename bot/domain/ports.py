@@ -1,0 +1,151 @@
+"""The ports the use cases need. Storage implements them; tests may pass recording fakes.
+
+Repositories never commit: the caller's unit of work does, once per update or job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.domain.messages import Delivery, Outbound
+from bot.domain.model import (
+    Campaign,
+    ChatRef,
+    Membership,
+    MembershipStatus,
+    MessageRef,
+    Person,
+    ReportEntry,
+    ReportMode,
+    Unit,
+    UnitWeekTotal,
+)
+
+
+class UnitRepository(Protocol):
+    def get(self, code: str) -> Unit | None: ...
+
+    def active(self) -> list[Unit]: ...
+
+    def children(self, parent_code: str | None) -> list[Unit]: ...
+
+
+class CampaignRepository(Protocol):
+    def active(self) -> Campaign | None: ...
+
+
+class MembershipRepository(Protocol):
+    def approved(self, platform: str, user_id: str) -> Membership | None: ...
+
+    def pending(self, platform: str, user_id: str) -> Membership | None: ...
+
+    def request(self, person: Person, unit_code: str, at: datetime) -> Membership: ...
+
+    def decide(
+        self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
+    ) -> None: ...
+
+    def approved_for_unit(self, unit_code: str) -> list[Membership]: ...
+
+
+class ChatRepository(Protocol):
+    def unit_of(self, chat: ChatRef) -> str | None: ...
+
+    def bind(self, chat: ChatRef, unit_code: str, by: Person, at: datetime) -> None: ...
+
+
+class AdminRepository(Protocol):
+    def is_admin(self, platform: str, user_id: str) -> bool: ...
+
+    def granted(self, platform: str) -> list[str]: ...
+
+
+class InboxRepository(Protocol):
+    def first_time(self, source: MessageRef, kind: str, at: datetime) -> bool:
+        """Record that `source` was handled; False if it already was (a repeated delivery)."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    def lock_unit(self, unit_code: str) -> None:
+        """Serialise changes to one unit's totals until the unit of work ends."""
+        ...
+
+    def entry_for(self, source: MessageRef) -> ReportEntry | None: ...
+
+    def append(
+        self,
+        *,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        delta: int,
+        mode: ReportMode,
+        requested: int,
+        reporter: Person,
+        source: MessageRef,
+        sent_at: datetime,
+        recorded_at: datetime,
+    ) -> ReportEntry: ...
+
+    def week_total(self, campaign_id: int, unit_code: str, week_start: date) -> int: ...
+
+    def last_live_entry(
+        self, campaign_id: int, reporter: Person, week_starts: Sequence[date]
+    ) -> ReportEntry | None: ...
+
+    def void(
+        self, entry: ReportEntry, by: Person, at: datetime, source: MessageRef | None
+    ) -> None: ...
+
+    def revise(
+        self,
+        entry: ReportEntry,
+        *,
+        delta: int,
+        requested: int,
+        by: Person,
+        at: datetime,
+        edited_at: datetime,
+    ) -> ReportEntry: ...
+
+    def week_totals(
+        self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
+    ) -> list[UnitWeekTotal]:
+        """Totals of the given active units (all active units for None), one aggregate query."""
+        ...
+
+
+class Store(Protocol):
+    """Everything one unit of work can reach."""
+
+    @property
+    def units(self) -> UnitRepository: ...
+
+    @property
+    def campaigns(self) -> CampaignRepository: ...
+
+    @property
+    def members(self) -> MembershipRepository: ...
+
+    @property
+    def chats(self) -> ChatRepository: ...
+
+    @property
+    def admins(self) -> AdminRepository: ...
+
+    @property
+    def inbox(self) -> InboxRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+
+class Notifier(Protocol):
+    """Delivers outbound messages on one platform."""
+
+    async def send(self, message: Outbound) -> Delivery:
+        """Deliver one message; transient failures (network, rate limit) raise."""
+        ...

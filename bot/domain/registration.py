@@ -1,0 +1,119 @@
+"""Who may report: registration requests, approval by an admin, and binding a group to a unit.
+
+Every step is idempotent by state (a repeated request finds the pending one, a repeated
+approval finds nothing pending), so a message delivered twice never notifies twice.
+"""
+
+from __future__ import annotations
+
+from bot.domain import texts
+from bot.domain.messages import Button, Outbound
+from bot.domain.model import Membership, MembershipStatus, Person, Unit
+from bot.domain.turn import Turn
+
+
+def register(turn: Turn) -> list[Outbound]:
+    if not turn.inbound.args:
+        return turn.reply(texts.REGISTER_USAGE)
+    code = turn.inbound.args[0].upper()
+    unit = turn.store.units.get(code)
+    if unit is None or not unit.active:
+        return turn.reply(texts.unknown_unit(code))
+    if turn.inbound.is_private:
+        return _request_membership(turn, unit)
+    return _bind_group(turn, unit)
+
+
+def approve(turn: Turn) -> list[Outbound]:
+    return _decide(turn, MembershipStatus.APPROVED)
+
+
+def reject(turn: Turn) -> list[Outbound]:
+    return _decide(turn, MembershipStatus.REJECTED)
+
+
+def admin_user_ids(turn: Turn) -> list[str]:
+    platform = turn.sender.platform
+    configured = [
+        user for admin_platform, user in turn.policy.configured_admins if admin_platform == platform
+    ]
+    return sorted(set(configured) | set(turn.store.admins.granted(platform)))
+
+
+def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
+    members = turn.store.members
+    person = turn.sender
+    current = members.approved(person.platform, person.user_id)
+    if current is not None and current.unit_code == unit.code:
+        return turn.reply(texts.already_secretary(unit))
+    pending = members.pending(person.platform, person.user_id)
+    if pending is not None and pending.unit_code == unit.code:
+        return turn.reply(texts.request_still_pending(unit))
+    if pending is not None:
+        members.decide(pending.id, MembershipStatus.SUPERSEDED, person, turn.now)
+    request = members.request(person, unit.code, turn.now)
+    if turn.is_admin():
+        _approve(turn, request)
+        return turn.reply(texts.admin_registered_directly(unit))
+
+    admins = admin_user_ids(turn)
+    current_unit = turn.store.units.get(current.unit_code) if current else None
+    buttons = (
+        Button(texts.BUTTON_APPROVE, "approve", person.user_id),
+        Button(texts.BUTTON_REJECT, "reject", person.user_id),
+    )
+    notices = [
+        turn.to_user(admin, texts.request_for_admin(person, unit, current_unit), buttons)
+        for admin in admins
+    ]
+    return turn.reply(texts.request_sent(unit, admins_available=bool(admins))) + notices
+
+
+def _bind_group(turn: Turn, unit: Unit) -> list[Outbound]:
+    member_unit = turn.member_unit()
+    if not turn.is_admin():
+        if member_unit is None:
+            return turn.reply(texts.REGISTER_IN_PRIVATE)
+        if member_unit.code != unit.code:
+            return turn.reply(texts.bind_other_unit(member_unit))
+    turn.store.chats.bind(turn.inbound.chat, unit.code, turn.sender, turn.now)
+    return turn.reply(texts.group_bound(unit))
+
+
+def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
+    if not turn.is_admin():
+        return turn.reply(texts.NOT_ADMIN)
+    args = turn.inbound.args
+    if len(args) != 1 or not args[0].strip():
+        return turn.reply(texts.DECIDE_USAGE)
+    user_id = args[0].strip()
+    request = turn.store.members.pending(turn.sender.platform, user_id)
+    if request is None:
+        return turn.reply(texts.no_pending_request(user_id))
+    unit = turn.store.units.get(request.unit_code)
+    if unit is None:
+        raise LookupError(f"membership names unit {request.unit_code!r}, which is unknown")
+    if decision is MembershipStatus.APPROVED:
+        _approve(turn, request)
+        for_admin = texts.approved_for_admin(request.person, unit)
+        for_requester = texts.approved_for_requester(unit)
+    else:
+        turn.store.members.decide(request.id, MembershipStatus.REJECTED, turn.sender, turn.now)
+        for_admin = texts.rejected_for_admin(request.person, unit)
+        for_requester = texts.rejected_for_requester(unit)
+    button_message = turn.inbound.button_message_id
+    confirmation = (
+        [Outbound(turn.inbound.chat, for_admin, edit_message_id=button_message)]
+        if button_message
+        else turn.reply(for_admin)
+    )
+    return [*confirmation, turn.to_user(request.person.user_id, for_requester)]
+
+
+def _approve(turn: Turn, request: Membership) -> None:
+    members = turn.store.members
+    person: Person = request.person
+    previous = members.approved(person.platform, person.user_id)
+    if previous is not None and previous.id != request.id:
+        members.decide(previous.id, MembershipStatus.SUPERSEDED, turn.sender, turn.now)
+    members.decide(request.id, MembershipStatus.APPROVED, turn.sender, turn.now)

@@ -1,0 +1,738 @@
+"""Every sentence the bot says, in one place so that the wording is reviewed together.
+
+Messages are HTML-lite (only <b> and <i>). Anything that comes from users or from the unit
+table goes through `esc()` before it is placed in a message.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.model import Campaign, Person, ReportEntry, ReportMode, Unit, UnitWeekTotal
+from bot.domain.parsing import ParseProblem
+from bot.domain.progress import Progress
+from bot.domain.weeks import Week
+
+WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+METRIC_DEFAULT = "lượt dự thi"
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def number(value: int) -> str:
+    """Vietnamese digit grouping: 1200 -> '1.200'."""
+    return f"{value:,}".replace(",", ".")
+
+
+def signed(value: int) -> str:
+    return f"+{number(value)}" if value >= 0 else f"−{number(-value)}"
+
+
+def day_month(day: date) -> str:
+    return day.strftime("%d/%m")
+
+
+def full_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def moment(value: datetime, tz: ZoneInfo) -> str:
+    local = value.astimezone(tz)
+    return f"{local:%H:%M} {WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y}"
+
+
+def week_label(week: Week) -> str:
+    if week.start.year == week.end.year:
+        span = f"{day_month(week.start)}–{full_date(week.end)}"
+    else:
+        span = f"{full_date(week.start)}–{full_date(week.end)}"
+    return f"Tuần {week.number} ({span})"
+
+
+def unit_name(unit: Unit) -> str:
+    return f"<b>{esc(unit.name)}</b> ({esc(unit.code)})"
+
+
+def person_name(person: Person) -> str:
+    name = person.display_name.strip() or "Người dùng"
+    return f"<b>{esc(name)}</b> (ID {esc(person.user_id)})"
+
+
+# --- progress
+
+
+def progress_lines(week: Week, progress: Progress, metric: str) -> list[str]:
+    if not progress.has_quota:
+        return [
+            f"{week_label(week)}: <b>{number(progress.total)}</b> {esc(metric)}.",
+            "Đơn vị không được giao chỉ tiêu tuần.",
+        ]
+    lines = [
+        f"{week_label(week)}: <b>{number(progress.total)}/{number(progress.quota)}</b> "
+        f"{esc(metric)} ({progress.percent}%)."
+    ]
+    if progress.met:
+        extra = f", vượt {number(progress.surplus)} lượt" if progress.surplus else ""
+        lines.append(f"🎉 Đã đạt chỉ tiêu tuần{extra}.")
+    elif progress.days_left == 0:
+        lines.append(
+            f"Tuần đã kết thúc, còn thiếu {number(progress.remaining)} lượt so với chỉ tiêu."
+        )
+    elif progress.days_left == 1:
+        lines.append(
+            f"Còn thiếu {number(progress.remaining)} lượt; hôm nay là ngày cuối tuần "
+            "(hạn hết Chủ nhật)."
+        )
+    else:
+        lines.append(
+            f"Còn thiếu {number(progress.remaining)} lượt, cần khoảng "
+            f"{number(progress.per_day_needed)} lượt mỗi ngày trong {progress.days_left} ngày "
+            "còn lại (đến hết Chủ nhật)."
+        )
+    return lines
+
+
+def standing_mark(row: UnitWeekTotal) -> str:
+    if not row.reported:
+        return " — ❌ chưa báo cáo"
+    if row.unit.weekly_quota > 0 and row.total >= row.unit.weekly_quota:
+        return " ✅"
+    return ""
+
+
+def standing_line(rank: int, row: UnitWeekTotal, *, highlight: bool = False) -> str:
+    quota = row.unit.weekly_quota
+    if quota > 0:
+        figures = f"{number(row.total)}/{number(quota)} ({row.total * 100 // quota}%)"
+    else:
+        figures = f"{number(row.total)} (không giao chỉ tiêu)"
+    pointer = "▶ " if highlight else ""
+    unit = f"{esc(row.unit.name)} ({esc(row.unit.code)})"
+    return f"{rank}. {pointer}{unit} — {figures}{standing_mark(row)}"
+
+
+# --- reports
+
+
+def report_accepted(
+    unit: Unit, week: Week, progress: Progress, entry: ReportEntry, *, late: bool, metric: str
+) -> str:
+    if entry.mode is ReportMode.SET:
+        head = (
+            f"✅ Đã cập nhật tổng tuần của {unit_name(unit)} thành "
+            f"<b>{number(entry.requested)}</b> {esc(metric)}."
+        )
+    else:
+        head = (
+            f"✅ Đã ghi nhận thêm <b>{number(entry.delta)}</b> {esc(metric)} cho {unit_name(unit)}."
+        )
+    if late:
+        head += "\n<i>(Báo cáo bổ sung cho tuần trước.)</i>"
+    return "\n".join([head, *progress_lines(week, progress, metric)])
+
+
+def already_recorded(unit: Unit, week: Week, progress: Progress, metric: str) -> str:
+    return "\n".join(
+        [
+            "ℹ️ Tin nhắn này đã được ghi nhận trước đó, không tính thêm lần nữa.",
+            f"Đơn vị: {unit_name(unit)}.",
+            *progress_lines(week, progress, metric),
+        ]
+    )
+
+
+def _entry_figure(mode: ReportMode, requested: int) -> str:
+    return f"tổng {number(requested)}" if mode is ReportMode.SET else f"+{number(requested)}"
+
+
+def report_revised(
+    unit: Unit, week: Week, progress: Progress, before: ReportEntry, after: ReportEntry, metric: str
+) -> str:
+    return "\n".join(
+        [
+            "✏️ Đã sửa báo cáo theo tin nhắn bạn vừa chỉnh: "
+            f"{_entry_figure(before.mode, before.requested)} → "
+            f"<b>{_entry_figure(after.mode, after.requested)}</b> cho {unit_name(unit)}.",
+            *progress_lines(week, progress, metric),
+        ]
+    )
+
+
+def report_undone(
+    unit: Unit, week: Week, progress: Progress, entry: ReportEntry, tz: ZoneInfo, metric: str
+) -> str:
+    return "\n".join(
+        [
+            f"↩️ Đã hủy báo cáo {signed(entry.delta)} {esc(metric)} của {unit_name(unit)} "
+            f"(gửi lúc {moment(entry.sent_at, tz)}).",
+            *progress_lines(week, progress, metric),
+        ]
+    )
+
+
+REPORT_USAGE = (
+    "Hãy gửi kèm số lượt dự thi, ví dụ:\n"
+    "• /bc 45 — cộng thêm 45 lượt\n"
+    "• /bc =180 — đặt tổng tuần này là 180\n"
+    "• /bc 45 tuantruoc — cộng cho tuần trước (trước 12:00 thứ Hai)"
+)
+
+FREE_TEXT_HINT = (
+    "Tôi chưa hiểu tin nhắn này. Để báo cáo, hãy gửi số lượt dự thi, ví dụ: "
+    "«45», «thêm 45 lượt» hoặc «tổng 180». Gõ /huongdan để xem các lệnh."
+)
+
+_PARSE_PROBLEMS = {
+    ParseProblem.EMPTY: REPORT_USAGE,
+    ParseProblem.NOT_UNDERSTOOD: FREE_TEXT_HINT,
+    ParseProblem.SEVERAL_NUMBERS: (
+        "Tin nhắn có nhiều hơn một con số nên tôi không biết ghi số nào. "
+        "Hãy gửi một số duy nhất, ví dụ: «thêm 45 lượt»."
+    ),
+    ParseProblem.NEGATIVE: (
+        "Số lượt không thể là số âm. Nếu báo cáo nhầm, hãy gửi /huy để hủy báo cáo gần nhất "
+        "hoặc «tổng N» để đặt lại tổng tuần."
+    ),
+    ParseProblem.NOT_INTEGER: (
+        "Số lượt phải là số nguyên. Với số từ một nghìn trở lên, hãy dùng dấu chấm để phân cách "
+        "hàng nghìn, ví dụ: 1.200."
+    ),
+    ParseProblem.NON_ASCII_DIGITS: "Vui lòng viết số bằng các chữ số 0–9, ví dụ: 45.",
+    ParseProblem.TOO_LONG: (
+        "Tin nhắn quá dài để là một báo cáo. Hãy gửi ngắn gọn, ví dụ: «thêm 45 lượt»."
+    ),
+}
+
+
+def parse_problem(problem: ParseProblem, max_report: int) -> str:
+    if problem is ParseProblem.TOO_LARGE:
+        return add_out_of_bounds(max_report)
+    return _PARSE_PROBLEMS[problem]
+
+
+def add_out_of_bounds(max_report: int) -> str:
+    return (
+        f"Mỗi lần báo cáo chỉ được cộng từ 1 đến {number(max_report)} lượt. "
+        "Nếu số liệu lớn hơn, hãy báo cáo làm nhiều lần hoặc liên hệ cán bộ phụ trách."
+    )
+
+
+def set_out_of_bounds(max_report: int, current_total: int) -> str:
+    return (
+        f"Mỗi lần chỉ được thay đổi tổng tuần tối đa {number(max_report)} lượt "
+        f"(tổng hiện tại là {number(current_total)}). Hãy kiểm tra lại con số."
+    )
+
+
+TOTAL_WOULD_BE_NEGATIVE = (
+    "Không thể ghi nhận vì tổng tuần sẽ nhỏ hơn 0. Hãy gửi «tổng N» để đặt lại tổng tuần."
+)
+
+
+def week_locked(week: Week, locked_at: datetime, tz: ZoneInfo) -> str:
+    return (
+        f"🔒 {week_label(week)} đã khóa sổ lúc {moment(locked_at, tz)}. "
+        "Chỉ quản trị viên mới có thể điều chỉnh số liệu của tuần này."
+    )
+
+
+def campaign_not_started(campaign: Campaign) -> str:
+    return (
+        f"«{esc(campaign.name)}» bắt đầu từ ngày {full_date(campaign.start)}; "
+        "chưa nhận báo cáo trước ngày này."
+    )
+
+
+def campaign_ended(campaign: Campaign) -> str:
+    end = full_date(campaign.end) if campaign.end else ""
+    return f"«{esc(campaign.name)}» đã kết thúc ngày {end}; không nhận thêm báo cáo."
+
+
+NOT_REGISTERED = (
+    "Bạn chưa đăng ký báo cáo cho đơn vị nào. Hãy gửi /dangky MÃ_ĐƠN_VỊ (ví dụ: /dangky KM) "
+    "và chờ cán bộ phụ trách duyệt."
+)
+
+
+def awaiting_approval(unit: Unit) -> str:
+    return (
+        f"Yêu cầu đăng ký của bạn cho {unit_name(unit)} đang chờ duyệt. "
+        "Bạn có thể báo cáo ngay sau khi được duyệt."
+    )
+
+
+def own_unit_only(unit: Unit) -> str:
+    return f"Bạn chỉ có thể báo cáo cho đơn vị của mình: {unit_name(unit)}."
+
+
+ADMIN_NEEDS_UNIT_CODE = (
+    "Bạn là quản trị viên và cuộc trò chuyện này chưa gắn với đơn vị nào. "
+    "Hãy ghi rõ mã đơn vị, ví dụ: /bc KM 45."
+)
+
+
+def unit_inactive(unit: Unit) -> str:
+    return f"{unit_name(unit)} hiện không còn trong danh sách theo dõi nên không nhận báo cáo."
+
+
+def unknown_unit(code: str) -> str:
+    return f"Không tìm thấy đơn vị có mã «{esc(code)}». Hãy kiểm tra lại mã với cán bộ phụ trách."
+
+
+NOTHING_TO_UNDO = "Bạn không có báo cáo nào trong tuần này để hủy."
+ALREADY_HANDLED = "ℹ️ Lệnh này đã được xử lý trước đó, không thực hiện lại."
+EDIT_OF_VOIDED = (
+    "Báo cáo trong tin nhắn này đã bị hủy nên việc sửa tin không được tính. Hãy gửi báo cáo mới."
+)
+EDIT_CANNOT_MOVE = (
+    "Không thể chuyển báo cáo sang đơn vị hoặc tuần khác bằng cách sửa tin. "
+    "Hãy gửi /huy rồi gửi báo cáo mới."
+)
+UNDO_WOULD_GO_NEGATIVE = (
+    "Không thể hủy báo cáo này vì tổng tuần sẽ nhỏ hơn 0. Hãy gửi «tổng N» để đặt lại tổng tuần."
+)
+NOT_ADMIN = "⛔ Lệnh này chỉ dành cho quản trị viên."
+INTERNAL_ERROR = (
+    "⚠️ Xin lỗi, đã có lỗi khi xử lý tin nhắn của bạn. Vui lòng thử lại sau ít phút; "
+    "nếu vừa báo cáo, hãy gửi /tiendo để kiểm tra trước khi gửi lại."
+)
+
+# --- registration
+
+REGISTER_USAGE = (
+    "Hãy gửi /dangky kèm mã đơn vị, ví dụ: /dangky KM. "
+    "Nếu chưa biết mã đơn vị, hãy hỏi cán bộ phụ trách."
+)
+REGISTER_IN_PRIVATE = (
+    "Để đăng ký báo cáo, hãy nhắn riêng cho bot: /dangky MÃ_ĐƠN_VỊ. Sau khi được duyệt, "
+    "gửi lại lệnh này trong nhóm để gắn nhóm với đơn vị."
+)
+
+
+def request_sent(unit: Unit, *, admins_available: bool) -> str:
+    text = (
+        f"📨 Đã gửi yêu cầu báo cáo cho {unit_name(unit)}. "
+        "Bạn sẽ nhận được thông báo khi yêu cầu được duyệt."
+    )
+    if not admins_available:
+        text += "\nHiện chưa có quản trị viên nào để duyệt; hãy báo cho cán bộ phụ trách."
+    return text
+
+
+def request_for_admin(person: Person, unit: Unit, current_unit: Unit | None) -> str:
+    lines = [
+        "🆕 <b>Yêu cầu đăng ký báo cáo</b>",
+        f"Người gửi: {person_name(person)}",
+        f"Đơn vị: {unit_name(unit)}",
+    ]
+    if current_unit is not None:
+        lines.append(f"Hiện đang báo cáo cho: {unit_name(current_unit)}")
+    lines.append(
+        f"Duyệt bằng nút bên dưới hoặc gửi /duyet {esc(person.user_id)} "
+        f"hay /tuchoi {esc(person.user_id)}."
+    )
+    return "\n".join(lines)
+
+
+BUTTON_APPROVE = "✅ Duyệt"
+BUTTON_REJECT = "❌ Từ chối"
+
+
+def already_secretary(unit: Unit) -> str:
+    return (
+        f"Bạn đã là người báo cáo của {unit_name(unit)}. "
+        "Gửi số lượt dự thi bất cứ lúc nào, ví dụ: «thêm 45 lượt»."
+    )
+
+
+def request_still_pending(unit: Unit) -> str:
+    return f"Yêu cầu của bạn cho {unit_name(unit)} vẫn đang chờ duyệt."
+
+
+def admin_registered_directly(unit: Unit) -> str:
+    return f"Bạn là quản trị viên nên đã được ghi nhận ngay là người báo cáo của {unit_name(unit)}."
+
+
+def group_bound(unit: Unit) -> str:
+    return (
+        f"🔗 Nhóm này đã được gắn với {unit_name(unit)}. "
+        "Thành viên nhóm có thể gửi /tiendo để xem tiến độ của đơn vị."
+    )
+
+
+def bind_other_unit(unit: Unit) -> str:
+    return f"Bạn là người báo cáo của {unit_name(unit)} nên chỉ có thể gắn nhóm với đơn vị đó."
+
+
+def approved_for_admin(person: Person, unit: Unit) -> str:
+    return f"✅ Đã duyệt {person_name(person)} báo cáo cho {unit_name(unit)}."
+
+
+def rejected_for_admin(person: Person, unit: Unit) -> str:
+    return f"❌ Đã từ chối yêu cầu của {person_name(person)} cho {unit_name(unit)}."
+
+
+def approved_for_requester(unit: Unit) -> str:
+    return (
+        f"🎉 Yêu cầu của bạn đã được duyệt: bạn là người báo cáo của {unit_name(unit)}.\n"
+        "Gửi số lượt dự thi, ví dụ «thêm 45 lượt» hoặc /bc 45; xem tiến độ bằng /tiendo."
+    )
+
+
+def rejected_for_requester(unit: Unit) -> str:
+    return (
+        f"Yêu cầu báo cáo cho {unit_name(unit)} của bạn không được duyệt. "
+        "Nếu có nhầm lẫn, hãy liên hệ cán bộ phụ trách."
+    )
+
+
+DECIDE_USAGE = "Hãy gửi kèm ID người dùng, ví dụ: /duyet 123456789 hoặc /tuchoi 123456789."
+
+
+def no_pending_request(user_id: str) -> str:
+    return f"Không có yêu cầu nào đang chờ duyệt của người dùng có ID {esc(user_id)}."
+
+
+# --- status
+
+STATUS_NEEDS_UNIT_PRIVATE = NOT_REGISTERED
+STATUS_NEEDS_UNIT_GROUP = (
+    "Nhóm này chưa được gắn với đơn vị nào. Người báo cáo của đơn vị hãy gửi "
+    "/dangky MÃ_ĐƠN_VỊ trong nhóm để gắn nhóm."
+)
+STATUS_ALL_ADMIN_ONLY = "⛔ Chỉ quản trị viên mới xem được tiến độ của tất cả đơn vị."
+
+
+def campaign_ended_note(campaign: Campaign) -> str:
+    end = full_date(campaign.end) if campaign.end else ""
+    return f"<i>Cuộc thi đã kết thúc ngày {end}; dưới đây là số liệu tuần cuối.</i>"
+
+
+def unit_status(
+    unit: Unit,
+    week: Week,
+    progress: Progress,
+    siblings: Sequence[UnitWeekTotal],
+    metric: str,
+    note: str | None = None,
+) -> str:
+    lines = [f"📊 {unit_name(unit)}"]
+    if note:
+        lines.append(note)
+    lines.extend(progress_lines(week, progress, metric))
+    if len(siblings) > 1:
+        lines.append("")
+        lines.append("<b>Xếp hạng các đơn vị cùng cấp</b>")
+        lines.extend(
+            standing_line(rank, row, highlight=row.unit.code == unit.code)
+            for rank, row in enumerate(siblings, start=1)
+        )
+    return "\n".join(lines)
+
+
+def all_status(
+    week: Week, rows: Sequence[UnitWeekTotal], metric: str, note: str | None = None
+) -> str:
+    with_quota = [row for row in rows if row.unit.weekly_quota > 0]
+    met = sum(1 for row in with_quota if row.total >= row.unit.weekly_quota)
+    silent = sum(1 for row in with_quota if not row.reported)
+    total = sum(row.total for row in rows)
+    lines = [f"📊 <b>Tiến độ các đơn vị — {week_label(week)}</b>"]
+    if note:
+        lines.append(note)
+    lines.append(
+        f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa báo cáo: {silent} · "
+        f"Tổng: {number(total)} {esc(metric)}"
+    )
+    lines.append("")
+    lines.extend(standing_line(rank, row) for rank, row in enumerate(rows, start=1))
+    return "\n".join(lines)
+
+
+# --- help and units
+
+
+def help_text(
+    campaign: Campaign,
+    *,
+    admin: bool,
+    unit: Unit | None,
+    pending_unit: Unit | None,
+    group_unit: Unit | None,
+) -> str:
+    lines = [
+        f"👋 Xin chào! Tôi là trợ lý tự động theo dõi «{esc(campaign.name)}».",
+        "Các đơn vị báo cáo số lượt dự thi; tôi cộng dồn theo chỉ tiêu tuần, nhắc đơn vị "
+        "còn thiếu và gửi tổng hợp cho cán bộ phụ trách.",
+        "",
+    ]
+    if group_unit is not None:
+        lines.append(f"Nhóm này thuộc {unit_name(group_unit)}.")
+    if admin:
+        lines.append("Bạn là <b>quản trị viên</b>.")
+    if unit is not None:
+        lines.append(f"Bạn là người báo cáo của {unit_name(unit)}.")
+    elif pending_unit is not None:
+        lines.append(f"Yêu cầu đăng ký của bạn cho {unit_name(pending_unit)} đang chờ duyệt.")
+    elif not admin:
+        lines.append("Bạn chưa đăng ký báo cáo cho đơn vị nào.")
+    lines += ["", "<b>Các lệnh</b>", "/huongdan — hướng dẫn này", "/tiendo — tiến độ tuần này"]
+    if unit is None and not admin:
+        lines.append("/dangky MÃ — đăng ký báo cáo cho đơn vị (ví dụ: /dangky KM)")
+    if unit is not None or admin:
+        lines += [
+            "/bc 45 — cộng thêm 45 lượt dự thi",
+            "/bc =180 — đặt tổng tuần này là 180",
+            "/bc 45 tuantruoc — cộng cho tuần trước (trước khi khóa sổ)",
+            "/huy — hủy báo cáo gần nhất của bạn",
+            "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
+        ]
+    if admin:
+        lines += [
+            "",
+            "<b>Dành cho quản trị viên</b>",
+            "/tiendo all — tiến độ của tất cả đơn vị",
+            "/tiendo MÃ — tiến độ của một đơn vị",
+            "/bc MÃ 45 — báo cáo thay cho đơn vị (kể cả tuần đã khóa sổ với «tuantruoc»)",
+            "/duyet ID, /tuchoi ID — duyệt hoặc từ chối yêu cầu đăng ký",
+            "/dangky MÃ trong nhóm — gắn nhóm với đơn vị",
+            "/donvi — danh sách mã đơn vị",
+        ]
+    lines += ["", "Lệnh tiếng Anh tương ứng: /help, /register, /report, /undo, /status."]
+    return "\n".join(lines)
+
+
+def units_table(units: Sequence[tuple[int, Unit]]) -> str:
+    lines = ["<b>Danh sách đơn vị</b> (mã — tên — chỉ tiêu tuần)"]
+    for depth, unit in units:
+        quota = number(unit.weekly_quota) if unit.weekly_quota > 0 else "không giao"
+        lines.append(f"{'  ' * depth}{esc(unit.code)} — {esc(unit.name)} — {quota}")
+    return "\n".join(lines)
+
+
+# --- the unit table (operators; plain text)
+
+_KINDS = "district, ward, youth_union, party_cell, party_committee, mass_org, agency"
+
+
+def unit_row_bad_code(line: int, code: str) -> str:
+    return (
+        f"Dòng {line}: mã đơn vị «{code}» không hợp lệ (bắt đầu bằng chữ cái; chỉ gồm A–Z, "
+        "0–9, '-' hoặc '_'; tối đa 20 ký tự)."
+    )
+
+
+def unit_row_duplicate(line: int, code: str) -> str:
+    return f"Dòng {line}: mã đơn vị «{code}» bị trùng với một dòng phía trên."
+
+
+def unit_row_no_name(line: int, code: str) -> str:
+    return f"Dòng {line}: đơn vị «{code}» chưa có tên."
+
+
+def unit_row_bad_kind(line: int, code: str, kind: str) -> str:
+    return f"Dòng {line}: đơn vị «{code}» có loại «{kind}» không hợp lệ (dùng một trong: {_KINDS})."
+
+
+def unit_row_bad_quota(line: int, code: str, quota: str) -> str:
+    return (
+        f"Dòng {line}: chỉ tiêu tuần của «{code}» phải là số nguyên không âm, không phải «{quota}»."
+    )
+
+
+def unit_unknown_parent(code: str, parent: str | None) -> str:
+    return f"Đơn vị «{code}» có đơn vị cấp trên «{parent}» không có trong danh sách."
+
+
+def unit_cycle(code: str) -> str:
+    return f"Đơn vị «{code}» nằm trong một vòng lặp cấp trên – cấp dưới."
+
+
+def units_file_missing_columns(missing: Sequence[str]) -> str:
+    return f"Tệp đơn vị thiếu cột: {', '.join(missing)} (cần: code,name,kind,parent,weekly_quota)."
+
+
+# --- command menu (Telegram's "/" list)
+
+COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("bc", "Báo cáo số lượt dự thi: /bc 45, /bc =180"),
+    ("tiendo", "Xem tiến độ tuần này"),
+    ("huy", "Hủy báo cáo gần nhất của bạn"),
+    ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
+    ("huongdan", "Hướng dẫn sử dụng"),
+)
+
+
+# --- console simulator (plain text)
+
+CONSOLE_STARTING = (
+    "Chưa có TELEGRAM_BOT_TOKEN trong .env nên bot chạy ở chế độ mô phỏng trên console "
+    "(gõ :help để xem hướng dẫn)."
+)
+CONSOLE_WELCOME = (
+    "Trình mô phỏng quizbot. Gõ tin nhắn như trong Telegram (ví dụ /huongdan, /dangky KM, "
+    "thêm 45 lượt). Dòng bắt đầu bằng ':' là lệnh điều khiển; gõ :help để xem."
+)
+CONSOLE_HELP = "\n".join(
+    [
+        "Lệnh điều khiển trình mô phỏng:",
+        "  :user ID [Tên]        nhắn với tư cách người dùng ID (người dùng 1 là quản trị viên)",
+        "  :group ID [Tên nhóm]  chuyển sang một nhóm chat",
+        "  :private              quay về tin nhắn riêng với bot",
+        "  :reply VĂN BẢN        trả lời tin nhắn của bot (dùng trong nhóm)",
+        "  :edit N VĂN BẢN       sửa tin nhắn số N của bạn",
+        "  :again N              gửi lại y hệt tin nhắn số N (như khi mạng gửi trùng)",
+        "  :time                 xem giờ hiện tại của trình mô phỏng",
+        "  :time 2024-09-12 09:00  đặt giờ;  :time +1d, +3h, -30m  dịch giờ",
+        "  :quit                 thoát",
+    ]
+)
+CONSOLE_USER_USAGE = "Cách dùng: :user ID [Tên], ví dụ :user 1001 Nguyễn Văn An"
+CONSOLE_GROUP_USAGE = "Cách dùng: :group ID [Tên nhóm], ví dụ :group 500 Nhóm Khương Mai"
+CONSOLE_REPLY_USAGE = "Cách dùng: :reply VĂN BẢN, ví dụ :reply thêm 20 lượt"
+CONSOLE_EDIT_USAGE = "Cách dùng: :edit N VĂN BẢN, với N là số của một tin nhắn bạn đã gửi"
+CONSOLE_AGAIN_USAGE = "Cách dùng: :again N, với N là số của một tin nhắn đã gửi"
+CONSOLE_TIME_USAGE = "Cách dùng: :time 2024-09-12 09:00 hoặc :time +1d (d: ngày, h: giờ, m: phút)"
+
+
+def console_default_name(user_id: str) -> str:
+    return f"Người dùng {user_id}"
+
+
+def console_chat_label(chat_id: str) -> str:
+    return f"nhóm {chat_id}" if chat_id.startswith("-") else f"tin nhắn riêng của {chat_id}"
+
+
+def console_whoami(user: Person, group_title: str | None) -> str:
+    where = f"trong {group_title}" if group_title else "trong tin nhắn riêng với bot"
+    return f"Bạn đang là {user.display_name} (ID {user.user_id}), {where}."
+
+
+def console_prompt(user: Person, group_title: str | None) -> str:
+    where = f"@{group_title}" if group_title else ""
+    return f"{user.display_name}{where}> "
+
+
+def console_sent(message_id: str) -> str:
+    return f"   (tin nhắn #{message_id})"
+
+
+def console_edited(message_id: str) -> str:
+    return f"(sửa tin #{message_id})"
+
+
+def console_button(label: str, command: str, argument: str) -> str:
+    return f"[{label}: /{command} {argument}]"
+
+
+def console_attachment(filename: str, size: int) -> str:
+    return f"📎 {filename} ({number(size)} byte)"
+
+
+def console_unknown_control(name: str) -> str:
+    return f"Không có lệnh điều khiển «:{name}». Gõ :help để xem danh sách."
+
+
+def console_time(now: datetime, tz: ZoneInfo) -> str:
+    return f"Giờ của trình mô phỏng: {moment(now, tz)}."
+
+
+# --- command line (operators; plain text)
+
+CLI_DESCRIPTION = "quizbot — bot theo dõi số lượt dự thi của các đơn vị theo chỉ tiêu tuần."
+CLI_HELP_INIT = "tạo/cập nhật cơ sở dữ liệu, nạp danh sách đơn vị và cuộc thi (chạy lại không sao)"
+CLI_HELP_RUN = "chạy bot: Telegram nếu có TELEGRAM_BOT_TOKEN, nếu không thì trình mô phỏng console"
+CLI_HELP_CONSOLE = "chạy trình mô phỏng console kể cả khi đã có token"
+CLI_HELP_UNITS = "in danh sách đơn vị"
+CLI_HELP_ADMINS = "xem, cấp hoặc thu hồi quyền quản trị (ngoài ADMIN_IDS)"
+CLI_NOT_INITIALISED = (
+    "Cơ sở dữ liệu chưa được khởi tạo hoặc chưa được cập nhật: hãy chạy `quizbot init` trước "
+    "(hoặc dùng `make run`)."
+)
+
+
+def cli_bad_settings(problem: str) -> str:
+    return f"Cấu hình không hợp lệ: {problem}"
+
+
+def cli_bad_units_file(problems: Sequence[str]) -> str:
+    return "Tệp danh sách đơn vị có lỗi, chưa thay đổi gì:\n" + "\n".join(
+        f"- {p}" for p in problems
+    )
+
+
+def cli_missing_file(path: str) -> str:
+    return f"Không tìm thấy tệp {path}."
+
+
+def cli_initialised(campaign: Campaign, counts: Mapping[str, int]) -> str:
+    end = f" đến {full_date(campaign.end)}" if campaign.end else ""
+    return (
+        f"Đã cập nhật cơ sở dữ liệu. Đơn vị: {counts.get('added', 0)} thêm mới, "
+        f"{counts.get('updated', 0)} cập nhật, {counts.get('unchanged', 0)} không đổi, "
+        f"{counts.get('deactivated', 0)} ngừng theo dõi.\n"
+        f"Cuộc thi: «{campaign.name}», từ {full_date(campaign.start)}{end}."
+    )
+
+
+def cli_units_table(units: Sequence[tuple[int, Unit]]) -> str:
+    lines = [f"{'Mã':<10} {'Chỉ tiêu/tuần':>13}  {'Loại':<16} Tên"]
+    for depth, unit in units:
+        state = "" if unit.active else "  (ngừng theo dõi)"
+        lines.append(
+            f"{unit.code:<10} {unit.weekly_quota:>13}  {unit.kind.value:<16} "
+            f"{'  ' * depth}{unit.name}{state}"
+        )
+    return "\n".join(lines)
+
+
+def cli_admins(configured: Sequence[str], granted: Sequence[str]) -> str:
+    return (
+        f"Quản trị viên trong ADMIN_IDS: {', '.join(configured) or '(chưa có)'}\n"
+        f"Quản trị viên cấp trong cơ sở dữ liệu: {', '.join(granted) or '(chưa có)'}"
+    )
+
+
+def cli_bad_user_id(user_id: str) -> str:
+    return f"ID người dùng phải là số, không phải «{user_id}»."
+
+
+def cli_admin_changed(user_id: str, *, grant: bool, changed: bool) -> str:
+    if grant:
+        return (
+            f"Đã cấp quyền quản trị cho {user_id}."
+            if changed
+            else f"{user_id} đã là quản trị viên."
+        )
+    return (
+        f"Đã thu hồi quyền quản trị của {user_id}."
+        if changed
+        else f"{user_id} không phải quản trị viên được cấp trong cơ sở dữ liệu."
+    )
+
+
+# --- settings (operators; plain text)
+
+
+def setting_not_whole_number(name: str, minimum: int, raw: str) -> str:
+    return f"{name} phải là số nguyên ≥ {minimum}, không phải «{raw}»."
+
+
+def setting_not_date(name: str, raw: str) -> str:
+    return f"{name} phải là ngày dạng 2024-09-02, không phải «{raw}»."
+
+
+def setting_bad_admin_ids(bad: Sequence[str]) -> str:
+    return f"ADMIN_IDS là các ID số cách nhau bởi dấu phẩy; không phải số: {', '.join(bad)}."
+
+
+def setting_bad_timezone(raw: str) -> str:
+    return f"TIMEZONE «{raw}» không phải múi giờ hợp lệ (ví dụ: Asia/Ho_Chi_Minh)."
+
+
+SETTING_CAMPAIGN_END_BEFORE_START = "CAMPAIGN_END đứng trước CAMPAIGN_START."

@@ -1,0 +1,61 @@
+"""One inbound message being handled: what it is, where it came from, and what can be reached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.messages import Button, Inbound, Outbound
+from bot.domain.model import Campaign, ChatRef, Membership, Person, Unit
+from bot.domain.policy import Policy
+from bot.domain.ports import Store
+
+
+@dataclass(frozen=True)
+class Turn:
+    inbound: Inbound
+    store: Store
+    policy: Policy
+    now: datetime
+
+    @property
+    def sender(self) -> Person:
+        return self.inbound.sender
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.policy.campaign
+
+    @property
+    def metric(self) -> str:
+        return self.policy.campaign.metric
+
+    @property
+    def moment(self) -> datetime:
+        """When the message was sent, never later than now (a platform clock may run ahead)."""
+        return min(self.inbound.sent_at, self.now)
+
+    def is_admin(self) -> bool:
+        return self.policy.is_configured_admin(self.sender) or self.store.admins.is_admin(
+            self.sender.platform, self.sender.user_id
+        )
+
+    def membership(self) -> Membership | None:
+        return self.store.members.approved(self.sender.platform, self.sender.user_id)
+
+    def member_unit(self) -> Unit | None:
+        membership = self.membership()
+        return self.store.units.get(membership.unit_code) if membership else None
+
+    def chat_unit(self) -> Unit | None:
+        code = self.store.chats.unit_of(self.inbound.chat)
+        return self.store.units.get(code) if code else None
+
+    def reply(self, text: str, buttons: tuple[Button, ...] = ()) -> list[Outbound]:
+        # In a group the reply quotes the message it answers, so it is clear whose it is.
+        reply_to = None if self.inbound.is_private else self.inbound.message_id
+        return [Outbound(self.inbound.chat, text, buttons=buttons, reply_to=reply_to)]
+
+    def to_user(self, user_id: str, text: str, buttons: tuple[Button, ...] = ()) -> Outbound:
+        """A message to someone's private chat (on Telegram its id is the user's id)."""
+        return Outbound(ChatRef(self.sender.platform, user_id), text, buttons=buttons)

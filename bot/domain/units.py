@@ -1,0 +1,70 @@
+"""The unit table: reading its rows and checking that they form a tree."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from bot.domain import texts
+from bot.domain.model import Unit, UnitKind
+
+UNIT_COLUMNS = ("code", "name", "kind", "parent", "weekly_quota")
+_CODE = re.compile(r"[A-Z][A-Z0-9_-]{0,19}", re.ASCII)
+
+
+class UnitTableError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
+    """Units from table rows (line numbers count the header as line 1); all problems at once."""
+    units: list[Unit] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for line, row in enumerate(rows, start=2):
+        code = (row.get("code") or "").strip().upper()
+        name = (row.get("name") or "").strip()
+        kind_text = (row.get("kind") or "").strip()
+        parent = (row.get("parent") or "").strip().upper() or None
+        quota_text = (row.get("weekly_quota") or "").strip() or "0"
+        if not _CODE.fullmatch(code):
+            problems.append(texts.unit_row_bad_code(line, code))
+            continue
+        if code in seen:
+            problems.append(texts.unit_row_duplicate(line, code))
+            continue
+        seen.add(code)
+        if not name:
+            problems.append(texts.unit_row_no_name(line, code))
+        if kind_text not in {kind.value for kind in UnitKind}:
+            problems.append(texts.unit_row_bad_kind(line, code, kind_text))
+            continue
+        if not quota_text.isascii() or not quota_text.isdigit():
+            problems.append(texts.unit_row_bad_quota(line, code, quota_text))
+            continue
+        units.append(Unit(code, name, UnitKind(kind_text), parent, int(quota_text)))
+    problems.extend(_tree_problems(units))
+    if problems:
+        raise UnitTableError(problems)
+    return units
+
+
+def _tree_problems(units: list[Unit]) -> list[str]:
+    by_code = {unit.code: unit for unit in units}
+    problems = [
+        texts.unit_unknown_parent(unit.code, unit.parent)
+        for unit in units
+        if unit.parent is not None and unit.parent not in by_code
+    ]
+    for unit in units:
+        seen = {unit.code}
+        parent = unit.parent
+        while parent is not None and parent in by_code:
+            if parent in seen:
+                problems.append(texts.unit_cycle(unit.code))
+                break
+            seen.add(parent)
+            parent = by_code[parent].parent
+    return problems

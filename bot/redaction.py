@@ -1,0 +1,66 @@
+"""Keeping secrets out of logs: every log record is scrubbed as it is created.
+
+Scrubbing at record creation (not in one handler's filter) covers every handler, including
+ones that libraries or test harnesses attach, and the formatted traceback of any exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "***"
+
+_secrets: set[str] = set()
+_installed = False
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def register_secrets(secrets: Iterable[str]) -> None:
+    """Scrub these values from every log record from now on."""
+    global _installed
+    _secrets.update(secret for secret in secrets if len(secret) >= 8)
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _secrets:
+            _scrub(record)
+        return record
+
+    logging.setLogRecordFactory(scrubbing_factory)
+    _installed = True
+
+
+def _scrub(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed log call must not take the caller down
+        message = str(record.msg)
+    record.msg, record.args = redact(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    register_secrets(secrets)
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and the Bot API URL contains the token; the
+    # scrubbing above would catch it, but a request log line per message is noise anyway,
+    # as are alembic's per-migration lines.
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,82 @@
+"""Engines and the unit of work: one session, one commit, per update or job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.storage.repositories import SqlStore
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, **options)
+
+    database = parsed.database or ""
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **options,
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Turn off the driver's own transaction handling so that "begin" below is the only BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # With WAL, NORMAL loses no committed data on an application crash (only on power loss).
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        # Take the write lock at the start: a read-then-write transaction can then never
+        # fail half-way with SQLITE_BUSY when another writer got in between.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """Runs a piece of work in one transaction: commit on success, roll back on error."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def run(self, work: Callable[[SqlStore], T]) -> T:
+        # A unique-constraint violation means a concurrent delivery of the same message won
+        # the race; running the work again sees its row and answers as a repeat.
+        attempts = 2
+        for attempt in range(1, attempts + 1):
+            with Session(self.engine, expire_on_commit=False) as session:
+                try:
+                    result = work(SqlStore(session))
+                    session.commit()
+                    return result
+                except IntegrityError:
+                    session.rollback()
+                    if attempt == attempts:
+                        raise
+                    log.info("unique constraint hit; running the unit of work again")
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,71 @@
+"""Running the real Telegram channel (python-telegram-bot Application) against the fake API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import Core, initialise, open_core
+from bot.channels.telegram.app import build_application
+from bot.clock import Clock, SystemClock
+from bot.config import Settings, load_settings
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.units import units_csv
+
+# Not a real token (a real one has 8-10 digits and 35 characters after the colon).
+TOKEN = "4242:fake-token-for-the-loopback-api"
+ADMIN = 900
+
+
+def bot_settings(api: FakeBotApi, tmp_path: Path, **extra: str) -> Settings:
+    units = tmp_path / "units.csv"
+    units.write_text(units_csv(), encoding="utf-8")
+    environment = {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'quizbot.db'}",
+        "ADMIN_IDS": str(ADMIN),
+        "UNITS_FILE": str(units),
+        "CAMPAIGN_START": "2024-09-02",
+    }
+    environment.update(extra)
+    return load_settings(environment, env_file=None)
+
+
+class RunningBot:
+    """Starts the Application the way run_polling does, without owning the event loop."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.application: Application | None = None
+        self.core: Core | None = None
+
+    async def start(self) -> RunningBot:
+        initialise(self.settings)
+        self.core = open_core(self.settings, self.clock)
+        application = build_application(self.settings, self.core)
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        await application.start()
+        self.application = application
+        return self
+
+    async def stop(self) -> None:
+        application = self.application
+        if application is None:
+            return
+        assert application.updater is not None
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+        self.application = None

@@ -1,0 +1,287 @@
+"""An in-memory implementation of the domain ports, for fast domain tests.
+
+The storage contract tests run against it as well as against SQLite and PostgreSQL, so it
+cannot drift from the real repositories unnoticed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from bot.domain.model import (
+    Campaign,
+    ChatRef,
+    Membership,
+    MembershipStatus,
+    MessageRef,
+    Person,
+    ReportEntry,
+    ReportMode,
+    Unit,
+    UnitWeekTotal,
+)
+
+
+class DuplicateSource(Exception):
+    """What the unique constraint on a ledger entry's source raises in a real database."""
+
+
+@dataclass
+class AuditRecord:
+    entry_id: int
+    action: str
+    old_delta: int | None
+    new_delta: int
+    actor: Person
+
+
+class MemoryUnits:
+    def __init__(self) -> None:
+        self.rows: dict[str, Unit] = {}
+
+    def get(self, code: str) -> Unit | None:
+        return self.rows.get(code)
+
+    def active(self) -> list[Unit]:
+        return sorted((u for u in self.rows.values() if u.active), key=lambda u: u.code)
+
+    def everything(self) -> list[Unit]:
+        return list(self.rows.values())
+
+    def children(self, parent_code: str | None) -> list[Unit]:
+        return [u for u in self.rows.values() if u.parent == parent_code and u.active]
+
+    def upsert(self, unit: Unit) -> str:
+        existing = self.rows.get(unit.code)
+        self.rows[unit.code] = unit
+        if existing is None:
+            return "added"
+        return "unchanged" if existing == unit else "updated"
+
+
+class MemoryCampaigns:
+    def __init__(self) -> None:
+        self.rows: list[tuple[Campaign, bool]] = []
+
+    def active(self) -> Campaign | None:
+        return next((c for c, active in self.rows if active), None)
+
+    def all(self) -> list[Campaign]:
+        return sorted((c for c, _ in self.rows), key=lambda c: c.start)
+
+    def activate(self, name: str, start: date, end: date | None, metric: str) -> Campaign:
+        existing = next((c for c, _ in self.rows if c.name == name), None)
+        campaign = Campaign(
+            existing.id if existing else len(self.rows) + 1, name, start, end, metric
+        )
+        self.rows = [(c, False) for c, _ in self.rows if c.name != name] + [(campaign, True)]
+        return campaign
+
+
+class MemoryMembers:
+    def __init__(self) -> None:
+        self.rows: list[Membership] = []
+        self._ids = itertools.count(1)
+
+    def _latest(self, platform: str, user_id: str, status: MembershipStatus) -> Membership | None:
+        matches = [
+            m
+            for m in self.rows
+            if m.person.platform == platform and m.person.user_id == user_id and m.status is status
+        ]
+        return max(matches, key=lambda m: m.id) if matches else None
+
+    def approved(self, platform: str, user_id: str) -> Membership | None:
+        return self._latest(platform, user_id, MembershipStatus.APPROVED)
+
+    def pending(self, platform: str, user_id: str) -> Membership | None:
+        return self._latest(platform, user_id, MembershipStatus.PENDING)
+
+    def request(self, person: Person, unit_code: str, at: datetime) -> Membership:
+        membership = Membership(next(self._ids), person, unit_code, MembershipStatus.PENDING, at)
+        self.rows.append(membership)
+        return membership
+
+    def decide(
+        self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
+    ) -> None:
+        self.rows = [replace(m, status=status) if m.id == membership_id else m for m in self.rows]
+
+    def approved_for_unit(self, unit_code: str) -> list[Membership]:
+        return [
+            m
+            for m in self.rows
+            if m.unit_code == unit_code and m.status is MembershipStatus.APPROVED
+        ]
+
+
+class MemoryChats:
+    def __init__(self) -> None:
+        self.rows: dict[ChatRef, str] = {}
+
+    def unit_of(self, chat: ChatRef) -> str | None:
+        return self.rows.get(chat)
+
+    def bind(self, chat: ChatRef, unit_code: str, by: Person, at: datetime) -> None:
+        self.rows[chat] = unit_code
+
+
+class MemoryAdmins:
+    def __init__(self) -> None:
+        self.rows: set[tuple[str, str]] = set()
+
+    def is_admin(self, platform: str, user_id: str) -> bool:
+        return (platform, user_id) in self.rows
+
+    def granted(self, platform: str) -> list[str]:
+        return [user for p, user in self.rows if p == platform]
+
+    def grant(self, platform: str, user_id: str, at: datetime) -> bool:
+        if (platform, user_id) in self.rows:
+            return False
+        self.rows.add((platform, user_id))
+        return True
+
+    def revoke(self, platform: str, user_id: str) -> bool:
+        if (platform, user_id) not in self.rows:
+            return False
+        self.rows.discard((platform, user_id))
+        return True
+
+
+class MemoryInbox:
+    def __init__(self) -> None:
+        self.rows: set[MessageRef] = set()
+
+    def first_time(self, source: MessageRef, kind: str, at: datetime) -> bool:
+        if source in self.rows:
+            return False
+        self.rows.add(source)
+        return True
+
+
+class MemoryLedger:
+    def __init__(self, units: MemoryUnits) -> None:
+        self.units = units
+        self.entries: dict[int, ReportEntry] = {}
+        self.audit: list[AuditRecord] = []
+        self.locked: list[str] = []
+        self._ids = itertools.count(1)
+
+    def lock_unit(self, unit_code: str) -> None:
+        self.locked.append(unit_code)
+
+    def entry_for(self, source: MessageRef) -> ReportEntry | None:
+        return next((e for e in self.entries.values() if e.source == source), None)
+
+    def append(
+        self,
+        *,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        delta: int,
+        mode: ReportMode,
+        requested: int,
+        reporter: Person,
+        source: MessageRef,
+        sent_at: datetime,
+        recorded_at: datetime,
+    ) -> ReportEntry:
+        if self.entry_for(source) is not None:
+            raise DuplicateSource(source)
+        entry = ReportEntry(
+            next(self._ids),
+            campaign_id,
+            unit_code,
+            week_start,
+            delta,
+            mode,
+            requested,
+            reporter,
+            source,
+            sent_at,
+            False,
+        )
+        self.entries[entry.id] = entry
+        self.audit.append(AuditRecord(entry.id, "create", None, delta, reporter))
+        return entry
+
+    def week_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
+        return sum(
+            e.delta
+            for e in self.entries.values()
+            if e.campaign_id == campaign_id
+            and e.unit_code == unit_code
+            and e.week_start == week_start
+            and not e.void
+        )
+
+    def last_live_entry(
+        self, campaign_id: int, reporter: Person, week_starts: Sequence[date]
+    ) -> ReportEntry | None:
+        live = [
+            e
+            for e in self.entries.values()
+            if e.campaign_id == campaign_id
+            and not e.void
+            and e.week_start in week_starts
+            and (e.reporter.platform, e.reporter.user_id) == (reporter.platform, reporter.user_id)
+        ]
+        return max(live, key=lambda e: e.id) if live else None
+
+    def void(self, entry: ReportEntry, by: Person, at: datetime, source: MessageRef | None) -> None:
+        current = self.entries[entry.id]
+        self.entries[entry.id] = replace(current, void=True)
+        self.audit.append(AuditRecord(entry.id, "void", current.delta, 0, by))
+
+    def revise(
+        self,
+        entry: ReportEntry,
+        *,
+        delta: int,
+        requested: int,
+        by: Person,
+        at: datetime,
+        edited_at: datetime,
+    ) -> ReportEntry:
+        current = self.entries[entry.id]
+        revised = replace(current, delta=delta, requested=requested, edited_at=edited_at)
+        self.entries[entry.id] = revised
+        self.audit.append(AuditRecord(entry.id, "edit", current.delta, delta, by))
+        return revised
+
+    def week_totals(
+        self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
+    ) -> list[UnitWeekTotal]:
+        rows = []
+        for unit in self.units.active():
+            if unit_codes is not None and unit.code not in unit_codes:
+                continue
+            live = [
+                e
+                for e in self.entries.values()
+                if e.campaign_id == campaign_id
+                and e.unit_code == unit.code
+                and e.week_start == week_start
+                and not e.void
+            ]
+            rows.append(UnitWeekTotal(unit, sum(e.delta for e in live), len(live)))
+        return rows
+
+
+@dataclass
+class MemoryStore:
+    units: MemoryUnits = field(default_factory=MemoryUnits)
+    campaigns: MemoryCampaigns = field(default_factory=MemoryCampaigns)
+    members: MemoryMembers = field(default_factory=MemoryMembers)
+    chats: MemoryChats = field(default_factory=MemoryChats)
+    admins: MemoryAdmins = field(default_factory=MemoryAdmins)
+    inbox: MemoryInbox = field(default_factory=MemoryInbox)
+    ledger: MemoryLedger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = MemoryLedger(self.units)

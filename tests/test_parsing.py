@@ -1,0 +1,134 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.model import ReportMode
+from bot.domain.parsing import ParseError, ParseProblem, ReportRequest, fold, parse_report
+
+ADD, SET = ReportMode.ADD, ReportMode.SET
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45", ReportRequest(ADD, 45)),
+        ("+45", ReportRequest(ADD, 45)),
+        ("thêm 45 lượt", ReportRequest(ADD, 45)),
+        ("Thêm 45 LƯỢT.", ReportRequest(ADD, 45)),
+        ("them 45 luot", ReportRequest(ADD, 45)),
+        ("45 lượt dự thi", ReportRequest(ADD, 45)),
+        ("đã có thêm 45", ReportRequest(ADD, 45)),
+        ("tổng 180", ReportRequest(SET, 180)),
+        ("tổng cộng 180 lượt", ReportRequest(SET, 180)),
+        ("tuần này 180", ReportRequest(SET, 180)),
+        ("tuần này thêm 20", ReportRequest(ADD, 20)),
+        ("=180", ReportRequest(SET, 180)),
+        ("= 180", ReportRequest(SET, 180)),
+        ("1.200", ReportRequest(ADD, 1200)),
+        ("thêm 10.000 lượt", ReportRequest(ADD, 10000)),
+        ("45 tuantruoc", ReportRequest(ADD, 45, week_offset=-1)),
+        ("tuần trước thêm 45", ReportRequest(ADD, 45, week_offset=-1)),
+        ("tổng 180 tuần trước", ReportRequest(SET, 180, week_offset=-1)),
+        ("0", ReportRequest(ADD, 0)),
+        ("045", ReportRequest(ADD, 45)),
+    ],
+)
+def test_reports_understood(text, expected):
+    assert parse_report(text) == expected
+
+
+def test_decomposed_vietnamese_is_understood_like_composed():
+    decomposed = "the\u0302m 45 lu\u031bo\u031b\u0323t"
+    assert parse_report(decomposed) == ReportRequest(ADD, 45)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", ParseProblem.EMPTY),
+        ("   ", ParseProblem.EMPTY),
+        ("xin chào", ParseProblem.NOT_UNDERSTOOD),
+        ("cho tôi hỏi 5 phút", ParseProblem.NOT_UNDERSTOOD),
+        ("thêm lượt", ParseProblem.NOT_UNDERSTOOD),
+        ("tuần 37 thêm 5", ParseProblem.SEVERAL_NUMBERS),
+        ("45 50", ParseProblem.SEVERAL_NUMBERS),
+        ("-5", ParseProblem.NEGATIVE),
+        ("thêm -5 lượt", ParseProblem.NEGATIVE),
+        ("4,5", ParseProblem.NOT_INTEGER),
+        ("45.5", ParseProblem.NOT_INTEGER),
+        ("1.20", ParseProblem.NOT_INTEGER),
+        ("١٢", ParseProblem.NON_ASCII_DIGITS),
+        ("４５", ParseProblem.NON_ASCII_DIGITS),
+        ("9" * 5000, ParseProblem.TOO_LONG),
+        ("9" * 150, ParseProblem.TOO_LARGE),
+        ("1234567890", ParseProblem.TOO_LARGE),
+        ("x" * 10_000, ParseProblem.TOO_LONG),
+        ("tổng thêm 5", ParseProblem.NOT_UNDERSTOOD),
+        ("tuần này tuần trước 5", ParseProblem.NOT_UNDERSTOOD),
+        ("<b>45</b>", ParseProblem.NOT_UNDERSTOOD),
+        ("45 🎉", ParseProblem.NOT_UNDERSTOOD),
+    ],
+)
+def test_refusals_name_the_problem(text, problem):
+    assert parse_report(text) == ParseError(problem)
+
+
+def test_unit_code_only_where_allowed():
+    assert parse_report("KM 45", allow_unit_code=True) == ReportRequest(ADD, 45, unit_code="KM")
+    assert parse_report("km01 =20 tuantruoc", allow_unit_code=True) == ReportRequest(
+        SET, 20, week_offset=-1, unit_code="KM01"
+    )
+    assert parse_report("KM 45") == ParseError(ParseProblem.NOT_UNDERSTOOD)
+    # A vocabulary word is never mistaken for a unit code.
+    assert parse_report("thêm 45", allow_unit_code=True) == ReportRequest(ADD, 45)
+    assert parse_report("KM", allow_unit_code=True) == ParseError(ParseProblem.EMPTY)
+
+
+def test_fold():
+    assert fold("Đã có THÊM 45 lượt dự thi") == "da co them 45 luot du thi"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(max_size=300), st.booleans())
+def test_any_text_gives_a_request_or_a_parse_error(text, allow_unit_code):
+    result = parse_report(text, allow_unit_code=allow_unit_code)
+    assert isinstance(result, ReportRequest | ParseError)
+    if isinstance(result, ReportRequest):
+        assert 0 <= result.amount < 10**9
+        assert result.week_offset in (0, -1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "thêm",
+                "45",
+                "lượt",
+                "tổng",
+                "=",
+                "+",
+                "-",
+                "1.200",
+                "tuần",
+                "này",
+                "trước",
+                "tuantruoc",
+                "dự",
+                "thi",
+                "đã",
+                "có",
+                "KM",
+                "٤",
+                "0",
+                ",",
+                ".",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_any_mix_of_report_words_gives_a_request_or_a_parse_error(words):
+    result = parse_report(" ".join(words), allow_unit_code=True)
+    assert isinstance(result, ReportRequest | ParseError)

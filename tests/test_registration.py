@@ -1,0 +1,145 @@
+"""Registration, approval by admins, and binding groups to units."""
+
+from bot.domain import texts
+from bot.domain.model import MembershipStatus
+from tests.conftest import ADMIN_ID, at, make_policy
+from tests.support.dialogue import Dialogue, only_text, person
+
+ADMIN = person(ADMIN_ID, "Trần Thị Bình")
+AN = person(1001, "Nguyễn Văn An")
+STRANGER = person(4242, "Người lạ")
+
+
+def statuses(dialogue: Dialogue, user_id: str = AN.user_id):
+    return [
+        (m.unit_code, m.status) for m in dialogue.store.members.rows if m.person.user_id == user_id
+    ]
+
+
+def test_a_request_reaches_every_admin_with_approve_and_reject_buttons(dialogue):
+    dialogue.store.admins.grant("telegram", "901", at("2024-09-01 00:00"))
+    replies = dialogue.send(AN, "/dangky km")
+    assert replies[0].chat.chat_id == AN.user_id
+    assert "Đã gửi yêu cầu báo cáo cho <b>Phường Khương Mai</b> (KM)" in replies[0].text
+    notices = replies[1:]
+    assert sorted(n.chat.chat_id for n in notices) == [ADMIN_ID, "901"]
+    for notice in notices:
+        assert "<b>Nguyễn Văn An</b> (ID 1001)" in notice.text
+        assert [(b.command, b.argument) for b in notice.buttons] == [
+            ("approve", "1001"),
+            ("reject", "1001"),
+        ]
+    assert statuses(dialogue) == [("KM", MembershipStatus.PENDING)]
+
+
+def test_a_repeated_request_does_not_notify_the_admins_again(dialogue):
+    dialogue.send(AN, "/register KM")
+    assert only_text(dialogue.send(AN, "/register KM")) == texts.request_still_pending(
+        dialogue.store.units.get("KM")
+    )
+
+
+def test_a_new_request_supersedes_the_pending_one(dialogue):
+    dialogue.send(AN, "/register KM")
+    dialogue.send(AN, "/register KT")
+    assert statuses(dialogue) == [
+        ("KM", MembershipStatus.SUPERSEDED),
+        ("KT", MembershipStatus.PENDING),
+    ]
+
+
+def test_approval_by_command_tells_both_sides(dialogue):
+    dialogue.send(AN, "/register KM")
+    replies = dialogue.send(ADMIN, "/duyet 1001")
+    assert [r.chat.chat_id for r in replies] == [ADMIN_ID, AN.user_id]
+    assert "Đã duyệt <b>Nguyễn Văn An</b> (ID 1001)" in replies[0].text
+    assert "bạn là người báo cáo của <b>Phường Khương Mai</b>" in replies[1].text
+    assert statuses(dialogue) == [("KM", MembershipStatus.APPROVED)]
+    assert "✅" in only_text(dialogue.send(AN, "45"))
+
+
+def test_approval_by_button_edits_the_admins_message(dialogue):
+    dialogue.send(AN, "/register KM")
+    replies = dialogue.press(ADMIN, "approve", "1001", button_message_id="77")
+    assert replies[0].edit_message_id == "77"
+    assert replies[0].buttons == ()
+    # A second press (another admin, or a double tap) finds nothing pending.
+    again = dialogue.press(ADMIN, "approve", "1001", button_message_id="77")
+    assert only_text(again) == texts.no_pending_request("1001")
+
+
+def test_rejection_tells_the_requester_and_grants_nothing(dialogue):
+    dialogue.send(AN, "/register KM")
+    replies = dialogue.send(ADMIN, "/tuchoi 1001")
+    assert "không được duyệt" in replies[1].text
+    assert statuses(dialogue) == [("KM", MembershipStatus.REJECTED)]
+    assert only_text(dialogue.send(AN, "45")) == texts.NOT_REGISTERED
+
+
+def test_only_admins_decide(dialogue):
+    dialogue.send(AN, "/register KM")
+    for command in ("/approve 1001", "/reject 1001", "/duyet 1001", "/units", "/donvi"):
+        assert only_text(dialogue.send(STRANGER, command)) == texts.NOT_ADMIN, command
+    assert statuses(dialogue) == [("KM", MembershipStatus.PENDING)]
+
+
+def test_decisions_need_a_user_with_a_pending_request(dialogue):
+    assert only_text(dialogue.send(ADMIN, "/approve")) == texts.DECIDE_USAGE
+    assert only_text(dialogue.send(ADMIN, "/approve 1 2")) == texts.DECIDE_USAGE
+    assert only_text(dialogue.send(ADMIN, "/approve 5555")) == texts.no_pending_request("5555")
+
+
+def test_unknown_or_missing_unit_code(dialogue):
+    assert only_text(dialogue.send(AN, "/register")) == texts.REGISTER_USAGE
+    assert only_text(dialogue.send(AN, "/register ZZZ")) == texts.unknown_unit("ZZZ")
+    assert only_text(dialogue.send(AN, "/register OLD")) == texts.unknown_unit("OLD")
+    assert statuses(dialogue) == []
+
+
+def test_an_admin_registering_is_approved_at_once(dialogue):
+    text = only_text(dialogue.send(ADMIN, "/register KT"))
+    assert text == texts.admin_registered_directly(dialogue.store.units.get("KT"))
+    assert statuses(dialogue, ADMIN_ID) == [("KT", MembershipStatus.APPROVED)]
+
+
+def test_moving_to_another_unit_takes_effect_on_approval(dialogue):
+    dialogue.send(AN, "/register KM")
+    dialogue.send(ADMIN, "/approve 1001")
+    replies = dialogue.send(AN, "/register KT")
+    assert "Hiện đang báo cáo cho: <b>Phường Khương Mai</b>" in replies[1].text
+    assert "Phường Khương Mai" in only_text(dialogue.send(AN, "5"))  # still KM until approved
+    dialogue.send(ADMIN, "/approve 1001")
+    assert "Phường Khương Trung" in only_text(dialogue.send(AN, "5"))
+    assert statuses(dialogue) == [
+        ("KM", MembershipStatus.SUPERSEDED),
+        ("KT", MembershipStatus.APPROVED),
+    ]
+
+
+def test_a_secretary_binds_their_group_and_only_to_their_unit(dialogue):
+    dialogue.send(AN, "/register KM")
+    dialogue.send(ADMIN, "/approve 1001")
+    wrong = only_text(dialogue.send(AN, "/register KT", group=-500))
+    assert wrong == texts.bind_other_unit(dialogue.store.units.get("KM"))
+    group = dialogue.sent[dialogue.last_message_id()].chat
+    assert dialogue.store.chats.unit_of(group) is None
+    bound = only_text(dialogue.send(AN, "/register KM", group=-500))
+    assert bound == texts.group_bound(dialogue.store.units.get("KM"))
+    assert dialogue.store.chats.unit_of(group) == "KM"
+    status = only_text(dialogue.send(STRANGER, "/tiendo", group=-500))
+    assert status.startswith("📊 <b>Phường Khương Mai</b> (KM)")
+
+
+def test_a_stranger_in_a_group_is_sent_to_the_private_chat(dialogue):
+    assert (
+        only_text(dialogue.send(STRANGER, "/register KM", group=-500)) == texts.REGISTER_IN_PRIVATE
+    )
+    assert statuses(dialogue, STRANGER.user_id) == []
+
+
+def test_without_any_admin_the_requester_is_told(memory_store):
+    dialogue = Dialogue(
+        memory_store, make_policy(configured_admins=frozenset()), at("2024-09-12 09:00")
+    )
+    text = only_text(dialogue.send(AN, "/register KM"))
+    assert "Hiện chưa có quản trị viên nào để duyệt" in text

@@ -1,0 +1,312 @@
+"""Reporting through the conversation: add, set, late, duplicates, edits, undo, refusals."""
+
+from datetime import date
+
+import pytest
+
+from bot.domain import texts
+from bot.domain.model import ReportMode
+from tests.conftest import ADMIN_ID, at, make_policy
+from tests.support.dialogue import Dialogue, only_text, person
+
+ADMIN = person(ADMIN_ID, "Trần Thị Bình")
+AN = person(1001, "Nguyễn Văn An")
+BINH = person(1002, "Lê Văn Bình")
+STRANGER = person(4242, "Người lạ")
+WEEK_37 = date(2024, 9, 9)
+WEEK_38 = date(2024, 9, 16)
+
+
+def approve(dialogue: Dialogue, who=AN, code="KM") -> None:
+    dialogue.send(who, f"/register {code}")
+    dialogue.send(ADMIN, f"/approve {who.user_id}")
+
+
+def total(dialogue: Dialogue, code="KM", week=WEEK_37) -> int:
+    return dialogue.store.ledger.week_total(1, code, week)
+
+
+def entries(dialogue: Dialogue):
+    return list(dialogue.store.ledger.entries.values())
+
+
+def test_a_report_is_answered_with_unit_week_total_percent_left_and_per_day(dialogue):
+    approve(dialogue)
+    text = only_text(dialogue.send(AN, "/report 45"))
+    assert "Đã ghi nhận thêm <b>45</b> lượt dự thi cho <b>Phường Khương Mai</b> (KM)" in text
+    assert "Tuần 37 (09/09–15/09/2024): <b>45/200</b> lượt dự thi (22%)." in text
+    # Thursday: 4 days left including today; 155 left -> 39 a day.
+    assert "Còn thiếu 155 lượt, cần khoảng 39 lượt mỗi ngày trong 4 ngày còn lại" in text
+    assert total(dialogue) == 45
+
+
+def test_free_text_forms_in_private_chat_accumulate(dialogue):
+    approve(dialogue)
+    for message in ("45", "+5", "thêm 10 lượt", "20 lượt dự thi", "đã có thêm 20", "1.200"):
+        assert "✅" in only_text(dialogue.send(AN, message)), message
+    assert total(dialogue) == 1300
+    assert "vượt 1.100 lượt" in only_text(dialogue.send(AN, "/tiendo"))
+
+
+def test_set_stores_the_delta_that_brings_the_total_to_the_figure(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "/bc 90")
+    text = only_text(dialogue.send(AN, "tổng 180"))
+    assert "thành <b>180</b>" in text and "<b>180/200</b>" in text
+    assert [e.delta for e in entries(dialogue)] == [90, 90]
+    dialogue.send(AN, "/baocao =100")
+    assert [e.delta for e in entries(dialogue)] == [90, 90, -80]
+    assert entries(dialogue)[-1].mode is ReportMode.SET
+    assert total(dialogue) == 100
+    dialogue.send(AN, "tuần này 0")
+    assert total(dialogue) == 0
+
+
+def test_the_same_message_delivered_twice_counts_once(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "thêm 45 lượt")
+    message_id = dialogue.last_message_id()
+    again = only_text(dialogue.again(message_id))
+    assert "đã được ghi nhận trước đó" in again
+    assert "<b>45/200</b>" in again
+    dialogue.again(message_id)
+    assert total(dialogue) == 45
+    assert len(entries(dialogue)) == 1
+
+
+def test_an_edit_revises_its_entry_and_is_audited(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "thêm 45 lượt")
+    message_id = dialogue.last_message_id()
+    dialogue.send(AN, "thêm 10 lượt")
+    text = only_text(dialogue.edit(message_id, "thêm 50 lượt", at=at("2024-09-12 09:05")))
+    assert "+45 → <b>+50</b>" in text and "<b>60/200</b>" in text
+    assert total(dialogue) == 60
+    assert len(entries(dialogue)) == 2
+    audit = [
+        (record.action, record.old_delta, record.new_delta)
+        for record in dialogue.store.ledger.audit
+    ]
+    assert audit[-1] == ("edit", 45, 50)
+
+
+def test_an_edit_delivered_again_or_out_of_order_changes_nothing(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "45")
+    message_id = dialogue.last_message_id()
+    dialogue.edit(message_id, "50", at=at("2024-09-12 09:10"))
+    dialogue.edit(message_id, "50", at=at("2024-09-12 09:10"))
+    dialogue.edit(message_id, "70", at=at("2024-09-12 09:05"))  # an older edit arriving late
+    assert total(dialogue) == 50
+    assert [r.action for r in dialogue.store.ledger.audit].count("edit") == 1
+
+
+def test_an_edited_set_report_sets_the_week_total_as_of_the_edit(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "30")
+    dialogue.send(AN, "tổng 180")
+    message_id = dialogue.last_message_id()
+    dialogue.send(AN, "5")
+    text = only_text(dialogue.edit(message_id, "tổng 200", at=at("2024-09-12 10:00")))
+    assert "tổng 180 → <b>tổng 200</b>" in text and "<b>200/200</b>" in text
+    assert total(dialogue) == 200
+    assert [e.delta for e in entries(dialogue)] == [30, 165, 5]
+
+
+def test_an_edit_to_nonsense_is_refused_and_keeps_the_entry(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "thêm 45 lượt")
+    message_id = dialogue.last_message_id()
+    text = only_text(dialogue.edit(message_id, "xin lỗi gõ nhầm", at=at("2024-09-12 09:05")))
+    assert text == texts.FREE_TEXT_HINT
+    assert total(dialogue) == 45
+
+
+def test_an_edit_that_would_take_the_total_below_zero_is_refused(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "100")
+    first = dialogue.last_message_id()
+    dialogue.send(AN, "tổng 20")
+    text = only_text(dialogue.edit(first, "10", at=at("2024-09-12 10:00")))
+    assert text == texts.TOTAL_WOULD_BE_NEGATIVE
+    assert total(dialogue) == 20
+
+
+def test_an_edit_cannot_move_a_report_to_another_week(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "45")
+    text = only_text(
+        dialogue.edit(dialogue.last_message_id(), "45 tuantruoc", at=at("2024-09-12 09:05"))
+    )
+    assert text == texts.EDIT_CANNOT_MOVE
+    assert total(dialogue) == 45
+
+
+def test_an_edit_of_an_undone_report_is_refused(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "45")
+    message_id = dialogue.last_message_id()
+    dialogue.send(AN, "/undo")
+    assert (
+        only_text(dialogue.edit(message_id, "50", at=at("2024-09-12 10:00")))
+        == texts.EDIT_OF_VOIDED
+    )
+    assert total(dialogue) == 0
+
+
+def test_editing_chatter_into_a_report_counts_it_once(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "chào bot")
+    message_id = dialogue.last_message_id()
+    assert "✅" in only_text(dialogue.edit(message_id, "thêm 12 lượt", at=at("2024-09-12 09:05")))
+    dialogue.edit(message_id, "thêm 15 lượt", at=at("2024-09-12 09:06"))
+    assert total(dialogue) == 15
+    assert (
+        dialogue.edit(
+            dialogue.send(AN, "hi") and dialogue.last_message_id(), "ho", at=at("2024-09-12 09:07")
+        )
+        == []
+    )
+
+
+def test_undo_voids_the_last_live_entry_then_the_one_before(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "45")
+    dialogue.send(AN, "20")
+    text = only_text(dialogue.send(AN, "/huy"))
+    assert "Đã hủy báo cáo +20 lượt dự thi" in text and "<b>45/200</b>" in text
+    dialogue.send(AN, "/undo")
+    assert total(dialogue) == 0
+    assert only_text(dialogue.send(AN, "/undo")) == texts.NOTHING_TO_UNDO
+    assert [r.action for r in dialogue.store.ledger.audit].count("void") == 2
+
+
+def test_undo_delivered_twice_undoes_once(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "45")
+    dialogue.send(AN, "20")
+    dialogue.send(AN, "/undo")
+    assert only_text(dialogue.again(dialogue.last_message_id())) == texts.ALREADY_HANDLED
+    assert total(dialogue) == 45
+
+
+def test_undo_only_touches_my_own_entries_and_never_goes_negative(dialogue):
+    approve(dialogue, AN)
+    approve(dialogue, BINH)
+    dialogue.send(AN, "100")
+    dialogue.send(BINH, "tổng 20")
+    assert only_text(dialogue.send(AN, "/undo")) == texts.UNDO_WOULD_GO_NEGATIVE
+    assert total(dialogue) == 20
+    dialogue.send(BINH, "/undo")
+    assert total(dialogue) == 100
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("/report 0", texts.add_out_of_bounds(10_000)),
+        ("/report 10001", texts.add_out_of_bounds(10_000)),
+        ("/report 10.001", texts.add_out_of_bounds(10_000)),
+        ("/report " + "9" * 150, texts.add_out_of_bounds(10_000)),
+        ("/report -5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000)),
+        ("/report =10011", texts.set_out_of_bounds(10_000, 10)),
+        ("/report", texts.REPORT_USAGE),
+        ("/report ４５", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000)),
+        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000)),
+        ("x" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000)),
+        ("thêm 4,5 lượt", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000)),
+        ("tuần 37 thêm 5", texts.parse_problem(texts.ParseProblem.SEVERAL_NUMBERS, 10_000)),
+        ("hôm nay trời đẹp", texts.FREE_TEXT_HINT),
+    ],
+)
+def test_bad_input_gets_a_clear_answer_and_changes_nothing(dialogue, message, expected):
+    approve(dialogue)
+    dialogue.send(AN, "10")
+    assert only_text(dialogue.send(AN, message)) == expected
+    assert total(dialogue) == 10
+    assert len(entries(dialogue)) == 1
+
+
+def test_max_report_comes_from_the_policy(memory_store):
+    dialogue = Dialogue(memory_store, make_policy(max_report=50), at("2024-09-12 09:00"))
+    approve(dialogue)
+    assert "từ 1 đến 50 lượt" in only_text(dialogue.send(AN, "51"))
+    assert "✅" in only_text(dialogue.send(AN, "50"))
+
+
+def test_late_report_for_last_week_is_accepted_until_monday_noon(dialogue):
+    approve(dialogue)
+    text = only_text(dialogue.send(AN, "/report 30 tuantruoc", at=at("2024-09-16 11:59")))
+    assert "Báo cáo bổ sung cho tuần trước" in text and "Tuần 37" in text
+    assert total(dialogue, week=WEEK_37) == 30
+    locked = only_text(dialogue.send(AN, "tuần trước thêm 5", at=at("2024-09-16 12:00")))
+    assert locked.startswith(
+        "🔒 Tuần 37 (09/09–15/09/2024) đã khóa sổ lúc 12:00 thứ Hai, 16/09/2024"
+    )
+    assert total(dialogue, week=WEEK_37) == 30
+
+
+def test_only_an_admin_amends_a_locked_week(dialogue):
+    text = only_text(dialogue.send(ADMIN, "/report KM 30 tuantruoc", at=at("2024-09-18 10:00")))
+    assert "✅" in text
+    assert total(dialogue, week=WEEK_37) == 30
+
+
+def test_a_message_counts_for_the_week_it_was_sent_in(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "25", at=at("2024-09-15 23:59"), processed_at=at("2024-09-16 00:05"))
+    assert total(dialogue, week=WEEK_37) == 25
+    assert total(dialogue, week=WEEK_38) == 0
+
+
+def test_strangers_and_pending_secretaries_cannot_report(dialogue):
+    assert only_text(dialogue.send(STRANGER, "/report 5")) == texts.NOT_REGISTERED
+    assert only_text(dialogue.send(STRANGER, "45")) == texts.NOT_REGISTERED
+    dialogue.send(STRANGER, "/register KM")
+    assert "đang chờ duyệt" in only_text(dialogue.send(STRANGER, "45"))
+    assert entries(dialogue) == []
+
+
+def test_a_secretary_reports_only_for_their_unit(dialogue):
+    approve(dialogue)
+    text = only_text(dialogue.send(AN, "/report KT 5"))
+    assert text == texts.own_unit_only(dialogue.store.units.get("KM"))
+    assert "✅" in only_text(dialogue.send(AN, "/report KM 5"))
+    assert total(dialogue, "KT") == 0 and total(dialogue, "KM") == 5
+
+
+def test_an_admin_names_the_unit_or_reports_in_its_group(dialogue):
+    assert only_text(dialogue.send(ADMIN, "/report 5")) == texts.ADMIN_NEEDS_UNIT_CODE
+    assert only_text(dialogue.send(ADMIN, "/report XX 5")) == texts.unknown_unit("XX")
+    assert "không còn trong danh sách" in only_text(dialogue.send(ADMIN, "/report OLD 5"))
+    dialogue.send(ADMIN, "/register KT", group=-100)
+    assert "Phường Khương Trung" in only_text(dialogue.send(ADMIN, "/report 7", group=-100))
+    assert total(dialogue, "KT") == 7
+
+
+def test_reports_outside_the_campaign_are_refused(dialogue):
+    approve(dialogue)
+    before = only_text(dialogue.send(AN, "5", at=at("2024-08-30 09:00")))
+    after = only_text(dialogue.send(AN, "5", at=at("2025-01-06 09:00")))
+    assert before == texts.campaign_not_started(dialogue.policy.campaign)
+    assert after == texts.campaign_ended(dialogue.policy.campaign)
+    assert entries(dialogue) == []
+
+
+def test_group_chatter_is_ignored_but_a_reply_to_the_bot_counts(dialogue):
+    approve(dialogue)
+    dialogue.send(AN, "/register KM", group=-500)
+    assert dialogue.send(AN, "hẹn 5 giờ họp nhé", group=-500) == []
+    assert dialogue.send(AN, "45", group=-500) == []
+    replies = dialogue.send(AN, "thêm 45 lượt", group=-500, replies_to_bot=True)
+    assert "✅" in only_text(replies)
+    assert replies[0].reply_to == dialogue.last_message_id()
+    assert total(dialogue) == 45
+
+
+def test_names_with_markup_are_escaped(dialogue):
+    mallory = person(666, "<b>Mallory</b> & <i>co</i>")
+    replies = dialogue.send(mallory, "/register KM")
+    notice = next(r for r in replies if r.chat.chat_id == ADMIN_ID)
+    assert "&lt;b&gt;Mallory&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt;" in notice.text
+    assert "<b>Mallory</b>" not in notice.text

@@ -1,0 +1,110 @@
+"""Progress views: a unit and its siblings, all units, help and the unit table."""
+
+from bot.domain import texts
+from tests.conftest import ADMIN_ID, at
+from tests.support.dialogue import only_text, person
+
+ADMIN = person(ADMIN_ID, "Trần Thị Bình")
+AN = person(1001, "Nguyễn Văn An")
+STRANGER = person(4242, "Người lạ")
+
+
+def report(dialogue, code, amount, when="2024-09-12 08:00"):
+    dialogue.send(ADMIN, f"/report {code} {amount}", at=at(when))
+
+
+def test_a_units_status_ranks_it_among_siblings_of_the_same_kind(dialogue):
+    report(dialogue, "KM", 120)
+    report(dialogue, "NC", 250)
+    report(dialogue, "DTN", 10)
+    dialogue.send(AN, "/register KM")
+    dialogue.send(ADMIN, "/approve 1001")
+    text = only_text(dialogue.send(AN, "/status"))
+    assert text.splitlines()[:3] == [
+        "📊 <b>Phường Khương Mai</b> (KM)",
+        "Tuần 37 (09/09–15/09/2024): <b>120/200</b> lượt dự thi (60%).",
+        "Còn thiếu 80 lượt, cần khoảng 20 lượt mỗi ngày trong 4 ngày còn lại (đến hết Chủ nhật).",
+    ]
+    ranking = text.split("<b>Xếp hạng các đơn vị cùng cấp</b>\n")[1].splitlines()
+    assert ranking == [
+        "1. Phường Nhân Chính (NC) — 250/200 (125%) ✅",
+        "2. ▶ Phường Khương Mai (KM) — 120/200 (60%)",
+        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+    ]
+
+
+def test_a_unit_alone_of_its_kind_is_ranked_among_all_its_siblings(dialogue):
+    report(dialogue, "DTN", 50)
+    text = only_text(dialogue.send(ADMIN, "/tiendo DTN"))
+    assert "▶ Đoàn TNCS Hồ Chí Minh quận (DTN) — 50/200 (25%)" in text
+    assert "Phường Khương Mai (KM)" in text
+    assert "MTTQ" not in text  # no quota and no report: nothing to show
+
+
+def test_status_all_is_for_admins_and_marks_units_without_reports(dialogue):
+    report(dialogue, "KM", 200)
+    report(dialogue, "KM01", 3)
+    report(dialogue, "MTTQ", 12)
+    assert only_text(dialogue.send(STRANGER, "/status all")) == texts.STATUS_ALL_ADMIN_ONLY
+    text = only_text(dialogue.send(ADMIN, "/tiendo tất cả"))
+    lines = text.splitlines()
+    assert lines[0] == "📊 <b>Tiến độ các đơn vị — Tuần 37 (09/09–15/09/2024)</b>"
+    assert lines[1] == "Đạt chỉ tiêu: 1/6 đơn vị · Chưa báo cáo: 4 · Tổng: 215 lượt dự thi"
+    assert lines[3:] == [
+        "1. Phường Khương Mai (KM) — 200/200 (100%) ✅",
+        "2. Chi bộ Tổ dân phố số 1 (KM01) — 3/5 (60%)",
+        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+        "4. Phường Nhân Chính (NC) — 0/200 (0%) — ❌ chưa báo cáo",
+        "5. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
+        "6. Chi bộ Tổ dân phố số 2 (KM02) — 0/5 (0%) — ❌ chưa báo cáo",
+        "7. Ủy ban MTTQ quận (MTTQ) — 12 (không giao chỉ tiêu)",
+    ]
+    assert only_text(dialogue.send(ADMIN, "/status")) == text
+
+
+def test_status_of_a_named_unit_needs_a_bound_chat_a_membership_or_an_admin(dialogue):
+    assert only_text(dialogue.send(STRANGER, "/status KM")) == texts.NOT_REGISTERED
+    assert (
+        only_text(dialogue.send(STRANGER, "/status KM", group=-9)) == texts.STATUS_NEEDS_UNIT_GROUP
+    )
+    assert only_text(dialogue.send(ADMIN, "/status XYZ")) == texts.unknown_unit("XYZ")
+    assert "Chi bộ Tổ dân phố số 2" in only_text(dialogue.send(ADMIN, "/status km02"))
+
+
+def test_after_the_campaign_the_last_week_is_shown_with_a_note(dialogue):
+    report(dialogue, "KM", 40, when="2024-12-27 09:00")
+    dialogue.now = at("2025-02-01 09:00")
+    text = only_text(dialogue.send(ADMIN, "/status KM"))
+    assert "Cuộc thi đã kết thúc ngày 29/12/2024" in text
+    assert "Tuần 52 (23/12–29/12/2024): <b>40/200</b>" in text
+    assert "Tuần đã kết thúc, còn thiếu 160 lượt" in text
+
+
+def test_help_lists_what_each_role_may_do(dialogue):
+    stranger = only_text(dialogue.send(STRANGER, "/huongdan"))
+    assert "Bạn chưa đăng ký" in stranger and "/dangky MÃ" in stranger and "/bc 45" not in stranger
+    assert "trợ lý tự động" in stranger
+    dialogue.send(AN, "/register KM")
+    assert "đang chờ duyệt" in only_text(dialogue.send(AN, "/start"))
+    dialogue.send(ADMIN, "/approve 1001")
+    secretary = only_text(dialogue.send(AN, "/help"))
+    assert "người báo cáo của <b>Phường Khương Mai</b>" in secretary
+    assert "/bc 45" in secretary and "/duyet" not in secretary
+    admin = only_text(dialogue.send(ADMIN, "/help"))
+    assert "quản trị viên" in admin and "/duyet ID" in admin and "/tiendo all" in admin
+
+
+def test_units_table_for_admins_in_tree_order(dialogue):
+    text = only_text(dialogue.send(ADMIN, "/donvi"))
+    lines = text.splitlines()
+    assert lines[1] == "TX — Quận Thanh Xuân — không giao"
+    assert lines.index("  KM — Phường Khương Mai — 200") < lines.index(
+        "    KM01 — Chi bộ Tổ dân phố số 1 — 5"
+    )
+    assert not any("OLD" in line for line in lines)
+
+
+def test_unknown_commands_and_edits_of_other_commands_are_harmless(dialogue):
+    assert only_text(dialogue.send(AN, "/foo")) == texts.FREE_TEXT_HINT
+    dialogue.send(ADMIN, "/status")
+    assert dialogue.edit(dialogue.last_message_id(), "/status KM", at=at("2024-09-12 09:01")) == []

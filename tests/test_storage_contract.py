@@ -1,0 +1,208 @@
+"""The same repository tests on the memory fake, SQLite and PostgreSQL."""
+
+from datetime import UTC, date, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.model import (
+    ChatRef,
+    MembershipStatus,
+    MessageRef,
+    Person,
+    ReportMode,
+    Unit,
+    UnitKind,
+)
+from tests.conftest import at
+from tests.support.memory_store import DuplicateSource
+
+NOW = at("2024-09-12 09:00")
+WEEK = date(2024, 9, 9)
+NEXT_WEEK = date(2024, 9, 16)
+AN = Person("telegram", "1001", "Nguyễn Văn An")
+BINH = Person("telegram", "1002", "Lê Bình")
+
+
+def source(number: int, chat: str = "1001") -> MessageRef:
+    return MessageRef("telegram", chat, str(number))
+
+
+def append(
+    store, number, delta, *, unit="KM", week=WEEK, reporter=AN, mode=ReportMode.ADD, chat="1001"
+):
+    campaign = store.campaigns.active()
+    return store.ledger.append(
+        campaign_id=campaign.id,
+        unit_code=unit,
+        week_start=week,
+        delta=delta,
+        mode=mode,
+        requested=delta,
+        reporter=reporter,
+        source=source(number, chat),
+        sent_at=NOW,
+        recorded_at=NOW,
+    )
+
+
+def campaign_id(database) -> int:
+    return database.run(lambda store: store.campaigns.active().id)
+
+
+def test_append_find_and_total(any_database):
+    entry = any_database.run(lambda store: append(store, 1, 45))
+    any_database.run(lambda store: append(store, 2, 20))
+    any_database.run(lambda store: append(store, 3, 7, week=NEXT_WEEK))
+    any_database.run(lambda store: append(store, 4, 9, unit="KT"))
+    cid = campaign_id(any_database)
+    found = any_database.run(lambda store: store.ledger.entry_for(source(1)))
+    assert found == entry
+    assert found.delta == 45 and found.mode is ReportMode.ADD and found.reporter == AN
+    assert found.sent_at == NOW and found.sent_at.tzinfo is not None
+    assert any_database.run(lambda store: store.ledger.entry_for(source(99))) is None
+    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 65
+    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", NEXT_WEEK)) == 7
+    assert any_database.run(lambda store: store.ledger.week_total(cid, "NC", WEEK)) == 0
+
+
+def test_the_same_source_cannot_be_appended_twice(any_database):
+    any_database.run(lambda store: append(store, 1, 45))
+    with pytest.raises((IntegrityError, DuplicateSource)):
+        any_database.run(lambda store: append(store, 1, 45))
+    cid = campaign_id(any_database)
+    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 45
+
+
+def test_void_and_last_live_entry(any_database):
+    first = any_database.run(lambda store: append(store, 1, 45))
+    second = any_database.run(lambda store: append(store, 2, 20))
+    any_database.run(lambda store: append(store, 3, 5, reporter=BINH, chat="1002"))
+    cid = campaign_id(any_database)
+    last = any_database.run(lambda store: store.ledger.last_live_entry(cid, AN, [WEEK]))
+    assert last.id == second.id
+    any_database.run(lambda store: store.ledger.void(second, AN, NOW, source(9)))
+    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 50
+    assert (
+        any_database.run(lambda store: store.ledger.last_live_entry(cid, AN, [WEEK])).id == first.id
+    )
+    assert (
+        any_database.run(lambda store: store.ledger.last_live_entry(cid, AN, [NEXT_WEEK])) is None
+    )
+    assert any_database.run(lambda store: store.ledger.entry_for(source(2))).void is True
+
+
+def test_revise_keeps_the_entry_and_records_the_edit_time(any_database):
+    entry = any_database.run(lambda store: append(store, 1, 45))
+    edited_at = NOW + timedelta(minutes=5)
+    revised = any_database.run(
+        lambda store: store.ledger.revise(
+            entry, delta=50, requested=50, by=AN, at=edited_at, edited_at=edited_at
+        )
+    )
+    assert (revised.id, revised.delta, revised.requested) == (entry.id, 50, 50)
+    assert revised.edited_at == edited_at
+    assert revised.edited_at.astimezone(UTC) == edited_at.astimezone(UTC)
+    cid = campaign_id(any_database)
+    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 50
+
+
+def test_week_totals_is_one_row_per_active_unit(any_database):
+    any_database.run(lambda store: append(store, 1, 45))
+    any_database.run(lambda store: append(store, 2, -5, mode=ReportMode.SET))
+    voided = any_database.run(lambda store: append(store, 3, 100))
+    any_database.run(lambda store: store.ledger.void(voided, AN, NOW, None))
+    any_database.run(lambda store: append(store, 4, 3, unit="KM01"))
+    any_database.run(lambda store: append(store, 5, 8, week=NEXT_WEEK))
+    cid = campaign_id(any_database)
+    rows = any_database.run(lambda store: store.ledger.week_totals(cid, WEEK, None))
+    by_code = {row.unit.code: (row.total, row.entries) for row in rows}
+    assert by_code == {
+        "TX": (0, 0),
+        "KM": (40, 2),
+        "KT": (0, 0),
+        "NC": (0, 0),
+        "DTN": (0, 0),
+        "MTTQ": (0, 0),
+        "KM01": (3, 1),
+        "KM02": (0, 0),
+    }
+    some = any_database.run(lambda store: store.ledger.week_totals(cid, WEEK, ["KM", "KT", "OLD"]))
+    assert sorted((row.unit.code, row.total) for row in some) == [("KM", 40), ("KT", 0)]
+
+
+def test_memberships(any_database):
+    request = any_database.run(lambda store: store.members.request(AN, "KM", NOW))
+    assert request.status is MembershipStatus.PENDING
+    assert (
+        any_database.run(lambda store: store.members.pending("telegram", "1001")).id == request.id
+    )
+    assert any_database.run(lambda store: store.members.approved("telegram", "1001")) is None
+    admin = Person("telegram", "900", "Admin")
+    any_database.run(
+        lambda store: store.members.decide(request.id, MembershipStatus.APPROVED, admin, NOW)
+    )
+    approved = any_database.run(lambda store: store.members.approved("telegram", "1001"))
+    assert approved.unit_code == "KM" and approved.person == AN
+    assert any_database.run(lambda store: store.members.pending("telegram", "1001")) is None
+    assert [
+        m.person for m in any_database.run(lambda store: store.members.approved_for_unit("KM"))
+    ] == [AN]
+    assert any_database.run(lambda store: store.members.approved("zalo", "1001")) is None
+
+
+def test_chat_bindings(any_database):
+    group = ChatRef("telegram", "-500")
+    assert any_database.run(lambda store: store.chats.unit_of(group)) is None
+    any_database.run(lambda store: store.chats.bind(group, "KM", AN, NOW))
+    any_database.run(lambda store: store.chats.bind(group, "KT", AN, NOW))
+    assert any_database.run(lambda store: store.chats.unit_of(group)) == "KT"
+    assert any_database.run(lambda store: store.chats.unit_of(ChatRef("zalo", "-500"))) is None
+
+
+def test_admin_grants(any_database):
+    assert any_database.run(lambda store: store.admins.grant("telegram", "77", NOW)) is True
+    assert any_database.run(lambda store: store.admins.grant("telegram", "77", NOW)) is False
+    assert any_database.run(lambda store: store.admins.is_admin("telegram", "77")) is True
+    assert any_database.run(lambda store: store.admins.granted("telegram")) == ["77"]
+    assert any_database.run(lambda store: store.admins.revoke("telegram", "77")) is True
+    assert any_database.run(lambda store: store.admins.is_admin("telegram", "77")) is False
+
+
+def test_inbox_remembers_handled_messages(any_database):
+    assert any_database.run(lambda store: store.inbox.first_time(source(5), "undo", NOW)) is True
+    assert any_database.run(lambda store: store.inbox.first_time(source(5), "undo", NOW)) is False
+    assert (
+        any_database.run(lambda store: store.inbox.first_time(source(5, "-9"), "undo", NOW)) is True
+    )
+
+
+def test_units_upsert_and_children(any_database):
+    new = Unit("KM03", "Chi bộ số 3", UnitKind.PARTY_CELL, "KM", 5)
+    assert any_database.run(lambda store: store.units.upsert(new)) == "added"
+    assert any_database.run(lambda store: store.units.upsert(new)) == "unchanged"
+    renamed = Unit("KM03", "Chi bộ Tổ dân phố số 3", UnitKind.PARTY_CELL, "KM", 5)
+    assert any_database.run(lambda store: store.units.upsert(renamed)) == "updated"
+    assert any_database.run(lambda store: store.units.get("KM03")) == renamed
+    children = any_database.run(lambda store: store.units.children("KM"))
+    assert sorted(u.code for u in children) == ["KM01", "KM02", "KM03"]
+    roots = any_database.run(lambda store: store.units.children(None))
+    assert [u.code for u in roots] == ["TX"]
+    assert "OLD" not in [u.code for u in any_database.run(lambda store: store.units.active())]
+
+
+def test_campaigns_keep_their_history(any_database):
+    first = any_database.run(lambda store: store.campaigns.active())
+    second = any_database.run(
+        lambda store: store.campaigns.activate("Đợt 2", date(2025, 1, 6), None, "lượt dự thi")
+    )
+    assert second.id != first.id
+    assert any_database.run(lambda store: store.campaigns.active()) == second
+    names = [c.name for c in any_database.run(lambda store: store.campaigns.all())]
+    assert names == [first.name, "Đợt 2"]
+    again = any_database.run(
+        lambda store: store.campaigns.activate(
+            first.name, first.start, date(2025, 1, 31), first.metric
+        )
+    )
+    assert again.id == first.id and again.end == date(2025, 1, 31)
