@@ -16,6 +16,7 @@ from bot.domain import texts
 from bot.domain.status import tree_order
 from bot.domain.units import UnitTableError
 from bot.redaction import configure_logging
+from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.repositories import SqlStore
 
@@ -101,7 +102,11 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _database(settings: Settings) -> Database:
-    return Database(make_engine(settings.database_url))
+    database = Database(make_engine(settings.database_url))
+    if not migrate.is_up_to_date(database.engine):
+        database.dispose()
+        raise NotInitialised("the database schema is not up to date")
+    return database
 
 
 def _units(_arguments: argparse.Namespace, settings: Settings) -> int:
@@ -110,9 +115,6 @@ def _units(_arguments: argparse.Namespace, settings: Settings) -> int:
         units = database.run(lambda store: store.units.everything())
     finally:
         database.dispose()
-    if not units:
-        print(texts.CLI_NOT_INITIALISED)
-        return EXIT_USAGE
     print(texts.cli_units_table(tree_order(units)))
     return 0
 

@@ -149,6 +149,9 @@ def test_memberships(any_database):
         m.person for m in any_database.run(lambda store: store.members.approved_for_unit("KM"))
     ] == [AN]
     assert any_database.run(lambda store: store.members.approved("zalo", "1001")) is None
+    unit = any_database.run(lambda store: store.members.reporting_unit("telegram", "1001"))
+    assert unit is not None and unit.code == "KM"
+    assert any_database.run(lambda store: store.members.reporting_unit("telegram", "1002")) is None
 
 
 def test_chat_bindings(any_database):

@@ -49,6 +49,10 @@ class MembershipRepository(Protocol):
 
     def approved_for_unit(self, unit_code: str) -> list[Membership]: ...
 
+    def reporting_unit(self, platform: str, user_id: str) -> Unit | None:
+        """The unit of this person's approved membership (one query: asked on every report)."""
+        ...
+
 
 class ChatRepository(Protocol):
     def unit_of(self, chat: ChatRef) -> str | None: ...

@@ -134,7 +134,7 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     intended_week = turn.policy.week_of(entry.sent_at).shifted(parsed.week_offset)
     if intended_week != week or parsed.unit_code not in (None, entry.unit_code):
         return turn.reply(texts.EDIT_CANNOT_MOVE)
-    if not turn.is_admin() and turn.policy.is_locked(week, min(edited_at, turn.now)):
+    if turn.policy.is_locked(week, min(edited_at, turn.now)) and not turn.is_admin():
         return turn.reply(_locked_text(turn, week))
     unit = _unit(turn, entry.unit_code)
     ledger = turn.store.ledger
@@ -184,19 +184,18 @@ def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
 
 def _reporting_unit(turn: Turn, code: str | None) -> Unit | Refusal:
     """The unit this sender reports for here, or why they may not report."""
-    admin = turn.is_admin()
     member_unit = turn.member_unit()
     if code is not None:
         unit = turn.store.units.get(code)
         if unit is None:
             return Refusal(texts.unknown_unit(code))
-        if not admin and (member_unit is None or member_unit.code != unit.code):
+        if (member_unit is None or member_unit.code != unit.code) and not turn.is_admin():
             return Refusal(
                 texts.own_unit_only(member_unit) if member_unit else _not_a_reporter(turn)
             )
     elif member_unit is not None:
         unit = member_unit
-    elif admin:
+    elif turn.is_admin():
         chat_unit = turn.chat_unit()
         if chat_unit is None:
             return Refusal(texts.ADMIN_NEEDS_UNIT_CODE)
@@ -224,7 +223,7 @@ def _week_refusal(turn: Turn, week: Week) -> Refusal | None:
         return Refusal(texts.campaign_not_started(campaign))
     if campaign.end is not None and week.start > campaign.end:
         return Refusal(texts.campaign_ended(campaign))
-    if not turn.is_admin() and turn.policy.is_locked(week, turn.moment):
+    if turn.policy.is_locked(week, turn.moment) and not turn.is_admin():
         return Refusal(_locked_text(turn, week))
     return None
 

@@ -83,6 +83,7 @@ def help_(turn: Turn) -> list[Outbound]:
     return turn.reply(
         texts.help_text(
             turn.campaign,
+            user_id=turn.sender.user_id,
             admin=turn.is_admin(),
             unit=turn.member_unit(),
             pending_unit=pending_unit,

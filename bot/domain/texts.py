@@ -460,6 +460,7 @@ def all_status(
 def help_text(
     campaign: Campaign,
     *,
+    user_id: str,
     admin: bool,
     unit: Unit | None,
     pending_unit: Unit | None,
@@ -481,6 +482,7 @@ def help_text(
         lines.append(f"Yêu cầu đăng ký của bạn cho {unit_name(pending_unit)} đang chờ duyệt.")
     elif not admin:
         lines.append("Bạn chưa đăng ký báo cáo cho đơn vị nào.")
+    lines.append(f"ID của bạn: {esc(user_id)}")
     lines += ["", "<b>Các lệnh</b>", "/huongdan — hướng dẫn này", "/tiendo — tiến độ tuần này"]
     if unit is None and not admin:
         lines.append("/dangky MÃ — đăng ký báo cáo cho đơn vị (ví dụ: /dangky KM)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from bot.domain.messages import Button, Inbound, Outbound
 from bot.domain.model import Campaign, ChatRef, Membership, Person, Unit
@@ -36,6 +37,11 @@ class Turn:
         return min(self.inbound.sent_at, self.now)
 
     def is_admin(self) -> bool:
+        return self._admin
+
+    @cached_property
+    def _admin(self) -> bool:
+        # Asked several times per message; the answer cannot change within one turn.
         return self.policy.is_configured_admin(self.sender) or self.store.admins.is_admin(
             self.sender.platform, self.sender.user_id
         )
@@ -44,8 +50,7 @@ class Turn:
         return self.store.members.approved(self.sender.platform, self.sender.user_id)
 
     def member_unit(self) -> Unit | None:
-        membership = self.membership()
-        return self.store.units.get(membership.unit_code) if membership else None
+        return self.store.members.reporting_unit(self.sender.platform, self.sender.user_id)
 
     def chat_unit(self) -> Unit | None:
         code = self.store.chats.unit_of(self.inbound.chat)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from bot.storage.repositories import SqlStore
 
@@ -60,22 +61,30 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has a single writer. Threads of this process queue here rather than in
+        # SQLite's busy handler, which waits by sleeping and polling; other processes
+        # (a CLI command, say) still meet busy_timeout.
+        self._writer: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+
+    @property
+    def in_process(self) -> bool:
+        """True for SQLite: no network between the bot and its data."""
+        return self.engine.dialect.name == "sqlite"
 
     def run(self, work: Callable[[SqlStore], T]) -> T:
         # A unique-constraint violation means a concurrent delivery of the same message won
         # the race; running the work again sees its row and answers as a repeat.
         attempts = 2
         for attempt in range(1, attempts + 1):
-            with Session(self.engine, expire_on_commit=False) as session:
-                try:
-                    result = work(SqlStore(session))
-                    session.commit()
-                    return result
-                except IntegrityError:
-                    session.rollback()
-                    if attempt == attempts:
-                        raise
-                    log.info("unique constraint hit; running the unit of work again")
+            try:
+                with self._writer, self.engine.begin() as connection:
+                    return work(SqlStore(connection))
+            except IntegrityError:
+                if attempt == attempts:
+                    raise
+                log.info("unique constraint hit; running the unit of work again")
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:

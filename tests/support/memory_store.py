@@ -82,9 +82,14 @@ class MemoryCampaigns:
 
 
 class MemoryMembers:
-    def __init__(self) -> None:
+    def __init__(self, units: MemoryUnits) -> None:
+        self.units = units
         self.rows: list[Membership] = []
         self._ids = itertools.count(1)
+
+    def reporting_unit(self, platform: str, user_id: str) -> Unit | None:
+        membership = self.approved(platform, user_id)
+        return self.units.get(membership.unit_code) if membership else None
 
     def _latest(self, platform: str, user_id: str, status: MembershipStatus) -> Membership | None:
         matches = [
@@ -207,7 +212,6 @@ class MemoryLedger:
             False,
         )
         self.entries[entry.id] = entry
-        self.audit.append(AuditRecord(entry.id, "create", None, delta, reporter))
         return entry
 
     def week_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
@@ -277,11 +281,12 @@ class MemoryLedger:
 class MemoryStore:
     units: MemoryUnits = field(default_factory=MemoryUnits)
     campaigns: MemoryCampaigns = field(default_factory=MemoryCampaigns)
-    members: MemoryMembers = field(default_factory=MemoryMembers)
+    members: MemoryMembers = field(init=False)
     chats: MemoryChats = field(default_factory=MemoryChats)
     admins: MemoryAdmins = field(default_factory=MemoryAdmins)
     inbox: MemoryInbox = field(default_factory=MemoryInbox)
     ledger: MemoryLedger = field(init=False)
 
     def __post_init__(self) -> None:
+        self.members = MemoryMembers(self.units)
         self.ledger = MemoryLedger(self.units)

@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.app import Core
 from bot.channels.telegram import inbound as to_inbound
 from bot.channels.telegram.notifier import TelegramNotifier
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.domain import texts
 from bot.domain.commands import COMMANDS
@@ -35,6 +36,9 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 # Replies are answers to people, one per message they send, so they are not throttled
 # ahead of time; a 429 from Telegram is still honoured (waited out, then retried).
 REPLY_MAX_RETRIES = 3
+# Chats handled at the same time (each chat's own updates stay in order), and as many
+# connections to the Bot API: httpcore checks every pooled connection on each request.
+CONCURRENT_CHATS = 8
 
 
 def build_application(settings: Settings, core: Core) -> Application:
@@ -47,6 +51,8 @@ def build_application(settings: Settings, core: Core) -> Application:
         .rate_limiter(
             AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=REPLY_MAX_RETRIES)
         )
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_CHATS))
+        .connection_pool_size(CONCURRENT_CHATS)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -1,0 +1,149 @@
+"""The console simulator and the `quizbot` command line, as a person uses them."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.app import initialise, open_core
+from bot.channels.console.simulator import ConsoleSimulator, plain
+from bot.cli import main
+from bot.clock import MovableClock
+from bot.config import load_settings
+from tests.conftest import TZ
+from tests.support.units import units_csv
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    units = tmp_path / "units.csv"
+    units.write_text(units_csv(), encoding="utf-8")
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'quizbot.db'}",
+        "UNITS_FILE": str(units),
+        "CAMPAIGN_START": "2024-09-02",
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+
+
+async def run_console(tmp_path: Path, script: str) -> str:
+    settings = load_settings(environment(tmp_path), env_file=None)
+    initialise(settings)
+    clock = MovableClock()
+    core = open_core(settings, clock, console=True)
+    out = io.StringIO()
+    try:
+        await ConsoleSimulator(core, clock, io.StringIO(script), out).run()
+    finally:
+        core.close()
+    return out.getvalue()
+
+
+async def test_a_week_in_the_console(tmp_path):
+    script = "\n".join(
+        [
+            ":time 2024-09-12 09:00",
+            ":user 1001 Nguyễn Văn An",
+            "/dangky KM",
+            ":user 1 Quản trị",
+            "/duyet 1001",
+            ":user 1001 Nguyễn Văn An",
+            "thêm 45 lượt",
+            ":again 7",
+            ":edit 7 thêm 50 lượt",
+            ":group 500 Nhóm Khương Mai",
+            "/dangky KM",
+            ":user 2002 Thành viên",
+            "/tiendo",
+            ":reply thêm 5",
+            ":time +4d",
+            ":time",
+            "/nonsense",
+            ":bogus",
+            ":quit",
+        ]
+    )
+    output = await run_console(tmp_path, script)
+    assert "Giờ của trình mô phỏng: 09:00 thứ Năm, 12/09/2024." in output
+    assert "→ tin nhắn riêng của 1" in output and "[✅ Duyệt: /approve 1001]" in output
+    assert "→ tin nhắn riêng của 1001" in output and "đã được duyệt" in output
+    assert "Đã ghi nhận thêm 45 lượt dự thi cho Phường Khương Mai (KM)." in output
+    assert "đã được ghi nhận trước đó" in output
+    assert "+45 → tổng" not in output and "+45 → +50" in output
+    assert "Nhóm này đã được gắn với Phường Khương Mai (KM)" in output
+    assert "▶ Phường Khương Mai (KM) — 50/200 (25%)" in output
+    assert "Bạn chưa đăng ký báo cáo" in output  # the member's reply is not a report
+    assert "Giờ của trình mô phỏng: 09:00 thứ Hai, 16/09/2024." in output
+    assert "Không có lệnh điều khiển «:bogus»" in output
+    assert "<b>" not in output
+
+
+def test_plain_rendering_unescapes():
+    assert plain("<b>A &amp; B</b> &lt;x&gt;") == "A & B <x>"
+
+
+def test_cli_init_units_and_admins(tmp_path, monkeypatch, capsys):
+    for key, value in environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["units"]) == 2
+    assert "quizbot init" in capsys.readouterr().err
+    assert main(["init"]) == 0
+    assert "8 thêm mới" in capsys.readouterr().out
+    assert main(["init"]) == 0
+    assert "0 thêm mới, 0 cập nhật, 8 không đổi" in capsys.readouterr().out
+    assert main(["units"]) == 0
+    table = capsys.readouterr().out
+    assert "KM01" in table and "Phường Khương Mai" in table
+    assert main(["admins", "grant", "123"]) == 0
+    assert "Đã cấp quyền quản trị cho 123" in capsys.readouterr().out
+    assert main(["admins", "list"]) == 0
+    assert "cơ sở dữ liệu: 123" in capsys.readouterr().out
+    assert main(["admins", "grant", "abc"]) == 2
+    assert main(["admins", "revoke", "123"]) == 0
+    assert "Đã thu hồi" in capsys.readouterr().out
+
+
+def test_cli_explains_bad_settings_and_bad_units(tmp_path, monkeypatch, capsys):
+    for key, value in environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MAX_REPORT", "nhiều")
+    assert main(["init"]) == 2
+    assert "Cấu hình không hợp lệ: MAX_REPORT" in capsys.readouterr().err
+    monkeypatch.delenv("MAX_REPORT")
+    (tmp_path / "units.csv").write_text("code,name\nKM,X\n", encoding="utf-8")
+    assert main(["init"]) == 2
+    assert "thiếu cột: kind, parent, weekly_quota" in capsys.readouterr().err
+    monkeypatch.setenv("UNITS_FILE", str(tmp_path / "missing.csv"))
+    assert main(["init"]) == 2
+    assert "Không tìm thấy tệp" in capsys.readouterr().err
+
+
+def test_run_without_a_token_starts_the_console_and_says_so_in_one_line(tmp_path):
+    env = {**os.environ, **environment(tmp_path)}
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "init"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        input="/huongdan\n:quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Chưa có TELEGRAM_BOT_TOKEN") and "console" in lines[0]
+    assert "Xin chào! Tôi là trợ lý tự động" in result.stdout
+    assert str(TZ)  # the console runs in the configured time zone
