@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import conversation
-from bot.domain.messages import Inbound, Outbound
+from bot.domain.messages import Inbound, Outbound, with_files
 from bot.domain.model import Campaign
 from bot.domain.policy import Policy
+from bot.domain.ports import Renderer
+from bot.reports.renderer import FileRenderer
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.repositories import SqlStore
@@ -30,12 +33,15 @@ class Core:
     database: Database
     policy: Policy
     clock: Clock
+    renderer: Renderer = field(default_factory=FileRenderer)
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
-        """One inbound message in one unit of work; returns what to send."""
-        return self.database.run(
+        """One inbound message in one unit of work; returns what to send, files rendered
+        after the transaction so that drawing a chart never holds the database."""
+        replies = self.database.run(
             lambda store: conversation.handle(inbound, store, self.policy, self.clock.now())
         )
+        return [with_files(reply, self.renderer.render) for reply in replies]
 
     async def handle_async(self, inbound: Inbound) -> list[Outbound]:
         if self.database.in_process:
@@ -44,6 +50,9 @@ class Core:
             return self.handle(inbound)
         # A database server means network waits: keep the event loop free meanwhile.
         return await asyncio.to_thread(self.handle, inbound)
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
     def close(self) -> None:
         self.database.dispose()

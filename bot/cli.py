@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
 
 from bot.app import NotInitialised, initialise, open_core
-from bot.clock import MovableClock, SystemClock
+from bot.clock import FixedClock, MovableClock, SystemClock
 from bot.config import TELEGRAM, Settings, SettingsError, load_settings
 from bot.domain import texts
+from bot.domain.jobs import JOBS
+from bot.domain.ports import Notifier
 from bot.domain.status import tree_order
 from bot.domain.units import UnitTableError
 from bot.redaction import configure_logging
@@ -21,6 +25,7 @@ from bot.storage.database import Database, make_engine
 from bot.storage.repositories import SqlStore
 
 EXIT_USAGE = 2
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     commands.add_parser("units", help=texts.CLI_HELP_UNITS).set_defaults(handler=_units)
 
+    jobs = commands.add_parser("jobs", help=texts.CLI_HELP_JOBS)
+    job_actions = jobs.add_subparsers(dest="action", required=True)
+    job_actions.add_parser("list").set_defaults(handler=_jobs_list)
+    run_job = job_actions.add_parser("run")
+    run_job.add_argument("name", choices=sorted(JOBS))
+    run_job.add_argument("--at", help=texts.CLI_HELP_AT)
+    run_job.set_defaults(handler=_jobs_run)
+
+    export = commands.add_parser("export", help=texts.CLI_HELP_EXPORT)
+    period = export.add_mutually_exclusive_group(required=True)
+    period.add_argument("--week", help="2024-W37")
+    period.add_argument("--month", help="2024-09")
+    export.add_argument("-o", "--output", required=True, type=Path)
+    export.set_defaults(handler=_export)
+
     admins = commands.add_parser("admins", help=texts.CLI_HELP_ADMINS)
     admin_actions = admins.add_subparsers(dest="action", required=True)
     admin_actions.add_parser("list").set_defaults(handler=_admins_list)
@@ -62,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--platform", default=TELEGRAM)
         sub.set_defaults(handler=handler)
     return parser
+
+
+def _local_time(text: str, settings: Settings) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise SettingsError(texts.cli_bad_time(text)) from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.timezone)
 
 
 def _is_console(arguments: argparse.Namespace, settings: Settings) -> bool:
@@ -76,29 +104,121 @@ def _init(_arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     if _is_console(arguments, settings):
-        from bot.channels.console.simulator import ConsoleSimulator
+        from bot.runtime import run_console
 
         if not arguments.console:
             print(texts.CONSOLE_STARTING)
-        clock = MovableClock()
-        core = open_core(settings, clock, console=True)
-        try:
-            asyncio.run(ConsoleSimulator(core, clock, sys.stdin, sys.stdout).run())
-        finally:
-            core.close()
+        asyncio.run(run_console(settings, MovableClock(), sys.stdin, sys.stdout))
         return 0
 
     from telegram import Update
 
     from bot.channels.telegram.app import build_application
+    from bot.runtime import attach_jobs
 
     core = open_core(settings, SystemClock())
+    application = build_application(settings, core)
+    attach_jobs(application, settings, core)
     logging.getLogger(__name__).info("starting Telegram polling")
     # Pending updates are kept on restart: they are reports people already sent.
-    build_application(settings, core).run_polling(
-        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
+def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
+    from jobs.scheduler import Schedule
+
+    core = open_core(settings, SystemClock())
+    try:
+        last_runs = core.database.run(lambda store: store.job_runs.latest())
+    finally:
+        core.close()
+    planned = Schedule(settings.schedules, core.policy).planned(core.now())
+    print(
+        texts.cli_jobs_table(
+            [(p.job, p.cron, p.next_run) for p in planned],
+            {job: (run.period, run.state) for job, run in last_runs.items()},
+            settings.timezone,
+        )
     )
     return 0
+
+
+def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
+    from jobs.outbox import OutboxDispatcher
+    from jobs.runner import JobRunner
+
+    at = _local_time(arguments.at, settings) if arguments.at else None
+    clock = FixedClock(at) if at else SystemClock()
+    core = open_core(settings, clock)
+
+    async def run() -> None:
+        notifier, close = await _job_notifier(settings)
+        try:
+            runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier, clock))
+            report = await runner.run(arguments.name, clock.now())
+        finally:
+            await close()
+        print(
+            texts.cli_job_report(
+                report.job,
+                report.period,
+                report.planned_now,
+                report.queued,
+                vars(report.delivery),
+            )
+        )
+
+    try:
+        asyncio.run(run())
+    finally:
+        core.close()
+    return 0
+
+
+async def _job_notifier(settings: Settings) -> tuple[Notifier, Callable[[], Awaitable[None]]]:
+    """Telegram when a token is set, else the console (printed to standard output)."""
+    if settings.has_telegram:
+        from bot.channels.telegram.notifier import open_broadcast_notifier
+
+        notifier = await open_broadcast_notifier(
+            settings.telegram_api_base_url, settings.telegram_token.reveal()
+        )
+        return notifier, notifier.bot.shutdown
+    from bot.channels.console.simulator import ConsoleNotifier, ConsoleState
+
+    async def nothing() -> None:
+        return None
+
+    return ConsoleNotifier(sys.stdout, ConsoleState()), nothing
+
+
+def _export(arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot.domain.exports import month_table, week_table
+    from bot.domain.weeks import Month, Week
+
+    core = open_core(settings, SystemClock())
+    try:
+        if arguments.week:
+            week = _parsed(Week.from_iso, arguments.week)
+            spec = core.database.run(lambda store: week_table(store, core.policy, week))
+        else:
+            month = _parsed(Month.from_iso, arguments.month)
+            weeks = [w for w in month.weeks() if core.policy.covers(w)]
+            spec = core.database.run(lambda store: month_table(store, core.policy, month, weeks))
+        attachment = core.renderer.render(spec)
+    finally:
+        core.close()
+    arguments.output.write_bytes(attachment.content)
+    print(texts.cli_exported(str(arguments.output), len(spec.rows) - 1))
+    return 0
+
+
+def _parsed(parse: Callable[[str], T], text: str) -> T:
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise SettingsError(texts.cli_bad_period(text)) from error
 
 
 def _database(settings: Settings) -> Database:

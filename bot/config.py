@@ -24,8 +24,38 @@ CONSOLE = "console"
 CONSOLE_ADMIN_ID = "1"
 
 
+# Job name -> (setting, default cron expressions). Day-of-week by name: APScheduler 3 counts
+# Monday as 0 where crontab counts Sunday, so numbers would fire a day off.
+SCHEDULE_SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "weekly-reminder": ("WEEKLY_REMINDER_CRON", ("0 9 * * thu", "0 15 * * sat")),
+    "weekly-digest": ("WEEKLY_DIGEST_CRON", ("0 8 * * mon",)),
+    "monthly-nudge": ("MONTHLY_NUDGE_CRON", ("0 9 15,18,19 * *",)),
+    "monthly-digest": ("MONTHLY_DIGEST_CRON", ("0 8 20 * *",)),
+}
+DEFAULT_SCHEDULES = {job: default for job, (_, default) in SCHEDULE_SETTINGS.items()}
+_CRON_FIELDS = 5
+
+
 class SettingsError(ValueError):
     pass
+
+
+def parse_crons(name: str, raw: str) -> tuple[str, ...]:
+    """'0 9 * * thu; 0 15 * * sat' -> both expressions, each checked."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    expressions = tuple(" ".join(part.split()) for part in raw.split(";") if part.strip())
+    if not expressions:
+        raise SettingsError(texts.setting_bad_cron(name, raw))
+    for expression in expressions:
+        fields = expression.split()
+        if len(fields) != _CRON_FIELDS or any(ch.isdigit() for ch in fields[-1]):
+            raise SettingsError(texts.setting_bad_cron(name, expression))
+        try:
+            CronTrigger.from_crontab(expression)
+        except ValueError as error:
+            raise SettingsError(texts.setting_bad_cron(name, expression)) from error
+    return expressions
 
 
 class Secret:
@@ -63,6 +93,11 @@ class Settings:
     campaign_end: date | None = None
     campaign_metric: str = "lượt dự thi"
     log_level: str = "INFO"
+    monthly_due_day: int = 20
+    # Cron expressions (minute hour day month day-of-week), several per job allowed.
+    schedules: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_SCHEDULES)
+    )
 
     @property
     def has_telegram(self) -> bool:
@@ -78,6 +113,7 @@ class Settings:
             max_report=self.max_report,
             late_grace=timedelta(hours=self.late_report_cutoff_hours),
             configured_admins=frozenset(admins),
+            monthly_due_day=self.monthly_due_day,
         )
 
 
@@ -125,6 +161,14 @@ def load_settings(
     if end is not None and end < start:
         raise SettingsError(texts.SETTING_CAMPAIGN_END_BEFORE_START)
 
+    due_day = integer("MONTHLY_DUE_DAY", Settings.monthly_due_day, 2)
+    if due_day > 28:
+        raise SettingsError(texts.setting_bad_due_day(due_day))
+    schedules = {
+        job: parse_crons(setting, text(setting, "; ".join(default)))
+        for job, (setting, default) in SCHEDULE_SETTINGS.items()
+    }
+
     return Settings(
         telegram_token=Secret(text("TELEGRAM_BOT_TOKEN", "")),
         telegram_api_base_url=text("TELEGRAM_API_BASE_URL", Settings.telegram_api_base_url).rstrip(
@@ -143,4 +187,6 @@ def load_settings(
         campaign_end=end,
         campaign_metric=text("CAMPAIGN_METRIC", Settings.campaign_metric),
         log_level=text("LOG_LEVEL", "INFO").upper(),
+        monthly_due_day=due_day,
+        schedules=schedules,
     )

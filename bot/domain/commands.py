@@ -14,6 +14,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "undo": ("undo", "huy"),
     "status": ("status", "tiendo"),
     "units": ("units", "donvi"),
+    "monthly": ("monthly", "baocaothang"),
+    "subscribe": ("subscribe", "dangkynhan"),
+    "unsubscribe": ("unsubscribe", "huynhan"),
+    "export": ("export", "xuat"),
 }
 
 _ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.domain import registration, reporting, status
+from bot.domain import exports, monthly, registration, reporting, status, subscriptions
 from bot.domain.commands import EDITABLE
 from bot.domain.messages import Inbound, Outbound
 from bot.domain.policy import Policy
@@ -26,6 +26,10 @@ USE_CASES: dict[str, UseCase] = {
     "undo": reporting.undo,
     "status": status.status,
     "units": status.units,
+    "monthly": monthly.submit,
+    "subscribe": subscriptions.subscribe,
+    "unsubscribe": subscriptions.unsubscribe,
+    "export": exports.export,
 }
 
 

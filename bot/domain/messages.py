@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -33,6 +34,8 @@ class Inbound:
     replies_to_bot: bool = False
     # Set for a button press: the bot message that carried the button.
     button_message_id: str | None = None
+    # A document sent with the message (its caption is then `text`).
+    document: FileRef | None = None
 
     @property
     def source(self) -> MessageRef | None:
@@ -53,11 +56,62 @@ class Button:
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A file someone sent to the bot, kept by the platform; we keep only its reference."""
+
+    file_id: str
+    file_name: str
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content: bytes
     # "photo" is shown inline (a chart); "document" is a file to download (a spreadsheet).
     kind: str = "document"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    total: int
+    quota: int
+    # "met", "behind" or "silent" (no report at all).
+    standing: str
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A horizontal bar chart of units against their quotas, rendered outside the domain."""
+
+    filename: str
+    title: str
+    bars: tuple[Bar, ...]
+    axis_label: str
+    legend: tuple[str, str, str]  # labels for met, behind, silent
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    # "text", "int" or "percent" (a fraction, shown as %).
+    kind: str = "text"
+    width: int = 12
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A spreadsheet: one header row (frozen), then rows; rendered outside the domain."""
+
+    filename: str
+    sheet_title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str | int | float | None, ...], ...]
+    # How many leading columns stay visible when scrolling sideways.
+    frozen_columns: int = 2
+
+
+Rendered = Attachment | ChartSpec | TableSpec
 
 
 @dataclass(frozen=True)
@@ -70,7 +124,8 @@ class Outbound:
     reply_to: str | None = None
     # Replace the text of this earlier bot message instead of sending a new one.
     edit_message_id: str | None = None
-    attachments: tuple[Attachment, ...] = field(default=())
+    # Charts and tables are described here and rendered to files before delivery.
+    attachments: tuple[Rendered, ...] = field(default=())
 
 
 class DeliveryStatus(StrEnum):
@@ -85,3 +140,61 @@ class DeliveryStatus(StrEnum):
 class Delivery:
     status: DeliveryStatus
     new_chat_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """How fast a platform lets a bot send; None means no limit."""
+
+    per_second: float | None = None
+    per_chat_per_second: float | None = None
+    per_group_per_minute: float | None = None
+    # Chat ids of groups start with this (Telegram: negative ids); None if not applicable.
+    group_prefix: str | None = None
+    # Sends in flight at once (each to a different chat).
+    concurrency: int = 1
+
+    def is_group(self, chat: ChatRef) -> bool:
+        return self.group_prefix is not None and chat.chat_id.startswith(self.group_prefix)
+
+
+class RateLimited(Exception):
+    """The platform refused a send for flooding; nothing may be sent for `retry_after` s."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after} s")
+        self.retry_after = retry_after
+
+
+class DeliveryUncertain(Exception):
+    """A send timed out: the message may or may not have arrived. Never resent."""
+
+
+def with_files(
+    message: Outbound, render: Callable[[ChartSpec | TableSpec], Attachment]
+) -> Outbound:
+    """The message with every chart and table description replaced by its rendered file."""
+    if all(isinstance(item, Attachment) for item in message.attachments):
+        return message
+    files = tuple(
+        item if isinstance(item, Attachment) else render(item) for item in message.attachments
+    )
+    return replace(message, attachments=files)
+
+
+def single_sends(message: Outbound, split_text: Callable[[str], list[str]]) -> list[Outbound]:
+    """A message as separate sends: its text in parts (the reply quote on the first, the
+    buttons on the last), then each file on its own."""
+    chunks = split_text(message.text) if message.text else []
+    sends = [
+        replace(
+            message,
+            text=chunk,
+            attachments=(),
+            reply_to=message.reply_to if index == 0 else None,
+            buttons=message.buttons if index == len(chunks) - 1 else (),
+        )
+        for index, chunk in enumerate(chunks)
+    ]
+    sends += [Outbound(message.chat, "", attachments=(file,)) for file in message.attachments]
+    return sends

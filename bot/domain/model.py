@@ -129,3 +129,25 @@ class UnitWeekTotal:
     @property
     def reported(self) -> bool:
         return self.entries > 0
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A unit's monthly report (text and/or a file), the latest one for its month."""
+
+    id: int
+    unit_code: str
+    month: str  # "2024-09"
+    text: str
+    file_id: str | None
+    file_name: str | None
+    submitter: Person
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat that receives digests for a unit and everything below it (None: everything)."""
+
+    chat: ChatRef
+    scope: str | None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.model import Campaign, Person
-from bot.domain.weeks import Week
+from bot.domain.weeks import Month, Week
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Policy:
     late_grace: timedelta
     # (platform, user id) pairs from the settings; admins granted in the database come on top.
     configured_admins: frozenset[tuple[str, str]]
+    # Monthly reports are due before this day of the month (on time up to the day before).
+    monthly_due_day: int = 20
 
     def week_of(self, moment: datetime) -> Week:
         return Week.of(moment, self.tz)
@@ -32,6 +34,16 @@ class Policy:
         current = self.week_of(moment)
         previous = current.previous()
         return [current] if self.is_locked(previous, moment) else [current, previous]
+
+    def monthly_due(self, month: Month) -> datetime:
+        """The moment a month's report becomes late: 00:00 local on the due day."""
+        due_date = date(month.year, month.month, self.monthly_due_day)
+        return datetime.combine(due_date, time(0), self.tz)
+
+    def covers(self, week: Week) -> bool:
+        """Whether any day of the week falls inside the campaign."""
+        campaign = self.campaign
+        return week.end >= campaign.start and (campaign.end is None or week.start <= campaign.end)
 
     def is_configured_admin(self, person: Person) -> bool:
         return (person.platform, person.user_id) in self.configured_admins

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from bot.domain.messages import Delivery, Outbound
+from bot.domain.messages import (
+    Attachment,
+    ChartSpec,
+    Delivery,
+    DeliveryLimits,
+    Outbound,
+    TableSpec,
+)
 from bot.domain.model import (
     Campaign,
     ChatRef,
@@ -19,6 +26,8 @@ from bot.domain.model import (
     Person,
     ReportEntry,
     ReportMode,
+    Submission,
+    Subscription,
     Unit,
     UnitWeekTotal,
 )
@@ -58,6 +67,19 @@ class ChatRepository(Protocol):
     def unit_of(self, chat: ChatRef) -> str | None: ...
 
     def bind(self, chat: ChatRef, unit_code: str, by: Person, at: datetime) -> None: ...
+
+    def unit_chats(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        """Where to reach each unit: its bound groups and its approved secretaries' private
+        chats, without the chats that are gone (blocked the bot, deleted). One query."""
+        ...
+
+    def mark_gone(self, chat: ChatRef, reason: str, at: datetime) -> None: ...
+
+    def mark_reachable(self, chat: ChatRef, at: datetime) -> None: ...
+
+    def migrate(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
+        """A group became a supergroup: its binding and subscription follow the new id."""
+        ...
 
 
 class AdminRepository(Protocol):
@@ -121,6 +143,46 @@ class LedgerRepository(Protocol):
         """Totals of the given active units (all active units for None), one aggregate query."""
         ...
 
+    def totals_by_week(
+        self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
+    ) -> dict[tuple[str, date], tuple[int, int]]:
+        """(unit, week) -> (live total, live entries) for weeks with any live entry; one query."""
+        ...
+
+
+class SubmissionRepository(Protocol):
+    def current(self, campaign_id: int, unit_code: str, month: str) -> Submission | None: ...
+
+    def save(
+        self,
+        *,
+        campaign_id: int,
+        unit_code: str,
+        month: str,
+        text: str,
+        file_id: str | None,
+        file_name: str | None,
+        submitter: Person,
+        source: MessageRef,
+        at: datetime,
+    ) -> Submission:
+        """Store a unit's report for the month; an earlier one is kept, marked replaced."""
+        ...
+
+    def for_month(self, campaign_id: int, month: str) -> list[Submission]: ...
+
+
+class SubscriptionRepository(Protocol):
+    def subscribe(self, chat: ChatRef, scope: str | None, by: Person, at: datetime) -> None: ...
+
+    def unsubscribe(self, chat: ChatRef) -> bool: ...
+
+    def of(self, chat: ChatRef) -> Subscription | None: ...
+
+    def active(self) -> list[Subscription]:
+        """Subscriptions of chats that are not gone."""
+        ...
+
 
 class Store(Protocol):
     """Everything one unit of work can reach."""
@@ -146,9 +208,29 @@ class Store(Protocol):
     @property
     def ledger(self) -> LedgerRepository: ...
 
+    @property
+    def submissions(self) -> SubmissionRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+
+class Renderer(Protocol):
+    """Turns chart and table descriptions into files."""
+
+    def render(self, spec: ChartSpec | TableSpec) -> Attachment: ...
+
 
 class Notifier(Protocol):
     """Delivers outbound messages on one platform."""
+
+    @property
+    def limits(self) -> DeliveryLimits: ...
+
+    def parts(self, message: Outbound) -> list[Outbound]:
+        """The message as the separate sends the platform needs (long text split, each file
+        on its own), so that a delivery can be tracked one send at a time."""
+        ...
 
     async def send(self, message: Outbound) -> Delivery:
         """Deliver one message; transient failures (network, rate limit) raise."""

@@ -7,20 +7,14 @@ an undo voids it. A message is counted once however often it is delivered, becau
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.domain import texts
 from bot.domain.messages import Outbound
 from bot.domain.model import ReportEntry, ReportMode, Unit
 from bot.domain.parsing import ParseError, ReportRequest, parse_report
 from bot.domain.progress import Progress
+from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week
-
-
-@dataclass(frozen=True)
-class Refusal:
-    text: str
 
 
 def report_command(turn: Turn) -> list[Outbound]:
@@ -55,7 +49,7 @@ def undo(turn: Turn) -> list[Outbound]:
     if source is not None and not turn.store.inbox.first_time(source, "undo", turn.now):
         return turn.reply(texts.ALREADY_HANDLED)
     if not turn.is_admin() and turn.membership() is None:
-        return turn.reply(_not_a_reporter(turn))
+        return turn.reply(not_a_reporter(turn))
     open_weeks = turn.policy.open_weeks(turn.moment)
     entry = turn.store.ledger.last_live_entry(
         turn.campaign.id, turn.sender, [week.start for week in open_weeks]
@@ -83,7 +77,7 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
         return _already_recorded(turn, existing)
     if isinstance(parsed, ParseError):
         return turn.reply(texts.parse_problem(parsed.problem, turn.policy.max_report))
-    outcome = _reporting_unit(turn, parsed.unit_code)
+    outcome = reporting_unit(turn, parsed.unit_code)
     if isinstance(outcome, Refusal):
         return turn.reply(outcome.text)
     return _record(turn, outcome, parsed)
@@ -180,40 +174,6 @@ def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
     return turn.reply(
         texts.already_recorded(unit, week, _progress(turn, unit, week, total), turn.metric)
     )
-
-
-def _reporting_unit(turn: Turn, code: str | None) -> Unit | Refusal:
-    """The unit this sender reports for here, or why they may not report."""
-    member_unit = turn.member_unit()
-    if code is not None:
-        unit = turn.store.units.get(code)
-        if unit is None:
-            return Refusal(texts.unknown_unit(code))
-        if (member_unit is None or member_unit.code != unit.code) and not turn.is_admin():
-            return Refusal(
-                texts.own_unit_only(member_unit) if member_unit else _not_a_reporter(turn)
-            )
-    elif member_unit is not None:
-        unit = member_unit
-    elif turn.is_admin():
-        chat_unit = turn.chat_unit()
-        if chat_unit is None:
-            return Refusal(texts.ADMIN_NEEDS_UNIT_CODE)
-        unit = chat_unit
-    else:
-        return Refusal(_not_a_reporter(turn))
-    if not unit.active:
-        return Refusal(texts.unit_inactive(unit))
-    return unit
-
-
-def _not_a_reporter(turn: Turn) -> str:
-    pending = turn.store.members.pending(turn.sender.platform, turn.sender.user_id)
-    if pending is not None:
-        unit = turn.store.units.get(pending.unit_code)
-        if unit is not None:
-            return texts.awaiting_approval(unit)
-    return texts.NOT_REGISTERED
 
 
 def _week_refusal(turn: Turn, week: Week) -> Refusal | None:

@@ -77,6 +77,8 @@ def listed(rows: Sequence[UnitWeekTotal], keep: str | None = None) -> list[UnitW
 
 
 def help_(turn: Turn) -> list[Outbound]:
+    # /start is what a person sends after unblocking the bot: their chat is reachable again.
+    turn.store.chats.mark_reachable(turn.inbound.chat, turn.now)
     pending = turn.store.members.pending(turn.sender.platform, turn.sender.user_id)
     pending_unit = turn.store.units.get(pending.unit_code) if pending else None
     chat_unit = None if turn.inbound.is_private else turn.chat_unit()

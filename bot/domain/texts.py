@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.domain.messages import Column
 from bot.domain.model import Campaign, Person, ReportEntry, ReportMode, Unit, UnitWeekTotal
 from bot.domain.parsing import ParseProblem
 from bot.domain.progress import Progress
-from bot.domain.weeks import Week
+from bot.domain.weeks import Month, Week
+
+if TYPE_CHECKING:
+    from bot.domain.jobs import DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 METRIC_DEFAULT = "lượt dự thi"
@@ -493,6 +498,8 @@ def help_text(
             "/bc 45 tuantruoc — cộng cho tuần trước (trước khi khóa sổ)",
             "/huy — hủy báo cáo gần nhất của bạn",
             "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
+            "/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày 20), hoặc gửi tệp "
+            "với chú thích /baocaothang",
         ]
     if admin:
         lines += [
@@ -504,8 +511,15 @@ def help_text(
             "/duyet ID, /tuchoi ID — duyệt hoặc từ chối yêu cầu đăng ký",
             "/dangky MÃ trong nhóm — gắn nhóm với đơn vị",
             "/donvi — danh sách mã đơn vị",
+            "/dangkynhan [MÃ] — nhận bản tổng hợp tuần và tháng tại cuộc trò chuyện này",
+            "/huynhan — dừng nhận bản tổng hợp",
+            "/xuat, /xuat tuan, /xuat thang — bảng số liệu Excel",
         ]
-    lines += ["", "Lệnh tiếng Anh tương ứng: /help, /register, /report, /undo, /status."]
+    lines += [
+        "",
+        "Lệnh tiếng Anh tương ứng: /help, /register, /report, /undo, /status, /monthly, "
+        "/subscribe, /unsubscribe, /export.",
+    ]
     return "\n".join(lines)
 
 
@@ -565,6 +579,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("bc", "Báo cáo số lượt dự thi: /bc 45, /bc =180"),
     ("tiendo", "Xem tiến độ tuần này"),
     ("huy", "Hủy báo cáo gần nhất của bạn"),
+    ("baocaothang", "Gửi báo cáo tháng (trước ngày 20)"),
     ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
     ("huongdan", "Hướng dẫn sử dụng"),
 )
@@ -589,8 +604,12 @@ CONSOLE_HELP = "\n".join(
         "  :reply VĂN BẢN        trả lời tin nhắn của bot (dùng trong nhóm)",
         "  :edit N VĂN BẢN       sửa tin nhắn số N của bạn",
         "  :again N              gửi lại y hệt tin nhắn số N (như khi mạng gửi trùng)",
+        "  :file TỆP CHÚ_THÍCH   gửi một tệp kèm chú thích (ví dụ :file bc.pdf /baocaothang)",
         "  :time                 xem giờ hiện tại của trình mô phỏng",
-        "  :time 2024-09-12 09:00  đặt giờ;  :time +1d, +3h, -30m  dịch giờ",
+        "  :time 2024-09-12 09:00  đặt giờ;  :time +1d, +3h, -30m  dịch giờ (các việc định kỳ",
+        "                        đến hạn trong khoảng đó sẽ chạy, như khi xem một tuần trôi qua)",
+        "  :jobs                 các việc định kỳ và lần chạy tới",
+        "  :job TÊN              chạy ngay một việc định kỳ (ví dụ :job weekly-reminder)",
         "  :quit                 thoát",
     ]
 )
@@ -738,3 +757,409 @@ def setting_bad_timezone(raw: str) -> str:
 
 
 SETTING_CAMPAIGN_END_BEFORE_START = "CAMPAIGN_END đứng trước CAMPAIGN_START."
+
+
+def setting_bad_cron(name: str, expression: str) -> str:
+    return (
+        f"{name}: «{expression}» không phải lịch cron hợp lệ (5 trường: phút giờ ngày tháng "
+        "thứ; thứ viết bằng tên tiếng Anh mon…sun, ví dụ «0 9 * * thu»; nhiều lịch cách nhau "
+        "bởi dấu chấm phẩy)."
+    )
+
+
+def setting_bad_due_day(day: int) -> str:
+    return f"MONTHLY_DUE_DAY phải từ 2 đến 28 (ngày có ở mọi tháng), không phải {day}."
+
+
+# --- monthly reports
+
+MONTHLY_USAGE = (
+    "Hãy gửi báo cáo tháng kèm nội dung, ví dụ: /baocaothang Tháng 9 đơn vị đã vận động "
+    "820 lượt dự thi…, hoặc gửi tệp báo cáo với chú thích /baocaothang."
+)
+
+
+def month_label(month: Month) -> str:
+    return f"tháng {month.month}/{month.year}"
+
+
+def due_label(due: datetime, tz: ZoneInfo) -> str:
+    """The last day on time: the due day is the 20th, so 'hết ngày 19/09/2024'."""
+    last_day = (due.astimezone(tz) - timedelta(days=1)).date()
+    return f"hết ngày {full_date(last_day)}"
+
+
+def monthly_too_long(limit: int) -> str:
+    return (
+        f"Nội dung báo cáo dài quá {number(limit)} ký tự. Hãy gửi báo cáo dạng tệp "
+        "(Word, PDF…) với chú thích /baocaothang."
+    )
+
+
+def monthly_outside_campaign(campaign: Campaign) -> str:
+    return f"Hiện không trong thời gian «{esc(campaign.name)}» nên không nhận báo cáo tháng."
+
+
+def monthly_received(
+    unit: Unit,
+    month: Month,
+    due: datetime,
+    tz: ZoneInfo,
+    *,
+    on_time: bool,
+    replaced: bool,
+    file_name: str | None,
+) -> str:
+    attached = f", kèm tệp «{esc(file_name)}»" if file_name else ""
+    lines = [f"✅ Đã nhận báo cáo {month_label(month)} của {unit_name(unit)}{attached}."]
+    if on_time:
+        lines.append(f"Đúng hạn (hạn gửi: {due_label(due, tz)}).")
+    else:
+        lines.append(f"⏰ Gửi muộn: hạn gửi là {due_label(due, tz)}.")
+    if replaced:
+        lines.append("<i>Báo cáo này thay cho báo cáo đã gửi trước đó trong tháng.</i>")
+    return "\n".join(lines)
+
+
+def monthly_nudge(unit: Unit, month: Month, due: datetime, days_left: int, tz: ZoneInfo) -> str:
+    when = "hôm nay là ngày cuối" if days_left <= 1 else f"còn {days_left} ngày, tính cả hôm nay"
+    return "\n".join(
+        [
+            f"📝 <b>Nhắc báo cáo {month_label(month)}</b> — {unit_name(unit)}",
+            f"Hạn gửi: {due_label(due, tz)} ({when}). Đơn vị chưa gửi báo cáo tháng này.",
+            "Gửi /baocaothang kèm nội dung báo cáo, hoặc gửi tệp báo cáo với chú thích "
+            "/baocaothang.",
+        ]
+    )
+
+
+# --- subscriptions
+
+UNSUBSCRIBED = "🔕 Cuộc trò chuyện này sẽ không nhận bản tổng hợp nữa."
+NOT_SUBSCRIBED = "Cuộc trò chuyện này chưa đăng ký nhận bản tổng hợp."
+
+
+def scope_name(scope: Unit | None) -> str:
+    return unit_name(scope) + " và các đơn vị trực thuộc" if scope else "tất cả các đơn vị"
+
+
+def subscribed(scope: Unit | None) -> str:
+    return (
+        f"🔔 Cuộc trò chuyện này sẽ nhận bản tổng hợp hằng tuần (kèm biểu đồ và tệp Excel) "
+        f"và bản tổng hợp báo cáo tháng của {scope_name(scope)}. Gửi /huynhan để dừng."
+    )
+
+
+# --- spreadsheets
+
+EXPORT_USAGE = (
+    "Cách dùng: /xuat — toàn bộ cuộc thi; /xuat tuan — tuần này; /xuat thang — tháng này."
+)
+EXPORT_NOTHING_YET = "Chưa có tuần nào của cuộc thi trong khoảng thời gian này."
+EXPORT_FILE_WHOLE = "quizbot-toan-bo.xlsx"
+EXPORT_SHEET_WHOLE = "Toàn bộ cuộc thi"
+EXPORT_TOTAL_ROW = "Tổng cộng"
+
+
+def export_file_week(week: Week) -> str:
+    return f"quizbot-tuan-{week.iso}.xlsx"
+
+
+def export_sheet_week(week: Week) -> str:
+    return f"Tuần {week.number}-{week.start.isocalendar().year}"
+
+
+def export_file_month(month: Month) -> str:
+    return f"quizbot-thang-{month.iso}.xlsx"
+
+
+def export_sheet_month(month: Month) -> str:
+    return f"Tháng {month.month:02d}-{month.year}"
+
+
+def week_column(week: Week) -> str:
+    return f"Tuần {week.number} ({day_month(week.start)}–{day_month(week.end)})"
+
+
+def export_columns(weeks: Sequence[Week]) -> tuple[Column, ...]:
+    return (
+        Column("Mã", "text", 9),
+        Column("Đơn vị", "text", 48),
+        Column("Cấp trên", "text", 9),
+        Column("Chỉ tiêu/tuần", "int", 13),
+        *(Column(week_column(week), "int", 16) for week in weeks),
+        Column("Tổng", "int", 10),
+        Column("Chỉ tiêu cả kỳ", "int", 14),
+        Column("Tỷ lệ", "percent", 9),
+    )
+
+
+def export_ready(weeks: Sequence[Week]) -> str:
+    if len(weeks) == 1:
+        span = week_label(weeks[0])
+    else:
+        span = (
+            f"từ tuần {weeks[0].number} đến tuần {weeks[-1].number} "
+            f"({full_date(weeks[0].start)}–{full_date(weeks[-1].end)})"
+        )
+    return f"📎 Bảng số liệu {span}: mỗi đơn vị một dòng, mỗi tuần một cột, kèm tổng và tỷ lệ."
+
+
+# --- weekly reminder and digest
+
+
+def weekly_reminder(unit: Unit, week: Week, progress: Progress, reported: bool, metric: str) -> str:
+    lines = [f"📣 <b>Nhắc nhở tiến độ tuần</b> — {unit_name(unit)}"]
+    if not reported:
+        lines.append(
+            f"Đơn vị <b>chưa báo cáo lượt dự thi nào</b> trong {week_label(week)}; "
+            f"chỉ tiêu tuần là {number(progress.quota)} lượt."
+        )
+        lines.append(progress_lines(week, progress, metric)[-1])
+        lines.append("Nếu đã có kết quả, hãy báo cáo ngay bằng /bc N hoặc nhắn «thêm N lượt».")
+    else:
+        lines.extend(progress_lines(week, progress, metric))
+        lines.append("Báo cáo thêm bằng /bc N hoặc nhắn «thêm N lượt».")
+    return "\n".join(lines)
+
+
+_STANDING_TEXT = {
+    "met": "Đạt",
+    "behind": "Chưa đạt",
+    "silent": "Chưa báo cáo",
+}
+DIGEST_EXTRA_COLUMNS = (
+    Column("Tình trạng", "text", 14),
+    Column("Số tuần liên tiếp chưa đạt", "int", 14),
+)
+
+
+def digest_extra_values(line: DigestLine) -> tuple[str, int | None]:
+    if line.unit.weekly_quota == 0:
+        return ("Không giao chỉ tiêu", None)
+    return (_STANDING_TEXT[line.standing], line.missed_weeks)
+
+
+def _capped(lines: Sequence[str], limit: int) -> list[str]:
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], f"… và {number(len(lines) - limit)} đơn vị khác (xem tệp Excel)."]
+
+
+def weekly_digest(digest: WeeklyDigest, metric: str, list_limit: int) -> str:
+    with_quota = [line for line in digest.lines if line.unit.weekly_quota > 0]
+    met = [line for line in with_quota if line.standing == "met"]
+    behind = [line for line in with_quota if line.standing == "behind"]
+    silent = [line for line in with_quota if line.standing == "silent"]
+    total = sum(line.total for line in digest.lines)
+    quota = sum(line.unit.weekly_quota for line in with_quota)
+    share = f" (bằng {total * 100 // quota}% tổng chỉ tiêu)" if quota else ""
+    lines = [
+        f"📊 <b>Tổng hợp {week_label(digest.week)}</b>",
+        f"Phạm vi: {scope_name(digest.scope)}.",
+        f"Đạt chỉ tiêu: {len(met)}/{len(with_quota)} đơn vị · Chưa đạt: {len(behind)} · "
+        f"Chưa báo cáo: {len(silent)}",
+        f"Tổng: <b>{number(total)}</b> {esc(metric)}{share}.",
+    ]
+    everything = len(digest.lines) <= list_limit
+    groups = [("❌ <b>Chưa báo cáo</b>", silent), ("⚠️ <b>Chưa đạt</b>", behind)]
+    if everything:
+        groups.insert(0, ("✅ <b>Đạt chỉ tiêu</b>", met))
+        no_quota = [line for line in digest.lines if line.unit.weekly_quota == 0]
+        groups.append(("ℹ️ <b>Không giao chỉ tiêu</b>", no_quota))
+    for heading, members in groups:
+        if not members:
+            continue
+        lines += ["", heading]
+        entries = [
+            f"• {esc(line.unit.name)} ({esc(line.unit.code)}) — {_digest_figures(line)}"
+            for line in members
+        ]
+        lines += entries if everything else _capped(entries, list_limit // 2)
+    streaks = sorted(
+        (line for line in with_quota if line.missed_weeks >= 2),
+        key=lambda line: (-line.missed_weeks, line.unit.name),
+    )
+    if streaks:
+        lines += ["", "🔁 <b>Chưa đạt chỉ tiêu từ 2 tuần liên tiếp trở lên</b>"]
+        lines += _capped(
+            [
+                f"• {esc(line.unit.name)} ({esc(line.unit.code)}) — {line.missed_weeks} tuần"
+                for line in streaks
+            ],
+            list_limit // 2,
+        )
+    lines += ["", "<i>Biểu đồ và bảng số liệu (Excel) gửi kèm.</i>"]
+    return "\n".join(lines)
+
+
+def _digest_figures(line: DigestLine) -> str:
+    quota = line.unit.weekly_quota
+    if quota == 0:
+        return f"{number(line.total)} lượt"
+    return f"{number(line.total)}/{number(quota)} ({line.total * 100 // quota}%)"
+
+
+CHART_AXIS = "% chỉ tiêu tuần"
+CHART_LEGEND = ("Đạt chỉ tiêu", "Chưa đạt", "Chưa báo cáo")
+
+
+def chart_label(unit: Unit) -> str:
+    name = unit.name if len(unit.name) <= 38 else unit.name[:37] + "…"
+    return f"{name} ({unit.code})"
+
+
+def chart_file(week: Week) -> str:
+    return f"quizbot-bieu-do-{week.iso}.png"
+
+
+def chart_title(scope: Unit | None, week: Week, lowest_only: bool, bars: int) -> str:
+    whom = scope.name if scope else "Tất cả các đơn vị"
+    if lowest_only:
+        whom += f" — {bars} đơn vị có tỷ lệ thấp nhất"
+    return f"{whom}\n{week_label(week)}: tỷ lệ hoàn thành chỉ tiêu"
+
+
+# --- monthly digest
+
+MONTHLY_EXTRA_COLUMNS = (
+    Column("Báo cáo tháng", "text", 14),
+    Column("Thời điểm gửi", "text", 18),
+    Column("Tệp đính kèm", "text", 24),
+)
+
+
+def monthly_extra_values(line: MonthlyLine, tz: ZoneInfo) -> tuple[str, str, str]:
+    submission = line.submission
+    if submission is None:
+        return ("Chưa gửi", "", "")
+    sent = submission.submitted_at.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+    return ("Đúng hạn" if line.on_time else "Muộn", sent, submission.file_name or "")
+
+
+def monthly_digest(digest: MonthlyDigest, tz: ZoneInfo, metric: str, list_limit: int) -> str:
+    on_time = [line for line in digest.lines if line.on_time]
+    late = [line for line in digest.lines if line.submission and not line.on_time]
+    missing = [line for line in digest.lines if line.submission is None]
+    lines = [
+        f"🗓 <b>Báo cáo {month_label(digest.month)}</b>",
+        f"Phạm vi: {scope_name(digest.scope)}. Hạn gửi: {due_label(digest.due, tz)}.",
+        f"Đúng hạn: {len(on_time)} · Muộn: {len(late)} · Chưa gửi: {len(missing)} "
+        f"(trên {len(digest.lines)} đơn vị)",
+    ]
+    if digest.weeks:
+        month_total = sum(line.month_total for line in digest.lines)
+        first, last = digest.weeks[0].number, digest.weeks[-1].number
+        span = f"tuần {first}" if first == last else f"tuần {first}–{last}"
+        lines.append(
+            f"Tổng {esc(metric)} các tuần đã kết thúc trong tháng ({span}): "
+            f"<b>{number(month_total)}</b>."
+        )
+    else:
+        lines.append("Chưa có tuần nào của tháng kết thúc.")
+    everything = len(digest.lines) <= list_limit
+    groups = [("⏰ <b>Gửi muộn</b>", late), ("❌ <b>Chưa gửi</b>", missing)]
+    if everything:
+        groups.insert(0, ("✅ <b>Đúng hạn</b>", on_time))
+    for heading, members in groups:
+        if not members:
+            continue
+        entries = [_monthly_entry(line, tz) for line in members]
+        lines += ["", heading, *(entries if everything else _capped(entries, list_limit // 2))]
+    lines += ["", "<i>Bảng số liệu tháng (Excel) gửi kèm.</i>"]
+    return "\n".join(lines)
+
+
+def _monthly_entry(line: MonthlyLine, tz: ZoneInfo) -> str:
+    head = f"• {esc(line.unit.name)} ({esc(line.unit.code)})"
+    if line.submission is not None:
+        sent = line.submission.submitted_at.astimezone(tz).strftime("%d/%m %H:%M")
+        head += f" — gửi {sent}"
+    return f"{head} · {number(line.month_total)} lượt"
+
+
+# --- jobs and export on the command line (operators; plain text)
+
+CLI_HELP_JOBS = (
+    "các việc định kỳ: list (lịch và lần chạy tới), run TÊN [--at GIỜ] (chạy ngay một lần)"
+)
+CLI_HELP_AT = "chạy như thể vào lúc này (giờ địa phương), ví dụ 2024-09-12T09:00"
+CLI_HELP_EXPORT = (
+    "xuất bảng số liệu Excel của một tuần (--week 2024-W37) hoặc một tháng (--month 2024-09)"
+)
+JOB_TITLES = {
+    "weekly-reminder": "Nhắc đơn vị chưa đạt chỉ tiêu tuần",
+    "weekly-digest": "Tổng hợp tuần cho cán bộ (kèm biểu đồ, Excel)",
+    "monthly-nudge": "Nhắc gửi báo cáo tháng",
+    "monthly-digest": "Tổng hợp báo cáo tháng (kèm Excel)",
+}
+
+
+def cli_bad_time(text: str) -> str:
+    return f"Thời điểm «{text}» không hợp lệ; dùng dạng 2024-09-12T09:00."
+
+
+def cli_bad_period(text: str) -> str:
+    return f"Kỳ «{text}» không hợp lệ; dùng dạng 2024-W37 cho tuần hoặc 2024-09 cho tháng."
+
+
+def cli_jobs_table(
+    planned: Sequence[tuple[str, str, datetime | None]],
+    last_runs: Mapping[str, tuple[str, str]],
+    tz: ZoneInfo,
+) -> str:
+    lines = [f"{'Việc':<16} {'Lịch (cron)':<18} {'Lần chạy tới':<26} Lần chạy gần nhất"]
+    for job, cron, next_run in planned:
+        upcoming = moment(next_run, tz) if next_run else "—"
+        period, state = last_runs.get(job, ("—", ""))
+        last = f"{period} ({_RUN_STATES.get(state, state)})" if state else period
+        lines.append(f"{job:<16} {cron:<18} {upcoming:<26} {last}")
+    lines.append("")
+    lines += [f"{job}: {title}" for job, title in JOB_TITLES.items()]
+    return "\n".join(lines)
+
+
+_RUN_STATES = {"planning": "đang lập", "planned": "đang gửi", "done": "xong"}
+
+
+def cli_job_report(
+    job: str, period: str, planned_now: bool, queued: int, outcome: Mapping[str, int]
+) -> str:
+    head = (
+        f"{job}, kỳ {period}: đã xếp {queued} lượt gửi."
+        if planned_now
+        else f"{job}, kỳ {period}: kỳ này đã chạy trước đó, không lập lại; gửi tiếp phần còn chờ."
+    )
+    return (
+        f"{head} Đã gửi {outcome.get('sent', 0)}, chat không còn nhận {outcome.get('gone', 0)}, "
+        f"không rõ {outcome.get('uncertain', 0)}, hoãn {outcome.get('postponed', 0)}, "
+        f"lỗi {outcome.get('failed', 0)}."
+    )
+
+
+def cli_exported(path: str, units: int) -> str:
+    return f"Đã ghi {path} ({units} đơn vị)."
+
+
+# --- console controls for jobs
+
+CONSOLE_JOB_USAGE = "Cách dùng: :job TÊN, với TÊN là một trong: " + ", ".join(JOB_TITLES)
+
+
+def console_jobs(planned: Sequence[tuple[str, str, datetime | None]], tz: ZoneInfo) -> str:
+    lines = ["Các việc định kỳ (giờ của trình mô phỏng):"]
+    for job, cron, next_run in planned:
+        upcoming = moment(next_run, tz) if next_run else "—"
+        lines.append(f"  {job:<16} {cron:<18} lần tới: {upcoming}")
+    return "\n".join(lines)
+
+
+def console_job_ran(job: str, period: str, planned_now: bool, queued: int) -> str:
+    if not planned_now:
+        return f"({job}, kỳ {period}: đã chạy trước đó, không chạy lại.)"
+    return f"({job}, kỳ {period}: {queued} tin nhắn.)"
+
+
+CONSOLE_FILE_USAGE = (
+    "Cách dùng: :file TÊN_TỆP CHÚ_THÍCH, ví dụ :file baocao-thang9.pdf /baocaothang"
+)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from bot.domain.messages import Button, Inbound, Outbound
+from bot.domain.messages import Button, Inbound, Outbound, Rendered
 from bot.domain.model import Campaign, ChatRef, Membership, Person, Unit
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
@@ -56,10 +56,20 @@ class Turn:
         code = self.store.chats.unit_of(self.inbound.chat)
         return self.store.units.get(code) if code else None
 
-    def reply(self, text: str, buttons: tuple[Button, ...] = ()) -> list[Outbound]:
+    def reply(
+        self, text: str, buttons: tuple[Button, ...] = (), attachments: tuple[Rendered, ...] = ()
+    ) -> list[Outbound]:
         # In a group the reply quotes the message it answers, so it is clear whose it is.
         reply_to = None if self.inbound.is_private else self.inbound.message_id
-        return [Outbound(self.inbound.chat, text, buttons=buttons, reply_to=reply_to)]
+        return [
+            Outbound(
+                self.inbound.chat,
+                text,
+                buttons=buttons,
+                reply_to=reply_to,
+                attachments=attachments,
+            )
+        ]
 
     def to_user(self, user_id: str, text: str, buttons: tuple[Button, ...] = ()) -> Outbound:
         """A message to someone's private chat (on Telegram its id is the user's id)."""

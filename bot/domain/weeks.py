@@ -113,5 +113,18 @@ class Month:
     def next(self) -> Month:
         return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
 
+    def weeks(self) -> list[Week]:
+        """The weeks that belong to this month: those whose Thursday falls in it (as ISO
+        weeks belong to years), so that every week belongs to exactly one month."""
+        first = Week.containing(self.first_day)
+        if (first.start + timedelta(days=3)).month != self.month:
+            first = first.next()
+        weeks = []
+        week = first
+        while (week.start + timedelta(days=3)).month == self.month:
+            weeks.append(week)
+            week = week.next()
+        return weeks
+
     def previous(self) -> Month:
         return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)

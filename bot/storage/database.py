@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -86,6 +87,13 @@ class Database:
                     raise
                 log.info("unique constraint hit; running the unit of work again")
         raise AssertionError("unreachable")
+
+    async def run_async(self, work: Callable[[SqlStore], T]) -> T:
+        """`run` from the event loop: inline for SQLite (in-process, CPU-bound work where a
+        thread only adds GIL hand-offs), in a worker thread for a database server."""
+        if self.in_process:
+            return self.run(work)
+        return await asyncio.to_thread(self.run, work)
 
     def dispose(self) -> None:
         self.engine.dispose()

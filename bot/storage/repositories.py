@@ -8,12 +8,14 @@ several times the queries themselves (see bench/throughput).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from bot.domain.messages import Attachment, Outbound
 from bot.domain.model import (
     Campaign,
     ChatRef,
@@ -23,6 +25,8 @@ from bot.domain.model import (
     Person,
     ReportEntry,
     ReportMode,
+    Submission,
+    Subscription,
     Unit,
     UnitKind,
     UnitWeekTotal,
@@ -31,8 +35,14 @@ from bot.storage.tables import (
     AdminGrantRow,
     CampaignRow,
     ChatBindingRow,
+    ChatStateRow,
+    DigestSubscriptionRow,
     InboundMessageRow,
+    JobRunRow,
     MembershipRow,
+    MonthlySubmissionRow,
+    OutboxFileRow,
+    OutboxRow,
     ReportAuditRow,
     ReportEntryRow,
     UnitRow,
@@ -51,6 +61,16 @@ ADMIN = _table(AdminGrantRow)
 INBOUND = _table(InboundMessageRow)
 ENTRY = _table(ReportEntryRow)
 AUDIT = _table(ReportAuditRow)
+SUBMISSION = _table(MonthlySubmissionRow)
+SUBSCRIPTION = _table(DigestSubscriptionRow)
+CHAT_STATE = _table(ChatStateRow)
+JOB_RUN = _table(JobRunRow)
+OUTBOX = _table(OutboxRow)
+OUTBOX_FILE = _table(OutboxFileRow)
+
+# Above this many codes a filter reads everything and keeps what it needs in Python, so a
+# query never approaches the database's limit on bound parameters.
+MAX_CODES_IN_QUERY = 5000
 
 # Statements on the path of every report, built once: constructing and cache-keying a fresh
 # statement per call costs more than running it.
@@ -293,6 +313,68 @@ class SqlChats:
                 sa.insert(CHAT).values(platform=chat.platform, chat_id=chat.chat_id, **values)
             )
 
+    def unit_chats(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        wanted = None if unit_codes is None else set(unit_codes)
+        by_query = wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY
+        groups = sa.select(CHAT.c.unit_code, CHAT.c.platform, CHAT.c.chat_id).where(
+            CHAT.c.active.is_(True)
+        )
+        privates = sa.select(
+            MEMBERSHIP.c.unit_code, MEMBERSHIP.c.platform, MEMBERSHIP.c.user_id.label("chat_id")
+        ).where(MEMBERSHIP.c.status == MembershipStatus.APPROVED.value)
+        if by_query and wanted is not None:
+            groups = groups.where(CHAT.c.unit_code.in_(sorted(wanted)))
+            privates = privates.where(MEMBERSHIP.c.unit_code.in_(sorted(wanted)))
+        reachable = sa.union(groups, privates).subquery()
+        query = (
+            sa.select(reachable.c.unit_code, reachable.c.platform, reachable.c.chat_id)
+            .select_from(
+                reachable.outerjoin(
+                    CHAT_STATE,
+                    sa.and_(
+                        CHAT_STATE.c.platform == reachable.c.platform,
+                        CHAT_STATE.c.chat_id == reachable.c.chat_id,
+                    ),
+                )
+            )
+            .where(sa.or_(CHAT_STATE.c.gone.is_(None), CHAT_STATE.c.gone.is_(False)))
+            .order_by(reachable.c.unit_code, reachable.c.platform, reachable.c.chat_id)
+        )
+        found: dict[str, list[ChatRef]] = {}
+        for row in self.connection.execute(query):
+            if wanted is None or row.unit_code in wanted:
+                found.setdefault(row.unit_code, []).append(ChatRef(row.platform, row.chat_id))
+        return found
+
+    def _state_key(self, chat: ChatRef) -> sa.ColumnElement[bool]:
+        return sa.and_(CHAT_STATE.c.platform == chat.platform, CHAT_STATE.c.chat_id == chat.chat_id)
+
+    def mark_gone(self, chat: ChatRef, reason: str, at: datetime) -> None:
+        values = {"gone": True, "reason": reason[:200], "updated_at": at}
+        updated = self.connection.execute(
+            sa.update(CHAT_STATE).where(self._state_key(chat)).values(**values)
+        )
+        if updated.rowcount == 0:
+            self.connection.execute(
+                sa.insert(CHAT_STATE).values(platform=chat.platform, chat_id=chat.chat_id, **values)
+            )
+
+    def mark_reachable(self, chat: ChatRef, at: datetime) -> None:
+        self.connection.execute(
+            sa.update(CHAT_STATE)
+            .where(self._state_key(chat), CHAT_STATE.c.gone.is_(True))
+            .values(gone=False, reason="", updated_at=at)
+        )
+
+    def migrate(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
+        for table in (CHAT, SUBSCRIPTION, CHAT_STATE):
+            key_old = sa.and_(table.c.platform == old.platform, table.c.chat_id == old.chat_id)
+            key_new = sa.and_(table.c.platform == new.platform, table.c.chat_id == new.chat_id)
+            if self.connection.execute(sa.select(table.c.chat_id).where(key_new)).first():
+                self.connection.execute(sa.delete(table).where(key_old))
+            else:
+                self.connection.execute(sa.update(table).where(key_old).values(chat_id=new.chat_id))
+
 
 class SqlAdmins:
     def __init__(self, connection: Connection) -> None:
@@ -496,6 +578,34 @@ class SqlLedger:
             for row in self.connection.execute(query)
         ]
 
+    def totals_by_week(
+        self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
+    ) -> dict[tuple[str, date], tuple[int, int]]:
+        if not week_starts:
+            return {}
+        wanted = None if unit_codes is None else set(unit_codes)
+        query = (
+            sa.select(
+                ENTRY.c.unit_code,
+                ENTRY.c.week_start,
+                sa.func.sum(ENTRY.c.delta).label("week_total"),
+                sa.func.count(ENTRY.c.id).label("entry_count"),
+            )
+            .where(
+                ENTRY.c.campaign_id == campaign_id,
+                ENTRY.c.week_start.in_(list(week_starts)),
+                ENTRY.c.void.is_(False),
+            )
+            .group_by(ENTRY.c.unit_code, ENTRY.c.week_start)
+        )
+        if wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY:
+            query = query.where(ENTRY.c.unit_code.in_(sorted(wanted)))
+        return {
+            (row.unit_code, row.week_start): (int(row.week_total), int(row.entry_count))
+            for row in self.connection.execute(query)
+            if wanted is None or row.unit_code in wanted
+        }
+
     def _audit(
         self,
         entry_id: int,
@@ -526,6 +636,367 @@ class SqlLedger:
         )
 
 
+def _submission(row: Row[Any]) -> Submission:
+    return Submission(
+        id=row.id,
+        unit_code=row.unit_code,
+        month=row.month,
+        text=row.text,
+        file_id=row.file_id,
+        file_name=row.file_name,
+        submitter=Person(row.submitter_platform, row.submitter_user_id, row.submitter_name),
+        submitted_at=row.submitted_at,
+    )
+
+
+class SqlSubmissions:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def _live(self, campaign_id: int, month: str) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            SUBMISSION.c.campaign_id == campaign_id,
+            SUBMISSION.c.month == month,
+            SUBMISSION.c.replaced.is_(False),
+        )
+
+    def current(self, campaign_id: int, unit_code: str, month: str) -> Submission | None:
+        row = self.connection.execute(
+            sa.select(SUBMISSION).where(
+                self._live(campaign_id, month), SUBMISSION.c.unit_code == unit_code
+            )
+        ).first()
+        return _submission(row) if row else None
+
+    def save(
+        self,
+        *,
+        campaign_id: int,
+        unit_code: str,
+        month: str,
+        text: str,
+        file_id: str | None,
+        file_name: str | None,
+        submitter: Person,
+        source: MessageRef,
+        at: datetime,
+    ) -> Submission:
+        self.connection.execute(
+            sa.update(SUBMISSION)
+            .where(self._live(campaign_id, month), SUBMISSION.c.unit_code == unit_code)
+            .values(replaced=True)
+        )
+        result = self.connection.execute(
+            sa.insert(SUBMISSION).values(
+                campaign_id=campaign_id,
+                unit_code=unit_code,
+                month=month,
+                text=text,
+                file_id=file_id,
+                file_name=file_name,
+                submitter_platform=submitter.platform,
+                submitter_user_id=submitter.user_id,
+                submitter_name=submitter.display_name,
+                source_chat_id=source.chat_id,
+                source_message_id=source.message_id,
+                submitted_at=at,
+                replaced=False,
+            )
+        )
+        return Submission(
+            result.inserted_primary_key[0],
+            unit_code,
+            month,
+            text,
+            file_id,
+            file_name,
+            submitter,
+            at,
+        )
+
+    def for_month(self, campaign_id: int, month: str) -> list[Submission]:
+        query = sa.select(SUBMISSION).where(self._live(campaign_id, month))
+        return [_submission(row) for row in self.connection.execute(query)]
+
+
+class SqlSubscriptions:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def _key(self, chat: ChatRef) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            SUBSCRIPTION.c.platform == chat.platform, SUBSCRIPTION.c.chat_id == chat.chat_id
+        )
+
+    def subscribe(self, chat: ChatRef, scope: str | None, by: Person, at: datetime) -> None:
+        values = {
+            "scope_unit_code": scope,
+            "active": True,
+            "created_by": by.user_id,
+            "created_at": at,
+        }
+        updated = self.connection.execute(
+            sa.update(SUBSCRIPTION).where(self._key(chat)).values(**values)
+        )
+        if updated.rowcount == 0:
+            self.connection.execute(
+                sa.insert(SUBSCRIPTION).values(
+                    platform=chat.platform, chat_id=chat.chat_id, **values
+                )
+            )
+
+    def unsubscribe(self, chat: ChatRef) -> bool:
+        result = self.connection.execute(
+            sa.update(SUBSCRIPTION)
+            .where(self._key(chat), SUBSCRIPTION.c.active.is_(True))
+            .values(active=False)
+        )
+        return result.rowcount > 0
+
+    def of(self, chat: ChatRef) -> Subscription | None:
+        row = self.connection.execute(
+            sa.select(SUBSCRIPTION).where(self._key(chat), SUBSCRIPTION.c.active.is_(True))
+        ).first()
+        return Subscription(chat, row.scope_unit_code) if row else None
+
+    def active(self) -> list[Subscription]:
+        query = (
+            sa.select(SUBSCRIPTION)
+            .select_from(
+                SUBSCRIPTION.outerjoin(
+                    CHAT_STATE,
+                    sa.and_(
+                        CHAT_STATE.c.platform == SUBSCRIPTION.c.platform,
+                        CHAT_STATE.c.chat_id == SUBSCRIPTION.c.chat_id,
+                    ),
+                )
+            )
+            .where(
+                SUBSCRIPTION.c.active.is_(True),
+                sa.or_(CHAT_STATE.c.gone.is_(None), CHAT_STATE.c.gone.is_(False)),
+            )
+            .order_by(SUBSCRIPTION.c.platform, SUBSCRIPTION.c.chat_id)
+        )
+        return [
+            Subscription(ChatRef(row.platform, row.chat_id), row.scope_unit_code)
+            for row in self.connection.execute(query)
+        ]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    job: str
+    period: str
+    slot: datetime
+    state: str
+    messages: int
+    finished_at: datetime | None
+
+
+def _job_run(row: Row[Any]) -> JobRun:
+    return JobRun(row.id, row.job, row.period, row.slot, row.state, row.messages, row.finished_at)
+
+
+class SqlJobRuns:
+    """The job ledger. A period is claimed once; a claim that never got planned (a crash
+    between claiming and queueing) can be taken over once it is stale."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def claim(
+        self, job: str, period: str, slot: datetime, at: datetime, stale_after: timedelta
+    ) -> tuple[JobRun, bool]:
+        """The run of (job, period) and whether the caller must plan it now."""
+        key = sa.and_(JOB_RUN.c.job == job, JOB_RUN.c.period == period)
+        row = self.connection.execute(sa.select(JOB_RUN).where(key)).first()
+        if row is None:
+            self.connection.execute(
+                sa.insert(JOB_RUN).values(
+                    job=job, period=period, slot=slot, state="planning", claimed_at=at, messages=0
+                )
+            )
+            return _job_run(self.connection.execute(sa.select(JOB_RUN).where(key)).one()), True
+        if row.state == "planning" and row.claimed_at <= at - stale_after:
+            taken = self.connection.execute(
+                sa.update(JOB_RUN)
+                .where(JOB_RUN.c.id == row.id, JOB_RUN.c.claimed_at == row.claimed_at)
+                .values(claimed_at=at)
+            )
+            return _job_run(row), taken.rowcount == 1
+        return _job_run(row), False
+
+    def planned(self, run_id: int, messages: int, at: datetime) -> None:
+        self.connection.execute(
+            sa.update(JOB_RUN)
+            .where(JOB_RUN.c.id == run_id)
+            .values(state="planned", planned_at=at, messages=messages)
+        )
+
+    def finish_completed(self, at: datetime) -> int:
+        """Planned runs with nothing left pending in the outbox become done."""
+        pending = sa.exists().where(OUTBOX.c.run_id == JOB_RUN.c.id, OUTBOX.c.state == "pending")
+        result = self.connection.execute(
+            sa.update(JOB_RUN)
+            .where(JOB_RUN.c.state == "planned", ~pending)
+            .values(state="done", finished_at=at)
+        )
+        return result.rowcount
+
+    def latest(self) -> dict[str, JobRun]:
+        runs: dict[str, JobRun] = {}
+        for row in self.connection.execute(sa.select(JOB_RUN).order_by(JOB_RUN.c.slot)):
+            runs[row.job] = _job_run(row)
+        return runs
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One send waiting in the outbox: a text or a single file, for one chat."""
+
+    id: int
+    run_id: int | None
+    chat: ChatRef
+    message: Outbound
+    attempts: int
+
+
+class SqlOutbox:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def enqueue(self, run_id: int | None, parts: Sequence[Outbound], at: datetime) -> int:
+        for part in parts:
+            files = [a for a in part.attachments if isinstance(a, Attachment)]
+            if len(files) != len(part.attachments) or len(files) > 1 or (files and part.text):
+                raise ValueError("an outbox row is one send: a text or one rendered file")
+            result = self.connection.execute(
+                sa.insert(OUTBOX).values(
+                    run_id=run_id,
+                    platform=part.chat.platform,
+                    chat_id=part.chat.chat_id,
+                    text=part.text,
+                    state="pending",
+                    attempts=0,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            if files:
+                self.connection.execute(
+                    sa.insert(OUTBOX_FILE).values(
+                        outbox_id=result.inserted_primary_key[0],
+                        filename=files[0].filename,
+                        kind=files[0].kind,
+                        content=files[0].content,
+                    )
+                )
+        return len(parts)
+
+    def _ready(self, at: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            OUTBOX.c.state == "pending",
+            sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= at),
+        )
+
+    def ready_chats(self, at: datetime) -> list[ChatRef]:
+        query = (
+            sa.select(OUTBOX.c.platform, OUTBOX.c.chat_id, sa.func.min(OUTBOX.c.id).label("first"))
+            .where(self._ready(at))
+            .group_by(OUTBOX.c.platform, OUTBOX.c.chat_id)
+            .order_by("first")
+        )
+        return [ChatRef(row.platform, row.chat_id) for row in self.connection.execute(query)]
+
+    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
+        """The chat's oldest pending send, if it is ready (a chat's sends keep their order)."""
+        row = self.connection.execute(
+            sa.select(OUTBOX, OUTBOX_FILE.c.filename, OUTBOX_FILE.c.kind, OUTBOX_FILE.c.content)
+            .select_from(OUTBOX.outerjoin(OUTBOX_FILE, OUTBOX_FILE.c.outbox_id == OUTBOX.c.id))
+            .where(
+                OUTBOX.c.state == "pending",
+                OUTBOX.c.platform == chat.platform,
+                OUTBOX.c.chat_id == chat.chat_id,
+            )
+            .order_by(OUTBOX.c.id)
+            .limit(1)
+        ).first()
+        if row is None or (row.not_before is not None and row.not_before > at):
+            return None
+        files = (Attachment(row.filename, row.content, row.kind),) if row.filename else ()
+        return OutboxItem(
+            row.id, row.run_id, chat, Outbound(chat, row.text, attachments=files), row.attempts
+        )
+
+    def claim(self, item_id: int, at: datetime) -> bool:
+        """pending -> sending; False if another dispatcher took it first."""
+        result = self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id, OUTBOX.c.state == "pending")
+            .values(state="sending", attempts=OUTBOX.c.attempts + 1, updated_at=at)
+        )
+        return result.rowcount == 1
+
+    def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None:
+        self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id)
+            .values(state=state, updated_at=at, error=error[:300] if error else None)
+        )
+
+    def postpone(self, item_id: int, not_before: datetime, at: datetime, error: str) -> None:
+        self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id)
+            .values(state="pending", not_before=not_before, updated_at=at, error=error[:300])
+        )
+
+    def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int:
+        result = self.connection.execute(
+            sa.update(OUTBOX)
+            .where(
+                OUTBOX.c.platform == chat.platform,
+                OUTBOX.c.chat_id == chat.chat_id,
+                OUTBOX.c.state == "pending",
+            )
+            .values(state=state, updated_at=at)
+        )
+        return result.rowcount
+
+    def reroute(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
+        self.connection.execute(
+            sa.update(OUTBOX)
+            .where(
+                OUTBOX.c.platform == old.platform,
+                OUTBOX.c.chat_id == old.chat_id,
+                OUTBOX.c.state == "pending",
+            )
+            .values(chat_id=new.chat_id, updated_at=at)
+        )
+
+    def next_wakeup(self) -> datetime | None:
+        """When the earliest postponed send becomes ready."""
+        return self.connection.execute(
+            sa.select(sa.func.min(OUTBOX.c.not_before)).where(OUTBOX.c.state == "pending")
+        ).scalar()
+
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> int:
+        """Sends caught in flight by a crash: they may have arrived, so they are never resent."""
+        result = self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than)
+            .values(state="unknown", updated_at=at)
+        )
+        return result.rowcount
+
+    def counts(self, run_id: int | None = None) -> dict[str, int]:
+        query = sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
+        if run_id is not None:
+            query = query.where(OUTBOX.c.run_id == run_id)
+        return {state: int(count) for state, count in self.connection.execute(query)}
+
+
 class SqlStore:
     """All repositories of one unit of work, sharing its connection and transaction."""
 
@@ -538,3 +1009,7 @@ class SqlStore:
         self.admins = SqlAdmins(connection)
         self.inbox = SqlInbox(connection)
         self.ledger = SqlLedger(connection)
+        self.submissions = SqlSubmissions(connection)
+        self.subscriptions = SqlSubscriptions(connection)
+        self.job_runs = SqlJobRuns(connection)
+        self.outbox = SqlOutbox(connection)

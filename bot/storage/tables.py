@@ -155,3 +155,100 @@ class ReportAuditRow(SQLModel, table=True):
     source_chat_id: str | None = Field(default=None, max_length=64)
     source_message_id: str | None = Field(default=None, max_length=64)
     at: datetime = _utc()
+
+
+class MonthlySubmissionRow(SQLModel, table=True):
+    """Monthly reports; a resend marks the earlier row replaced, so history stays."""
+
+    __tablename__ = "monthly_submission"
+    __table_args__ = (
+        sa.Index("ix_submission_month", "campaign_id", "month", "unit_code", "replaced"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    unit_code: str = Field(foreign_key="unit.code", max_length=20)
+    month: str = Field(max_length=7)
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    file_id: str | None = Field(default=None, max_length=300)
+    file_name: str | None = Field(default=None, max_length=300)
+    submitter_platform: str = Field(max_length=20)
+    submitter_user_id: str = Field(max_length=64)
+    submitter_name: str = Field(default="", max_length=200)
+    source_chat_id: str = Field(max_length=64)
+    source_message_id: str = Field(max_length=64)
+    submitted_at: datetime = _utc()
+    replaced: bool = False
+
+
+class DigestSubscriptionRow(SQLModel, table=True):
+    __tablename__ = "digest_subscription"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    scope_unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=20)
+    active: bool = True
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _utc()
+
+
+class ChatStateRow(SQLModel, table=True):
+    """Chats the bot can no longer write to (blocked, deleted, bot removed)."""
+
+    __tablename__ = "chat_state"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    gone: bool = False
+    reason: str = Field(default="", max_length=200)
+    updated_at: datetime = _utc()
+
+
+class JobRunRow(SQLModel, table=True):
+    """The job ledger: one row per (job, period); a period runs once."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (sa.UniqueConstraint("job", "period", name="uq_job_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    period: str = Field(max_length=40)
+    slot: datetime = _utc()
+    # planning -> planned (its messages are in the outbox) -> done (none left to send).
+    state: str = Field(max_length=10)
+    claimed_at: datetime = _utc()
+    planned_at: datetime | None = _utc(nullable=True)
+    finished_at: datetime | None = _utc(nullable=True)
+    messages: int = 0
+
+
+class OutboxRow(SQLModel, table=True):
+    """One send (a text or one file) to one chat; its state says whether it went out."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_state", "state", "platform", "chat_id", "id"),
+        sa.Index("ix_outbox_run", "run_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="job_run.id")
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=64)
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    # pending -> sending -> sent | gone | unknown (in flight at a crash: never resent) | failed
+    state: str = Field(max_length=10)
+    attempts: int = 0
+    not_before: datetime | None = _utc(nullable=True)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    error: str | None = Field(default=None, max_length=300)
+
+
+class OutboxFileRow(SQLModel, table=True):
+    __tablename__ = "outbox_file"
+
+    outbox_id: int = Field(primary_key=True, foreign_key="outbox.id")
+    filename: str = Field(max_length=200)
+    kind: str = Field(max_length=10)
+    content: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))

@@ -20,6 +20,8 @@ from bot.domain.model import (
     Person,
     ReportEntry,
     ReportMode,
+    Submission,
+    Subscription,
     Unit,
     UnitWeekTotal,
 )
@@ -124,14 +126,123 @@ class MemoryMembers:
 
 
 class MemoryChats:
-    def __init__(self) -> None:
+    def __init__(self, members: MemoryMembers) -> None:
+        self.members = members
         self.rows: dict[ChatRef, str] = {}
+        self.gone: set[ChatRef] = set()
+        self.subscriptions: MemorySubscriptions | None = None
 
     def unit_of(self, chat: ChatRef) -> str | None:
         return self.rows.get(chat)
 
     def bind(self, chat: ChatRef, unit_code: str, by: Person, at: datetime) -> None:
         self.rows[chat] = unit_code
+
+    def unit_chats(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        pairs = {(code, chat) for chat, code in self.rows.items()}
+        pairs |= {
+            (m.unit_code, ChatRef(m.person.platform, m.person.user_id))
+            for m in self.members.rows
+            if m.status is MembershipStatus.APPROVED
+        }
+        found: dict[str, list[ChatRef]] = {}
+        for code, chat in sorted(pairs, key=lambda p: (p[0], p[1].platform, p[1].chat_id)):
+            if chat not in self.gone and (unit_codes is None or code in unit_codes):
+                found.setdefault(code, []).append(chat)
+        return found
+
+    def mark_gone(self, chat: ChatRef, reason: str, at: datetime) -> None:
+        self.gone.add(chat)
+
+    def mark_reachable(self, chat: ChatRef, at: datetime) -> None:
+        self.gone.discard(chat)
+
+    def migrate(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
+        if old in self.rows:
+            self.rows.setdefault(new, self.rows.pop(old))
+        if old in self.gone:
+            self.gone.discard(old)
+            self.gone.add(new)
+        if self.subscriptions is not None and old in self.subscriptions.rows:
+            self.subscriptions.rows.setdefault(new, self.subscriptions.rows.pop(old))
+
+
+class MemorySubmissions:
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, Submission, bool]] = []  # campaign, id, row, replaced
+        self._ids = itertools.count(1)
+
+    def current(self, campaign_id: int, unit_code: str, month: str) -> Submission | None:
+        return next(
+            (
+                s
+                for c, _, s, replaced in self.rows
+                if c == campaign_id
+                and s.unit_code == unit_code
+                and s.month == month
+                and not replaced
+            ),
+            None,
+        )
+
+    def save(
+        self,
+        *,
+        campaign_id: int,
+        unit_code: str,
+        month: str,
+        text: str,
+        file_id: str | None,
+        file_name: str | None,
+        submitter: Person,
+        source: MessageRef,
+        at: datetime,
+    ) -> Submission:
+        self.rows = [
+            (
+                c,
+                i,
+                s,
+                replaced or (c == campaign_id and s.unit_code == unit_code and s.month == month),
+            )
+            for c, i, s, replaced in self.rows
+        ]
+        submission = Submission(
+            next(self._ids), unit_code, month, text, file_id, file_name, submitter, at
+        )
+        self.rows.append((campaign_id, submission.id, submission, False))
+        return submission
+
+    def for_month(self, campaign_id: int, month: str) -> list[Submission]:
+        return [
+            s
+            for c, _, s, replaced in self.rows
+            if c == campaign_id and s.month == month and not replaced
+        ]
+
+
+class MemorySubscriptions:
+    def __init__(self, chats: MemoryChats) -> None:
+        self.chats = chats
+        self.rows: dict[ChatRef, str | None] = {}
+
+    def subscribe(self, chat: ChatRef, scope: str | None, by: Person, at: datetime) -> None:
+        self.rows[chat] = scope
+
+    def unsubscribe(self, chat: ChatRef) -> bool:
+        return self.rows.pop(chat, "absent") != "absent"
+
+    def of(self, chat: ChatRef) -> Subscription | None:
+        return Subscription(chat, self.rows[chat]) if chat in self.rows else None
+
+    def active(self) -> list[Subscription]:
+        return [
+            Subscription(chat, scope)
+            for chat, scope in sorted(
+                self.rows.items(), key=lambda i: (i[0].platform, i[0].chat_id)
+            )
+            if chat not in self.chats.gone
+        ]
 
 
 class MemoryAdmins:
@@ -258,6 +369,19 @@ class MemoryLedger:
         self.audit.append(AuditRecord(entry.id, "edit", current.delta, delta, by))
         return revised
 
+    def totals_by_week(
+        self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
+    ) -> dict[tuple[str, date], tuple[int, int]]:
+        found: dict[tuple[str, date], tuple[int, int]] = {}
+        for e in self.entries.values():
+            if e.void or e.campaign_id != campaign_id or e.week_start not in week_starts:
+                continue
+            if unit_codes is not None and e.unit_code not in unit_codes:
+                continue
+            total, count = found.get((e.unit_code, e.week_start), (0, 0))
+            found[(e.unit_code, e.week_start)] = (total + e.delta, count + 1)
+        return found
+
     def week_totals(
         self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
     ) -> list[UnitWeekTotal]:
@@ -282,11 +406,16 @@ class MemoryStore:
     units: MemoryUnits = field(default_factory=MemoryUnits)
     campaigns: MemoryCampaigns = field(default_factory=MemoryCampaigns)
     members: MemoryMembers = field(init=False)
-    chats: MemoryChats = field(default_factory=MemoryChats)
+    chats: MemoryChats = field(init=False)
+    submissions: MemorySubmissions = field(default_factory=MemorySubmissions)
+    subscriptions: MemorySubscriptions = field(init=False)
     admins: MemoryAdmins = field(default_factory=MemoryAdmins)
     inbox: MemoryInbox = field(default_factory=MemoryInbox)
     ledger: MemoryLedger = field(init=False)
 
     def __post_init__(self) -> None:
         self.members = MemoryMembers(self.units)
+        self.chats = MemoryChats(self.members)
+        self.subscriptions = MemorySubscriptions(self.chats)
+        self.chats.subscriptions = self.subscriptions
         self.ledger = MemoryLedger(self.units)

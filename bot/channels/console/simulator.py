@@ -20,7 +20,16 @@ from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID
 from bot.domain import texts
 from bot.domain.commands import canonical
-from bot.domain.messages import ChatKind, Delivery, DeliveryStatus, Inbound, Outbound
+from bot.domain.messages import (
+    ChatKind,
+    Delivery,
+    DeliveryLimits,
+    DeliveryStatus,
+    FileRef,
+    Inbound,
+    Outbound,
+    single_sends,
+)
 from bot.domain.model import ChatRef, Person
 
 _TAG = re.compile(r"</?[a-z]+>")
@@ -67,9 +76,14 @@ class ConsoleState:
 class ConsoleNotifier:
     """Prints outbound messages; those for another chat say whose chat they land in."""
 
+    limits = DeliveryLimits()
+
     def __init__(self, out: TextIO, state: ConsoleState) -> None:
         self.out = out
         self.state = state
+
+    def parts(self, message: Outbound) -> list[Outbound]:
+        return single_sends(message, lambda text: [text])
 
     async def send(self, message: Outbound) -> Delivery:
         message_id = self.state.new_message_id()
@@ -81,7 +95,9 @@ class ConsoleNotifier:
         edited = (
             f" {texts.console_edited(message.edit_message_id)}" if message.edit_message_id else ""
         )
-        self.out.write(f"🤖 [#{message_id}]{where}{edited}\n{plain(message.text)}\n")
+        self.out.write(f"🤖 [#{message_id}]{where}{edited}\n")
+        if message.text:
+            self.out.write(f"{plain(message.text)}\n")
         if message.buttons:
             buttons = "  ".join(
                 texts.console_button(button.label, button.command, button.argument)
@@ -113,6 +129,8 @@ class ConsoleSimulator:
         self.state = ConsoleState()
         self.notifier = ConsoleNotifier(out, self.state)
         self.extra_controls = extra_controls or {}
+        # Called after the clock moves, so that jobs due in between run (the scheduler's tick).
+        self.after_time_change: Callable[[], Awaitable[object]] | None = None
 
     async def run(self) -> None:
         self.say(texts.CONSOLE_WELCOME)
@@ -143,6 +161,7 @@ class ConsoleSimulator:
         replies_to_bot: bool = False,
         message_id: str | None = None,
         edited: bool = False,
+        document: FileRef | None = None,
     ) -> None:
         message_id = message_id or self.state.new_message_id()
         command, args = None, ()
@@ -164,6 +183,7 @@ class ConsoleSimulator:
             message_id=message_id,
             edited_at=now if edited else None,
             replies_to_bot=replies_to_bot,
+            document=document,
         )
         if previous is None:
             self.state.history[message_id] = SentMessage(
@@ -200,6 +220,7 @@ class ConsoleSimulator:
             "edit": self._edit,
             "again": self._again,
             "time": self._time,
+            "file": self._file,
             **self.extra_controls,
         }
         handler = handlers.get(name)
@@ -253,6 +274,14 @@ class ConsoleSimulator:
         original = self.state.history[args[0].lstrip("#")]
         await self.send_text(original.text, message_id=original.message_id)
 
+    async def _file(self, args: list[str]) -> None:
+        """Send a document with a caption, as Telegram does (the file itself is not read)."""
+        if len(args) < 2:
+            self.say(texts.CONSOLE_FILE_USAGE)
+            return
+        file_name, caption = args[0], " ".join(args[1:])
+        await self.send_text(caption, document=FileRef(f"console-{file_name}", file_name))
+
     async def _time(self, args: list[str]) -> None:
         tz = self.core.policy.tz
         if args:
@@ -271,3 +300,5 @@ class ConsoleSimulator:
                 self.say(texts.CONSOLE_TIME_USAGE)
                 return
         self.say(texts.console_time(self.clock.now(), tz))
+        if args and self.after_time_change is not None:
+            await self.after_time_change()

@@ -59,11 +59,18 @@ def build_application(settings: Settings, core: Core) -> Application:
     )
     application.bot_data["core"] = core
     application.bot_data["notifier"] = TelegramNotifier(application.bot)
+    # Services started after the bot and stopped before it (the scheduler, for one).
+    application.bot_data["on_start"] = []
+    application.bot_data["on_stop"] = []
     for name, aliases in COMMANDS.items():
         application.add_handler(CommandHandler(list(aliases), _command(name)))
     messages = filters.UpdateType.MESSAGES
     application.add_handler(
         MessageHandler(messages & filters.TEXT & (filters.ChatType.PRIVATE | filters.REPLY), _text)
+    )
+    monthly_caption = filters.CaptionRegex(rf"^/({'|'.join(COMMANDS['monthly'])})(@\w+)?(\s|$)")
+    application.add_handler(
+        MessageHandler(messages & filters.Document.ALL & monthly_caption, _command("monthly"))
     )
     application.add_handler(CallbackQueryHandler(_button, pattern=r"^(approve|reject):"))
     application.add_error_handler(_on_error)
@@ -75,12 +82,14 @@ def _command(name: str) -> Callback:
         message = update.effective_message
         if message is None:
             return
+        # A document's caption is not a command to PTB: its words are the arguments.
+        args = context.args if context.args is not None else (message.caption or "").split()[1:]
         inbound = to_inbound.from_message(
             message,
             bot_id=context.bot.id,
             edited=update.edited_message is not None,
             command=name,
-            args=tuple(context.args or ()),
+            args=tuple(args),
         )
         await _handle(context, inbound)
 
@@ -128,9 +137,13 @@ async def _post_init(application: Application) -> None:
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in texts.COMMAND_MENU]
     )
+    for start in application.bot_data["on_start"]:
+        await start(application)
     log.info("Telegram bot @%s is running", application.bot.username)
 
 
 async def _post_shutdown(application: Application) -> None:
+    for stop in reversed(application.bot_data["on_stop"]):
+        await stop(application)
     core: Core = application.bot_data["core"]
     core.close()

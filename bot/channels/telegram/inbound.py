@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, Message, User
 from telegram.constants import ChatType
 
-from bot.domain.messages import ChatKind, Inbound
+from bot.domain.messages import ChatKind, FileRef, Inbound
 from bot.domain.model import ChatRef, Person
 
 PLATFORM = "telegram"
@@ -42,7 +42,15 @@ def from_message(
         message_id=str(message.message_id),
         edited_at=(message.edit_date or datetime.now(UTC)) if edited else None,
         replies_to_bot=replies_to_bot,
+        document=_document(message),
     )
+
+
+def _document(message: Message) -> FileRef | None:
+    document = message.document
+    if document is None:
+        return None
+    return FileRef(document.file_id, document.file_name or document.file_unique_id)
 
 
 def from_button(query: CallbackQuery) -> Inbound | None:

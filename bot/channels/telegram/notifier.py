@@ -13,9 +13,19 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
 
-from bot.domain.messages import Attachment, Delivery, DeliveryStatus, Outbound
+from bot.domain.messages import (
+    Attachment,
+    Delivery,
+    DeliveryLimits,
+    DeliveryStatus,
+    DeliveryUncertain,
+    Outbound,
+    RateLimited,
+    Rendered,
+    single_sends,
+)
 from bot.domain.textsplit import split_message
 
 log = logging.getLogger(__name__)
@@ -35,9 +45,25 @@ def callback_data(command: str, argument: str) -> str:
     return f"{command}:{argument}"
 
 
+# Telegram's limits for bulk sending: about 30 messages a second overall (kept a little
+# under, as the limit is not published exactly), one a second per chat, 20 a minute per group.
+TELEGRAM_LIMITS = DeliveryLimits(
+    per_second=29,
+    per_chat_per_second=1,
+    per_group_per_minute=20,
+    group_prefix="-",
+    concurrency=8,
+)
+
+
 class TelegramNotifier:
+    limits = TELEGRAM_LIMITS
+
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+
+    def parts(self, message: Outbound) -> list[Outbound]:
+        return single_sends(message, lambda text: split_message(text, TELEGRAM_TEXT_LIMIT))
 
     async def send(self, message: Outbound) -> Delivery:
         chat_id = int(message.chat.chat_id)
@@ -53,6 +79,10 @@ class TelegramNotifier:
             if any(marker in error.message.lower() for marker in _GONE_MARKERS):
                 return Delivery(DeliveryStatus.CHAT_GONE)
             raise
+        except RetryAfter as flood:
+            raise RateLimited(flood.retry_after.total_seconds()) from flood
+        except TimedOut as timeout:
+            raise DeliveryUncertain(str(timeout)) from timeout
         return Delivery(DeliveryStatus.DELIVERED)
 
     async def send_replies(self, messages: Iterable[Outbound]) -> None:
@@ -96,7 +126,9 @@ class TelegramNotifier:
         for attachment in message.attachments:
             await self._send_attachment(chat_id, attachment)
 
-    async def _send_attachment(self, chat_id: int, attachment: Attachment) -> None:
+    async def _send_attachment(self, chat_id: int, attachment: Rendered) -> None:
+        if not isinstance(attachment, Attachment):
+            raise TypeError("render charts and tables before sending them")
         upload = InputFile(attachment.content, filename=attachment.filename)
         if attachment.kind == "photo":
             await self.bot.send_photo(chat_id, upload)
@@ -123,3 +155,11 @@ def _reply_to(message: Outbound) -> ReplyParameters | None:
     if message.reply_to is None:
         return None
     return ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
+
+
+async def open_broadcast_notifier(base_url: str, token: str) -> TelegramNotifier:
+    """A notifier for scheduled fan-outs, on its own plain Bot: no hidden retries, so a 429
+    comes back to the outbox, which records it, pauses and resumes at its own pace."""
+    bot = Bot(token, base_url=f"{base_url}/bot", base_file_url=f"{base_url}/file/bot")
+    await bot.initialize()
+    return TelegramNotifier(bot)

@@ -1,0 +1,135 @@
+"""Spreadsheets: one row per unit, one column per week, with totals, quota and percent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from bot.domain import texts
+from bot.domain.messages import Column, Outbound, TableSpec
+from bot.domain.model import Unit
+from bot.domain.parsing import fold
+from bot.domain.policy import Policy
+from bot.domain.ports import Store
+from bot.domain.status import tree_order
+from bot.domain.turn import Turn
+from bot.domain.weeks import Month, Week, local_date
+
+_WHOLE = frozenset({"", "all", "tatca", "tat ca"})
+_WEEK = frozenset({"week", "tuan", "tuan nay"})
+_MONTH = frozenset({"month", "thang", "thang nay"})
+
+# Extra columns per unit code, appended after the standard ones.
+Extra = tuple[tuple[Column, ...], Mapping[str, tuple[str | int | float | None, ...]]]
+
+
+def export(turn: Turn) -> list[Outbound]:
+    if not turn.is_admin():
+        return turn.reply(texts.NOT_ADMIN)
+    choice = fold(" ".join(turn.inbound.args).strip())
+    today = local_date(turn.now, turn.policy.tz)
+    if choice in _WHOLE:
+        weeks = campaign_weeks(turn.policy, today)
+        spec = whole_campaign_table(turn.store, turn.policy, weeks)
+    elif choice in _WEEK:
+        weeks = [week for week in [turn.policy.week_of(turn.now)] if turn.policy.covers(week)]
+        spec = week_table(turn.store, turn.policy, weeks[0]) if weeks else None
+    elif choice in _MONTH:
+        month = Month.of(turn.now, turn.policy.tz)
+        weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
+        spec = month_table(turn.store, turn.policy, month, weeks) if weeks else None
+    else:
+        return turn.reply(texts.EXPORT_USAGE)
+    if spec is None or not weeks:
+        return turn.reply(texts.EXPORT_NOTHING_YET)
+    return turn.reply(texts.export_ready(weeks), attachments=(spec,))
+
+
+def campaign_weeks(policy: Policy, today: date) -> list[Week]:
+    """Every week of the campaign up to the one containing `today`."""
+    campaign = policy.campaign
+    last_day = today if campaign.end is None else min(today, campaign.end)
+    weeks: list[Week] = []
+    week = Week.containing(campaign.start)
+    while week.start <= last_day:
+        weeks.append(week)
+        week = week.next()
+    return weeks
+
+
+def whole_campaign_table(store: Store, policy: Policy, weeks: Sequence[Week]) -> TableSpec:
+    return build_table(
+        store, policy, weeks, texts.EXPORT_FILE_WHOLE, texts.EXPORT_SHEET_WHOLE, extra=None
+    )
+
+
+def week_table(store: Store, policy: Policy, week: Week, extra: Extra | None = None) -> TableSpec:
+    return build_table(
+        store, policy, [week], texts.export_file_week(week), texts.export_sheet_week(week), extra
+    )
+
+
+def month_table(
+    store: Store, policy: Policy, month: Month, weeks: Sequence[Week], extra: Extra | None = None
+) -> TableSpec:
+    return build_table(
+        store, policy, weeks, texts.export_file_month(month), texts.export_sheet_month(month), extra
+    )
+
+
+def build_table(
+    store: Store,
+    policy: Policy,
+    weeks: Sequence[Week],
+    filename: str,
+    sheet_title: str,
+    extra: Extra | None,
+    units: Sequence[Unit] | None = None,
+    totals: Mapping[tuple[str, date], tuple[int, int]] | None = None,
+) -> TableSpec:
+    """The table for `units` (default: every active unit, in tree order) over `weeks`."""
+    ordered = tree_order(units if units is not None else store.units.active())
+    if totals is None:
+        codes = None if units is None else [unit.code for unit in units]
+        totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in weeks], codes)
+    extra_columns, extra_values = extra if extra else ((), {})
+    columns = (*texts.export_columns(weeks), *extra_columns)
+    rows: list[tuple[str | int | float | None, ...]] = []
+    week_sums = [0] * len(weeks)
+    quota_sum = 0
+    for depth, unit in ordered:
+        figures = [totals.get((unit.code, week.start), (0, 0))[0] for week in weeks]
+        for index, figure in enumerate(figures):
+            week_sums[index] += figure
+        period_quota = unit.weekly_quota * len(weeks)
+        quota_sum += unit.weekly_quota
+        total = sum(figures)
+        rows.append(
+            (
+                unit.code,
+                "  " * depth + unit.name,
+                unit.parent or "",
+                unit.weekly_quota,
+                *figures,
+                total,
+                period_quota,
+                total / period_quota if period_quota else None,
+                *extra_values.get(unit.code, (None,) * len(extra_columns)),
+            )
+        )
+    grand_total = sum(week_sums)
+    grand_quota = quota_sum * len(weeks)
+    rows.append(
+        (
+            "",
+            texts.EXPORT_TOTAL_ROW,
+            "",
+            quota_sum,
+            *week_sums,
+            grand_total,
+            grand_quota,
+            grand_total / grand_quota if grand_quota else None,
+            *((None,) * len(extra_columns)),
+        )
+    )
+    return TableSpec(filename, sheet_title, tuple(columns), tuple(rows))

@@ -1,0 +1,327 @@
+"""The scheduled jobs, platform-free: for a slot (the time a job was due), who is told what.
+
+Each job reads the store at `now` and returns the messages to send; charts and tables are
+described, not drawn. A job's *period* names what one run covers (the reminder slot, the
+week digested, the day nudged, the month digested): the job ledger runs each period once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.domain import texts
+from bot.domain.exports import build_table
+from bot.domain.messages import Bar, ChartSpec, Outbound
+from bot.domain.model import Submission, Unit, UnitKind
+from bot.domain.policy import Policy
+from bot.domain.ports import Store
+from bot.domain.progress import Progress, ranking_key
+from bot.domain.weeks import Month, Week, local_date
+
+# How many weeks back "missed the quota N weeks running" looks.
+STREAK_WINDOW = 8
+# A digest lists every unit of a scope up to this size; beyond it only the units that need
+# attention are listed (the spreadsheet always has all of them).
+DIGEST_LIST_LIMIT = 100
+CHART_MAX_BARS = 40
+
+Collect = Callable[[Store, Policy, datetime, datetime], list[Outbound]]
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    name: str
+    period: Callable[[datetime, Policy], str]
+    # A run missed while the bot was down is still worth running this long after its slot.
+    grace: timedelta
+    # ... or only on the same local day as its slot (a reminder about "today").
+    same_day_only: bool
+    collect: Collect
+
+    def still_useful(self, slot: datetime, now: datetime, policy: Policy) -> bool:
+        if now < slot:
+            return False
+        if self.same_day_only:
+            return local_date(slot, policy.tz) == local_date(now, policy.tz)
+        return now - slot <= self.grace
+
+
+# ---------------------------------------------------------------- weekly reminder
+
+
+def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+    week = policy.week_of(slot)
+    if not policy.campaign.is_running_on(local_date(slot, policy.tz)):
+        return []
+    rows = store.ledger.week_totals(policy.campaign.id, week.start, None)
+    behind = [r for r in rows if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
+    chats = store.chats.unit_chats([row.unit.code for row in behind])
+    messages = []
+    for row in sorted(behind, key=lambda r: r.unit.code):
+        progress = Progress(row.total, row.unit.weekly_quota, week.days_left(now, policy.tz))
+        text = texts.weekly_reminder(row.unit, week, progress, row.reported, policy.campaign.metric)
+        messages.extend(Outbound(chat, text) for chat in chats.get(row.unit.code, []))
+    return messages
+
+
+# ---------------------------------------------------------------- monthly nudge
+
+
+def monthly_nudges(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+    month = Month.of(slot, policy.tz)
+    due = policy.monthly_due(month)
+    if now >= due or not policy.campaign.is_running_on(local_date(slot, policy.tz)):
+        return []
+    sent = {s.unit_code for s in store.submissions.for_month(policy.campaign.id, month.iso)}
+    missing = [u for u in reporting_units(store.units.active()) if u.code not in sent]
+    chats = store.chats.unit_chats([unit.code for unit in missing])
+    days_left = (due.date() - local_date(now, policy.tz)).days
+    messages = []
+    for unit in sorted(missing, key=lambda u: u.code):
+        text = texts.monthly_nudge(unit, month, due, days_left, policy.tz)
+        messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
+    return messages
+
+
+def reporting_units(units: Sequence[Unit]) -> list[Unit]:
+    """Units that owe a monthly report: all but the district itself."""
+    return [unit for unit in units if unit.kind is not UnitKind.DISTRICT]
+
+
+# ---------------------------------------------------------------- weekly digest
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    unit: Unit
+    total: int
+    reported: bool
+    # Weeks in a row below quota, ending with the digested week (0 when met or no quota).
+    missed_weeks: int
+
+    @property
+    def standing(self) -> str:
+        quota = self.unit.weekly_quota
+        if quota > 0 and self.total >= quota:
+            return "met"
+        if not self.reported:
+            return "silent"
+        return "behind"
+
+
+@dataclass(frozen=True)
+class WeeklyDigest:
+    scope: Unit | None
+    week: Week
+    lines: tuple[DigestLine, ...]
+
+
+def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+    week = policy.week_of(slot).previous()
+    subscriptions = store.subscriptions.active()
+    if not subscriptions or not policy.covers(week):
+        return []
+    units = store.units.active()
+    window = [w for w in (week.shifted(-k) for k in range(STREAK_WINDOW)) if policy.covers(w)]
+    totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in window], None)
+    messages = []
+    for subscription in subscriptions:
+        scope = store.units.get(subscription.scope) if subscription.scope else None
+        scoped = in_scope(units, scope)
+        digest = build_weekly_digest(scope, scoped, week, window, totals)
+        extra = (
+            texts.DIGEST_EXTRA_COLUMNS,
+            {line.unit.code: texts.digest_extra_values(line) for line in digest.lines},
+        )
+        table = build_table(
+            store,
+            policy,
+            [week],
+            texts.export_file_week(week),
+            texts.export_sheet_week(week),
+            extra,
+            units=scoped,
+            totals=totals,
+        )
+        messages.append(
+            Outbound(
+                subscription.chat,
+                texts.weekly_digest(digest, policy.campaign.metric, DIGEST_LIST_LIMIT),
+                attachments=(digest_chart(digest), table),
+            )
+        )
+    return messages
+
+
+def build_weekly_digest(
+    scope: Unit | None,
+    units: Sequence[Unit],
+    week: Week,
+    window: Sequence[Week],
+    totals: Mapping[tuple[str, date], tuple[int, int]],
+) -> WeeklyDigest:
+    lines = []
+    for unit in units:
+        total, entries = totals.get((unit.code, week.start), (0, 0))
+        missed = 0
+        if unit.weekly_quota > 0:
+            for earlier in window:  # newest first
+                if totals.get((unit.code, earlier.start), (0, 0))[0] >= unit.weekly_quota:
+                    break
+                missed += 1
+        lines.append(DigestLine(unit, total, entries > 0, missed))
+    ranked = sorted(
+        lines, key=lambda line: ranking_key(line.total, line.unit.weekly_quota, line.unit.name)
+    )
+    return WeeklyDigest(scope, week, tuple(line for line in ranked if _worth_listing(line)))
+
+
+def _worth_listing(line: DigestLine) -> bool:
+    return line.unit.weekly_quota > 0 or line.reported
+
+
+def digest_chart(digest: WeeklyDigest) -> ChartSpec:
+    """Bars for the units with a quota; in a large scope, its top level, else the lowest."""
+    with_quota = [line for line in digest.lines if line.unit.weekly_quota > 0]
+    chosen, lowest_only = with_quota, False
+    if len(chosen) > CHART_MAX_BARS:
+        root = digest.scope.code if digest.scope else _root_code(with_quota)
+        top_level = [line for line in with_quota if line.unit.parent == root]
+        if 0 < len(top_level) <= CHART_MAX_BARS:
+            chosen = top_level
+        else:
+            chosen = sorted(with_quota, key=lambda line: line.total / line.unit.weekly_quota)
+            chosen, lowest_only = chosen[:CHART_MAX_BARS], True
+    bars = tuple(
+        Bar(texts.chart_label(line.unit), line.total, line.unit.weekly_quota, line.standing)
+        for line in chosen
+    )
+    return ChartSpec(
+        filename=texts.chart_file(digest.week),
+        title=texts.chart_title(digest.scope, digest.week, lowest_only, len(chosen)),
+        bars=bars,
+        axis_label=texts.CHART_AXIS,
+        legend=texts.CHART_LEGEND,
+    )
+
+
+def _root_code(lines: Sequence[DigestLine]) -> str | None:
+    codes = {line.unit.code for line in lines}
+    parents = {line.unit.parent for line in lines if line.unit.parent not in codes}
+    return next(iter(parents)) if len(parents) == 1 else None
+
+
+def in_scope(units: Sequence[Unit], scope: Unit | None) -> list[Unit]:
+    """The scope unit and everything below it (every unit for no scope)."""
+    if scope is None:
+        return list(units)
+    children: dict[str | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent, []).append(unit)
+    found, stack = [], [scope]
+    while stack:
+        unit = stack.pop()
+        found.append(unit)
+        stack.extend(children.get(unit.code, []))
+    return found
+
+
+# ---------------------------------------------------------------- monthly digest
+
+
+@dataclass(frozen=True)
+class MonthlyLine:
+    unit: Unit
+    submission: Submission | None
+    on_time: bool
+    month_total: int
+
+
+@dataclass(frozen=True)
+class MonthlyDigest:
+    scope: Unit | None
+    month: Month
+    due: datetime
+    weeks: tuple[Week, ...]
+    lines: tuple[MonthlyLine, ...]
+
+
+def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+    month = Month.of(slot, policy.tz)
+    subscriptions = store.subscriptions.active()
+    if not subscriptions or not policy.campaign.is_running_on(local_date(slot, policy.tz)):
+        return []
+    due = policy.monthly_due(month)
+    # Complete weeks of the month only: a week still running would read as a shortfall.
+    weeks = tuple(w for w in month.weeks() if w.ends_at(policy.tz) <= slot and policy.covers(w))
+    submissions = {
+        s.unit_code: s for s in store.submissions.for_month(policy.campaign.id, month.iso)
+    }
+    units = reporting_units(store.units.active())
+    totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in weeks], None)
+    messages = []
+    for subscription in subscriptions:
+        scope = store.units.get(subscription.scope) if subscription.scope else None
+        scoped = in_scope(units, scope)
+        lines = []
+        for unit in scoped:
+            submission = submissions.get(unit.code)
+            month_total = sum(totals.get((unit.code, w.start), (0, 0))[0] for w in weeks)
+            on_time = submission is not None and submission.submitted_at < due
+            lines.append(MonthlyLine(unit, submission, on_time, month_total))
+        lines.sort(key=lambda line: line.unit.name)
+        digest = MonthlyDigest(scope, month, due, weeks, tuple(lines))
+        extra = (
+            texts.MONTHLY_EXTRA_COLUMNS,
+            {line.unit.code: texts.monthly_extra_values(line, policy.tz) for line in lines},
+        )
+        table = build_table(
+            store,
+            policy,
+            weeks,
+            texts.export_file_month(month),
+            texts.export_sheet_month(month),
+            extra,
+            units=scoped,
+            totals=totals,
+        )
+        messages.append(
+            Outbound(
+                subscription.chat,
+                texts.monthly_digest(digest, policy.tz, policy.campaign.metric, DIGEST_LIST_LIMIT),
+                attachments=(table,),
+            )
+        )
+    return messages
+
+
+# ---------------------------------------------------------------- the job table
+
+
+def _slot_period(slot: datetime, policy: Policy) -> str:
+    return slot.astimezone(policy.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def _digested_week(slot: datetime, policy: Policy) -> str:
+    return policy.week_of(slot).previous().iso
+
+
+def _day(slot: datetime, policy: Policy) -> str:
+    return local_date(slot, policy.tz).isoformat()
+
+
+def _month(slot: datetime, policy: Policy) -> str:
+    return Month.of(slot, policy.tz).iso
+
+
+JOBS: dict[str, JobDefinition] = {
+    job.name: job
+    for job in (
+        JobDefinition("weekly-reminder", _slot_period, timedelta(0), True, weekly_reminders),
+        JobDefinition("weekly-digest", _digested_week, timedelta(days=2), False, weekly_digests),
+        JobDefinition("monthly-nudge", _day, timedelta(0), True, monthly_nudges),
+        JobDefinition("monthly-digest", _month, timedelta(days=2), False, monthly_digests),
+    )
+}

@@ -1,0 +1,1 @@
+"""Rendering the domain's chart and table descriptions to PNG and XLSX files."""

@@ -1,0 +1,187 @@
+"""Delivering the outbox: resumable, paced, and never the same send twice.
+
+Every row is one send (a text or one file) to one chat. A row is claimed (pending -> sending)
+in its own transaction right before its request goes out, and closed right after. A crash in
+between leaves it "sending": it may have arrived, so it is never sent again; every row
+still pending is sent after a restart. The platform's limits are kept ahead of time (overall
+rate, one message a second per chat, per-group minute limit), and a 429 pauses every sender
+for `retry_after` before the paced sending resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from aiolimiter import AsyncLimiter
+
+from bot.clock import Clock
+from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
+from bot.domain.model import ChatRef
+from bot.domain.ports import Notifier
+from bot.storage.database import Database
+from bot.storage.repositories import OutboxItem, SqlStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)
+# A drain waits this long at most for postponed sends; later ones wait for the next drain.
+MAX_WAIT = timedelta(minutes=2)
+# A send still "sending" after this long belongs to a process that died.
+IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    gone: int = 0
+    uncertain: int = 0
+    failed: int = 0
+    postponed: int = 0
+    rate_limited: int = 0
+
+
+class OutboxDispatcher:
+    def __init__(self, database: Database, notifier: Notifier, clock: Clock) -> None:
+        self.database = database
+        self.notifier = notifier
+        self.clock = clock
+        limits = notifier.limits
+        # Capacity 1: sends are spread evenly, never in bursts.
+        self._overall = AsyncLimiter(1, 1 / limits.per_second) if limits.per_second else None
+        self._paused_until = 0.0
+        self._draining = asyncio.Lock()
+
+    async def drain(self) -> DrainReport:
+        """Send everything that is due; wait (bounded) for postponed sends; then return."""
+        report = DrainReport()
+        async with self._draining:
+            await self._db(
+                lambda store: store.outbox.abandon_in_flight(
+                    self.clock.now() - IN_FLIGHT_TIMEOUT, self.clock.now()
+                )
+            )
+            while True:
+                chats = await self._db(lambda store: store.outbox.ready_chats(self.clock.now()))
+                if not chats:
+                    wakeup = await self._db(lambda store: store.outbox.next_wakeup())
+                    if wakeup is None or wakeup - self.clock.now() > MAX_WAIT:
+                        break
+                    await asyncio.sleep(max((wakeup - self.clock.now()).total_seconds(), 0.05))
+                    continue
+                queue: asyncio.Queue[ChatRef] = asyncio.Queue()
+                for chat in chats:
+                    queue.put_nowait(chat)
+                workers = min(self.notifier.limits.concurrency, len(chats))
+                await asyncio.gather(*(self._work(queue, report) for _ in range(workers)))
+            await self._db(lambda store: store.job_runs.finish_completed(self.clock.now()))
+        return report
+
+    async def _work(self, queue: asyncio.Queue[ChatRef], report: DrainReport) -> None:
+        while not queue.empty():
+            await self._send_chat(queue.get_nowait(), report)
+
+    async def _send_chat(self, chat: ChatRef, report: DrainReport) -> None:
+        """A chat's sends, in order, one at a time."""
+        limits = self.notifier.limits
+        limiters = []
+        if limits.per_chat_per_second:
+            limiters.append(AsyncLimiter(1, 1 / limits.per_chat_per_second))
+        if limits.per_group_per_minute and limits.is_group(chat):
+            limiters.append(AsyncLimiter(limits.per_group_per_minute, 60))
+        while True:
+            item = await self._db(lambda store: store.outbox.next_for_chat(chat, self.clock.now()))
+            if item is None:
+                return
+            for limiter in limiters:
+                await limiter.acquire()
+            await self._wait_out_pause()
+            if self._overall is not None:
+                await self._overall.acquire()
+            await self._wait_out_pause()
+            if not await self._claim(item):
+                return  # another dispatcher is sending this chat's messages
+            if not await self._deliver(item, report):
+                return
+
+    async def _deliver(self, item: OutboxItem, report: DrainReport) -> bool:
+        """Send one row and record the outcome; False when this chat must stop for now."""
+        now = self.clock.now
+        try:
+            delivery = await self.notifier.send(item.message)
+        except RateLimited as limited:
+            self._pause(limited.retry_after)
+            report.rate_limited += 1
+            wait = timedelta(seconds=limited.retry_after)
+            await self._db(
+                lambda store: store.outbox.postpone(item.id, now() + wait, now(), "rate limited")
+            )
+            return False
+        except DeliveryUncertain as uncertain:
+            report.uncertain += 1
+            log.warning("send to chat %s timed out; not resent", item.chat.chat_id)
+            reason = str(uncertain)
+            await self._db(lambda store: store.outbox.finish(item.id, "unknown", now(), reason))
+            return True
+        except Exception as error:
+            log.warning("send to chat %s failed: %s", item.chat.chat_id, error)
+            reason = repr(error)
+            await self._db(lambda store: self._retry_later(store, item, reason))
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                report.failed += 1
+            else:
+                report.postponed += 1
+            return False
+        if delivery.status is DeliveryStatus.CHAT_GONE:
+            report.gone += 1
+
+            def gone(store: SqlStore) -> None:
+                store.outbox.finish(item.id, "gone", now())
+                store.outbox.drop_chat(item.chat, "gone", now())
+                store.chats.mark_gone(item.chat, "blocked or removed", now())
+
+            await self._db(gone)
+            return False
+        report.sent += 1
+        if delivery.status is DeliveryStatus.MIGRATED and delivery.new_chat_id is not None:
+            new_chat = ChatRef(item.chat.platform, delivery.new_chat_id)
+
+            def migrated(store: SqlStore) -> None:
+                store.outbox.finish(item.id, "sent", now())
+                store.chats.migrate(item.chat, new_chat, now())
+                store.outbox.reroute(item.chat, new_chat, now())
+
+            await self._db(migrated)
+            return False  # the chat's remaining sends now wait under its new id
+        await self._db(lambda store: store.outbox.finish(item.id, "sent", now()))
+        return True
+
+    async def _claim(self, item: OutboxItem) -> bool:
+        """pending -> sending, committed before the request goes out."""
+        return await self._db(lambda store: store.outbox.claim(item.id, self.clock.now()))
+
+    def _retry_later(self, store: SqlStore, item: OutboxItem, error: str) -> None:
+        outbox = store.outbox
+        attempts = item.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            outbox.finish(item.id, "failed", self.clock.now(), error)
+        else:
+            delay = FIRST_RETRY * 2 ** (attempts - 1)
+            outbox.postpone(item.id, self.clock.now() + delay, self.clock.now(), error)
+
+    def _pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def _wait_out_pause(self) -> None:
+        while (remaining := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(remaining)
+
+    async def _db(self, work: Callable[[SqlStore], T]) -> T:
+        return await self.database.run_async(work)
