@@ -155,7 +155,7 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     async def run() -> None:
         notifier, close = await _job_notifier(settings)
         try:
-            runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier, clock))
+            runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier))
             report = await runner.run(arguments.name, clock.now())
         finally:
             await close()

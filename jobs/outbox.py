@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier
@@ -49,10 +49,21 @@ class DrainReport:
 
 
 class OutboxDispatcher:
-    def __init__(self, database: Database, notifier: Notifier, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        notifier: Notifier,
+        # Delivery happens in real time even when a job runs "as if" at another time.
+        clock: Clock | None = None,
+        *,
+        first_retry: timedelta = FIRST_RETRY,
+        max_wait: timedelta = MAX_WAIT,
+    ) -> None:
         self.database = database
         self.notifier = notifier
-        self.clock = clock
+        self.clock = clock or SystemClock()
+        self.first_retry = first_retry
+        self.max_wait = max_wait
         limits = notifier.limits
         # Capacity 1: sends are spread evenly, never in bursts.
         self._overall = AsyncLimiter(1, 1 / limits.per_second) if limits.per_second else None
@@ -72,7 +83,7 @@ class OutboxDispatcher:
                 chats = await self._db(lambda store: store.outbox.ready_chats(self.clock.now()))
                 if not chats:
                     wakeup = await self._db(lambda store: store.outbox.next_wakeup())
-                    if wakeup is None or wakeup - self.clock.now() > MAX_WAIT:
+                    if wakeup is None or wakeup - self.clock.now() > self.max_wait:
                         break
                     await asyncio.sleep(max((wakeup - self.clock.now()).total_seconds(), 0.05))
                     continue
@@ -173,7 +184,7 @@ class OutboxDispatcher:
         if attempts >= MAX_ATTEMPTS:
             outbox.finish(item.id, "failed", self.clock.now(), error)
         else:
-            delay = FIRST_RETRY * 2 ** (attempts - 1)
+            delay = self.first_retry * 2 ** (attempts - 1)
             outbox.postpone(item.id, self.clock.now() + delay, self.clock.now(), error)
 
     def _pause(self, seconds: float) -> None:

@@ -17,7 +17,7 @@ class JobService:
     def __init__(
         self, core: Core, notifier: Notifier, schedules: Mapping[str, Sequence[str]]
     ) -> None:
-        self.dispatcher = OutboxDispatcher(core.database, notifier, core.clock)
+        self.dispatcher = OutboxDispatcher(core.database, notifier)
         self.runner = JobRunner(core, notifier, self.dispatcher)
         self.scheduler = JobScheduler(
             self.runner, Schedule(schedules, core.policy), core.policy, core.clock

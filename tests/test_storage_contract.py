@@ -209,3 +209,89 @@ def test_campaigns_keep_their_history(any_database):
         )
     )
     assert again.id == first.id and again.end == date(2025, 1, 31)
+
+
+def test_unit_chats_are_bound_groups_and_secretaries_private_chats_minus_gone(any_database):
+    admin = Person("telegram", "900", "Admin")
+
+    def setup(store):
+        for who, code in ((AN, "KM"), (BINH, "KT")):
+            request = store.members.request(who, code, NOW)
+            store.members.decide(request.id, MembershipStatus.APPROVED, admin, NOW)
+        store.chats.bind(ChatRef("telegram", "-500"), "KM", AN, NOW)
+
+    any_database.run(setup)
+    chats = any_database.run(lambda store: store.chats.unit_chats(["KM", "KT", "NC"]))
+    assert chats == {
+        "KM": [ChatRef("telegram", "-500"), ChatRef("telegram", "1001")],
+        "KT": [ChatRef("telegram", "1002")],
+    }
+    any_database.run(lambda store: store.chats.mark_gone(ChatRef("telegram", "1001"), "x", NOW))
+    assert any_database.run(lambda store: store.chats.unit_chats(None))["KM"] == [
+        ChatRef("telegram", "-500")
+    ]
+    any_database.run(lambda store: store.chats.mark_reachable(ChatRef("telegram", "1001"), NOW))
+    assert len(any_database.run(lambda store: store.chats.unit_chats(["KM"]))["KM"]) == 2
+
+
+def test_a_migrated_group_keeps_its_binding_and_subscription(any_database):
+    old, new = ChatRef("telegram", "-500"), ChatRef("telegram", "-100500")
+    any_database.run(lambda store: store.chats.bind(old, "KM", AN, NOW))
+    any_database.run(lambda store: store.subscriptions.subscribe(old, "KM", AN, NOW))
+    any_database.run(lambda store: store.chats.migrate(old, new, NOW))
+    assert any_database.run(lambda store: store.chats.unit_of(new)) == "KM"
+    assert any_database.run(lambda store: store.chats.unit_of(old)) is None
+    assert any_database.run(lambda store: store.subscriptions.of(new)).scope == "KM"
+    assert any_database.run(lambda store: store.subscriptions.of(old)) is None
+
+
+def test_subscriptions(any_database):
+    group = ChatRef("telegram", "-900")
+    any_database.run(lambda store: store.subscriptions.subscribe(group, None, AN, NOW))
+    any_database.run(lambda store: store.subscriptions.subscribe(group, "KM", AN, NOW))
+    assert [s.scope for s in any_database.run(lambda store: store.subscriptions.active())] == ["KM"]
+    any_database.run(lambda store: store.chats.mark_gone(group, "kicked", NOW))
+    assert any_database.run(lambda store: store.subscriptions.active()) == []
+    assert any_database.run(lambda store: store.subscriptions.unsubscribe(group)) is True
+    assert any_database.run(lambda store: store.subscriptions.unsubscribe(group)) is False
+    assert any_database.run(lambda store: store.subscriptions.of(group)) is None
+
+
+def test_submissions_replace_but_keep_history(any_database):
+    cid = campaign_id(any_database)
+
+    def save(text, unit="KM", month="2024-09", number=1):
+        return lambda store: store.submissions.save(
+            campaign_id=cid,
+            unit_code=unit,
+            month=month,
+            text=text,
+            file_id=None,
+            file_name=None,
+            submitter=AN,
+            source=source(number),
+            at=NOW,
+        )
+
+    any_database.run(save("first", number=1))
+    any_database.run(save("second", number=2))
+    any_database.run(save("KT", unit="KT", number=3))
+    any_database.run(save("October", month="2024-10", number=4))
+    current = any_database.run(lambda store: store.submissions.current(cid, "KM", "2024-09"))
+    assert current.text == "second" and current.submitted_at == NOW
+    month = any_database.run(lambda store: store.submissions.for_month(cid, "2024-09"))
+    assert sorted((s.unit_code, s.text) for s in month) == [("KM", "second"), ("KT", "KT")]
+
+
+def test_totals_by_week(any_database):
+    any_database.run(lambda store: append(store, 1, 45))
+    any_database.run(lambda store: append(store, 2, 5))
+    any_database.run(lambda store: append(store, 3, 7, week=NEXT_WEEK))
+    voided = any_database.run(lambda store: append(store, 4, 100, unit="KT"))
+    any_database.run(lambda store: store.ledger.void(voided, AN, NOW, None))
+    cid = campaign_id(any_database)
+    both = any_database.run(lambda store: store.ledger.totals_by_week(cid, [WEEK, NEXT_WEEK], None))
+    assert both == {("KM", WEEK): (50, 2), ("KM", NEXT_WEEK): (7, 1)}
+    only_kt = any_database.run(lambda store: store.ledger.totals_by_week(cid, [WEEK], ["KT"]))
+    assert only_kt == {}
+    assert any_database.run(lambda store: store.ledger.totals_by_week(cid, [], None)) == {}

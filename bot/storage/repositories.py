@@ -894,18 +894,19 @@ class SqlOutbox:
                 )
         return len(parts)
 
-    def _ready(self, at: datetime) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            OUTBOX.c.state == "pending",
-            sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= at),
-        )
-
     def ready_chats(self, at: datetime) -> list[ChatRef]:
-        query = (
-            sa.select(OUTBOX.c.platform, OUTBOX.c.chat_id, sa.func.min(OUTBOX.c.id).label("first"))
-            .where(self._ready(at))
+        """Chats whose oldest pending send is due, oldest first (a chat waits for its head)."""
+        heads = (
+            sa.select(sa.func.min(OUTBOX.c.id).label("head"))
+            .where(OUTBOX.c.state == "pending")
             .group_by(OUTBOX.c.platform, OUTBOX.c.chat_id)
-            .order_by("first")
+            .subquery()
+        )
+        query = (
+            sa.select(OUTBOX.c.platform, OUTBOX.c.chat_id)
+            .join(heads, heads.c.head == OUTBOX.c.id)
+            .where(sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= at))
+            .order_by(OUTBOX.c.id)
         )
         return [ChatRef(row.platform, row.chat_id) for row in self.connection.execute(query)]
 

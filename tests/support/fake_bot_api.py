@@ -71,7 +71,14 @@ class FakeBotApi:
         self.migrated_chats: dict[int, int] = {}
         self.retry_after_once: dict[int, int] = {}
         self.rate_limit: RateLimit | None = None
-        self.failures: list[tuple[str, int, int]] = []  # (method, chat, error code)
+        # (method, chat, error code, time.monotonic() of the refusal)
+        self.failures: list[tuple[str, int, int, float]] = []
+        # From the n-th sending request on, record each request and hold its answer until
+        # released: a test can kill the bot while those requests are in flight.
+        self.hold_from: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self._sends = 0
         self.max_poll_seconds = 1.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -314,24 +321,24 @@ class FakeBotApi:
                 if len(limit.arrivals) >= limit.per_second:
                     retry_after = 1
                     limit.windows.append((arrived, arrived + retry_after))
-                    self.failures.append((method, chat_id, 429))
+                    self.failures.append((method, chat_id, 429, arrived))
                     return 429, _too_many(retry_after)
                 limit.arrivals.append(arrived)
             if chat_id is None:
                 return None
             if chat_id in self.retry_after_once:
                 retry_after = self.retry_after_once.pop(chat_id)
-                self.failures.append((method, chat_id, 429))
+                self.failures.append((method, chat_id, 429, arrived))
                 return 429, _too_many(retry_after)
             if chat_id in self.forbidden_chats:
-                self.failures.append((method, chat_id, 403))
+                self.failures.append((method, chat_id, 403, arrived))
                 return 403, {
                     "ok": False,
                     "error_code": 403,
                     "description": "Forbidden: bot was blocked by the user",
                 }
             if chat_id in self.migrated_chats:
-                self.failures.append((method, chat_id, 400))
+                self.failures.append((method, chat_id, 400, arrived))
                 return 400, {
                     "ok": False,
                     "error_code": 400,
@@ -379,6 +386,12 @@ class FakeBotApi:
             self._record(
                 Sent(method, chat_id, text, params, time.time(), message_id, file_name, content)
             )
+            with self._lock:
+                self._sends += 1
+                hold = self.hold_from is not None and self._sends >= self.hold_from
+            if hold:
+                self.holding.set()
+                self.release.wait(timeout=60)
             result: dict[str, Any] = {
                 "message_id": message_id,
                 "date": int(time.time()),

@@ -11,6 +11,7 @@ from bot.app import Core, initialise, open_core
 from bot.channels.telegram.app import build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
+from bot.runtime import attach_jobs
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.units import units_csv
 
@@ -37,9 +38,12 @@ def bot_settings(api: FakeBotApi, tmp_path: Path, **extra: str) -> Settings:
 class RunningBot:
     """Starts the Application the way run_polling does, without owning the event loop."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, *, jobs: bool = False
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.jobs = jobs
         self.application: Application | None = None
         self.core: Core | None = None
 
@@ -47,6 +51,8 @@ class RunningBot:
         initialise(self.settings)
         self.core = open_core(self.settings, self.clock)
         application = build_application(self.settings, self.core)
+        if self.jobs:
+            attach_jobs(application, self.settings, self.core)
         await application.initialize()
         if application.post_init:
             await application.post_init(application)
@@ -69,3 +75,8 @@ class RunningBot:
         if application.post_shutdown:
             await application.post_shutdown(application)
         self.application = None
+
+    async def caught_up(self) -> None:
+        """Wait until the start-up catch-up of scheduled jobs is over."""
+        assert self.application is not None
+        await self.application.bot_data["jobs"].wait_caught_up()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
+from datetime import timedelta
 
 from telegram import (
     Bot,
@@ -14,6 +16,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.domain.messages import (
     Attachment,
@@ -39,6 +42,14 @@ _GONE_MARKERS = (
     "user is deactivated",
     "group chat was deleted",
 )
+
+
+def _seconds(flood: RetryAfter) -> float:
+    # PTB 22 gives seconds as an int and warns that it will become a timedelta.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after = flood.retry_after
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 def callback_data(command: str, argument: str) -> str:
@@ -80,7 +91,7 @@ class TelegramNotifier:
                 return Delivery(DeliveryStatus.CHAT_GONE)
             raise
         except RetryAfter as flood:
-            raise RateLimited(flood.retry_after.total_seconds()) from flood
+            raise RateLimited(_seconds(flood)) from flood
         except TimedOut as timeout:
             raise DeliveryUncertain(str(timeout)) from timeout
         return Delivery(DeliveryStatus.DELIVERED)

@@ -1,0 +1,292 @@
+"""The scheduled jobs as pure functions of the store and an injected clock."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.domain import texts
+from bot.domain.jobs import (
+    JOBS,
+    monthly_digests,
+    monthly_nudges,
+    weekly_digests,
+    weekly_reminders,
+)
+from bot.domain.messages import ChartSpec, TableSpec
+from bot.domain.model import ChatRef
+from bot.domain.weeks import Month, Week
+from tests.conftest import ADMIN_ID, at, make_policy
+from tests.support.dialogue import Dialogue, person
+
+ADMIN = person(ADMIN_ID, "Trần Thị Bình")
+AN = person(1001, "Nguyễn Văn An")  # KM
+BINH = person(1002, "Lê Văn Bình")  # KT
+CUONG = person(1003, "Phạm Cường")  # DTN
+KM_GROUP = -500
+
+
+def chat(chat_id) -> ChatRef:
+    return ChatRef("telegram", str(chat_id))
+
+
+@pytest.fixture
+def district(dialogue: Dialogue) -> Dialogue:
+    """KM behind (120/200) with a group and a secretary; KT met (200); DTN silent with a
+    secretary; NC silent with nobody to tell."""
+    for who, code in ((AN, "KM"), (BINH, "KT"), (CUONG, "DTN")):
+        dialogue.send(who, f"/register {code}", at=at("2024-09-02 08:00"))
+        dialogue.send(ADMIN, f"/approve {who.user_id}", at=at("2024-09-02 08:00"))
+    dialogue.send(AN, "/register KM", group=KM_GROUP, at=at("2024-09-02 08:00"))
+    dialogue.send(AN, "30", at=at("2024-09-05 10:00"))  # week 36
+    dialogue.send(AN, "120", at=at("2024-09-10 10:00"))  # week 37
+    dialogue.send(BINH, "tổng 200", at=at("2024-09-11 10:00"))
+    return dialogue
+
+
+def recipients(messages) -> list[str]:
+    return sorted(message.chat.chat_id for message in messages)
+
+
+# ---------------------------------------------------------------- reminders
+
+
+def test_reminders_reach_every_chat_of_the_units_behind_once(district):
+    slot = at("2024-09-12 09:00")
+    messages = weekly_reminders(district.store, district.policy, slot, slot)
+    assert recipients(messages) == sorted(["-500", "1001", "1003"])
+    by_chat = {message.chat.chat_id: message.text for message in messages}
+    assert by_chat["-500"] == by_chat["1001"]
+    assert "Phường Khương Mai" in by_chat["1001"] and "<b>120/200</b>" in by_chat["1001"]
+    assert "cần khoảng 20 lượt mỗi ngày trong 4 ngày còn lại" in by_chat["1001"]
+    assert "chưa báo cáo lượt dự thi nào" in by_chat["1003"]
+    assert "cần khoảng 50 lượt mỗi ngày" in by_chat["1003"]
+
+
+def test_units_at_quota_and_units_without_quota_get_no_reminder(district):
+    district.send(AN, "80", at=at("2024-09-12 08:00"))  # KM reaches 200
+    slot = at("2024-09-12 09:00")
+    assert recipients(weekly_reminders(district.store, district.policy, slot, slot)) == ["1003"]
+
+
+def test_a_chat_that_is_gone_is_left_out(district):
+    district.store.chats.mark_gone(chat(1001), "blocked", at("2024-09-11 00:00"))
+    slot = at("2024-09-12 09:00")
+    assert "1001" not in recipients(weekly_reminders(district.store, district.policy, slot, slot))
+
+
+def test_no_reminders_outside_the_campaign(district):
+    slot = at("2025-01-02 09:00")
+    assert weekly_reminders(district.store, district.policy, slot, slot) == []
+
+
+# ---------------------------------------------------------------- monthly nudges
+
+
+def test_nudges_only_units_without_this_months_report(district):
+    district.send(AN, "/baocaothang Tháng 9: 150 lượt", at=at("2024-09-14 10:00"))
+    slot = at("2024-09-15 09:00")
+    messages = monthly_nudges(district.store, district.policy, slot, slot)
+    assert recipients(messages) == ["1002", "1003"]
+    assert "Nhắc báo cáo tháng 9/2024" in messages[0].text
+    assert "hết ngày 19/09/2024 (còn 5 ngày, tính cả hôm nay)" in messages[0].text
+
+
+def test_the_last_nudge_says_today_is_the_last_day_and_none_after_the_deadline(district):
+    slot = at("2024-09-19 09:00")
+    texts_sent = [m.text for m in monthly_nudges(district.store, district.policy, slot, slot)]
+    assert texts_sent and all("hôm nay là ngày cuối" in text for text in texts_sent)
+    late = at("2024-09-20 09:00")
+    assert monthly_nudges(district.store, district.policy, late, late) == []
+
+
+# ---------------------------------------------------------------- weekly digest
+
+
+def subscribe(dialogue: Dialogue, chat_id: int, scope: str = "") -> None:
+    dialogue.send(ADMIN, f"/subscribe {scope}".strip(), group=chat_id, at=at("2024-09-02 08:00"))
+
+
+def test_weekly_digest_for_the_week_just_ended_with_chart_and_table(district):
+    subscribe(district, -900)
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(district.store, district.policy, slot, slot)
+    assert digest.chat == chat(-900)
+    text = digest.text
+    assert text.startswith("📊 <b>Tổng hợp Tuần 37 (09/09–15/09/2024)</b>")
+    assert "Đạt chỉ tiêu: 1/6 đơn vị · Chưa đạt: 1 · Chưa báo cáo: 4" in text
+    assert "Tổng: <b>320</b> lượt dự thi (bằng 39% tổng chỉ tiêu)." in text
+    met = text.index("✅ <b>Đạt chỉ tiêu</b>")
+    behind = text.index("⚠️ <b>Chưa đạt</b>")
+    silent = text.index("❌ <b>Chưa báo cáo</b>")
+    assert met < silent < behind
+    assert "• Phường Khương Trung (KT) — 200/200 (100%)" in text
+    assert "• Phường Khương Mai (KM) — 120/200 (60%)" in text
+    streaks = text.split("🔁")[1]
+    assert "Phường Nhân Chính (NC) — 2 tuần" in streaks
+    assert "Phường Khương Trung" not in streaks
+    chart, table = digest.attachments
+    assert isinstance(chart, ChartSpec) and isinstance(table, TableSpec)
+    assert [bar.label for bar in chart.bars][:2] == [
+        "Phường Khương Trung (KT)",
+        "Phường Khương Mai (KM)",
+    ]
+    assert {bar.standing for bar in chart.bars} == {"met", "behind", "silent"}
+    headers = [column.header for column in table.columns]
+    assert headers[4] == "Tuần 37 (09/09–15/09)"
+    assert headers[-2:] == ["Tình trạng", "Số tuần liên tiếp chưa đạt"]
+    rows = {row[0]: row for row in table.rows}
+    assert rows["KM"][4] == 120 and rows["KM"][-2] == "Chưa đạt" and rows["KM"][-1] == 2
+    assert rows["KT"][-2] == "Đạt" and rows["KT"][-1] == 0
+    assert table.rows[-1][1] == "Tổng cộng" and table.rows[-1][4] == 320
+
+
+def test_a_scoped_digest_covers_the_unit_and_everything_below_it(district):
+    subscribe(district, -901, "KM")
+    district.send(AN, "/report KM01 6", at=at("2024-09-10 10:00"))
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(district.store, district.policy, slot, slot)
+    assert "Phạm vi: <b>Phường Khương Mai</b> (KM) và các đơn vị trực thuộc." in digest.text
+    table = digest.attachments[1]
+    assert [row[0] for row in table.rows] == ["KM", "KM01", "KM02", ""]
+    assert "Khương Trung" not in digest.text
+
+
+def test_no_digest_without_subscribers_or_before_the_campaign(district):
+    slot = at("2024-09-16 08:00")
+    assert weekly_digests(district.store, district.policy, slot, slot) == []
+    subscribe(district, -900)
+    early = at("2024-09-02 08:00")  # the week before the campaign
+    assert weekly_digests(district.store, district.policy, early, early) == []
+
+
+# ---------------------------------------------------------------- monthly digest
+
+
+def test_monthly_digest_sorts_on_time_late_and_missing_with_month_totals(district):
+    subscribe(district, -900)
+    district.send(AN, "/baocaothang Tháng 9", at=at("2024-09-19 23:59"))
+    district.send(BINH, "/baocaothang Tháng 9 (muộn)", at=at("2024-09-20 07:00"))
+    district.send(AN, "45", at=at("2024-09-17 10:00"))  # week 38: not complete on the 20th
+    slot = at("2024-09-20 08:00")
+    [digest] = monthly_digests(district.store, district.policy, slot, slot)
+    text = digest.text
+    assert "Hạn gửi: hết ngày 19/09/2024." in text
+    assert "Đúng hạn: 1 · Muộn: 1 · Chưa gửi: 5 (trên 7 đơn vị)" in text
+    assert "các tuần đã kết thúc trong tháng (tuần 36–37): <b>350</b>" in text
+    on_time = text.split("✅ <b>Đúng hạn</b>")[1].split("⏰")[0]
+    assert "Phường Khương Mai (KM) — gửi 19/09 23:59 · 150 lượt" in on_time
+    late = text.split("⏰ <b>Gửi muộn</b>")[1].split("❌")[0]
+    assert "Phường Khương Trung (KT) — gửi 20/09 07:00 · 200 lượt" in late
+    assert "Phường Nhân Chính (NC) · 0 lượt" in text.split("❌ <b>Chưa gửi</b>")[1]
+    [table] = digest.attachments
+    rows = {row[0]: row for row in table.rows}
+    assert [c.header for c in table.columns][4:6] == [
+        "Tuần 36 (02/09–08/09)",
+        "Tuần 37 (09/09–15/09)",
+    ]
+    assert rows["KM"][4:7] == (30, 120, 150)
+    assert rows["KM"][-3:-1] == ("Đúng hạn", "19/09/2024 23:59")
+    assert rows["KT"][-3] == "Muộn" and rows["NC"][-3] == "Chưa gửi"
+
+
+# ---------------------------------------------------------------- job table
+
+
+def test_periods_name_what_one_run_covers():
+    policy = make_policy()
+    assert JOBS["weekly-reminder"].period(at("2024-09-12 09:00"), policy) == "2024-09-12T09:00"
+    assert JOBS["weekly-digest"].period(at("2024-09-16 08:00"), policy) == "2024-W37"
+    assert JOBS["weekly-digest"].period(at("2024-09-17 14:00"), policy) == "2024-W37"
+    assert JOBS["monthly-nudge"].period(at("2024-09-15 09:00"), policy) == "2024-09-15"
+    assert JOBS["monthly-digest"].period(at("2024-09-20 08:00"), policy) == "2024-09"
+
+
+def test_a_missed_run_is_useful_the_same_day_or_within_two_days():
+    policy = make_policy()
+    reminder, digest = JOBS["weekly-reminder"], JOBS["weekly-digest"]
+    slot = at("2024-09-12 09:00")
+    assert reminder.still_useful(slot, at("2024-09-12 23:00"), policy)
+    assert not reminder.still_useful(slot, at("2024-09-13 00:30"), policy)
+    assert not reminder.still_useful(slot, at("2024-09-12 08:00"), policy)
+    monday = at("2024-09-16 08:00")
+    assert digest.still_useful(monday, monday + timedelta(days=2), policy)
+    assert not digest.still_useful(monday, monday + timedelta(days=2, minutes=1), policy)
+
+
+def test_weeks_of_a_month_are_those_whose_thursday_falls_in_it():
+    assert [w.number for w in Month(2024, 9).weeks()] == [36, 37, 38, 39]
+    december = Month(2024, 12).weeks()
+    assert december[0].start == date(2024, 12, 2) and december[-1].start == date(2024, 12, 23)
+    assert Month(2025, 1).weeks()[0] == Week(date(2024, 12, 30))
+
+
+# ---------------------------------------------------------------- monthly reports
+
+
+def test_a_monthly_report_is_confirmed_with_its_deadline(district):
+    text = district.send(
+        AN, "/baocaothang Tháng 9 đơn vị vận động 820 lượt", at=at("2024-09-18 10:00")
+    )
+    assert "Đã nhận báo cáo tháng 9/2024 của <b>Phường Khương Mai</b>" in text[0].text
+    assert "Đúng hạn (hạn gửi: hết ngày 19/09/2024)." in text[0].text
+    late = district.send(AN, "/monthly Bản sửa", at=at("2024-09-21 10:00"))[0].text
+    assert "Gửi muộn" in late and "thay cho báo cáo đã gửi trước đó" in late
+    current = district.store.submissions.current(1, "KM", "2024-09")
+    assert current.text == "Bản sửa"
+    assert len(district.store.submissions.rows) == 2  # the first one is kept, marked replaced
+
+
+def test_a_monthly_report_as_a_document_and_delivered_twice(district):
+    from dataclasses import replace
+
+    from bot.domain import conversation
+    from bot.domain.messages import FileRef
+
+    district.send(AN, "/baocaothang", at=at("2024-09-18 10:00"))
+    inbound = replace(district.sent[district.last_message_id()], document=FileRef("f1", "bc.pdf"))
+    first = conversation.handle(inbound, district.store, district.policy, at("2024-09-18 10:00"))
+    assert "kèm tệp «bc.pdf»" in first[0].text
+    again = conversation.handle(inbound, district.store, district.policy, at("2024-09-18 10:01"))
+    assert again[0].text == texts.ALREADY_HANDLED
+    assert district.store.submissions.current(1, "KM", "2024-09").file_name == "bc.pdf"
+    assert len(district.store.submissions.rows) == 1
+
+
+def test_monthly_report_refusals(district):
+    stranger = person(4242, "Người lạ")
+    assert district.send(AN, "/baocaothang")[0].text == texts.MONTHLY_USAGE
+    assert district.send(stranger, "/baocaothang Xin chào")[0].text == texts.NOT_REGISTERED
+    assert "dài quá" in district.send(AN, "/baocaothang " + "x" * 4000)[0].text
+    assert district.store.submissions.rows == []
+
+
+# ---------------------------------------------------------------- subscriptions and export
+
+
+def test_subscriptions_are_for_admins(district):
+    assert district.send(AN, "/dangkynhan", group=-900)[0].text == texts.NOT_ADMIN
+    assert district.send(ADMIN, "/dangkynhan ZZ", group=-900)[0].text == texts.unknown_unit("ZZ")
+    reply = district.send(ADMIN, "/dangkynhan km", group=-900)[0].text
+    assert "của <b>Phường Khương Mai</b> (KM) và các đơn vị trực thuộc" in reply
+    assert district.store.subscriptions.of(chat(-900)).scope == "KM"
+    assert district.send(ADMIN, "/huynhan", group=-900)[0].text == texts.UNSUBSCRIBED
+    assert district.send(ADMIN, "/huynhan", group=-900)[0].text == texts.NOT_SUBSCRIBED
+
+
+def test_export_builds_one_row_per_unit_and_one_column_per_week(district):
+    assert district.send(AN, "/xuat")[0].text == texts.NOT_ADMIN
+    assert district.send(ADMIN, "/xuat năm")[0].text == texts.EXPORT_USAGE
+    [reply] = district.send(ADMIN, "/xuat", at=at("2024-09-12 09:00"))
+    [table] = reply.attachments
+    assert table.filename == "quizbot-toan-bo.xlsx"
+    assert [c.header for c in table.columns][4:6] == [
+        "Tuần 36 (02/09–08/09)",
+        "Tuần 37 (09/09–15/09)",
+    ]
+    rows = {row[0]: row for row in table.rows}
+    assert rows["KM"][3:9] == (200, 30, 120, 150, 400, 150 / 400)
+    assert rows["MTTQ"][7:9] == (0, None)
+    [week] = district.send(ADMIN, "/xuat tuần", at=at("2024-09-12 09:00"))[0].attachments
+    assert week.filename == "quizbot-tuan-2024-W37.xlsx" and len(week.columns) == 8
+    [month] = district.send(ADMIN, "/xuat tháng", at=at("2024-09-12 09:00"))[0].attachments
+    assert month.sheet_title == "Tháng 09-2024"
