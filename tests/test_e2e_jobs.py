@@ -159,8 +159,9 @@ async def test_the_weekly_digest_arrives_with_a_real_png_chart_and_xlsx(api, tmp
     header = [cell.value for cell in sheet[1]]
     assert header[:5] == ["Mã", "Đơn vị", "Cấp trên", "Chỉ tiêu/tuần", "Tuần 37 (09/09–15/09)"]
     rows = {row[0].value: [cell.value for cell in row] for row in sheet.iter_rows(min_row=2)}
-    assert rows["KM"][4] == 120 and rows["KM"][8] == "Chưa đạt"
-    assert rows["KT"][4] == 200 and rows["KT"][8] == "Đạt"
+    standing = header.index("Tình trạng")
+    assert rows["KM"][4] == 120 and rows["KM"][standing] == "Chưa đạt"
+    assert rows["KT"][4] == 200 and rows["KT"][standing] == "Đạt"
     km_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "KM")
     share = km_row[header.index("Tỷ lệ")]
     assert share.value == pytest.approx(0.6) and share.number_format == "0%"

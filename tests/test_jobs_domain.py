@@ -287,6 +287,16 @@ def test_export_builds_one_row_per_unit_and_one_column_per_week(district):
     assert rows["KM"][3:9] == (200, 30, 120, 150, 400, 150 / 400)
     assert rows["MTTQ"][7:9] == (0, None)
     [week] = district.send(ADMIN, "/xuat tuần", at=at("2024-09-12 09:00"))[0].attachments
-    assert week.filename == "quizbot-tuan-2024-W37.xlsx" and len(week.columns) == 8
+    assert week.filename == "quizbot-tuan-2024-W37.xlsx"
+    # One week: its column is the total, so no separate total or period-quota columns.
+    assert [c.header for c in week.columns] == [
+        "Mã",
+        "Đơn vị",
+        "Cấp trên",
+        "Chỉ tiêu/tuần",
+        "Tuần 37 (09/09–15/09)",
+        "Tỷ lệ",
+    ]
+    assert {row[0]: row for row in week.rows}["KM"][4:] == (120, 0.6)
     [month] = district.send(ADMIN, "/xuat tháng", at=at("2024-09-12 09:00"))[0].attachments
     assert month.sheet_title == "Tháng 09-2024"

@@ -93,7 +93,9 @@ def build_table(
         codes = None if units is None else [unit.code for unit in units]
         totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in weeks], codes)
     extra_columns, extra_values = extra if extra else ((), {})
-    columns = (*texts.export_columns(weeks), *extra_columns)
+    # With one week, its column is the total and the weekly quota is the period's quota.
+    several = len(weeks) > 1
+    columns = (*texts.export_columns(weeks, with_totals=several), *extra_columns)
     rows: list[tuple[str | int | float | None, ...]] = []
     week_sums = [0] * len(weeks)
     quota_sum = 0
@@ -111,8 +113,7 @@ def build_table(
                 unit.parent or "",
                 unit.weekly_quota,
                 *figures,
-                total,
-                period_quota,
+                *((total, period_quota) if several else ()),
                 total / period_quota if period_quota else None,
                 *extra_values.get(unit.code, (None,) * len(extra_columns)),
             )
@@ -126,8 +127,7 @@ def build_table(
             "",
             quota_sum,
             *week_sums,
-            grand_total,
-            grand_quota,
+            *((grand_total, grand_quota) if several else ()),
             grand_total / grand_quota if grand_quota else None,
             *((None,) * len(extra_columns)),
         )

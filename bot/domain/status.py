@@ -117,8 +117,11 @@ def tree_order(units: Sequence[Unit]) -> list[tuple[int, Unit]]:
     return ordered
 
 
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
+
+
 def _tree_key(unit: Unit) -> tuple[int, str]:
-    return (KIND_ORDER.index(unit.kind), unit.name)
+    return (_KIND_RANK[unit.kind], unit.name)
 
 
 def _status_week(turn: Turn) -> tuple[Week, str | None]:

@@ -881,15 +881,15 @@ def week_column(week: Week) -> str:
     return f"Tuần {week.number} ({day_month(week.start)}–{day_month(week.end)})"
 
 
-def export_columns(weeks: Sequence[Week]) -> tuple[Column, ...]:
+def export_columns(weeks: Sequence[Week], *, with_totals: bool) -> tuple[Column, ...]:
+    totals = (Column("Tổng", "int", 10), Column("Chỉ tiêu cả kỳ", "int", 14))
     return (
         Column("Mã", "text", 9),
         Column("Đơn vị", "text", 48),
         Column("Cấp trên", "text", 9),
         Column("Chỉ tiêu/tuần", "int", 13),
         *(Column(week_column(week), "int", 16) for week in weeks),
-        Column("Tổng", "int", 10),
-        Column("Chỉ tiêu cả kỳ", "int", 14),
+        *(totals if with_totals else ()),
         Column("Tỷ lệ", "percent", 9),
     )
 

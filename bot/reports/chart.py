@@ -12,6 +12,15 @@ from bot.domain.messages import Attachment, ChartSpec
 CAP_PERCENT = 150
 COLORS = {"met": "#2e7d32", "behind": "#f9a825", "silent": "#c62828"}
 SILENT_STUB = 1.5
+WIDTH_INCHES = 10
+BAR_INCHES = 0.32
+# Width of one label character at the labels' 9 pt (DejaVu Sans, with margin: 0.62 em).
+LABEL_CHAR_INCHES = 9 / 72 * 0.62
+
+
+def prepare() -> None:
+    """Load matplotlib and its font list ahead of the first chart (about half a second)."""
+    from matplotlib.figure import Figure  # noqa: F401
 
 
 def render_chart(spec: ChartSpec) -> Attachment:
@@ -21,8 +30,17 @@ def render_chart(spec: ChartSpec) -> Attachment:
     from matplotlib.patches import Patch
 
     bars = spec.bars
-    figure = Figure(figsize=(10, max(2.8, 1.2 + 0.34 * len(bars))), dpi=110)
+    height = max(2.8, 1.3 + BAR_INCHES * len(bars))
+    figure = Figure(figsize=(WIDTH_INCHES, height), dpi=100)
     FigureCanvasAgg(figure)
+    # Fixed margins sized from the labels: tight_layout would draw the figure twice.
+    longest = max((len(bar.label) for bar in bars), default=10)
+    figure.subplots_adjust(
+        left=min(0.55, (0.25 + longest * LABEL_CHAR_INCHES) / WIDTH_INCHES),
+        right=0.97,
+        top=1 - 0.75 / height,
+        bottom=0.55 / height,
+    )
     axes = figure.add_subplot()
     shares = [bar.total * 100 / bar.quota for bar in bars]
     # A unit with no report still gets a sliver of red, or its colour would not show at all.
@@ -50,7 +68,6 @@ def render_chart(spec: ChartSpec) -> Attachment:
         fontsize=8,
     )
     axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return Attachment(spec.filename, buffer.getvalue(), kind="photo")
