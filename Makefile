@@ -37,6 +37,8 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.status_scale
+	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.digest_scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -23,10 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
+from bench.common import ENTRIES_PER_WEEK, fill_ledger
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-ENTRIES_PER_WEEK = 3
 WARDS = 100
 # Monday 08:00 after the last week of data: the digest covers that week.
 DIGEST_SLOT = datetime(2024, 9, 16, 8, 0, tzinfo=TZ)
@@ -37,7 +36,6 @@ def build(path: Path, units: int, weeks: int) -> None:
     from bot.domain.weeks import Week
     from bot.storage import migrate
     from bot.storage.database import Database, make_engine
-    from bot.storage.repositories import ENTRY
 
     database = Database(make_engine(f"sqlite:///{path}"))
     migrate.upgrade(database.engine)
@@ -59,35 +57,7 @@ def build(path: Path, units: int, weeks: int) -> None:
         store.subscriptions.subscribe(ChatRef("telegram", "-900"), None, admin, now)
 
     database.run(seed)
-    codes = database.run(lambda store: [unit.code for unit in store.units.active()])
-    campaign_id = database.run(lambda store: store.campaigns.active().id)
-    with database.engine.begin() as connection:
-        for week_index in range(weeks):
-            week = first_week.shifted(week_index)
-            connection.execute(
-                sa.insert(ENTRY),
-                [
-                    {
-                        "campaign_id": campaign_id,
-                        "unit_code": code,
-                        "week_start": week.start,
-                        "delta": 1 + (index * 7 + n * 13 + week_index) % 90,
-                        "mode": "add",
-                        "requested": 1,
-                        "reporter_platform": "telegram",
-                        "reporter_user_id": "1",
-                        "reporter_name": "",
-                        "source_platform": "telegram",
-                        "source_chat_id": code,
-                        "source_message_id": f"{week_index}-{n}",
-                        "sent_at": now,
-                        "recorded_at": now,
-                        "void": n == ENTRIES_PER_WEEK,
-                    }
-                    for index, code in enumerate(codes)
-                    for n in range(ENTRIES_PER_WEEK + 1)
-                ],
-            )
+    fill_ledger(database, first_week, weeks)
     database.dispose()
 
 
@@ -104,7 +74,7 @@ def measure(path: str, traced: bool) -> None:
     from bot.reports.renderer import FileRenderer
     from bot.storage.database import Database, make_engine
 
-    prepare()  # as the running bot does when its scheduler starts
+    prepare()  # a one-off per process, reported separately as part of the imports
     imported = time.perf_counter()
     database = Database(make_engine(f"sqlite:///{path}"))
     campaign = database.run(lambda store: store.campaigns.active())

@@ -16,12 +16,11 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
+from bench.common import ENTRIES_PER_WEEK, fill_ledger
 from bot.app import Core
 from bot.clock import FixedClock
 from bot.config import load_settings
@@ -30,11 +29,9 @@ from bot.domain.model import ChatRef, Person, Unit, UnitKind
 from bot.domain.weeks import Week
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
-from bot.storage.repositories import ENTRY
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ADMIN = "900"
-ENTRIES_PER_WEEK = 3
 
 
 def build(path: Path, units: int, weeks: int, today: date) -> Database:
@@ -54,35 +51,7 @@ def build(path: Path, units: int, weeks: int, today: date) -> Database:
             store.units.upsert(Unit(f"C{n:04d}", name, UnitKind.PARTY_CELL, parent, 5))
 
     database.run(seed)
-    codes = database.run(lambda store: [u.code for u in store.units.active()])
-    campaign_id = database.run(lambda store: store.campaigns.active().id)
-    sent_at = datetime.now(UTC)
-    with database.engine.begin() as connection:
-        for week_index in range(weeks):
-            week = first_week.shifted(week_index)
-            rows = []
-            for code in codes:
-                for n in range(ENTRIES_PER_WEEK + 1):
-                    rows.append(
-                        {
-                            "campaign_id": campaign_id,
-                            "unit_code": code,
-                            "week_start": week.start,
-                            "delta": 1 + (hash((code, n)) % 60),
-                            "mode": "add",
-                            "requested": 1,
-                            "reporter_platform": "telegram",
-                            "reporter_user_id": "1",
-                            "reporter_name": "",
-                            "source_platform": "telegram",
-                            "source_chat_id": code,
-                            "source_message_id": f"{week_index}-{n}",
-                            "sent_at": sent_at,
-                            "recorded_at": sent_at,
-                            "void": n == ENTRIES_PER_WEEK,
-                        }
-                    )
-            connection.execute(sa.insert(ENTRY), rows)
+    fill_ledger(database, first_week, weeks)
     return database
 
 

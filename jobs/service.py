@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 
 from bot.app import Core
 from bot.domain.ports import Notifier
-from bot.reports.chart import prepare as prepare_charts
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
 from jobs.scheduler import JobScheduler, Schedule
@@ -24,12 +23,9 @@ class JobService:
             self.runner, Schedule(schedules, core.policy), core.policy, core.clock
         )
         self._catching_up: asyncio.Task[object] | None = None
-        self._warming: asyncio.Task[None] | None = None
 
     async def start(self, *, simulated: bool = False) -> None:
         self.scheduler.start(simulated=simulated)
-        # So that the first digest does not pay for loading matplotlib.
-        self._warming = asyncio.create_task(asyncio.to_thread(prepare_charts))
         # Catching up may send hundreds of messages: it must not hold up the bot's start.
         self._catching_up = asyncio.create_task(self.scheduler.catch_up())
 
@@ -39,8 +35,6 @@ class JobService:
 
     async def stop(self) -> None:
         self.scheduler.shutdown()
-        if self._warming is not None:
-            await self._warming
         if self._catching_up is not None and not self._catching_up.done():
             self._catching_up.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -13,6 +13,7 @@ from bot.channels.console.simulator import ConsoleSimulator, plain
 from bot.cli import main
 from bot.clock import MovableClock
 from bot.config import load_settings
+from bot.domain import texts
 from tests.conftest import TZ
 from tests.support.units import units_csv
 
@@ -147,3 +148,89 @@ def test_run_without_a_token_starts_the_console_and_says_so_in_one_line(tmp_path
     assert lines[0].startswith("Chưa có TELEGRAM_BOT_TOKEN") and "console" in lines[0]
     assert "Xin chào! Tôi là trợ lý tự động" in result.stdout
     assert str(TZ)  # the console runs in the configured time zone
+
+
+async def test_watching_a_week_go_by_in_the_console(tmp_path):
+    from bot.runtime import run_console
+
+    settings = load_settings(environment(tmp_path), env_file=None)
+    initialise(settings)
+    script = "\n".join(
+        [
+            ":time 2024-09-09 08:00",
+            ":user 1001 Nguyễn Văn An",
+            "/dangky KM",
+            ":user 1 Quản trị",
+            "/duyet 1001",
+            "/dangkynhan",
+            ":user 1001 Nguyễn Văn An",
+            "thêm 45 lượt",
+            ":jobs",
+            ":file bc-thang9.pdf /baocaothang Báo cáo tháng 9",
+            ":time 2024-09-16 09:00",
+            ":job weekly-reminder",
+            ":job ngay-mai",
+            ":quit",
+        ]
+    )
+    out = io.StringIO()
+    await run_console(settings, MovableClock(), io.StringIO(script), out)
+    output = out.getvalue()
+    assert "weekly-digest    0 8 * * mon        lần tới: 08:00 thứ Hai, 16/09/2024" in output
+    assert "kèm tệp «bc-thang9.pdf»" in output
+    # Moving the clock ran, in order, Thursday's and Saturday's reminders and Monday's digest.
+    thursday = output.index("(weekly-reminder, kỳ 2024-09-12T09:00: 1 tin nhắn.)")
+    saturday = output.index("(weekly-reminder, kỳ 2024-09-14T15:00: 1 tin nhắn.)")
+    digest = output.index("(weekly-digest, kỳ 2024-W37: 3 tin nhắn.)")
+    assert thursday < saturday < digest
+    assert "cần khoảng 39 lượt mỗi ngày trong 4 ngày còn lại" in output
+    assert "📊 Tổng hợp Tuần 37 (09/09–15/09/2024)" in output
+    assert "📎 quizbot-bieu-do-2024-W37.png" in output and "📎 quizbot-tuan-2024-W37.xlsx" in output
+    # KM sent its monthly report, so Sunday's nudge had nobody to tell.
+    assert "(monthly-nudge, kỳ 2024-09-15: 0 tin nhắn.)" in output
+    assert "(weekly-reminder, kỳ 2024-09-16T09:00: 1 tin nhắn.)" in output
+    assert texts.CONSOLE_JOB_USAGE in output
+
+
+def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
+    for key, value in environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init"]) == 0
+    assert main(["admins", "grant", "900"]) == 0
+    capsys.readouterr()
+    assert main(["jobs", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "weekly-reminder  0 9 * * thu" in listing and "0 15 * * sat" in listing
+    assert "monthly-digest: Tổng hợp báo cáo tháng" in listing
+
+    settings = load_settings(environment(tmp_path), env_file=None)
+    clock = MovableClock()
+    core = open_core(settings, clock)
+    from bot.domain.model import MembershipStatus, Person
+
+    def secretary(store):
+        person = Person("console", "1001", "An")
+        request = store.members.request(person, "KM", clock.now())
+        store.members.decide(request.id, MembershipStatus.APPROVED, person, clock.now())
+
+    core.database.run(secretary)
+    core.close()
+    assert main(["jobs", "run", "weekly-reminder", "--at", "2024-09-12T09:00"]) == 0
+    run = capsys.readouterr().out
+    assert "Nhắc nhở tiến độ tuần — Phường Khương Mai (KM)" in run
+    assert "weekly-reminder, kỳ 2024-09-12T09:00: đã xếp 1 lượt gửi. Đã gửi 1" in run
+    assert main(["jobs", "run", "weekly-reminder", "--at", "2024-09-12T09:00"]) == 0
+    assert "kỳ này đã chạy trước đó" in capsys.readouterr().out
+    assert main(["jobs", "run", "weekly-reminder", "--at", "thứ năm"]) == 2
+    assert "không hợp lệ" in capsys.readouterr().err
+
+    target = tmp_path / "tuan37.xlsx"
+    assert main(["export", "--week", "2024-W37", "-o", str(target)]) == 0
+    assert "8 đơn vị" in capsys.readouterr().out
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet.title == "Tuần 37-2024" and sheet["E1"].value == "Tuần 37 (09/09–15/09)"
+    assert main(["export", "--month", "2024-13", "-o", str(target)]) == 2
+    assert "Kỳ «2024-13» không hợp lệ" in capsys.readouterr().err

@@ -30,3 +30,13 @@ def canonical(name: str) -> str | None:
     """'/BC@quizbot' -> 'report'; None for a command the bot does not know."""
     bare = name.lstrip("/").split("@", 1)[0].lower()
     return _ALIASES.get(bare)
+
+
+def split_command(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """'/bc 45 tuantruoc' -> ('report', ('45', 'tuantruoc')); (None, ()) for anything else,
+    unknown commands included (they are then read as free text)."""
+    if not text.startswith("/"):
+        return None, ()
+    head, *rest = text.split()
+    command = canonical(head)
+    return (command, tuple(rest)) if command is not None else (None, ())

@@ -21,6 +21,7 @@ _MONTH = frozenset({"month", "thang", "thang nay"})
 
 # Extra columns per unit code, appended after the standard ones.
 Extra = tuple[tuple[Column, ...], Mapping[str, tuple[str | int | float | None, ...]]]
+Totals = Mapping[tuple[str, date], tuple[int, int]]
 
 
 def export(turn: Turn) -> list[Outbound]:
@@ -63,18 +64,29 @@ def whole_campaign_table(store: Store, policy: Policy, weeks: Sequence[Week]) ->
     )
 
 
-def week_table(store: Store, policy: Policy, week: Week, extra: Extra | None = None) -> TableSpec:
-    return build_table(
-        store, policy, [week], texts.export_file_week(week), texts.export_sheet_week(week), extra
-    )
+def week_table(
+    store: Store,
+    policy: Policy,
+    week: Week,
+    extra: Extra | None = None,
+    units: Sequence[Unit] | None = None,
+    totals: Totals | None = None,
+) -> TableSpec:
+    filename, title = texts.export_file_week(week), texts.export_sheet_week(week)
+    return build_table(store, policy, [week], filename, title, extra, units, totals)
 
 
 def month_table(
-    store: Store, policy: Policy, month: Month, weeks: Sequence[Week], extra: Extra | None = None
+    store: Store,
+    policy: Policy,
+    month: Month,
+    weeks: Sequence[Week],
+    extra: Extra | None = None,
+    units: Sequence[Unit] | None = None,
+    totals: Totals | None = None,
 ) -> TableSpec:
-    return build_table(
-        store, policy, weeks, texts.export_file_month(month), texts.export_sheet_month(month), extra
-    )
+    filename, title = texts.export_file_month(month), texts.export_sheet_month(month)
+    return build_table(store, policy, weeks, filename, title, extra, units, totals)
 
 
 def build_table(
@@ -85,7 +97,7 @@ def build_table(
     sheet_title: str,
     extra: Extra | None,
     units: Sequence[Unit] | None = None,
-    totals: Mapping[tuple[str, date], tuple[int, int]] | None = None,
+    totals: Totals | None = None,
 ) -> TableSpec:
     """The table for `units` (default: every active unit, in tree order) over `weeks`."""
     ordered = tree_order(units if units is not None else store.units.active())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.domain import texts
-from bot.domain.exports import build_table
+from bot.domain.exports import month_table, week_table
 from bot.domain.messages import Bar, ChartSpec, Outbound
 from bot.domain.model import Submission, Unit, UnitKind
 from bot.domain.policy import Policy
@@ -135,16 +135,7 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
             texts.DIGEST_EXTRA_COLUMNS,
             {line.unit.code: texts.digest_extra_values(line) for line in digest.lines},
         )
-        table = build_table(
-            store,
-            policy,
-            [week],
-            texts.export_file_week(week),
-            texts.export_sheet_week(week),
-            extra,
-            units=scoped,
-            totals=totals,
-        )
+        table = week_table(store, policy, week, extra, units=scoped, totals=totals)
         messages.append(
             Outbound(
                 subscription.chat,
@@ -277,16 +268,7 @@ def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime)
             texts.MONTHLY_EXTRA_COLUMNS,
             {line.unit.code: texts.monthly_extra_values(line, policy.tz) for line in lines},
         )
-        table = build_table(
-            store,
-            policy,
-            weeks,
-            texts.export_file_month(month),
-            texts.export_sheet_month(month),
-            extra,
-            units=scoped,
-            totals=totals,
-        )
+        table = month_table(store, policy, month, weeks, extra, units=scoped, totals=totals)
         messages.append(
             Outbound(
                 subscription.chat,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain import conversation
-from bot.domain.commands import canonical
+from bot.domain.commands import split_command
 from bot.domain.messages import ChatKind, Inbound, Outbound
 from bot.domain.model import ChatRef, Person
 from bot.domain.policy import Policy
@@ -99,12 +99,7 @@ class Dialogue:
         edited_at: datetime | None = None,
         replies_to_bot: bool = False,
     ) -> Inbound:
-        command, args = None, ()
-        if text.startswith("/"):
-            head, *rest = text.split()
-            command = canonical(head)
-            if command is not None:
-                args = tuple(rest)
+        command, args = split_command(text)
         return Inbound(
             sender=sender,
             chat=chat,

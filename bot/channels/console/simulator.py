@@ -19,7 +19,7 @@ from bot.app import Core
 from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID
 from bot.domain import texts
-from bot.domain.commands import canonical
+from bot.domain.commands import split_command
 from bot.domain.messages import (
     ChatKind,
     Delivery,
@@ -164,12 +164,7 @@ class ConsoleSimulator:
         document: FileRef | None = None,
     ) -> None:
         message_id = message_id or self.state.new_message_id()
-        command, args = None, ()
-        if text.startswith("/"):
-            head, *rest = text.split()
-            command = canonical(head)
-            if command is not None:
-                args = tuple(rest)
+        command, args = split_command(text)
         now = self.clock.now()
         previous = self.state.history.get(message_id)
         inbound = Inbound(
