@@ -3,8 +3,8 @@
 Jobs carry only their name; when one fires, its slot is recomputed from its triggers, so a
 late (misfired) run still covers the period it was due for. On start-up the latest slot of
 each job is run if the bot missed it and it is still useful; the ledger makes a repeat of
-a period impossible. A sweep every two minutes retries postponed sends and plans claims
-abandoned by a crash.
+a period impossible. A sweep every two minutes plans again, while still useful, a period whose
+claim was abandoned by a crash before its messages were queued, and retries postponed sends.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.clock import Clock
 from bot.domain.jobs import JOBS
 from bot.domain.policy import Policy
-from jobs.runner import JobRunner, RunReport
+from jobs.runner import STALE_PLANNING, JobRunner, RunReport
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,13 @@ class JobScheduler:
         return reports
 
     async def sweep(self) -> None:
+        now = self.clock.now()
+        stale = await self.runner.core.database.run_async(
+            lambda store: store.job_runs.stale_planning(now - STALE_PLANNING)
+        )
+        for run in stale:
+            if run.job in JOBS and JOBS[run.job].still_useful(run.slot, now, self.policy):
+                await self.runner.run(run.job, run.slot)
         await self.runner.dispatcher.drain()
 
     async def tick(self) -> list[RunReport]:

@@ -184,7 +184,7 @@ async def test_watching_a_week_go_by_in_the_console(tmp_path):
     digest = output.index("(weekly-digest, kỳ 2024-W37: 3 tin nhắn.)")
     assert thursday < saturday < digest
     assert "cần khoảng 39 lượt mỗi ngày trong 4 ngày còn lại" in output
-    assert "📊 Tổng hợp Tuần 37 (09/09–15/09/2024)" in output
+    assert "📊 Tổng hợp tuần 37 (09/09–15/09/2024)" in output
     assert "📎 quizbot-bieu-do-2024-W37.png" in output and "📎 quizbot-tuan-2024-W37.xlsx" in output
     # KM sent its monthly report, so Sunday's nudge had nobody to tell.
     assert "(monthly-nudge, kỳ 2024-09-15: 0 tin nhắn.)" in output

@@ -149,7 +149,7 @@ async def test_the_weekly_digest_arrives_with_a_real_png_chart_and_xlsx(api, tmp
     await run_job(settings, "weekly-digest", at("2024-09-16 08:00"))
     sent = [s for s in api.snapshot() if s.chat_id == -900]
     assert [s.method for s in sent] == ["sendMessage", "sendPhoto", "sendDocument"]
-    assert sent[0].text.startswith("📊 <b>Tổng hợp Tuần 37 (09/09–15/09/2024)</b>")
+    assert sent[0].text.startswith("📊 <b>Tổng hợp tuần 37 (09/09–15/09/2024)</b>")
     png = sent[1].file_content
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and sent[1].file_name == "quizbot-bieu-do-2024-W37.png"
     width, height = Image.open(io.BytesIO(png)).size
@@ -360,3 +360,38 @@ async def test_monthly_report_with_a_document_export_and_subscribe_over_telegram
         assert stored is not None and stored.file_id == "DOC1"
     finally:
         database.dispose()
+
+
+async def test_a_run_whose_planning_crashed_is_planned_again_by_the_sweep(api, tmp_path):
+    from datetime import timedelta
+
+    from jobs.scheduler import JobScheduler, Schedule
+
+    settings = district(api, tmp_path)
+    clock = FixedClock(THURSDAY)
+    core = open_core(settings, clock)
+    # A process claimed Thursday's reminder and died before queueing anything.
+    core.database.run(
+        lambda store: store.job_runs.claim(
+            "weekly-reminder", "2024-09-12T09:00", THURSDAY, THURSDAY, timedelta(minutes=2)
+        )
+    )
+    notifier = await open_broadcast_notifier(
+        settings.telegram_api_base_url, settings.telegram_token.reveal()
+    )
+    try:
+        runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier))
+        scheduler = JobScheduler(
+            runner, Schedule(settings.schedules, core.policy), core.policy, clock
+        )
+        clock.set(THURSDAY + timedelta(minutes=1))
+        await scheduler.sweep()
+        assert api.snapshot() == []  # the claim may still be alive
+        clock.set(THURSDAY + timedelta(minutes=5))
+        await scheduler.sweep()
+        assert chats_messaged(api) == [-500, 1001, 1003]
+        await scheduler.sweep()
+        assert len(api.snapshot()) == 3
+    finally:
+        await notifier.bot.shutdown()
+        core.close()

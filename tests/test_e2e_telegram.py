@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,7 @@ from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import ADMIN, TOKEN, RunningBot, bot_settings
 
 AN = 1001
+GRACE = timedelta(hours=12)
 MEMBER = 5000
 STRANGER = 4242
 GROUP = -1001
@@ -184,17 +185,17 @@ async def test_refusals(api, bot, user, text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("-5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000)),
+        ("-5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000, GRACE)),
         ("0", texts.add_out_of_bounds(10_000)),
         ("/report 0", texts.add_out_of_bounds(10_000)),
         ("99999", texts.add_out_of_bounds(10_000)),
-        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000)),
+        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
         ("/report " + "9" * 190, texts.add_out_of_bounds(10_000)),
-        ("٤٥", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000)),
-        ("４５ lượt", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000)),
-        ("a" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000)),
+        ("٤٥", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
+        ("４５ lượt", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
+        ("a" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
         ("<b>45</b>", texts.FREE_TEXT_HINT),
-        ("4,5", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000)),
+        ("4,5", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000, GRACE)),
     ],
 )
 async def test_bad_inputs_change_nothing(api, bot, text, expected):

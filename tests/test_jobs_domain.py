@@ -112,7 +112,7 @@ def test_weekly_digest_for_the_week_just_ended_with_chart_and_table(district):
     [digest] = weekly_digests(district.store, district.policy, slot, slot)
     assert digest.chat == chat(-900)
     text = digest.text
-    assert text.startswith("📊 <b>Tổng hợp Tuần 37 (09/09–15/09/2024)</b>")
+    assert text.startswith("📊 <b>Tổng hợp tuần 37 (09/09–15/09/2024)</b>")
     assert "Đạt chỉ tiêu: 1/6 đơn vị · Chưa đạt: 1 · Chưa báo cáo: 4" in text
     assert "Tổng: <b>320</b> lượt dự thi (bằng 39% tổng chỉ tiêu)." in text
     met = text.index("✅ <b>Đạt chỉ tiêu</b>")

@@ -1,6 +1,6 @@
 """Reporting through the conversation: add, set, late, duplicates, edits, undo, refusals."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
 
 ADMIN = person(ADMIN_ID, "Trần Thị Bình")
+GRACE = timedelta(hours=12)
 AN = person(1001, "Nguyễn Văn An")
 BINH = person(1002, "Lê Văn Bình")
 STRANGER = person(4242, "Người lạ")
@@ -208,14 +209,14 @@ def test_undo_only_touches_my_own_entries_and_never_goes_negative(dialogue):
         ("/report 10001", texts.add_out_of_bounds(10_000)),
         ("/report 10.001", texts.add_out_of_bounds(10_000)),
         ("/report " + "9" * 150, texts.add_out_of_bounds(10_000)),
-        ("/report -5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000)),
+        ("/report -5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000, GRACE)),
         ("/report =10011", texts.set_out_of_bounds(10_000, 10)),
-        ("/report", texts.REPORT_USAGE),
-        ("/report ４５", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000)),
-        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000)),
-        ("x" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000)),
-        ("thêm 4,5 lượt", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000)),
-        ("tuần 37 thêm 5", texts.parse_problem(texts.ParseProblem.SEVERAL_NUMBERS, 10_000)),
+        ("/report", texts.report_usage(GRACE)),
+        ("/report ４５", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
+        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
+        ("x" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
+        ("thêm 4,5 lượt", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000, GRACE)),
+        ("tuần 37 thêm 5", texts.parse_problem(texts.ParseProblem.SEVERAL_NUMBERS, 10_000, GRACE)),
         ("hôm nay trời đẹp", texts.FREE_TEXT_HINT),
     ],
 )

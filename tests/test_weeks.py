@@ -82,3 +82,12 @@ def test_months():
     assert Month.from_iso("2024-02").last_day == date(2024, 2, 29)
     with pytest.raises(ValueError):
         Month.from_iso("2024-13")
+
+
+def test_the_cutoff_is_described_from_the_setting():
+    from bot.domain.texts import cutoff_phrase, report_usage
+
+    assert cutoff_phrase(timedelta(hours=12)) == "12:00 thứ Hai"
+    assert cutoff_phrase(timedelta(hours=36)) == "12:00 thứ Ba"
+    assert cutoff_phrase(timedelta(0)) == "00:00 thứ Hai"
+    assert "(trước 08:30 thứ Hai)" in report_usage(timedelta(hours=8, minutes=30))

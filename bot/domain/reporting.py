@@ -76,7 +76,9 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
     if existing is not None:
         return _already_recorded(turn, existing)
     if isinstance(parsed, ParseError):
-        return turn.reply(texts.parse_problem(parsed.problem, turn.policy.max_report))
+        return turn.reply(
+            texts.parse_problem(parsed.problem, turn.policy.max_report, turn.policy.late_grace)
+        )
     outcome = reporting_unit(turn, parsed.unit_code)
     if isinstance(outcome, Refusal):
         return turn.reply(outcome.text)
@@ -123,7 +125,9 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     if entry.edited_at is not None and edited_at <= entry.edited_at:
         return _already_recorded(turn, entry)
     if isinstance(parsed, ParseError):
-        return turn.reply(texts.parse_problem(parsed.problem, turn.policy.max_report))
+        return turn.reply(
+            texts.parse_problem(parsed.problem, turn.policy.max_report, turn.policy.late_grace)
+        )
     week = Week(entry.week_start)
     intended_week = turn.policy.week_of(entry.sent_at).shifted(parsed.week_offset)
     if intended_week != week or parsed.unit_code not in (None, entry.unit_code):
@@ -148,6 +152,10 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     )
     progress = _progress(turn, unit, week, others + delta)
     return turn.reply(texts.report_revised(unit, week, progress, entry, revised, turn.metric))
+
+
+def _problem(turn: Turn, error: ParseError) -> str:
+    return texts.parse_problem(error.problem, turn.policy.max_report, turn.policy.late_grace)
 
 
 def _delta(turn: Turn, mode: ReportMode, amount: int, base_total: int) -> int | Refusal:

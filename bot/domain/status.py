@@ -85,6 +85,7 @@ def help_(turn: Turn) -> list[Outbound]:
     return turn.reply(
         texts.help_text(
             turn.campaign,
+            due_day=turn.policy.monthly_due_day,
             user_id=turn.sender.user_id,
             admin=turn.is_admin(),
             unit=turn.member_unit(),

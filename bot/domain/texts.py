@@ -51,12 +51,13 @@ def moment(value: datetime, tz: ZoneInfo) -> str:
     return f"{local:%H:%M} {WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y}"
 
 
-def week_label(week: Week) -> str:
+def week_label(week: Week, *, mid_sentence: bool = False) -> str:
+    """'Tuần 37 (09/09–15/09/2024)'; inside a sentence 'tuần 37 (…)'."""
     if week.start.year == week.end.year:
         span = f"{day_month(week.start)}–{full_date(week.end)}"
     else:
         span = f"{full_date(week.start)}–{full_date(week.end)}"
-    return f"Tuần {week.number} ({span})"
+    return f"{'tuần' if mid_sentence else 'Tuần'} {week.number} ({span})"
 
 
 def unit_name(unit: Unit) -> str:
@@ -180,12 +181,22 @@ def report_undone(
     )
 
 
-REPORT_USAGE = (
-    "Hãy gửi kèm số lượt dự thi, ví dụ:\n"
-    "• /bc 45 — cộng thêm 45 lượt\n"
-    "• /bc =180 — đặt tổng tuần này là 180\n"
-    "• /bc 45 tuantruoc — cộng cho tuần trước (trước 12:00 thứ Hai)"
-)
+def cutoff_phrase(late_grace: timedelta) -> str:
+    """When last week locks, e.g. '12:00 thứ Hai' for 12 hours after Sunday 24:00."""
+    after_sunday = timedelta(days=7) + late_grace  # counted from the Monday of last week
+    weekday = int(after_sunday.total_seconds() // 86400) % 7
+    minutes = int(after_sunday.total_seconds() % 86400) // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d} {WEEKDAYS[weekday]}"
+
+
+def report_usage(late_grace: timedelta) -> str:
+    return (
+        "Hãy gửi kèm số lượt dự thi, ví dụ:\n"
+        "• /bc 45 — cộng thêm 45 lượt\n"
+        "• /bc =180 — đặt tổng tuần này là 180\n"
+        f"• /bc 45 tuantruoc — cộng cho tuần trước (trước {cutoff_phrase(late_grace)})"
+    )
+
 
 FREE_TEXT_HINT = (
     "Tôi chưa hiểu tin nhắn này. Để báo cáo, hãy gửi số lượt dự thi, ví dụ: "
@@ -193,7 +204,6 @@ FREE_TEXT_HINT = (
 )
 
 _PARSE_PROBLEMS = {
-    ParseProblem.EMPTY: REPORT_USAGE,
     ParseProblem.NOT_UNDERSTOOD: FREE_TEXT_HINT,
     ParseProblem.SEVERAL_NUMBERS: (
         "Tin nhắn có nhiều hơn một con số nên tôi không biết ghi số nào. "
@@ -214,9 +224,11 @@ _PARSE_PROBLEMS = {
 }
 
 
-def parse_problem(problem: ParseProblem, max_report: int) -> str:
+def parse_problem(problem: ParseProblem, max_report: int, late_grace: timedelta) -> str:
     if problem is ParseProblem.TOO_LARGE:
         return add_out_of_bounds(max_report)
+    if problem is ParseProblem.EMPTY:
+        return report_usage(late_grace)
     return _PARSE_PROBLEMS[problem]
 
 
@@ -465,6 +477,7 @@ def all_status(
 def help_text(
     campaign: Campaign,
     *,
+    due_day: int,
     user_id: str,
     admin: bool,
     unit: Unit | None,
@@ -498,8 +511,8 @@ def help_text(
             "/bc 45 tuantruoc — cộng cho tuần trước (trước khi khóa sổ)",
             "/huy — hủy báo cáo gần nhất của bạn",
             "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
-            "/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày 20), hoặc gửi tệp "
-            "với chú thích /baocaothang",
+            f"/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày {due_day}), hoặc gửi "
+            "tệp với chú thích /baocaothang",
         ]
     if admin:
         lines += [
@@ -575,14 +588,16 @@ def units_file_missing_columns(missing: Sequence[str]) -> str:
 
 # --- command menu (Telegram's "/" list)
 
-COMMAND_MENU: tuple[tuple[str, str], ...] = (
-    ("bc", "Báo cáo số lượt dự thi: /bc 45, /bc =180"),
-    ("tiendo", "Xem tiến độ tuần này"),
-    ("huy", "Hủy báo cáo gần nhất của bạn"),
-    ("baocaothang", "Gửi báo cáo tháng (trước ngày 20)"),
-    ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
-    ("huongdan", "Hướng dẫn sử dụng"),
-)
+
+def command_menu(due_day: int) -> tuple[tuple[str, str], ...]:
+    return (
+        ("bc", "Báo cáo số lượt dự thi: /bc 45, /bc =180"),
+        ("tiendo", "Xem tiến độ tuần này"),
+        ("huy", "Hủy báo cáo gần nhất của bạn"),
+        ("baocaothang", f"Gửi báo cáo tháng (trước ngày {due_day})"),
+        ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
+        ("huongdan", "Hướng dẫn sử dụng"),
+    )
 
 
 # --- console simulator (plain text)
@@ -896,7 +911,7 @@ def export_columns(weeks: Sequence[Week], *, with_totals: bool) -> tuple[Column,
 
 def export_ready(weeks: Sequence[Week]) -> str:
     if len(weeks) == 1:
-        span = week_label(weeks[0])
+        span = week_label(weeks[0], mid_sentence=True)
     else:
         span = (
             f"từ tuần {weeks[0].number} đến tuần {weeks[-1].number} "
@@ -911,8 +926,9 @@ def export_ready(weeks: Sequence[Week]) -> str:
 def weekly_reminder(unit: Unit, week: Week, progress: Progress, reported: bool, metric: str) -> str:
     lines = [f"📣 <b>Nhắc nhở tiến độ tuần</b> — {unit_name(unit)}"]
     if not reported:
+        this_week = week_label(week, mid_sentence=True)
         lines.append(
-            f"Đơn vị <b>chưa báo cáo lượt dự thi nào</b> trong {week_label(week)}; "
+            f"Đơn vị <b>chưa báo cáo lượt dự thi nào</b> trong {this_week}; "
             f"chỉ tiêu tuần là {number(progress.quota)} lượt."
         )
         lines.append(progress_lines(week, progress, metric)[-1])
@@ -955,7 +971,7 @@ def weekly_digest(digest: WeeklyDigest, metric: str, list_limit: int) -> str:
     quota = sum(line.unit.weekly_quota for line in with_quota)
     share = f" (bằng {total * 100 // quota}% tổng chỉ tiêu)" if quota else ""
     lines = [
-        f"📊 <b>Tổng hợp {week_label(digest.week)}</b>",
+        f"📊 <b>Tổng hợp {week_label(digest.week, mid_sentence=True)}</b>",
         f"Phạm vi: {scope_name(digest.scope)}.",
         f"Đạt chỉ tiêu: {len(met)}/{len(with_quota)} đơn vị · Chưa đạt: {len(behind)} · "
         f"Chưa báo cáo: {len(silent)}",

@@ -845,6 +845,13 @@ class SqlJobRuns:
         )
         return result.rowcount
 
+    def stale_planning(self, claimed_before: datetime) -> list[JobRun]:
+        """Claims that were never planned: their process died between claiming and queueing."""
+        query = sa.select(JOB_RUN).where(
+            JOB_RUN.c.state == "planning", JOB_RUN.c.claimed_at <= claimed_before
+        )
+        return [_job_run(row) for row in self.connection.execute(query)]
+
     def latest(self) -> dict[str, JobRun]:
         runs: dict[str, JobRun] = {}
         for row in self.connection.execute(sa.select(JOB_RUN).order_by(JOB_RUN.c.slot)):

@@ -134,8 +134,10 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_init(application: Application) -> None:
+    core: Core = application.bot_data["core"]
+    menu = texts.command_menu(core.policy.monthly_due_day)
     await application.bot.set_my_commands(
-        [BotCommand(command, description) for command, description in texts.COMMAND_MENU]
+        [BotCommand(command, description) for command, description in menu]
     )
     for start in application.bot_data["on_start"]:
         await start(application)
