@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from bot.app import initialise
 from bot.domain.model import MembershipStatus, Person
 from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import FakeBotApi, RateLimit
-from tests.support.harness import bot_settings
+from tests.support.harness import bot_settings, cli_environment
 
 TOKEN = "4242:bench-token-for-the-loopback-api"
 LIMIT_PER_SECOND = 30
@@ -55,15 +54,7 @@ def main(recipients: int, limit_per_second: int) -> None:
         settings = bot_settings(api, Path(directory), UNITS_FILE=str(ROOT / "data" / "units.csv"))
         seed_recipients(settings, recipients)
         api.rate_limit = RateLimit(per_second=limit_per_second)
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": api.token,
-            "TELEGRAM_API_BASE_URL": api.base_url,
-            "DATABASE_URL": settings.database_url,
-            "UNITS_FILE": str(ROOT / "data" / "units.csv"),
-            "CAMPAIGN_START": "2024-09-02",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = cli_environment(settings)
         started = time.monotonic()
         result = subprocess.run(
             [

@@ -13,7 +13,6 @@ on both alike; the median round of each is reported.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import statistics
 import subprocess
@@ -27,26 +26,12 @@ from bot.config import Settings
 from bot.domain.model import MembershipStatus, Person
 from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import FakeBotApi
-from tests.support.harness import bot_settings
+from tests.support.harness import bot_settings, cli_environment
 
 TOKEN = "4242:bench-token-for-the-loopback-api"
 SECRETARIES = 50
 FIRST_USER = 10_000
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def environment(settings: Settings, api: FakeBotApi) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "DATABASE_URL": settings.database_url,
-        "UNITS_FILE": str(ROOT / "data" / "units.csv"),
-        "ADMIN_IDS": "900",
-        "CAMPAIGN_START": "2024-09-02",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 def approve_secretaries(settings: Settings) -> None:
@@ -102,8 +87,8 @@ def main(messages: int, rounds: int) -> None:
     echo_times: list[float] = []
     bot_times: list[float] = []
     with FakeBotApi(TOKEN) as api, tempfile.TemporaryDirectory() as directory:
-        settings = bot_settings(api, Path(directory))
-        env = environment(settings, api)
+        settings = bot_settings(api, Path(directory), UNITS_FILE=str(ROOT / "data" / "units.csv"))
+        env = cli_environment(settings, PYTHONPATH=str(ROOT))
         subprocess.run(
             [sys.executable, "-m", "bot.cli", "init"],
             env=env,

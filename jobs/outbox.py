@@ -144,11 +144,10 @@ class OutboxDispatcher:
         except Exception as error:
             log.warning("send to chat %s failed: %s", item.chat.chat_id, error)
             reason = repr(error)
-            await self._db(lambda store: self._retry_later(store, item, reason))
-            if item.attempts + 1 >= MAX_ATTEMPTS:
-                report.failed += 1
-            else:
+            if await self._db(lambda store: self._retry_later(store, item, reason)):
                 report.postponed += 1
+            else:
+                report.failed += 1
             return False
         if delivery.status is DeliveryStatus.CHAT_GONE:
             report.gone += 1
@@ -178,14 +177,15 @@ class OutboxDispatcher:
         """pending -> sending, committed before the request goes out."""
         return await self._db(lambda store: store.outbox.claim(item.id, self.clock.now()))
 
-    def _retry_later(self, store: SqlStore, item: OutboxItem, error: str) -> None:
-        outbox = store.outbox
+    def _retry_later(self, store: SqlStore, item: OutboxItem, error: str) -> bool:
+        """Postpone with exponential backoff; False once the attempts are used up."""
         attempts = item.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            outbox.finish(item.id, "failed", self.clock.now(), error)
-        else:
-            delay = self.first_retry * 2 ** (attempts - 1)
-            outbox.postpone(item.id, self.clock.now() + delay, self.clock.now(), error)
+            store.outbox.finish(item.id, "failed", self.clock.now(), error)
+            return False
+        delay = self.first_retry * 2 ** (attempts - 1)
+        store.outbox.postpone(item.id, self.clock.now() + delay, self.clock.now(), error)
+        return True
 
     def _pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
 from tests.conftest import TZ, at
 from tests.support.fake_bot_api import FakeBotApi
-from tests.support.harness import ADMIN, TOKEN, RunningBot, bot_settings
+from tests.support.harness import ADMIN, TOKEN, RunningBot, bot_settings, cli_environment
 
 REPO = Path(__file__).resolve().parents[1]
 THURSDAY = at("2024-09-12 09:00")
@@ -259,18 +258,8 @@ def first_quota_units(count: int) -> list[str]:
         ]
 
 
-def job_process(settings, env_extra=None) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": settings.telegram_token.reveal(),
-        "TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
-        "DATABASE_URL": settings.database_url,
-        "UNITS_FILE": str(settings.units_file),
-        "CAMPAIGN_START": "2024-09-02",
-        "CAMPAIGN_END": "2024-12-29",
-        "LOG_LEVEL": "WARNING",
-        **(env_extra or {}),
-    }
+def job_process(settings) -> subprocess.Popen:
+    env = cli_environment(settings)
     return subprocess.Popen(
         [
             sys.executable,

@@ -85,6 +85,7 @@ async def test_one_chat_gets_one_message_a_second(sqlite_database):
     notifier = ScriptedNotifier(DeliveryLimits(per_chat_per_second=5, concurrency=4))
     queue(sqlite_database, [Outbound(chat(1), str(i)) for i in range(4)])
     await OutboxDispatcher(sqlite_database, notifier, SystemClock(), **FAST).drain()
+    assert notifier.texts_to(1) == ["0", "1", "2", "3"]
     times = [at for at, _, _ in notifier.sent]
     assert all(b - a >= 0.18 for a, b in pairwise(times))
 

@@ -145,9 +145,6 @@ def test_memberships(any_database):
     approved = any_database.run(lambda store: store.members.approved("telegram", "1001"))
     assert approved.unit_code == "KM" and approved.person == AN
     assert any_database.run(lambda store: store.members.pending("telegram", "1001")) is None
-    assert [
-        m.person for m in any_database.run(lambda store: store.members.approved_for_unit("KM"))
-    ] == [AN]
     assert any_database.run(lambda store: store.members.approved("zalo", "1001")) is None
     unit = any_database.run(lambda store: store.members.reporting_unit("telegram", "1001"))
     assert unit is not None and unit.code == "KM"

@@ -76,9 +76,7 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
     if existing is not None:
         return _already_recorded(turn, existing)
     if isinstance(parsed, ParseError):
-        return turn.reply(
-            texts.parse_problem(parsed.problem, turn.policy.max_report, turn.policy.late_grace)
-        )
+        return turn.reply(_problem(turn, parsed))
     outcome = reporting_unit(turn, parsed.unit_code)
     if isinstance(outcome, Refusal):
         return turn.reply(outcome.text)
@@ -125,9 +123,7 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     if entry.edited_at is not None and edited_at <= entry.edited_at:
         return _already_recorded(turn, entry)
     if isinstance(parsed, ParseError):
-        return turn.reply(
-            texts.parse_problem(parsed.problem, turn.policy.max_report, turn.policy.late_grace)
-        )
+        return turn.reply(_problem(turn, parsed))
     week = Week(entry.week_start)
     intended_week = turn.policy.week_of(entry.sent_at).shifted(parsed.week_offset)
     if intended_week != week or parsed.unit_code not in (None, entry.unit_code):

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from bot.domain.jobs import DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
-METRIC_DEFAULT = "lượt dự thi"
 
 
 def esc(value: object) -> str:

@@ -284,13 +284,6 @@ class SqlMembers:
         ).first()
         return unit_from_row(row) if row else None
 
-    def approved_for_unit(self, unit_code: str) -> list[Membership]:
-        query = sa.select(MEMBERSHIP).where(
-            MEMBERSHIP.c.unit_code == unit_code,
-            MEMBERSHIP.c.status == MembershipStatus.APPROVED.value,
-        )
-        return [_membership(row) for row in self.connection.execute(query)]
-
 
 class SqlChats:
     def __init__(self, connection: Connection) -> None:

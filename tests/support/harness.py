@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from telegram import Update
@@ -33,6 +34,22 @@ def bot_settings(api: FakeBotApi, tmp_path: Path, **extra: str) -> Settings:
     }
     environment.update(extra)
     return load_settings(environment, env_file=None)
+
+
+def cli_environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment for `python -m bot.cli …` in a child process, on the same settings."""
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": settings.telegram_token.reveal(),
+        "TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
+        "DATABASE_URL": settings.database_url,
+        "UNITS_FILE": str(settings.units_file),
+        "ADMIN_IDS": ",".join(sorted(settings.admin_ids)),
+        "CAMPAIGN_START": settings.campaign_start.isoformat(),
+        "CAMPAIGN_END": settings.campaign_end.isoformat() if settings.campaign_end else "",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 class RunningBot:

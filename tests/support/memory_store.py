@@ -117,13 +117,6 @@ class MemoryMembers:
     ) -> None:
         self.rows = [replace(m, status=status) if m.id == membership_id else m for m in self.rows]
 
-    def approved_for_unit(self, unit_code: str) -> list[Membership]:
-        return [
-            m
-            for m in self.rows
-            if m.unit_code == unit_code and m.status is MembershipStatus.APPROVED
-        ]
-
 
 class MemoryChats:
     def __init__(self, members: MemoryMembers) -> None:

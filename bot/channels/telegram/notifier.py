@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 # Telegram allows 4096 characters; the margin covers counting differences in entities.
 TELEGRAM_TEXT_LIMIT = 4000
-TELEGRAM_CAPTION_LIMIT = 1000
 _GONE_MARKERS = (
     "chat not found",
     "bot was kicked",

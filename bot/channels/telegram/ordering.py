@@ -36,10 +36,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             else:
                 self._chats[key] = (lock, users - 1)
 
-    @property
-    def busy_chats(self) -> int:
-        return len(self._chats)
-
     async def initialize(self) -> None:
         """Nothing to set up."""
 
