@@ -17,7 +17,7 @@ from bot.config import TELEGRAM, Settings, SettingsError, load_settings
 from bot.domain import texts
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
-from bot.domain.status import tree_order
+from bot.domain.tree import UnitTree
 from bot.domain.units import UnitTableError
 from bot.redaction import configure_logging
 from bot.storage import migrate
@@ -235,7 +235,7 @@ def _units(_arguments: argparse.Namespace, settings: Settings) -> int:
         units = database.run(lambda store: store.units.everything())
     finally:
         database.dispose()
-    print(texts.cli_units_table(tree_order(units)))
+    print(texts.cli_units_table(UnitTree(units).ordered()))
     return 0
 
 

@@ -71,9 +71,9 @@ async def test_a_week_in_the_console(tmp_path):
     assert "Giờ của trình mô phỏng: 09:00 thứ Năm, 12/09/2024." in output
     assert "→ tin nhắn riêng của 1" in output and "[✅ Duyệt: /approve 1001]" in output
     assert "→ tin nhắn riêng của 1001" in output and "đã được duyệt" in output
-    assert "Đã ghi nhận thêm 45 lượt dự thi cho Phường Khương Mai (KM)." in output
+    assert "Đã ghi nhận «+45» lượt dự thi cho Phường Khương Mai (KM)." in output
     assert "đã được ghi nhận trước đó" in output
-    assert "+45 → tổng" not in output and "+45 → +50" in output
+    assert "«+45» → «tổng" not in output and "«+45» → «+50»" in output
     assert "Nhóm này đã được gắn với Phường Khương Mai (KM)" in output
     assert "▶ Phường Khương Mai (KM) — 50/200 (25%)" in output
     assert "Bạn chưa đăng ký báo cáo" in output  # the member's reply is not a report
@@ -93,9 +93,9 @@ def test_cli_init_units_and_admins(tmp_path, monkeypatch, capsys):
     assert main(["units"]) == 2
     assert "quizbot init" in capsys.readouterr().err
     assert main(["init"]) == 0
-    assert "8 thêm mới" in capsys.readouterr().out
+    assert "9 thêm mới" in capsys.readouterr().out
     assert main(["init"]) == 0
-    assert "0 thêm mới, 0 cập nhật, 8 không đổi" in capsys.readouterr().out
+    assert "0 thêm mới, 0 cập nhật, 9 không đổi" in capsys.readouterr().out
     assert main(["units"]) == 0
     table = capsys.readouterr().out
     assert "KM01" in table and "Phường Khương Mai" in table
@@ -225,7 +225,7 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
 
     target = tmp_path / "tuan37.xlsx"
     assert main(["export", "--week", "2024-W37", "-o", str(target)]) == 0
-    assert "8 đơn vị" in capsys.readouterr().out
+    assert "9 đơn vị" in capsys.readouterr().out
     import openpyxl
 
     sheet = openpyxl.load_workbook(target).active

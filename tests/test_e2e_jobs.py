@@ -19,6 +19,7 @@ from PIL import Image
 from bot.app import initialise, open_core
 from bot.channels.telegram.notifier import open_broadcast_notifier
 from bot.clock import FixedClock
+from bot.domain.ledger import changed_effects
 from bot.domain.model import ChatRef, MembershipStatus, MessageRef, Person, ReportMode
 from bot.domain.weeks import Week
 from bot.storage.database import Database, make_engine
@@ -54,11 +55,11 @@ def seed(settings, *, secretaries=(), groups=(), reports=(), subscriptions=(), s
         for chat_id, code in groups:
             store.chats.bind(ChatRef("telegram", str(chat_id)), code, ADMIN_PERSON, now)
         for number, (code, day, amount) in enumerate(reports):
+            week_start = Week.containing(day).start
             store.ledger.append(
                 campaign_id=campaign.id,
                 unit_code=code,
-                week_start=Week.containing(day).start,
-                delta=amount,
+                week_start=week_start,
                 mode=ReportMode.ADD,
                 requested=amount,
                 reporter=ADMIN_PERSON,
@@ -66,6 +67,8 @@ def seed(settings, *, secretaries=(), groups=(), reports=(), subscriptions=(), s
                 sent_at=now,
                 recorded_at=now,
             )
+            live = store.ledger.live_entries(campaign.id, code, week_start)
+            store.ledger.set_effects(changed_effects(live)[1])
         for chat_id, scope in subscriptions:
             store.subscriptions.subscribe(
                 ChatRef("telegram", str(chat_id)), scope, ADMIN_PERSON, now

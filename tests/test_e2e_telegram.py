@@ -51,7 +51,7 @@ def week_total(settings, code: str = "KM") -> int:
         def total(store):
             campaign = store.campaigns.active()
             week = Week.of(datetime.now(UTC), settings.timezone)
-            return store.ledger.week_total(campaign.id, code, week.start)
+            return store.ledger.own_total(campaign.id, code, week.start)
 
         return database.run(total)
     finally:
@@ -90,7 +90,7 @@ async def test_registration_reports_edits_undo_status_and_restart(api, tmp_path)
 
         # A report, answered with the unit, the week, the total, the percent and what is left.
         message, reply = await say(api, AN, "thêm 45 lượt")
-        assert "Đã ghi nhận thêm <b>45</b> lượt dự thi cho <b>Phường Khương Mai</b>" in reply.text
+        assert "Đã ghi nhận «+45» lượt dự thi cho <b>Phường Khương Mai</b>" in reply.text
         assert (
             "<b>45/200</b> lượt dự thi (22%)" in reply.text and "Còn thiếu 155 lượt" in reply.text
         )
@@ -107,13 +107,13 @@ async def test_registration_reports_edits_undo_status_and_restart(api, tmp_path)
         before = len(api.messages_to(AN))
         api.push_edit(message, "thêm 50 lượt")
         edited = await api.wait_for_reply(AN, before)
-        assert "+45 → <b>+50</b>" in edited.text
+        assert "«+45» → <b>«+50»</b>" in edited.text
         assert week_total(settings) == 50
 
         _, reply = await say(api, AN, "/bc =120")
         assert "<b>120/200</b>" in reply.text
         _, reply = await say(api, AN, "/huy")
-        assert "Đã hủy báo cáo +70" in reply.text and "<b>50/200</b>" in reply.text
+        assert "Đã hủy báo cáo «tổng 120»" in reply.text and "<b>50/200</b>" in reply.text
 
         # The group: bound by the secretary, then anyone there sees the unit and its siblings.
         _, reply = await say(api, AN, "/register@quizbot_test_bot KM", chat=GROUP)

@@ -113,8 +113,8 @@ def test_weekly_digest_for_the_week_just_ended_with_chart_and_table(district):
     assert digest.chat == chat(-900)
     text = digest.text
     assert text.startswith("📊 <b>Tổng hợp tuần 37 (09/09–15/09/2024)</b>")
-    assert "Đạt chỉ tiêu: 1/6 đơn vị · Chưa đạt: 1 · Chưa báo cáo: 4" in text
-    assert "Tổng: <b>320</b> lượt dự thi (bằng 39% tổng chỉ tiêu)." in text
+    assert "Đạt chỉ tiêu: 1/5 đơn vị · Chưa đạt: 1 · Chưa báo cáo: 3" in text
+    assert "Tổng: <b>320</b> lượt dự thi (bằng 39% tổng chỉ tiêu 805)." in text
     met = text.index("✅ <b>Đạt chỉ tiêu</b>")
     behind = text.index("⚠️ <b>Chưa đạt</b>")
     silent = text.index("❌ <b>Chưa báo cáo</b>")
@@ -171,7 +171,7 @@ def test_monthly_digest_sorts_on_time_late_and_missing_with_month_totals(distric
     [digest] = monthly_digests(district.store, district.policy, slot, slot)
     text = digest.text
     assert "Hạn gửi: hết ngày 19/09/2024." in text
-    assert "Đúng hạn: 1 · Muộn: 1 · Chưa gửi: 5 (trên 7 đơn vị)" in text
+    assert "Đúng hạn: 1 · Muộn: 1 · Chưa gửi: 6 (trên 8 đơn vị)" in text
     assert "các tuần đã kết thúc trong tháng (tuần 36–37): <b>350</b>" in text
     on_time = text.split("✅ <b>Đúng hạn</b>")[1].split("⏰")[0]
     assert "Phường Khương Mai (KM) — gửi 19/09 23:59 · 150 lượt" in on_time

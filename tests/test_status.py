@@ -49,15 +49,18 @@ def test_status_all_is_for_admins_and_marks_units_without_reports(dialogue):
     text = only_text(dialogue.send(ADMIN, "/tiendo tất cả"))
     lines = text.splitlines()
     assert lines[0] == "📊 <b>Tiến độ các đơn vị — Tuần 37 (09/09–15/09/2024)</b>"
-    assert lines[1] == "Đạt chỉ tiêu: 1/6 đơn vị · Chưa báo cáo: 4 · Tổng: 215 lượt dự thi"
-    assert lines[3:] == [
-        "1. Phường Khương Mai (KM) — 200/200 (100%) ✅",
-        "2. Chi bộ Tổ dân phố số 1 (KM01) — 3/5 (60%)",
-        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
-        "4. Phường Nhân Chính (NC) — 0/200 (0%) — ❌ chưa báo cáo",
-        "5. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
-        "6. Chi bộ Tổ dân phố số 2 (KM02) — 0/5 (0%) — ❌ chưa báo cáo",
-        "7. Ủy ban MTTQ quận (MTTQ) — 12 (không giao chỉ tiêu)",
+    # The district total counts the cell's 3 once (inside its ward's 203), against the
+    # quotas of the top-level units: 4 × 200 + 5.
+    assert lines[1] == "Tổng toàn bộ: <b>215</b> lượt dự thi (26% tổng chỉ tiêu 805)."
+    assert lines[2] == "Đạt chỉ tiêu: 1/5 đơn vị · Chưa báo cáo: 4"
+    assert lines[4:] == [
+        "1. Phường Khương Mai (KM) — 203/200 (101%) ✅",
+        "    ↳ 1/2 chi bộ trực thuộc đã báo cáo; chưa báo cáo: KM02",
+        "2. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+        "3. Phường Nhân Chính (NC) — 0/200 (0%) — ❌ chưa báo cáo",
+        "4. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
+        "5. Đảng bộ Công an quận (DBCA) — 0/5 (0%) — ❌ chưa báo cáo",
+        "6. Ủy ban MTTQ quận (MTTQ) — 12 (không giao chỉ tiêu)",
     ]
     assert only_text(dialogue.send(ADMIN, "/status")) == text
 
@@ -99,7 +102,7 @@ def test_units_table_for_admins_in_tree_order(dialogue):
     lines = text.splitlines()
     assert lines[1] == "TX — Quận Thanh Xuân — không giao"
     assert lines.index("  KM — Phường Khương Mai — 200") < lines.index(
-        "    KM01 — Chi bộ Tổ dân phố số 1 — 5"
+        "    KM01 — Chi bộ Tổ dân phố số 1 — không giao"
     )
     assert not any("OLD" in line for line in lines)
 

@@ -14,6 +14,7 @@ from bot.domain.model import (
     Unit,
     UnitKind,
 )
+from bot.domain.ledger import changed_effects
 from tests.conftest import at
 from tests.support.memory_store import DuplicateSource
 
@@ -29,25 +30,47 @@ def source(number: int, chat: str = "1001") -> MessageRef:
 
 
 def append(
-    store, number, delta, *, unit="KM", week=WEEK, reporter=AN, mode=ReportMode.ADD, chat="1001"
+    store,
+    number,
+    requested,
+    *,
+    unit="KM",
+    week=WEEK,
+    reporter=AN,
+    mode=ReportMode.ADD,
+    chat="1001",
+    sent_at=NOW,
 ):
+    """Append an entry and re-fold its unit's week, as the reporting use case does."""
     campaign = store.campaigns.active()
-    return store.ledger.append(
+    entry = store.ledger.append(
         campaign_id=campaign.id,
         unit_code=unit,
         week_start=week,
-        delta=delta,
         mode=mode,
-        requested=delta,
+        requested=requested,
         reporter=reporter,
         source=source(number, chat),
-        sent_at=NOW,
+        sent_at=sent_at,
         recorded_at=NOW,
     )
+    refold(store, unit, week)
+    return entry
+
+
+def refold(store, unit="KM", week=WEEK):
+    campaign = store.campaigns.active()
+    _, effects = changed_effects(store.ledger.live_entries(campaign.id, unit, week))
+    store.ledger.set_effects(effects)
 
 
 def campaign_id(database) -> int:
     return database.run(lambda store: store.campaigns.active().id)
+
+
+def own(database, unit="KM", week=WEEK) -> int:
+    cid = campaign_id(database)
+    return database.run(lambda store: store.ledger.own_total(cid, unit, week))
 
 
 def test_append_find_and_total(any_database):
@@ -55,23 +78,35 @@ def test_append_find_and_total(any_database):
     any_database.run(lambda store: append(store, 2, 20))
     any_database.run(lambda store: append(store, 3, 7, week=NEXT_WEEK))
     any_database.run(lambda store: append(store, 4, 9, unit="KT"))
-    cid = campaign_id(any_database)
     found = any_database.run(lambda store: store.ledger.entry_for(source(1)))
-    assert found == entry
-    assert found.delta == 45 and found.mode is ReportMode.ADD and found.reporter == AN
+    assert found.id == entry.id and found.requested == 45 and found.effect == 45
+    assert found.mode is ReportMode.ADD and found.reporter == AN
     assert found.sent_at == NOW and found.sent_at.tzinfo is not None
     assert any_database.run(lambda store: store.ledger.entry_for(source(99))) is None
-    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 65
-    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", NEXT_WEEK)) == 7
-    assert any_database.run(lambda store: store.ledger.week_total(cid, "NC", WEEK)) == 0
+    assert own(any_database) == 65
+    assert own(any_database, week=NEXT_WEEK) == 7
+    assert own(any_database, "NC") == 0
+
+
+def test_live_entries_come_in_sending_order_and_effects_make_the_fold(any_database):
+    # Delivered out of order: the total sent last is still the total.
+    any_database.run(lambda store: append(store, 1, 10, mode=ReportMode.SET, sent_at=NOW))
+    any_database.run(
+        lambda store: append(store, 2, 3, sent_at=NOW - timedelta(minutes=5))
+    )
+    any_database.run(lambda store: append(store, 3, 2, sent_at=NOW + timedelta(minutes=5)))
+    cid = campaign_id(any_database)
+    live = any_database.run(lambda store: store.ledger.live_entries(cid, "KM", WEEK))
+    assert [e.source.message_id for e in live] == ["2", "1", "3"]
+    assert [e.effect for e in live] == [3, 7, 2]
+    assert own(any_database) == 12
 
 
 def test_the_same_source_cannot_be_appended_twice(any_database):
     any_database.run(lambda store: append(store, 1, 45))
     with pytest.raises((IntegrityError, DuplicateSource)):
         any_database.run(lambda store: append(store, 1, 45))
-    cid = campaign_id(any_database)
-    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 45
+    assert own(any_database) == 45
 
 
 def test_void_and_last_live_entry(any_database):
@@ -81,8 +116,13 @@ def test_void_and_last_live_entry(any_database):
     cid = campaign_id(any_database)
     last = any_database.run(lambda store: store.ledger.last_live_entry(cid, AN, [WEEK]))
     assert last.id == second.id
-    any_database.run(lambda store: store.ledger.void(second, AN, NOW, source(9)))
-    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 50
+
+    def void_second(store):
+        store.ledger.void(second, AN, NOW, source(9))
+        refold(store)
+
+    any_database.run(void_second)
+    assert own(any_database) == 50
     assert (
         any_database.run(lambda store: store.ledger.last_live_entry(cid, AN, [WEEK])).id == first.id
     )
@@ -95,40 +135,58 @@ def test_void_and_last_live_entry(any_database):
 def test_revise_keeps_the_entry_and_records_the_edit_time(any_database):
     entry = any_database.run(lambda store: append(store, 1, 45))
     edited_at = NOW + timedelta(minutes=5)
-    revised = any_database.run(
-        lambda store: store.ledger.revise(
-            entry, delta=50, requested=50, by=AN, at=edited_at, edited_at=edited_at
+
+    def revise(store):
+        revised = store.ledger.revise(
+            entry, mode=ReportMode.SET, requested=50, by=AN, at=edited_at, edited_at=edited_at
         )
-    )
-    assert (revised.id, revised.delta, revised.requested) == (entry.id, 50, 50)
+        refold(store)
+        return revised
+
+    revised = any_database.run(revise)
+    assert (revised.id, revised.mode, revised.requested) == (entry.id, ReportMode.SET, 50)
     assert revised.edited_at == edited_at
     assert revised.edited_at.astimezone(UTC) == edited_at.astimezone(UTC)
-    cid = campaign_id(any_database)
-    assert any_database.run(lambda store: store.ledger.week_total(cid, "KM", WEEK)) == 50
+    assert own(any_database) == 50
 
 
-def test_week_totals_is_one_row_per_active_unit(any_database):
+def test_week_totals_roll_up_through_the_unit_tree(any_database):
     any_database.run(lambda store: append(store, 1, 45))
-    any_database.run(lambda store: append(store, 2, -5, mode=ReportMode.SET))
+    any_database.run(lambda store: append(store, 2, 40, mode=ReportMode.SET))
     voided = any_database.run(lambda store: append(store, 3, 100))
-    any_database.run(lambda store: store.ledger.void(voided, AN, NOW, None))
+
+    def void(store):
+        store.ledger.void(voided, AN, NOW, None)
+        refold(store)
+
+    any_database.run(void)
     any_database.run(lambda store: append(store, 4, 3, unit="KM01"))
     any_database.run(lambda store: append(store, 5, 8, week=NEXT_WEEK))
+    any_database.run(lambda store: append(store, 6, 6, unit="DBCA"))
     cid = campaign_id(any_database)
     rows = any_database.run(lambda store: store.ledger.week_totals(cid, WEEK, None))
-    by_code = {row.unit.code: (row.total, row.entries) for row in rows}
+    by_code = {
+        row.unit.code: (
+            row.figure.total,
+            row.figure.own,
+            row.figure.entries,
+            row.figure.reporting_sub_units,
+        )
+        for row in rows
+    }
     assert by_code == {
-        "TX": (0, 0),
-        "KM": (40, 2),
-        "KT": (0, 0),
-        "NC": (0, 0),
-        "DTN": (0, 0),
-        "MTTQ": (0, 0),
-        "KM01": (3, 1),
-        "KM02": (0, 0),
+        "TX": (49, 0, 4, 3),
+        "KM": (43, 40, 3, 1),
+        "KT": (0, 0, 0, 0),
+        "NC": (0, 0, 0, 0),
+        "DTN": (0, 0, 0, 0),
+        "MTTQ": (0, 0, 0, 0),
+        "DBCA": (6, 6, 1, 0),
+        "KM01": (3, 3, 1, 0),
+        "KM02": (0, 0, 0, 0),
     }
     some = any_database.run(lambda store: store.ledger.week_totals(cid, WEEK, ["KM", "KT", "OLD"]))
-    assert sorted((row.unit.code, row.total) for row in some) == [("KM", 40), ("KT", 0)]
+    assert sorted((row.unit.code, row.total) for row in some) == [("KM", 43), ("KT", 0)]
 
 
 def test_memberships(any_database):
@@ -280,15 +338,28 @@ def test_submissions_replace_but_keep_history(any_database):
     assert sorted((s.unit_code, s.text) for s in month) == [("KM", "second"), ("KT", "KT")]
 
 
-def test_totals_by_week(any_database):
+def test_totals_by_week_roll_up(any_database):
     any_database.run(lambda store: append(store, 1, 45))
-    any_database.run(lambda store: append(store, 2, 5))
+    any_database.run(lambda store: append(store, 2, 5, unit="KM02"))
     any_database.run(lambda store: append(store, 3, 7, week=NEXT_WEEK))
     voided = any_database.run(lambda store: append(store, 4, 100, unit="KT"))
-    any_database.run(lambda store: store.ledger.void(voided, AN, NOW, None))
+
+    def void(store):
+        store.ledger.void(voided, AN, NOW, None)
+        refold(store, "KT")
+
+    any_database.run(void)
     cid = campaign_id(any_database)
     both = any_database.run(lambda store: store.ledger.totals_by_week(cid, [WEEK, NEXT_WEEK], None))
-    assert both == {("KM", WEEK): (50, 2), ("KM", NEXT_WEEK): (7, 1)}
+    assert {key: (f.total, f.own, f.entries) for key, f in both.items()} == {
+        ("TX", WEEK): (50, 0, 2),
+        ("KM", WEEK): (50, 45, 2),
+        ("KM02", WEEK): (5, 5, 1),
+        ("TX", NEXT_WEEK): (7, 0, 1),
+        ("KM", NEXT_WEEK): (7, 7, 1),
+    }
     only_kt = any_database.run(lambda store: store.ledger.totals_by_week(cid, [WEEK], ["KT"]))
     assert only_kt == {}
+    only_km = any_database.run(lambda store: store.ledger.totals_by_week(cid, [WEEK], ["KM"]))
+    assert {key: f.total for key, f in only_km.items()} == {("KM", WEEK): 50}
     assert any_database.run(lambda store: store.ledger.totals_by_week(cid, [], None)) == {}

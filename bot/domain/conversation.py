@@ -30,6 +30,9 @@ USE_CASES: dict[str, UseCase] = {
     "subscribe": subscriptions.subscribe,
     "unsubscribe": subscriptions.unsubscribe,
     "export": exports.export,
+    # Buttons only: the answer to a report held for confirmation.
+    "confirm_held": reporting.confirm_held,
+    "cancel_held": reporting.cancel_held,
 }
 
 

@@ -7,11 +7,11 @@ from datetime import date
 
 from bot.domain import texts
 from bot.domain.messages import Column, Outbound, TableSpec
-from bot.domain.model import Unit
+from bot.domain.model import NO_FIGURE, Figure, Unit
 from bot.domain.parsing import fold
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
-from bot.domain.status import tree_order
+from bot.domain.tree import UnitTree
 from bot.domain.turn import Turn
 from bot.domain.weeks import Month, Week, local_date
 
@@ -21,7 +21,7 @@ _MONTH = frozenset({"month", "thang", "thang nay"})
 
 # Extra columns per unit code, appended after the standard ones.
 Extra = tuple[tuple[Column, ...], Mapping[str, tuple[str | int | float | None, ...]]]
-Totals = Mapping[tuple[str, date], tuple[int, int]]
+Totals = Mapping[tuple[str, date], Figure]
 
 
 def export(turn: Turn) -> list[Outbound]:
@@ -99,24 +99,29 @@ def build_table(
     units: Sequence[Unit] | None = None,
     totals: Totals | None = None,
 ) -> TableSpec:
-    """The table for `units` (default: every active unit, in tree order) over `weeks`."""
-    ordered = tree_order(units if units is not None else store.units.active())
+    """The table for `units` (default: every active unit), in tree order, over `weeks`.
+
+    Each unit's figures are rolled up (its own entries and its sub-units'); the total row
+    sums only the topmost listed units, so every entry is counted once.
+    """
+    tree = UnitTree(store.units.active())
+    listed = units if units is not None else [unit for _, unit in tree.ordered()]
+    ordered = UnitTree(listed).ordered()
     if totals is None:
         codes = None if units is None else [unit.code for unit in units]
         totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in weeks], codes)
     extra_columns, extra_values = extra if extra else ((), {})
     # With one week, its column is the total and the weekly quota is the period's quota.
     several = len(weeks) > 1
+
+    def week_figures(code: str) -> list[int]:
+        return [totals.get((code, week.start), NO_FIGURE).total for week in weeks]
+
     columns = (*texts.export_columns(weeks, with_totals=several), *extra_columns)
     rows: list[tuple[str | int | float | None, ...]] = []
-    week_sums = [0] * len(weeks)
-    quota_sum = 0
     for depth, unit in ordered:
-        figures = [totals.get((unit.code, week.start), (0, 0))[0] for week in weeks]
-        for index, figure in enumerate(figures):
-            week_sums[index] += figure
+        figures = week_figures(unit.code)
         period_quota = unit.weekly_quota * len(weeks)
-        quota_sum += unit.weekly_quota
         total = sum(figures)
         rows.append(
             (
@@ -130,6 +135,10 @@ def build_table(
                 *extra_values.get(unit.code, (None,) * len(extra_columns)),
             )
         )
+    tops = tree.tops(unit.code for unit in listed) if len(tree) else []
+    week_sums = [sum(column) for column in zip(*(week_figures(u.code) for u in tops), strict=True)]
+    week_sums = week_sums or [0] * len(weeks)
+    quota_sum = sum(tree.effective_quota(unit.code) for unit in tops)
     grand_total = sum(week_sums)
     grand_quota = quota_sum * len(weeks)
     rows.append(

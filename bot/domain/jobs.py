@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from bot.domain import texts
 from bot.domain.exports import month_table, week_table
 from bot.domain.messages import Bar, ChartSpec, Outbound
-from bot.domain.model import Submission, Unit, UnitKind
+from bot.domain.model import NO_FIGURE, Figure, Submission, Unit, UnitKind
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
-from bot.domain.progress import Progress, ranking_key
+from bot.domain.progress import Progress, Standing, ranking_key
+from bot.domain.status import sub_unit_report
+from bot.domain.tree import UnitTree, scope_units
 from bot.domain.weeks import Month, Week, local_date
 
 # How many weeks back "missed the quota N weeks running" looks.
@@ -55,14 +57,23 @@ def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime
     week = policy.week_of(slot)
     if not policy.campaign.is_running_on(local_date(slot, policy.tz)):
         return []
-    rows = store.ledger.week_totals(policy.campaign.id, week.start, None)
-    behind = [r for r in rows if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
+    rows = {row.unit.code: row for row in store.ledger.week_totals(policy.campaign.id, week.start, None)}
+    tree = UnitTree(row.unit for row in rows.values())
+    behind = [r for r in rows.values() if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
     chats = store.chats.unit_chats([row.unit.code for row in behind])
     messages = []
     for row in sorted(behind, key=lambda r: r.unit.code):
-        progress = Progress(row.total, row.unit.weekly_quota, week.days_left(now, policy.tz))
-        text = texts.weekly_reminder(row.unit, week, progress, row.reported, policy.campaign.metric)
-        messages.extend(Outbound(chat, text) for chat in chats.get(row.unit.code, []))
+        unit = row.unit
+        standing = Standing(
+            unit,
+            row.figure,
+            Progress(row.total, unit.weekly_quota, week.days_left(now, policy.tz)),
+            tree.has_sub_units(unit.code),
+            tree.sub_unit_noun(unit.code),
+        )
+        below = sub_unit_report(tree, rows, unit)
+        text = texts.weekly_reminder(standing, week, below, policy.campaign.metric)
+        messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
     return messages
 
 
@@ -96,10 +107,17 @@ def reporting_units(units: Sequence[Unit]) -> list[Unit]:
 @dataclass(frozen=True)
 class DigestLine:
     unit: Unit
-    total: int
-    reported: bool
+    figure: Figure
     # Weeks in a row below quota, ending with the digested week (0 when met or no quota).
     missed_weeks: int
+
+    @property
+    def total(self) -> int:
+        return self.figure.total
+
+    @property
+    def reported(self) -> bool:
+        return self.figure.reported
 
     @property
     def standing(self) -> str:
@@ -116,6 +134,9 @@ class WeeklyDigest:
     scope: Unit | None
     week: Week
     lines: tuple[DigestLine, ...]
+    # The scope's own figure: every entry in it counted once, against what it must reach.
+    total: int
+    quota: int
 
 
 def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
@@ -123,14 +144,14 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
     subscriptions = store.subscriptions.active()
     if not subscriptions or not policy.covers(week):
         return []
-    units = store.units.active()
+    tree = UnitTree(store.units.active())
     window = [w for w in (week.shifted(-k) for k in range(STREAK_WINDOW)) if policy.covers(w)]
     totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in window], None)
     messages = []
     for subscription in subscriptions:
         scope = store.units.get(subscription.scope) if subscription.scope else None
-        scoped = in_scope(units, scope)
-        digest = build_weekly_digest(scope, scoped, week, window, totals)
+        scoped = scope_units(tree, scope)
+        digest = build_weekly_digest(tree, scope, scoped, week, window, totals)
         extra = (
             texts.DIGEST_EXTRA_COLUMNS,
             {line.unit.code: texts.digest_extra_values(line) for line in digest.lines},
@@ -147,26 +168,31 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
 
 
 def build_weekly_digest(
+    tree: UnitTree,
     scope: Unit | None,
     units: Sequence[Unit],
     week: Week,
     window: Sequence[Week],
-    totals: Mapping[tuple[str, date], tuple[int, int]],
+    totals: Mapping[tuple[str, date], Figure],
 ) -> WeeklyDigest:
     lines = []
     for unit in units:
-        total, entries = totals.get((unit.code, week.start), (0, 0))
+        figure = totals.get((unit.code, week.start), NO_FIGURE)
         missed = 0
         if unit.weekly_quota > 0:
             for earlier in window:  # newest first
-                if totals.get((unit.code, earlier.start), (0, 0))[0] >= unit.weekly_quota:
+                if totals.get((unit.code, earlier.start), NO_FIGURE).total >= unit.weekly_quota:
                     break
                 missed += 1
-        lines.append(DigestLine(unit, total, entries > 0, missed))
+        lines.append(DigestLine(unit, figure, missed))
     ranked = sorted(
         lines, key=lambda line: ranking_key(line.total, line.unit.weekly_quota, line.unit.name)
     )
-    return WeeklyDigest(scope, week, tuple(line for line in ranked if _worth_listing(line)))
+    tops = tree.tops(unit.code for unit in units)
+    total = sum(totals.get((unit.code, week.start), NO_FIGURE).total for unit in tops)
+    quota = sum(tree.effective_quota(unit.code) for unit in tops)
+    listed = tuple(line for line in ranked if _worth_listing(line))
+    return WeeklyDigest(scope, week, listed, total, quota)
 
 
 def _worth_listing(line: DigestLine) -> bool:
@@ -204,21 +230,6 @@ def _root_code(lines: Sequence[DigestLine]) -> str | None:
     return next(iter(parents)) if len(parents) == 1 else None
 
 
-def in_scope(units: Sequence[Unit], scope: Unit | None) -> list[Unit]:
-    """The scope unit and everything below it (every unit for no scope)."""
-    if scope is None:
-        return list(units)
-    children: dict[str | None, list[Unit]] = {}
-    for unit in units:
-        children.setdefault(unit.parent, []).append(unit)
-    found, stack = [], [scope]
-    while stack:
-        unit = stack.pop()
-        found.append(unit)
-        stack.extend(children.get(unit.code, []))
-    return found
-
-
 # ---------------------------------------------------------------- monthly digest
 
 
@@ -237,6 +248,8 @@ class MonthlyDigest:
     due: datetime
     weeks: tuple[Week, ...]
     lines: tuple[MonthlyLine, ...]
+    # Every entry in the scope over those weeks, counted once.
+    month_total: int
 
 
 def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
@@ -250,20 +263,25 @@ def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime)
     submissions = {
         s.unit_code: s for s in store.submissions.for_month(policy.campaign.id, month.iso)
     }
-    units = reporting_units(store.units.active())
+    tree = UnitTree(store.units.active())
     totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in weeks], None)
+
+    def month_total(code: str) -> int:
+        return sum(totals.get((code, w.start), NO_FIGURE).total for w in weeks)
+
     messages = []
     for subscription in subscriptions:
         scope = store.units.get(subscription.scope) if subscription.scope else None
-        scoped = in_scope(units, scope)
+        everything = scope_units(tree, scope)
+        scoped = reporting_units(everything)
         lines = []
         for unit in scoped:
             submission = submissions.get(unit.code)
-            month_total = sum(totals.get((unit.code, w.start), (0, 0))[0] for w in weeks)
             on_time = submission is not None and submission.submitted_at < due
-            lines.append(MonthlyLine(unit, submission, on_time, month_total))
+            lines.append(MonthlyLine(unit, submission, on_time, month_total(unit.code)))
         lines.sort(key=lambda line: line.unit.name)
-        digest = MonthlyDigest(scope, month, due, weeks, tuple(lines))
+        scope_total = sum(month_total(u.code) for u in tree.tops(u.code for u in everything))
+        digest = MonthlyDigest(scope, month, due, weeks, tuple(lines), scope_total)
         extra = (
             texts.MONTHLY_EXTRA_COLUMNS,
             {line.unit.code: texts.monthly_extra_values(line, policy.tz) for line in lines},

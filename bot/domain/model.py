@@ -61,6 +61,11 @@ class Person:
     user_id: str
     display_name: str = ""
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """Who the person is; the display name may change between messages."""
+        return (self.platform, self.user_id)
+
 
 @dataclass(frozen=True)
 class ChatRef:
@@ -101,13 +106,19 @@ class ReportMode(StrEnum):
 
 @dataclass(frozen=True)
 class ReportEntry:
-    """One row of the append-only ledger. The week total is the sum of live deltas."""
+    """One row of the append-only ledger: what a secretary said (`mode`, `requested`).
+
+    A unit's own week figure is the fold of its live entries in the order they were sent:
+    `set N` makes it N, `add N` adds N. `effect` is this entry's contribution to that fold,
+    kept by the ledger so that sums in SQL give the fold; it is re-derived after every
+    change, so a later `tổng N` stays a total whatever happens to entries before it.
+    """
 
     id: int
     campaign_id: int
     unit_code: str
     week_start: date
-    delta: int
+    effect: int
     mode: ReportMode
     requested: int
     reporter: Person
@@ -119,16 +130,52 @@ class ReportEntry:
 
 
 @dataclass(frozen=True)
-class UnitWeekTotal:
-    """A unit with its live total and number of live entries for one week."""
+class Figure:
+    """A unit's figure for a week (or a period): its own entries plus every unit below it."""
 
-    unit: Unit
-    total: int
-    entries: int
+    own: int = 0
+    own_entries: int = 0
+    # Rolled up: own plus every descendant's own figure, each counted once.
+    total: int = 0
+    entries: int = 0
+    # Units below this one with at least one live entry.
+    reporting_sub_units: int = 0
 
     @property
     def reported(self) -> bool:
         return self.entries > 0
+
+    @property
+    def from_sub_units(self) -> int:
+        return self.total - self.own
+
+    def __add__(self, other: Figure) -> Figure:
+        return Figure(
+            self.own + other.own,
+            self.own_entries + other.own_entries,
+            self.total + other.total,
+            self.entries + other.entries,
+            max(self.reporting_sub_units, other.reporting_sub_units),
+        )
+
+
+NO_FIGURE = Figure()
+
+
+@dataclass(frozen=True)
+class UnitWeekTotal:
+    """A unit with its rolled-up figure for one week."""
+
+    unit: Unit
+    figure: Figure
+
+    @property
+    def total(self) -> int:
+        return self.figure.total
+
+    @property
+    def reported(self) -> bool:
+        return self.figure.reported
 
 
 @dataclass(frozen=True)
@@ -151,3 +198,26 @@ class Subscription:
 
     chat: ChatRef
     scope: str | None
+
+
+class PendingState(StrEnum):
+    WAITING = "waiting"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class PendingReport:
+    """A report held for confirmation: nothing is booked until its sender says yes."""
+
+    id: int
+    source: MessageRef
+    reporter: Person
+    unit_code: str
+    week_start: date
+    mode: ReportMode
+    amount: int
+    sent_at: datetime
+    # Set when the held figure came from an edit of an existing report.
+    edited_at: datetime | None
+    state: PendingState

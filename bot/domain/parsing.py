@@ -23,37 +23,49 @@ MAX_NUMBER_DIGITS = 9
 LAST_WEEK_WORD = "tuantruoc"
 
 # Words (folded: lower case, no diacritics) that may appear around the number.
-_ADD_WORDS = frozenset({"them", "cong"})
+_ADD_WORDS = frozenset({"them", "cong", "nua"})
 _SET_WORDS = frozenset({"tong"})
+# Words that state where the unit stands rather than what it adds ("đã có 180", "đạt 180",
+# "số lượt là 180", "kết quả 180", "đủ 200"): a running total, unless "thêm" says otherwise.
+_STANDING_WORDS = frozenset({"co", "la", "dat", "du", "hien"})
 _FILLER_WORDS = frozenset(
     {
         "da",
-        "co",
         "duoc",
         "luot",
-        "du",
         "thi",
         "tham",
         "gia",
         "so",
-        "la",
-        "nua",
         "bao",
         "cao",
         "baocao",
         "bc",
+        "bo",
+        "sung",
         "ket",
         "qua",
     }
 )
 _WEEK_WORDS = frozenset({"tuan", "nay", "truoc", LAST_WEEK_WORD})
-VOCABULARY = _ADD_WORDS | _SET_WORDS | _FILLER_WORDS | _WEEK_WORDS
+VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS
+
+# Answers to "is this figure right?" (folded), particles such as "ạ", "nhé" left aside.
+_YES = frozenset({"co", "dung", "dung roi", "dong y", "xac nhan", "chinh xac", "ok", "oke", "vang", "yes"})
+_NO = frozenset({"khong", "ko", "k", "sai", "sai roi", "khong dung", "khong phai", "nham", "huy", "no"})
+_PARTICLES = frozenset({"a", "nhe", "nha", "ah", "oi"})
+# Words a unit code must not be: `/bc CO 45` would read "CO" as "có", not as a unit.
+RESERVED_WORDS = VOCABULARY | {word for phrase in _YES | _NO for word in phrase.split()}
 
 _TOKEN = re.compile(
     r"(?P<number>[0-9]+(?:[.,][0-9]+)*)|(?P<word>[a-z]+)|(?P<symbol>[=+\-])|(?P<punct>[.,!:;?()…])",
     re.ASCII,
 )
-_GROUPED_THOUSANDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+", re.ASCII)
+_GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+", re.ASCII)
+# Looks like thousands grouping but is not well formed ("0.500", "00.200", "1234.567").
+_GROUPING_LIKE = re.compile(r"[0-9]+(?:\.[0-9]{3})+", re.ASCII)
+# A digit followed by a combining mark ("4\u03015"): folding would drop the mark silently.
+_DIGIT_WITH_MARK = re.compile(r"[0-9][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _UNIT_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,19}", re.ASCII)
 
 
@@ -66,6 +78,8 @@ class ParseProblem(StrEnum):
     NON_ASCII_DIGITS = "non_ascii_digits"
     TOO_LONG = "too_long"
     TOO_LARGE = "too_large"
+    # Digits written in a way that could stand for another number ("0.500", "4\u03015").
+    MALFORMED_NUMBER = "malformed_number"
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,8 @@ def parse_report(text: str, *, allow_unit_code: bool = False) -> ReportRequest |
         return ParseError(ParseProblem.EMPTY)
     if _has_foreign_digits(text):
         return ParseError(ParseProblem.NON_ASCII_DIGITS)
+    if _DIGIT_WITH_MARK.search(text):
+        return ParseError(ParseProblem.MALFORMED_NUMBER)
 
     unit_code = None
     if allow_unit_code:
@@ -154,25 +170,63 @@ def _interpret(tokens: list[tuple[str, str]], unit_code: str | None) -> ReportRe
     if isinstance(amount, ParseError):
         return amount
 
-    joined = " ".join(words)
-    last_week = LAST_WEEK_WORD in words or "tuan truoc" in joined
-    this_week = "tuan nay" in joined
-    if last_week and this_week:
-        return ParseError(ParseProblem.NOT_UNDERSTOOD)
-    if "tuan" in words and not (last_week or this_week):
-        return ParseError(ParseProblem.NOT_UNDERSTOOD)
+    week_offset = _week_offset(tokens)
+    if isinstance(week_offset, ParseError):
+        return week_offset
 
-    # "tổng cộng" is "in total"; a lone "cộng" is "plus".
-    mode_words = joined.replace("tong cong", "tong").split()
-    adds = "+" in symbols or any(word in _ADD_WORDS for word in mode_words)
+    # "tổng cộng" is "in total"; a lone "cộng" is "plus"; "dự thi" is no "đủ".
+    joined = " ".join(words).replace("tong cong", "tong").replace("du thi", "duthi")
+    mode_words = joined.split()
+    adds = (
+        "+" in symbols
+        or any(word in _ADD_WORDS for word in mode_words)
+        or "bo sung" in joined
+    )
     sets = "=" in symbols or any(word in _SET_WORDS for word in mode_words)
     if adds and sets:
         return ParseError(ParseProblem.NOT_UNDERSTOOD)
-    # "tuần này 180" names the week's figure, i.e. a total, unless it says "thêm".
-    mode = ReportMode.SET if sets or (this_week and not adds) else ReportMode.ADD
-    return ReportRequest(
-        mode=mode, amount=amount, week_offset=-1 if last_week else 0, unit_code=unit_code
+    # "đã có 180", "tuần này 180" name the week's figure, i.e. a total, unless "thêm" is said.
+    standing = (
+        any(word in _STANDING_WORDS for word in mode_words)
+        or "ket qua" in joined
+        or (week_offset == 0 and "tuan nay" in joined)
     )
+    mode = ReportMode.SET if sets or (standing and not adds) else ReportMode.ADD
+    return ReportRequest(mode=mode, amount=amount, week_offset=week_offset, unit_code=unit_code)
+
+
+def _week_offset(tokens: list[tuple[str, str]]) -> int | ParseError:
+    """0 for this week, -1 for last week; only "tuần này", "tuần trước" or "tuantruoc"
+    name a week, so "tuần này trước 45" or a stray "trước" is not understood."""
+    words = [value if kind == "word" else "" for kind, value in tokens]
+    offsets = set()
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        preceding = words[index - 1] if index > 0 else ""
+        if word == "tuan":
+            if following not in ("nay", "truoc"):
+                return ParseError(ParseProblem.NOT_UNDERSTOOD)
+            offsets.add(-1 if following == "truoc" else 0)
+        elif word in ("nay", "truoc") and preceding != "tuan":
+            return ParseError(ParseProblem.NOT_UNDERSTOOD)
+        elif word == LAST_WEEK_WORD:
+            offsets.add(-1)
+    if len(offsets) > 1:
+        return ParseError(ParseProblem.NOT_UNDERSTOOD)
+    return offsets.pop() if offsets else 0
+
+
+def confirmation_answer(text: str) -> bool | None:
+    """True for a yes ("có", "đúng rồi ạ"), False for a no ("không", "sai"), None otherwise."""
+    if len(text) > 40 or any(ch.isdigit() for ch in text):
+        return None
+    words = [word for word in re.findall(r"[a-z]+", fold(text)) if word not in _PARTICLES]
+    phrase = " ".join(words)
+    if phrase in _YES:
+        return True
+    if phrase in _NO:
+        return False
+    return None
 
 
 def _number_value(text: str) -> int | ParseError:
@@ -181,6 +235,8 @@ def _number_value(text: str) -> int | ParseError:
     elif _GROUPED_THOUSANDS.fullmatch(text):
         # Vietnamese writes thousands with a dot: 1.200 is one thousand two hundred.
         digits = text.replace(".", "")
+    elif _GROUPING_LIKE.fullmatch(text):
+        return ParseError(ParseProblem.MALFORMED_NUMBER)
     else:
         return ParseError(ParseProblem.NOT_INTEGER)
     digits = digits.lstrip("0") or "0"

@@ -21,6 +21,8 @@ class Policy:
     configured_admins: frozenset[tuple[str, str]]
     # Monthly reports are due before this day of the month (on time up to the day before).
     monthly_due_day: int = 20
+    # A report above this many times the quota it counts toward is confirmed before booking.
+    plausibility_factor: int = 3
 
     def week_of(self, moment: datetime) -> Week:
         return Week.of(moment, self.tz)
@@ -39,6 +41,11 @@ class Policy:
         """The moment a month's report becomes late: 00:00 local on the due day."""
         due_date = date(month.year, month.month, self.monthly_due_day)
         return datetime.combine(due_date, time(0), self.tz)
+
+    def has_ended(self, moment: datetime) -> bool:
+        """Whether the campaign's last day is over at `moment`."""
+        end = self.campaign.end
+        return end is not None and moment.astimezone(self.tz).date() > end
 
     def covers(self, week: Week) -> bool:
         """Whether any day of the week falls inside the campaign."""

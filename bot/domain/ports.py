@@ -5,7 +5,7 @@ Repositories never commit: the caller's unit of work does, once per update or jo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -20,9 +20,12 @@ from bot.domain.messages import (
 from bot.domain.model import (
     Campaign,
     ChatRef,
+    Figure,
     Membership,
     MembershipStatus,
     MessageRef,
+    PendingReport,
+    PendingState,
     Person,
     ReportEntry,
     ReportMode,
@@ -55,6 +58,16 @@ class MembershipRepository(Protocol):
     def decide(
         self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
     ) -> None: ...
+
+    def decide_pending(
+        self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
+    ) -> bool:
+        """pending -> status; False if the request was no longer pending (decided already)."""
+        ...
+
+    def lock_person(self, platform: str, user_id: str) -> None:
+        """Serialise one person's requests, approvals and undos until the unit of work ends."""
+        ...
 
     def reporting_unit(self, platform: str, user_id: str) -> Unit | None:
         """The unit of this person's approved membership (one query: asked on every report)."""
@@ -94,7 +107,7 @@ class InboxRepository(Protocol):
 
 class LedgerRepository(Protocol):
     def lock_unit(self, unit_code: str) -> None:
-        """Serialise changes to one unit's totals until the unit of work ends."""
+        """Serialise changes to one unit's entries until the unit of work ends."""
         ...
 
     def entry_for(self, source: MessageRef) -> ReportEntry | None: ...
@@ -105,20 +118,33 @@ class LedgerRepository(Protocol):
         campaign_id: int,
         unit_code: str,
         week_start: date,
-        delta: int,
         mode: ReportMode,
         requested: int,
         reporter: Person,
         source: MessageRef,
         sent_at: datetime,
         recorded_at: datetime,
-    ) -> ReportEntry: ...
+    ) -> ReportEntry:
+        """A new live entry with effect 0; the caller re-folds the unit's week."""
+        ...
 
-    def week_total(self, campaign_id: int, unit_code: str, week_start: date) -> int: ...
+    def live_entries(self, campaign_id: int, unit_code: str, week_start: date) -> list[ReportEntry]:
+        """The unit's live entries of the week, in sending order."""
+        ...
+
+    def set_effects(self, effects: Mapping[int, int]) -> None:
+        """Store re-derived effects (entry id -> effect) after a re-fold."""
+        ...
+
+    def own_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
+        """The unit's own figure (its entries only, not its sub-units')."""
+        ...
 
     def last_live_entry(
         self, campaign_id: int, reporter: Person, week_starts: Sequence[date]
-    ) -> ReportEntry | None: ...
+    ) -> ReportEntry | None:
+        """The reporter's live entry sent last in these weeks."""
+        ...
 
     def void(
         self, entry: ReportEntry, by: Person, at: datetime, source: MessageRef | None
@@ -128,7 +154,7 @@ class LedgerRepository(Protocol):
         self,
         entry: ReportEntry,
         *,
-        delta: int,
+        mode: ReportMode,
         requested: int,
         by: Person,
         at: datetime,
@@ -138,13 +164,53 @@ class LedgerRepository(Protocol):
     def week_totals(
         self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
     ) -> list[UnitWeekTotal]:
-        """Totals of the given active units (all active units for None), one aggregate query."""
+        """Rolled-up figures of the given active units (all active units for None): each
+        unit's own entries plus those of every unit below it. One aggregate query."""
         ...
 
     def totals_by_week(
         self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
-    ) -> dict[tuple[str, date], tuple[int, int]]:
-        """(unit, week) -> (live total, live entries) for weeks with any live entry; one query."""
+    ) -> dict[tuple[str, date], Figure]:
+        """(unit, week) -> rolled-up figure, for the weeks where the unit or a unit below it
+        has a live entry. One aggregate query."""
+        ...
+
+
+class PendingReportRepository(Protocol):
+    """Reports held until their sender confirms them (an implausibly large figure)."""
+
+    def hold(
+        self,
+        *,
+        source: MessageRef,
+        reporter: Person,
+        unit_code: str,
+        week_start: date,
+        mode: ReportMode,
+        amount: int,
+        sent_at: datetime,
+        edited_at: datetime | None,
+        at: datetime,
+    ) -> PendingReport: ...
+
+    def get(self, pending_id: int) -> PendingReport | None: ...
+
+    def for_source(self, source: MessageRef) -> PendingReport | None:
+        """The latest held report of this message, whatever became of it."""
+        ...
+
+    def waiting(self, reporter: Person, chat: ChatRef) -> PendingReport | None:
+        """The reporter's latest report in this chat that still waits for an answer."""
+        ...
+
+    def resolve(self, pending_id: int, state: PendingState, at: datetime) -> bool:
+        """waiting -> state; False if it was already answered."""
+        ...
+
+
+class JobRunRepository(Protocol):
+    def has_run(self, job: str, period: str) -> bool:
+        """Whether the job's messages for this period were queued (planned or done)."""
         ...
 
 
@@ -211,6 +277,12 @@ class Store(Protocol):
 
     @property
     def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def pending_reports(self) -> PendingReportRepository: ...
+
+    @property
+    def job_runs(self) -> JobRunRepository: ...
 
 
 class Renderer(Protocol):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.model import Figure, Unit
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -45,3 +47,17 @@ def ranking_key(total: int, quota: int, name: str) -> tuple[int, float, int, int
     among equals the larger quota first (a ward before a cell), then by name."""
     share = total / quota if quota > 0 else 0.0
     return (0 if quota > 0 else 1, -share, -total, -quota, name)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A unit's rolled-up figure for a week, measured against its quota."""
+
+    unit: Unit
+    figure: Figure
+    progress: Progress
+    # Whether units sit below this one, and what they are called together ("chi bộ").
+    has_sub_units: bool
+    sub_unit_noun: str
+    # For a unit without a quota of its own: the nearest unit above it that has one.
+    covering: Standing | None = None

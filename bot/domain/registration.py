@@ -43,6 +43,8 @@ def admin_user_ids(turn: Turn) -> list[str]:
 def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
     members = turn.store.members
     person = turn.sender
+    # One person's requests one at a time: two at once would leave one orphaned.
+    members.lock_person(person.platform, person.user_id)
     current = members.approved(person.platform, person.user_id)
     if current is not None and current.unit_code == unit.code:
         return turn.reply(texts.already_secretary(unit))
@@ -87,6 +89,8 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     if len(args) != 1 or not args[0].strip():
         return turn.reply(texts.DECIDE_USAGE)
     user_id = args[0].strip()
+    # Two admins (or one button pressed twice) deciding at once: the second finds nothing.
+    turn.store.members.lock_person(turn.sender.platform, user_id)
     request = turn.store.members.pending(turn.sender.platform, user_id)
     if request is None:
         return turn.reply(texts.no_pending_request(user_id))
@@ -94,11 +98,15 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     if unit is None:
         raise LookupError(f"membership names unit {request.unit_code!r}, which is unknown")
     if decision is MembershipStatus.APPROVED:
-        _approve(turn, request)
+        if not _approve(turn, request):
+            return turn.reply(texts.no_pending_request(user_id))
         for_admin = texts.approved_for_admin(request.person, unit)
         for_requester = texts.approved_for_requester(unit)
     else:
-        turn.store.members.decide(request.id, MembershipStatus.REJECTED, turn.sender, turn.now)
+        if not turn.store.members.decide_pending(
+            request.id, MembershipStatus.REJECTED, turn.sender, turn.now
+        ):
+            return turn.reply(texts.no_pending_request(user_id))
         for_admin = texts.rejected_for_admin(request.person, unit)
         for_requester = texts.rejected_for_requester(unit)
     button_message = turn.inbound.button_message_id
@@ -110,10 +118,13 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     return [*confirmation, turn.to_user(request.person.user_id, for_requester)]
 
 
-def _approve(turn: Turn, request: Membership) -> None:
+def _approve(turn: Turn, request: Membership) -> bool:
+    """Approve a pending request; False if it was decided meanwhile."""
     members = turn.store.members
     person: Person = request.person
     previous = members.approved(person.platform, person.user_id)
+    if not members.decide_pending(request.id, MembershipStatus.APPROVED, turn.sender, turn.now):
+        return False
     if previous is not None and previous.id != request.id:
         members.decide(previous.id, MembershipStatus.SUPERSEDED, turn.sender, turn.now)
-    members.decide(request.id, MembershipStatus.APPROVED, turn.sender, turn.now)
+    return True

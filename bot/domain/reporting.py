@@ -1,20 +1,36 @@
-"""Reporting use cases: add, set, late reports, duplicates, edits and undo.
+"""Reporting use cases: add, set, late reports, duplicates, edits, undo, confirmations.
 
 The ledger is append-only: a report adds one entry, an edit revises that entry (audited),
-an undo voids it. A message is counted once however often it is delivered, because its
-(platform, chat, message id) is the entry's identity.
+an undo voids it. A unit's own week figure is the fold of its live entries in sending
+order, re-derived after every change. A message is counted once however often it is
+delivered, because its (platform, chat, message id) is the entry's identity. Every change
+is checked against the week's lock at the moment it arrives.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain import texts
-from bot.domain.messages import Outbound
-from bot.domain.model import ReportEntry, ReportMode, Unit
-from bot.domain.parsing import ParseError, ReportRequest, parse_report
-from bot.domain.progress import Progress
+from bot.domain.ledger import changed_effects
+from bot.domain.messages import Button, Outbound
+from bot.domain.model import (
+    MessageRef,
+    PendingReport,
+    PendingState,
+    ReportEntry,
+    ReportMode,
+    Unit,
+    UnitWeekTotal,
+)
+from bot.domain.parsing import ParseError, ReportRequest, confirmation_answer, parse_report
+from bot.domain.progress import Standing
+from bot.domain.standing import chain_of, figures_of, standing_of
 from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week
+
+DIGEST_JOB = "weekly-digest"
 
 
 def report_command(turn: Turn) -> list[Outbound]:
@@ -25,6 +41,9 @@ def report_command(turn: Turn) -> list[Outbound]:
 def report_free_text(turn: Turn) -> list[Outbound]:
     if not (turn.inbound.is_private or turn.inbound.replies_to_bot):
         return []  # ordinary group chatter is not for the bot
+    answer = confirmation_answer(turn.inbound.text)
+    if answer is not None:
+        return _answer_waiting(turn, answer)
     return _submit_parsed(turn, parse_report(turn.inbound.text))
 
 
@@ -37,20 +56,27 @@ def report_edit(turn: Turn) -> list[Outbound]:
     entry = turn.store.ledger.entry_for(source) if source else None
     text = " ".join(inbound.args) if inbound.command else inbound.text
     parsed = parse_report(text, allow_unit_code=inbound.command is not None)
-    if entry is None:
-        # An edit that turns an ordinary message into a report counts as a new report;
-        # an edit of a message that was never a report and still is not says nothing.
-        return [] if isinstance(parsed, ParseError) else _submit_parsed(turn, parsed)
-    return _revise(turn, entry, parsed)
+    if entry is not None:
+        return _revise(turn, entry, parsed)
+    if isinstance(parsed, ParseError):
+        return []  # an edit of a message that was never a report and still is not
+    # A message that was not a report when sent becomes one only while its week is still
+    # open for everyone: an old message edited later never reopens a closed week.
+    week = turn.policy.week_of(turn.moment).shifted(parsed.week_offset)
+    if turn.policy.is_locked(week, turn.arrived_at):
+        return turn.reply(_locked_text(turn, week))
+    return _submit_parsed(turn, parsed)
 
 
 def undo(turn: Turn) -> list[Outbound]:
     source = turn.inbound.source
-    if source is not None and not turn.store.inbox.first_time(source, "undo", turn.now):
-        return turn.reply(texts.ALREADY_HANDLED)
     if not turn.is_admin() and turn.membership() is None:
         return turn.reply(not_a_reporter(turn))
-    open_weeks = turn.policy.open_weeks(turn.moment)
+    # One person's undos one at a time: two deliveries of one /huy never void two entries.
+    turn.store.members.lock_person(turn.sender.platform, turn.sender.user_id)
+    if source is not None and not turn.store.inbox.first_time(source, "undo", turn.now):
+        return turn.reply(texts.ALREADY_HANDLED)
+    open_weeks = turn.policy.open_weeks(turn.arrived_at)
     entry = turn.store.ledger.last_live_entry(
         turn.campaign.id, turn.sender, [week.start for week in open_weeks]
     )
@@ -58,13 +84,26 @@ def undo(turn: Turn) -> list[Outbound]:
         return turn.reply(texts.NOTHING_TO_UNDO)
     unit = _unit(turn, entry.unit_code)
     week = Week(entry.week_start)
-    turn.store.ledger.lock_unit(unit.code)
-    total = turn.store.ledger.week_total(turn.campaign.id, unit.code, week.start)
-    if total - entry.delta < 0:
-        return turn.reply(texts.UNDO_WOULD_GO_NEGATIVE)
+    refusal = _week_refusal(turn, week)
+    if refusal is not None:
+        return turn.reply(refusal.text)
+    change = _Change(turn, unit, week)
     turn.store.ledger.void(entry, turn.sender, turn.now, source)
-    progress = _progress(turn, unit, week, total - entry.delta)
-    return turn.reply(texts.report_undone(unit, week, progress, entry, turn.policy.tz, turn.metric))
+    standing = change.done()
+    reply = texts.report_undone(
+        unit, week, standing, texts.entry_words(entry.mode, entry.requested), turn.policy.tz,
+        entry.sent_at, turn.metric,
+    )
+    return turn.reply(reply) + change.notices(texts.entry_words(entry.mode, entry.requested))
+
+
+def confirm_held(turn: Turn) -> list[Outbound]:
+    """A press on a held report's Confirm button."""
+    return _answer_button(turn, yes=True)
+
+
+def cancel_held(turn: Turn) -> list[Outbound]:
+    return _answer_button(turn, yes=False)
 
 
 # ---------------------------------------------------------------- internals
@@ -80,40 +119,19 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
     outcome = reporting_unit(turn, parsed.unit_code)
     if isinstance(outcome, Refusal):
         return turn.reply(outcome.text)
-    return _record(turn, outcome, parsed)
-
-
-def _record(turn: Turn, unit: Unit, request: ReportRequest) -> list[Outbound]:
-    week = turn.policy.week_of(turn.moment).shifted(request.week_offset)
-    refusal = _week_refusal(turn, week)
+    week = turn.policy.week_of(turn.moment).shifted(parsed.week_offset)
+    refusal = _week_refusal(turn, week) or _bounds_refusal(turn, parsed)
     if refusal is not None:
         return turn.reply(refusal.text)
-    ledger = turn.store.ledger
-    ledger.lock_unit(unit.code)
-    total = ledger.week_total(turn.campaign.id, unit.code, week.start)
-    delta = _delta(turn, request.mode, request.amount, total)
-    if isinstance(delta, Refusal):
-        return turn.reply(delta.text)
-    source = turn.inbound.source
     if source is None:
         raise ValueError("a report needs the message it came from")
-    entry = ledger.append(
-        campaign_id=turn.campaign.id,
-        unit_code=unit.code,
-        week_start=week.start,
-        delta=delta,
-        mode=request.mode,
-        requested=request.amount,
-        reporter=turn.sender,
-        source=source,
-        sent_at=turn.moment,
-        recorded_at=turn.now,
-    )
-    progress = _progress(turn, unit, week, total + delta)
-    late = request.week_offset < 0
-    return turn.reply(
-        texts.report_accepted(unit, week, progress, entry, late=late, metric=turn.metric)
-    )
+    if turn.inbound.edited_at is None:
+        held = turn.store.pending_reports.for_source(source)
+        if held is not None:
+            return turn.reply(texts.held_already(held.state))
+    if parsed.amount > _plausible_bound(turn, outcome):
+        return _hold(turn, outcome, week, parsed, source, None)
+    return _book(turn, outcome, week, parsed, source, turn.moment, late=parsed.week_offset < 0)
 
 
 def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) -> list[Outbound]:
@@ -128,66 +146,261 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     intended_week = turn.policy.week_of(entry.sent_at).shifted(parsed.week_offset)
     if intended_week != week or parsed.unit_code not in (None, entry.unit_code):
         return turn.reply(texts.EDIT_CANNOT_MOVE)
-    if turn.policy.is_locked(week, min(edited_at, turn.now)) and not turn.is_admin():
-        return turn.reply(_locked_text(turn, week))
+    refusal = _week_refusal(turn, week) or _bounds_refusal(turn, parsed)
+    if refusal is not None:
+        return turn.reply(refusal.text)
     unit = _unit(turn, entry.unit_code)
-    ledger = turn.store.ledger
-    ledger.lock_unit(unit.code)
-    total = ledger.week_total(turn.campaign.id, unit.code, week.start)
-    others = total - entry.delta
-    delta = _delta(turn, parsed.mode, parsed.amount, others)
-    if isinstance(delta, Refusal):
-        return turn.reply(delta.text)
-    revised = ledger.revise(
+    if parsed.amount > _plausible_bound(turn, unit):
+        return _hold(turn, unit, week, parsed, entry.source, edited_at)
+    return _amend(turn, unit, week, entry, parsed, edited_at)
+
+
+def _book(
+    turn: Turn,
+    unit: Unit,
+    week: Week,
+    request: ReportRequest,
+    source: MessageRef,
+    sent_at: datetime,
+    *,
+    late: bool,
+) -> list[Outbound]:
+    change = _Change(turn, unit, week)
+    entry = turn.store.ledger.append(
+        campaign_id=turn.campaign.id,
+        unit_code=unit.code,
+        week_start=week.start,
+        mode=request.mode,
+        requested=request.amount,
+        reporter=turn.sender,
+        source=source,
+        sent_at=sent_at,
+        recorded_at=turn.now,
+    )
+    standing = change.done()
+    words = texts.entry_words(entry.mode, entry.requested)
+    reply = texts.report_accepted(unit, week, standing, words, late=late, metric=turn.metric)
+    return turn.reply(reply) + change.notices(words)
+
+
+def _amend(
+    turn: Turn,
+    unit: Unit,
+    week: Week,
+    entry: ReportEntry,
+    request: ReportRequest,
+    edited_at: datetime,
+) -> list[Outbound]:
+    change = _Change(turn, unit, week)
+    revised = turn.store.ledger.revise(
         entry,
-        delta=delta,
-        requested=parsed.amount,
+        mode=request.mode,
+        requested=request.amount,
         by=turn.sender,
         at=turn.now,
         edited_at=edited_at,
     )
-    progress = _progress(turn, unit, week, others + delta)
-    return turn.reply(texts.report_revised(unit, week, progress, entry, revised, turn.metric))
+    standing = change.done()
+    before = texts.entry_words(entry.mode, entry.requested)
+    after = texts.entry_words(revised.mode, revised.requested)
+    reply = texts.report_revised(unit, week, standing, before, after, turn.metric)
+    return turn.reply(reply) + change.notices(f"{before} → {after}")
+
+
+class _Change:
+    """One change to a unit's week: takes the unit's lock, re-folds its entries when done,
+    and says who else must hear of it (an admin's amendment)."""
+
+    def __init__(self, turn: Turn, unit: Unit, week: Week) -> None:
+        self.turn = turn
+        self.unit = unit
+        self.week = week
+        turn.store.ledger.lock_unit(unit.code)
+        self.chain = chain_of(turn, unit)
+        self.by_admin = turn.is_admin() and _member_unit_code(turn) != unit.code
+        self.before = self._figures() if self.by_admin else {}
+        self.after: dict[str, UnitWeekTotal] = {}
+
+    def _figures(self) -> dict[str, UnitWeekTotal]:
+        return figures_of(self.turn, self.week, self.chain)
+
+    def done(self) -> Standing:
+        ledger = self.turn.store.ledger
+        entries = ledger.live_entries(self.turn.campaign.id, self.unit.code, self.week.start)
+        _, effects = changed_effects(entries)
+        if effects:
+            ledger.set_effects(effects)
+        self.after = self._figures()
+        return standing_of(self.turn, self.unit, self.week, self.after, self.chain)
+
+    def notices(self, words: str) -> list[Outbound]:
+        """An admin changed a unit's figures: its secretaries and groups are told, and so
+        are the digest's subscribers when the week was already digested."""
+        if not self.by_admin:
+            return []
+        turn = self.turn
+        here = turn.inbound.chat
+        standing = standing_of(turn, self.unit, self.week, self.after, self.chain)
+        told = texts.admin_changed_figures(turn.sender, self.unit, self.week, words, standing)
+        chats = turn.store.chats.unit_chats([self.unit.code]).get(self.unit.code, [])
+        messages = [Outbound(chat, told) for chat in chats if chat != here]
+        if turn.store.job_runs.has_run(DIGEST_JOB, self.week.iso):
+            changes = [
+                (self.before[unit.code], self.after[unit.code])
+                for unit in self.chain
+                if unit.code in self.before and unit.code in self.after
+                and self.before[unit.code].total != self.after[unit.code].total
+            ]
+            chain_codes = {unit.code for unit in self.chain}
+            for subscription in turn.store.subscriptions.active():
+                if subscription.scope is not None and subscription.scope not in chain_codes:
+                    continue
+                shown = _within_scope(changes, subscription.scope)
+                if shown and subscription.chat != here:
+                    text = texts.digest_correction(self.week, shown, turn.metric)
+                    messages.append(Outbound(subscription.chat, text))
+        return messages
+
+
+def _within_scope(
+    changes: list[tuple[UnitWeekTotal, UnitWeekTotal]], scope: str | None
+) -> list[tuple[UnitWeekTotal, UnitWeekTotal]]:
+    """The changed units from the amended one up to the subscription's scope unit."""
+    shown = []
+    for before, after in changes:  # the amended unit first, then its ancestors
+        shown.append((before, after))
+        if after.unit.code == scope:
+            break
+    return shown
+
+
+def _member_unit_code(turn: Turn) -> str | None:
+    unit = turn.member_unit()
+    return unit.code if unit else None
+
+
+# ---------------------------------------------------------------- held reports
+
+
+def _plausible_bound(turn: Turn, unit: Unit) -> int:
+    """Above this a figure is confirmed before booking: a multiple of the quota the report
+    counts toward; without any quota only MAX_REPORT bounds it."""
+    quota = turn.covering_quota(unit)
+    if quota == 0:
+        return turn.policy.max_report
+    return min(quota * turn.policy.plausibility_factor, turn.policy.max_report)
+
+
+def _hold(
+    turn: Turn,
+    unit: Unit,
+    week: Week,
+    request: ReportRequest,
+    source: MessageRef,
+    edited_at: datetime | None,
+) -> list[Outbound]:
+    turn.store.ledger.lock_unit(unit.code)
+    held = turn.store.pending_reports.hold(
+        source=source,
+        reporter=turn.sender,
+        unit_code=unit.code,
+        week_start=week.start,
+        mode=request.mode,
+        amount=request.amount,
+        sent_at=turn.moment,
+        edited_at=edited_at,
+        at=turn.now,
+    )
+    quota = turn.covering_quota(unit)
+    buttons = (
+        Button(texts.BUTTON_CONFIRM, "confirm_held", str(held.id)),
+        Button(texts.BUTTON_CANCEL, "cancel_held", str(held.id)),
+    )
+    words = texts.entry_words(request.mode, request.amount)
+    return turn.reply(texts.held_for_confirmation(unit, week, words, quota), buttons=buttons)
+
+
+def _answer_button(turn: Turn, *, yes: bool) -> list[Outbound]:
+    args = turn.inbound.args
+    held = (
+        turn.store.pending_reports.get(int(args[0]))
+        if len(args) == 1 and args[0].isdigit()
+        else None
+    )
+    if held is None or held.reporter.key != turn.sender.key:
+        return turn.reply(texts.NOTHING_TO_CONFIRM)
+    return _resolve(turn, held, yes=yes)
+
+
+def _answer_waiting(turn: Turn, yes: bool) -> list[Outbound]:
+    held = turn.store.pending_reports.waiting(turn.sender, turn.inbound.chat)
+    if held is None:
+        return turn.reply(texts.NOTHING_TO_CONFIRM)
+    return _resolve(turn, held, yes=yes)
+
+
+def _resolve(turn: Turn, held: PendingReport, *, yes: bool) -> list[Outbound]:
+    unit = _unit(turn, held.unit_code)
+    turn.store.ledger.lock_unit(unit.code)
+    state = PendingState.CONFIRMED if yes else PendingState.CANCELLED
+    if not turn.store.pending_reports.resolve(held.id, state, turn.now):
+        return _edit_or_reply(turn, texts.held_already(held.state))
+    words = texts.entry_words(held.mode, held.amount)
+    if not yes:
+        return _edit_or_reply(turn, texts.held_cancelled(unit, words))
+    week = Week(held.week_start)
+    # Confirming is the moment the change arrives: the week must still be open now.
+    refusal = _week_refusal(turn, week, at=turn.now)
+    if refusal is not None:
+        return _edit_or_reply(turn, refusal.text)
+    request = ReportRequest(held.mode, held.amount)
+    entry = turn.store.ledger.entry_for(held.source)
+    if entry is None:
+        late = week < turn.policy.week_of(held.sent_at)
+        return _book(turn, unit, week, request, held.source, held.sent_at, late=late)
+    if held.edited_at is None or entry.void:
+        return _already_recorded(turn, entry)
+    return _amend(turn, unit, week, entry, request, held.edited_at)
+
+
+def _edit_or_reply(turn: Turn, text: str) -> list[Outbound]:
+    button_message = turn.inbound.button_message_id
+    if button_message:
+        return [Outbound(turn.inbound.chat, text, edit_message_id=button_message)]
+    return turn.reply(text)
+
+
+# ---------------------------------------------------------------- checks
 
 
 def _problem(turn: Turn, error: ParseError) -> str:
     return texts.parse_problem(error.problem, turn.policy.max_report, turn.policy.late_grace)
 
 
-def _delta(turn: Turn, mode: ReportMode, amount: int, base_total: int) -> int | Refusal:
-    """The ledger delta for a request on top of `base_total`, or why it cannot be accepted."""
+def _bounds_refusal(turn: Turn, request: ReportRequest) -> Refusal | None:
     max_report = turn.policy.max_report
-    if mode is ReportMode.ADD:
-        if not 1 <= amount <= max_report:
-            return Refusal(texts.add_out_of_bounds(max_report))
-        delta = amount
-    else:
-        delta = amount - base_total
-        if abs(delta) > max_report:
-            return Refusal(texts.set_out_of_bounds(max_report, base_total))
-    if base_total + delta < 0:
-        # Possible only when an edit shrinks an early entry after a later "tổng N".
-        return Refusal(texts.TOTAL_WOULD_BE_NEGATIVE)
-    return delta
+    if request.mode is ReportMode.ADD and not 1 <= request.amount <= max_report:
+        return Refusal(texts.add_out_of_bounds(max_report))
+    if request.mode is ReportMode.SET and request.amount > max_report:
+        return Refusal(texts.set_out_of_bounds(max_report))
+    return None
 
 
-def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
-    unit = _unit(turn, entry.unit_code)
-    week = Week(entry.week_start)
-    total = turn.store.ledger.week_total(turn.campaign.id, unit.code, week.start)
-    return turn.reply(
-        texts.already_recorded(unit, week, _progress(turn, unit, week, total), turn.metric)
-    )
-
-
-def _week_refusal(turn: Turn, week: Week) -> Refusal | None:
+def _week_refusal(turn: Turn, week: Week, at: datetime | None = None) -> Refusal | None:
+    """Why a change to `week` arriving at `at` (default: when the message reached the
+    platform) cannot be made; admins may amend a locked week of the campaign."""
+    moment = at or turn.arrived_at
     campaign = turn.campaign
-    today = turn.moment.astimezone(turn.policy.tz).date()
+    today = moment.astimezone(turn.policy.tz).date()
     if today < campaign.start or week.end < campaign.start:
         return Refusal(texts.campaign_not_started(campaign))
     if campaign.end is not None and week.start > campaign.end:
         return Refusal(texts.campaign_ended(campaign))
-    if turn.policy.is_locked(week, turn.moment) and not turn.is_admin():
+    if turn.is_admin():
+        return None
+    if turn.policy.has_ended(moment):
+        return Refusal(texts.campaign_ended(campaign))
+    if turn.policy.is_locked(week, moment):
         return Refusal(_locked_text(turn, week))
     return None
 
@@ -197,16 +410,16 @@ def _locked_text(turn: Turn, week: Week) -> str:
     return texts.week_locked(week, locked_at, turn.policy.tz)
 
 
+def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
+    unit = _unit(turn, entry.unit_code)
+    week = Week(entry.week_start)
+    chain = chain_of(turn, unit)
+    standing = standing_of(turn, unit, week, figures_of(turn, week, chain), chain)
+    return turn.reply(texts.already_recorded(unit, week, standing, turn.metric))
+
+
 def _unit(turn: Turn, code: str) -> Unit:
     unit = turn.store.units.get(code)
     if unit is None:
         raise LookupError(f"ledger names unit {code!r}, which is not in the unit table")
     return unit
-
-
-def _progress(turn: Turn, unit: Unit, week: Week, total: int) -> Progress:
-    return Progress(
-        total=total,
-        quota=unit.weekly_quota,
-        days_left=week.days_left(turn.now, turn.policy.tz),
-    )

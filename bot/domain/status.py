@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.domain import texts
 from bot.domain.messages import Outbound
-from bot.domain.model import KIND_ORDER, Unit, UnitWeekTotal
+from bot.domain.model import NO_FIGURE, Unit, UnitWeekTotal
 from bot.domain.parsing import fold
 from bot.domain.progress import Progress, ranking_key
+from bot.domain.standing import figures_of, standing_of
+from bot.domain.tree import UnitTree, top_units
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week
 
@@ -39,15 +42,27 @@ def status(turn: Turn) -> list[Outbound]:
 
 
 def unit_status(turn: Turn, unit: Unit) -> str:
+    """The unit's progress with its breakdown, its sub-units (a ward's cells, a district's
+    wards and organisations), and its place among siblings of the same kind."""
     week, note = _status_week(turn)
-    codes = [
-        sibling.code
-        for sibling in comparable_siblings(turn.store.units.children(unit.parent), unit)
-    ]
-    rows = ranked(turn.store.ledger.week_totals(turn.campaign.id, week.start, codes))
-    own = next(row for row in rows if row.unit.code == unit.code)
-    progress = Progress(own.total, unit.weekly_quota, week.days_left(turn.now, turn.policy.tz))
-    return texts.unit_status(unit, week, progress, listed(rows, keep=unit.code), turn.metric, note)
+    tree = turn.unit_tree()
+    chain = [unit, *tree.ancestors(unit.code)]
+    children = tree.children(unit.code)
+    siblings = (
+        comparable_siblings(tree.children(unit.parent), unit) if unit.parent in tree else []
+    )
+    figures = figures_of(turn, week, [*chain, *children, *siblings])
+    standing = standing_of(turn, unit, week, figures, chain)
+    sub_rows = ranked([figures[child.code] for child in children if child.code in figures])
+    sibling_rows = ranked([figures[s.code] for s in siblings if s.code in figures])
+    return texts.unit_status(
+        standing,
+        week,
+        sub_rows,
+        listed(sibling_rows, keep=unit.code),
+        turn.metric,
+        note,
+    )
 
 
 def comparable_siblings(siblings: Sequence[Unit], unit: Unit) -> list[Unit]:
@@ -57,10 +72,39 @@ def comparable_siblings(siblings: Sequence[Unit], unit: Unit) -> list[Unit]:
     return chosen if any(s.code == unit.code for s in chosen) else [*chosen, unit]
 
 
+@dataclass(frozen=True)
+class SubUnitReport:
+    """How many sub-units a unit has this week, and which of them have not reported."""
+
+    count: int
+    silent: tuple[Unit, ...]
+    # What the sub-units are called together ("chi bộ").
+    noun: str
+
+
 def all_units_status(turn: Turn) -> str:
+    """Every unit: the district total, the top-level units ranked, and under each, which of
+    its sub-units have not reported."""
     week, note = _status_week(turn)
-    rows = ranked(turn.store.ledger.week_totals(turn.campaign.id, week.start, None))
-    return texts.all_status(week, listed(rows), turn.metric, note)
+    tree = turn.unit_tree()
+    rows = {
+        row.unit.code: row
+        for row in turn.store.ledger.week_totals(turn.campaign.id, week.start, None)
+    }
+    roots = tree.roots
+    summary = sum((rows[unit.code].figure for unit in roots if unit.code in rows), NO_FIGURE)
+    quota = sum(tree.effective_quota(unit.code) for unit in roots)
+    top_rows = listed(ranked([rows[u.code] for u in top_units(tree, None) if u.code in rows]))
+    below = {row.unit.code: sub_unit_report(tree, rows, row.unit) for row in top_rows}
+    return texts.all_status(week, summary, quota, top_rows, below, turn.metric, note)
+
+
+def sub_unit_report(
+    tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit
+) -> SubUnitReport:
+    children = [child for child in tree.children(unit.code) if child.code in rows]
+    silent = tuple(child for child in children if not rows[child.code].reported)
+    return SubUnitReport(len(children), silent, tree.sub_unit_noun(unit.code))
 
 
 def ranked(rows: Sequence[UnitWeekTotal]) -> list[UnitWeekTotal]:
@@ -98,31 +142,7 @@ def help_(turn: Turn) -> list[Outbound]:
 def units(turn: Turn) -> list[Outbound]:
     if not turn.is_admin():
         return turn.reply(texts.NOT_ADMIN)
-    return turn.reply(texts.units_table(tree_order(turn.store.units.active())))
-
-
-def tree_order(units: Sequence[Unit]) -> list[tuple[int, Unit]]:
-    """Units depth-first from the roots, each with its depth, children in name order."""
-    by_parent: dict[str | None, list[Unit]] = {}
-    codes = {unit.code for unit in units}
-    for unit in units:
-        parent = unit.parent if unit.parent in codes else None
-        by_parent.setdefault(parent, []).append(unit)
-    ordered: list[tuple[int, Unit]] = []
-    stack = [(0, unit) for unit in sorted(by_parent.get(None, []), key=_tree_key, reverse=True)]
-    while stack:
-        depth, unit = stack.pop()
-        ordered.append((depth, unit))
-        children = sorted(by_parent.get(unit.code, []), key=_tree_key, reverse=True)
-        stack.extend((depth + 1, child) for child in children)
-    return ordered
-
-
-_KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
-
-
-def _tree_key(unit: Unit) -> tuple[int, str]:
-    return (_KIND_RANK[unit.kind], unit.name)
+    return turn.reply(texts.units_table(turn.unit_tree().ordered()))
 
 
 def _status_week(turn: Turn) -> tuple[Week, str | None]:

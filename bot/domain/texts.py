@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.messages import Column
-from bot.domain.model import Campaign, Person, ReportEntry, ReportMode, Unit, UnitWeekTotal
+from bot.domain.model import Campaign, Figure, Person, ReportMode, Unit, UnitWeekTotal
 from bot.domain.parsing import ParseProblem
-from bot.domain.progress import Progress
+from bot.domain.progress import Progress, Standing
 from bot.domain.weeks import Month, Week
 
 if TYPE_CHECKING:
     from bot.domain.jobs import DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
+    from bot.domain.status import SubUnitReport
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
@@ -71,11 +72,16 @@ def person_name(person: Person) -> str:
 # --- progress
 
 
-def progress_lines(week: Week, progress: Progress, metric: str) -> list[str]:
+def progress_lines(
+    week: Week, progress: Progress, metric: str, *, covered: bool = False
+) -> list[str]:
+    """`covered`: the unit has no quota of its own but counts toward one above it."""
     if not progress.has_quota:
         return [
             f"{week_label(week)}: <b>{number(progress.total)}</b> {esc(metric)}.",
-            "Đơn vị không được giao chỉ tiêu tuần.",
+            "Đơn vị không được giao chỉ tiêu riêng."
+            if covered
+            else "Đơn vị không được giao chỉ tiêu tuần.",
         ]
     lines = [
         f"{week_label(week)}: <b>{number(progress.total)}/{number(progress.quota)}</b> "
@@ -90,7 +96,7 @@ def progress_lines(week: Week, progress: Progress, metric: str) -> list[str]:
         )
     elif progress.days_left == 1:
         lines.append(
-            f"Còn thiếu {number(progress.remaining)} lượt; hôm nay là ngày cuối tuần "
+            f"Còn thiếu {number(progress.remaining)} lượt; hôm nay là ngày cuối cùng của tuần "
             "(hạn hết Chủ nhật)."
         )
     else:
@@ -124,60 +130,158 @@ def standing_line(rank: int, row: UnitWeekTotal, *, highlight: bool = False) -> 
 # --- reports
 
 
+def entry_words(mode: ReportMode, requested: int) -> str:
+    """An entry in the words the secretary used: «tổng 10», «+2»."""
+    figure = f"tổng {number(requested)}" if mode is ReportMode.SET else f"+{number(requested)}"
+    return f"«{figure}»"
+
+
+def breakdown_line(standing: Standing) -> str:
+    """'Trong đó: 150 tự báo cáo + 35 từ 5 chi bộ.'"""
+    figure = standing.figure
+    return (
+        f"Trong đó: {number(figure.own)} tự báo cáo + {number(figure.from_sub_units)} từ "
+        f"{figure.reporting_sub_units} {standing.sub_unit_noun} trực thuộc."
+    )
+
+
+def standing_lines(week: Week, standing: Standing, metric: str) -> list[str]:
+    """Progress against the quota, the breakdown by sub-units, and for a unit without a
+    quota of its own, the quota it counts toward."""
+    lines = progress_lines(week, standing.progress, metric, covered=standing.covering is not None)
+    if standing.has_sub_units and standing.figure.reporting_sub_units:
+        lines.insert(1, breakdown_line(standing))
+    covering = standing.covering
+    if covering is not None:
+        progress = covering.progress
+        lines.append(
+            f"Số liệu được tính vào chỉ tiêu của {unit_name(covering.unit)}: "
+            f"<b>{number(progress.total)}/{number(progress.quota)}</b> ({progress.percent}%)"
+            + (
+                ", đã đạt chỉ tiêu."
+                if progress.met
+                else f", còn thiếu {number(progress.remaining)} lượt."
+            )
+        )
+    return lines
+
+
 def report_accepted(
-    unit: Unit, week: Week, progress: Progress, entry: ReportEntry, *, late: bool, metric: str
+    unit: Unit, week: Week, standing: Standing, words: str, *, late: bool, metric: str
 ) -> str:
-    if entry.mode is ReportMode.SET:
-        head = (
-            f"✅ Đã cập nhật tổng tuần của {unit_name(unit)} thành "
-            f"<b>{number(entry.requested)}</b> {esc(metric)}."
-        )
-    else:
-        head = (
-            f"✅ Đã ghi nhận thêm <b>{number(entry.delta)}</b> {esc(metric)} cho {unit_name(unit)}."
-        )
+    head = f"✅ Đã ghi nhận {words} {esc(metric)} cho {unit_name(unit)}."
     if late:
         head += "\n<i>(Báo cáo bổ sung cho tuần trước.)</i>"
-    return "\n".join([head, *progress_lines(week, progress, metric)])
+    return "\n".join([head, *standing_lines(week, standing, metric)])
 
 
-def already_recorded(unit: Unit, week: Week, progress: Progress, metric: str) -> str:
+def already_recorded(unit: Unit, week: Week, standing: Standing, metric: str) -> str:
     return "\n".join(
         [
             "ℹ️ Tin nhắn này đã được ghi nhận trước đó, không tính thêm lần nữa.",
             f"Đơn vị: {unit_name(unit)}.",
-            *progress_lines(week, progress, metric),
+            *standing_lines(week, standing, metric),
         ]
     )
 
 
-def _entry_figure(mode: ReportMode, requested: int) -> str:
-    return f"tổng {number(requested)}" if mode is ReportMode.SET else f"+{number(requested)}"
-
-
 def report_revised(
-    unit: Unit, week: Week, progress: Progress, before: ReportEntry, after: ReportEntry, metric: str
+    unit: Unit, week: Week, standing: Standing, before: str, after: str, metric: str
 ) -> str:
     return "\n".join(
         [
-            "✏️ Đã sửa báo cáo theo tin nhắn bạn vừa chỉnh: "
-            f"{_entry_figure(before.mode, before.requested)} → "
-            f"<b>{_entry_figure(after.mode, after.requested)}</b> cho {unit_name(unit)}.",
-            *progress_lines(week, progress, metric),
+            f"✏️ Đã sửa báo cáo theo tin nhắn đồng chí vừa chỉnh: {before} → <b>{after}</b> "
+            f"cho {unit_name(unit)}.",
+            *standing_lines(week, standing, metric),
         ]
     )
 
 
 def report_undone(
-    unit: Unit, week: Week, progress: Progress, entry: ReportEntry, tz: ZoneInfo, metric: str
+    unit: Unit,
+    week: Week,
+    standing: Standing,
+    words: str,
+    tz: ZoneInfo,
+    sent_at: datetime,
+    metric: str,
 ) -> str:
     return "\n".join(
         [
-            f"↩️ Đã hủy báo cáo {signed(entry.delta)} {esc(metric)} của {unit_name(unit)} "
-            f"(gửi lúc {moment(entry.sent_at, tz)}).",
-            *progress_lines(week, progress, metric),
+            f"↩️ Đã hủy báo cáo {words} của {unit_name(unit)} (gửi lúc {moment(sent_at, tz)}).",
+            *standing_lines(week, standing, metric),
         ]
     )
+
+
+BUTTON_CONFIRM = "✅ Đúng, ghi nhận"
+BUTTON_CANCEL = "❌ Không, bỏ qua"
+NOTHING_TO_CONFIRM = "Không có báo cáo nào đang chờ đồng chí xác nhận."
+
+
+def held_for_confirmation(unit: Unit, week: Week, words: str, quota: int) -> str:
+    reason = (
+        f"cao hơn nhiều so với chỉ tiêu {number(quota)} lượt/tuần"
+        if quota
+        else "lớn bất thường"
+    )
+    return (
+        f"❓ Con số {words} cho {unit_name(unit)} ({week_label(week, mid_sentence=True)}) "
+        f"{reason}, nên chưa được ghi nhận.\n"
+        "Nếu đúng, đồng chí bấm «Đúng, ghi nhận» hoặc trả lời «có»; nếu nhầm, bấm "
+        "«Không, bỏ qua» hoặc trả lời «không» rồi gửi lại con số đúng."
+    )
+
+
+def held_already(state: str) -> str:
+    if state == "confirmed":
+        return "ℹ️ Báo cáo này đã được xác nhận và ghi nhận trước đó."
+    if state == "cancelled":
+        return "ℹ️ Báo cáo này đã được bỏ qua trước đó, không ghi nhận."
+    return "ℹ️ Báo cáo này đang chờ đồng chí xác nhận: trả lời «có» hoặc «không»."
+
+
+def held_cancelled(unit: Unit, words: str) -> str:
+    return (
+        f"Đã bỏ qua {words} cho {unit_name(unit)}, không ghi nhận. "
+        "Đồng chí hãy gửi lại con số đúng."
+    )
+
+
+def admin_changed_figures(
+    admin: Person, unit: Unit, week: Week, words: str, standing: Standing
+) -> str:
+    progress = standing.progress
+    figure = (
+        f"{number(progress.total)}/{number(progress.quota)} ({progress.percent}%)"
+        if progress.has_quota
+        else number(progress.total)
+    )
+    return (
+        f"ℹ️ Quản trị viên {person_name(admin)} đã điều chỉnh số liệu "
+        f"{week_label(week, mid_sentence=True)} của {unit_name(unit)}: {words}.\n"
+        f"Số liệu tuần hiện nay: <b>{figure}</b>."
+    )
+
+
+def digest_correction(
+    week: Week, changes: Sequence[tuple[UnitWeekTotal, UnitWeekTotal]], metric: str
+) -> str:
+    lines = [
+        f"📝 <b>Đính chính {week_label(week, mid_sentence=True)}</b>: quản trị viên vừa điều "
+        f"chỉnh số liệu sau khi bản tổng hợp đã gửi ({esc(metric)})."
+    ]
+    for before, after in changes:
+        quota = after.unit.weekly_quota
+        target = f"/{number(quota)}" if quota else ""
+        mark = ""
+        if quota:
+            mark = " ✅ đạt" if after.total >= quota else " ⚠️ chưa đạt"
+        lines.append(
+            f"• {esc(after.unit.name)} ({esc(after.unit.code)}): {number(before.total)} → "
+            f"<b>{number(after.total)}</b>{target}{mark}"
+        )
+    return "\n".join(lines)
 
 
 def cutoff_phrase(late_grace: timedelta) -> str:
@@ -217,6 +321,11 @@ _PARSE_PROBLEMS = {
         "hàng nghìn, ví dụ: 1.200."
     ),
     ParseProblem.NON_ASCII_DIGITS: "Vui lòng viết số bằng các chữ số 0–9, ví dụ: 45.",
+    ParseProblem.MALFORMED_NUMBER: (
+        "Con số viết chưa đúng nên tôi không ghi nhận, để tránh ghi nhầm (ví dụ «0.500» hay "
+        "«00.200» có thể là 500 hoặc 200). Hãy viết lại bằng chữ số liền, ví dụ: 500, "
+        "hoặc 1.200 cho một nghìn hai trăm."
+    ),
     ParseProblem.TOO_LONG: (
         "Tin nhắn quá dài để là một báo cáo. Hãy gửi ngắn gọn, ví dụ: «thêm 45 lượt»."
     ),
@@ -238,16 +347,11 @@ def add_out_of_bounds(max_report: int) -> str:
     )
 
 
-def set_out_of_bounds(max_report: int, current_total: int) -> str:
+def set_out_of_bounds(max_report: int) -> str:
     return (
-        f"Mỗi lần chỉ được thay đổi tổng tuần tối đa {number(max_report)} lượt "
-        f"(tổng hiện tại là {number(current_total)}). Hãy kiểm tra lại con số."
+        f"Tổng tuần chỉ có thể từ 0 đến {number(max_report)} lượt. "
+        "Hãy kiểm tra lại con số hoặc liên hệ cán bộ phụ trách."
     )
-
-
-TOTAL_WOULD_BE_NEGATIVE = (
-    "Không thể ghi nhận vì tổng tuần sẽ nhỏ hơn 0. Hãy gửi «tổng N» để đặt lại tổng tuần."
-)
 
 
 def week_locked(week: Week, locked_at: datetime, tz: ZoneInfo) -> str:
@@ -308,9 +412,6 @@ EDIT_OF_VOIDED = (
 EDIT_CANNOT_MOVE = (
     "Không thể chuyển báo cáo sang đơn vị hoặc tuần khác bằng cách sửa tin. "
     "Hãy gửi /huy rồi gửi báo cáo mới."
-)
-UNDO_WOULD_GO_NEGATIVE = (
-    "Không thể hủy báo cáo này vì tổng tuần sẽ nhỏ hơn 0. Hãy gửi «tổng N» để đặt lại tổng tuần."
 )
 NOT_ADMIN = "⛔ Lệnh này chỉ dành cho quản trị viên."
 INTERNAL_ERROR = (
@@ -430,17 +531,22 @@ def campaign_ended_note(campaign: Campaign) -> str:
 
 
 def unit_status(
-    unit: Unit,
+    standing: Standing,
     week: Week,
-    progress: Progress,
+    sub_units: Sequence[UnitWeekTotal],
     siblings: Sequence[UnitWeekTotal],
     metric: str,
     note: str | None = None,
 ) -> str:
+    unit = standing.unit
     lines = [f"📊 {unit_name(unit)}"]
     if note:
         lines.append(note)
-    lines.extend(progress_lines(week, progress, metric))
+    lines.extend(standing_lines(week, standing, metric))
+    if sub_units:
+        lines.append("")
+        lines.append(f"<b>Các {standing.sub_unit_noun} trực thuộc</b>")
+        lines.extend(standing_line(rank, row) for rank, row in enumerate(sub_units, start=1))
     if len(siblings) > 1:
         lines.append("")
         lines.append("<b>Xếp hạng các đơn vị cùng cấp</b>")
@@ -452,21 +558,36 @@ def unit_status(
 
 
 def all_status(
-    week: Week, rows: Sequence[UnitWeekTotal], metric: str, note: str | None = None
+    week: Week,
+    summary: Figure,
+    quota: int,
+    rows: Sequence[UnitWeekTotal],
+    below: Mapping[str, SubUnitReport],
+    metric: str,
+    note: str | None = None,
 ) -> str:
     with_quota = [row for row in rows if row.unit.weekly_quota > 0]
     met = sum(1 for row in with_quota if row.total >= row.unit.weekly_quota)
     silent = sum(1 for row in with_quota if not row.reported)
-    total = sum(row.total for row in rows)
+    share = f" ({summary.total * 100 // quota}% tổng chỉ tiêu {number(quota)})" if quota else ""
     lines = [f"📊 <b>Tiến độ các đơn vị — {week_label(week)}</b>"]
     if note:
         lines.append(note)
+    lines.append(f"Tổng toàn bộ: <b>{number(summary.total)}</b> {esc(metric)}{share}.")
     lines.append(
-        f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa báo cáo: {silent} · "
-        f"Tổng: {number(total)} {esc(metric)}"
+        f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa báo cáo: {silent}"
     )
     lines.append("")
-    lines.extend(standing_line(rank, row) for rank, row in enumerate(rows, start=1))
+    for rank, row in enumerate(rows, start=1):
+        lines.append(standing_line(rank, row))
+        report = below.get(row.unit.code)
+        if report is not None and report.count:
+            reported = report.count - len(report.silent)
+            text = f"    ↳ {reported}/{report.count} {report.noun} trực thuộc đã báo cáo"
+            if report.silent:
+                codes = ", ".join(esc(unit.code) for unit in report.silent)
+                text += f"; chưa báo cáo: {codes}"
+            lines.append(text)
     return "\n".join(lines)
 
 
@@ -557,6 +678,13 @@ def unit_row_bad_code(line: int, code: str) -> str:
 
 def unit_row_duplicate(line: int, code: str) -> str:
     return f"Dòng {line}: mã đơn vị «{code}» bị trùng với một dòng phía trên."
+
+
+def unit_row_reserved_code(line: int, code: str) -> str:
+    return (
+        f"Dòng {line}: mã đơn vị «{code}» trùng với một từ dùng khi báo cáo (ví dụ «có», "
+        "«thi», «tổng»), nên tin nhắn có mã này dễ bị hiểu nhầm; hãy đặt mã khác."
+    )
 
 
 def unit_row_no_name(line: int, code: str) -> str:
@@ -922,18 +1050,29 @@ def export_ready(weeks: Sequence[Week]) -> str:
 # --- weekly reminder and digest
 
 
-def weekly_reminder(unit: Unit, week: Week, progress: Progress, reported: bool, metric: str) -> str:
+def weekly_reminder(
+    standing: Standing, week: Week, below: SubUnitReport, metric: str
+) -> str:
+    unit, progress = standing.unit, standing.progress
     lines = [f"📣 <b>Nhắc nhở tiến độ tuần</b> — {unit_name(unit)}"]
-    if not reported:
+    if not standing.figure.reported:
         this_week = week_label(week, mid_sentence=True)
         lines.append(
             f"Đơn vị <b>chưa báo cáo lượt dự thi nào</b> trong {this_week}; "
             f"chỉ tiêu tuần là {number(progress.quota)} lượt."
         )
         lines.append(progress_lines(week, progress, metric)[-1])
-        lines.append("Nếu đã có kết quả, hãy báo cáo ngay bằng /bc N hoặc nhắn «thêm N lượt».")
     else:
-        lines.extend(progress_lines(week, progress, metric))
+        lines.extend(standing_lines(week, standing, metric))
+    if below.silent:
+        codes = ", ".join(f"{esc(u.name)} ({esc(u.code)})" for u in below.silent)
+        lines.append(
+            f"Các {standing.sub_unit_noun} trực thuộc chưa báo cáo "
+            f"({len(below.silent)}/{below.count}): {codes}."
+        )
+    if not standing.figure.reported:
+        lines.append("Nếu đã có kết quả, đề nghị đồng chí báo cáo ngay bằng /bc N hoặc nhắn «thêm N lượt».")
+    else:
         lines.append("Báo cáo thêm bằng /bc N hoặc nhắn «thêm N lượt».")
     return "\n".join(lines)
 
@@ -966,9 +1105,8 @@ def weekly_digest(digest: WeeklyDigest, metric: str, list_limit: int) -> str:
     met = [line for line in with_quota if line.standing == "met"]
     behind = [line for line in with_quota if line.standing == "behind"]
     silent = [line for line in with_quota if line.standing == "silent"]
-    total = sum(line.total for line in digest.lines)
-    quota = sum(line.unit.weekly_quota for line in with_quota)
-    share = f" (bằng {total * 100 // quota}% tổng chỉ tiêu)" if quota else ""
+    total, quota = digest.total, digest.quota
+    share = f" (bằng {total * 100 // quota}% tổng chỉ tiêu {number(quota)})" if quota else ""
     lines = [
         f"📊 <b>Tổng hợp {week_label(digest.week, mid_sentence=True)}</b>",
         f"Phạm vi: {scope_name(digest.scope)}.",
@@ -1063,7 +1201,7 @@ def monthly_digest(digest: MonthlyDigest, tz: ZoneInfo, metric: str, list_limit:
         f"(trên {len(digest.lines)} đơn vị)",
     ]
     if digest.weeks:
-        month_total = sum(line.month_total for line in digest.lines)
+        month_total = digest.month_total
         first, last = digest.weeks[0].number, digest.weeks[-1].number
         span = f"tuần {first}" if first == last else f"tuần {first}–{last}"
         lines.append(

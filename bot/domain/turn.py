@@ -10,6 +10,7 @@ from bot.domain.messages import Button, Inbound, Outbound, Rendered
 from bot.domain.model import Campaign, ChatRef, Membership, Person, Unit
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
+from bot.domain.tree import UnitTree
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class Turn:
     def moment(self) -> datetime:
         """When the message was sent, never later than now (a platform clock may run ahead)."""
         return min(self.inbound.sent_at, self.now)
+
+    @property
+    def arrived_at(self) -> datetime:
+        """When this change reached the platform: the edit's time for an edit, else the
+        sending time; never later than now. Locks are checked at this moment."""
+        return min(self.inbound.edited_at or self.inbound.sent_at, self.now)
 
     def is_admin(self) -> bool:
         return self._admin
@@ -74,3 +81,24 @@ class Turn:
     def to_user(self, user_id: str, text: str, buttons: tuple[Button, ...] = ()) -> Outbound:
         """A message to someone's private chat (on Telegram its id is the user's id)."""
         return Outbound(ChatRef(self.sender.platform, user_id), text, buttons=buttons)
+
+    def unit_tree(self) -> UnitTree:
+        return UnitTree(self.store.units.active())
+
+    def ancestors(self, unit: Unit) -> list[Unit]:
+        """From the unit's parent up to the root, by lookups (a report needs only these)."""
+        found: list[Unit] = []
+        seen = {unit.code}
+        parent = self.store.units.get(unit.parent) if unit.parent else None
+        while parent is not None and parent.code not in seen:
+            found.append(parent)
+            seen.add(parent.code)
+            parent = self.store.units.get(parent.parent) if parent.parent else None
+        return found
+
+    def covering_quota(self, unit: Unit) -> int:
+        """The quota a report to this unit counts toward: its own, else its nearest
+        ancestor's (a ward's cells report toward the ward's 200); 0 when none has one."""
+        return next(
+            (u.weekly_quota for u in [unit, *self.ancestors(unit)] if u.weekly_quota > 0), 0
+        )

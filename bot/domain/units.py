@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.domain import texts
 from bot.domain.model import Unit, UnitKind
+from bot.domain.parsing import RESERVED_WORDS
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent", "weekly_quota")
 _CODE = re.compile(r"[A-Z][A-Z0-9_-]{0,19}", re.ASCII)
@@ -34,6 +35,9 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
             continue
         if code in seen:
             problems.append(texts.unit_row_duplicate(line, code))
+            continue
+        if code.lower() in RESERVED_WORDS:
+            problems.append(texts.unit_row_reserved_code(line, code))
             continue
         seen.add(code)
         if not name:

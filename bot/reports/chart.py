@@ -30,7 +30,7 @@ def render_chart(spec: ChartSpec) -> Attachment:
     from matplotlib.patches import Patch
 
     bars = spec.bars
-    height = max(2.8, 1.3 + BAR_INCHES * len(bars))
+    height = max(3.2, 1.3 + BAR_INCHES * len(bars))
     figure = Figure(figsize=(WIDTH_INCHES, height), dpi=100)
     FigureCanvasAgg(figure)
     # Fixed margins sized from the labels: tight_layout would draw the figure twice.

@@ -7,21 +7,26 @@ several times the queries themselves (see bench/throughput).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 
 from bot.domain.messages import Attachment, Outbound
 from bot.domain.model import (
     Campaign,
     ChatRef,
+    Figure,
     Membership,
     MembershipStatus,
     MessageRef,
+    PendingReport,
+    PendingState,
     Person,
     ReportEntry,
     ReportMode,
@@ -43,6 +48,7 @@ from bot.storage.tables import (
     MonthlySubmissionRow,
     OutboxFileRow,
     OutboxRow,
+    PendingReportRow,
     ReportAuditRow,
     ReportEntryRow,
     UnitRow,
@@ -67,6 +73,7 @@ CHAT_STATE = _table(ChatStateRow)
 JOB_RUN = _table(JobRunRow)
 OUTBOX = _table(OutboxRow)
 OUTBOX_FILE = _table(OutboxFileRow)
+PENDING = _table(PendingReportRow)
 
 # Above this many codes a filter reads everything and keeps what it needs in Python, so a
 # query never approaches the database's limit on bound parameters.
@@ -110,13 +117,32 @@ ENTRY_FOR_SOURCE = sa.select(ENTRY).where(
     ENTRY.c.source_chat_id == _param("chat_id"),
     ENTRY.c.source_message_id == _param("message_id"),
 )
-WEEK_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(ENTRY.c.delta), 0)).where(
+OWN_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(ENTRY.c.delta), 0)).where(
     ENTRY.c.campaign_id == _param("campaign_id"),
     ENTRY.c.week_start == _param("week_start"),
     ENTRY.c.unit_code == _param("unit_code"),
     ENTRY.c.void.is_(False),
 )
+LIVE_ENTRIES = (
+    sa.select(ENTRY)
+    .where(
+        ENTRY.c.campaign_id == _param("campaign_id"),
+        ENTRY.c.week_start == _param("week_start"),
+        ENTRY.c.unit_code == _param("unit_code"),
+        ENTRY.c.void.is_(False),
+    )
+    .order_by(ENTRY.c.sent_at, ENTRY.c.id)
+)
+SET_EFFECT = (
+    sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(delta=_param("effect"))
+)
 LOCK_UNIT = sa.select(UNIT.c.code).where(UNIT.c.code == _param("code")).with_for_update()
+# A transaction-scoped advisory lock per person (released at commit or rollback, so a
+# connection pool never keeps it); the first key keeps these apart from other locks.
+PERSON_LOCK_SPACE = 7301
+LOCK_PERSON = sa.select(
+    sa.func.pg_advisory_xact_lock(PERSON_LOCK_SPACE, sa.func.hashtext(_param("person")))
+)
 INSERT_ENTRY = sa.insert(ENTRY)
 INSERT_AUDIT = sa.insert(AUDIT)
 
@@ -152,7 +178,7 @@ def _entry(row: Row[Any]) -> ReportEntry:
         campaign_id=row.campaign_id,
         unit_code=row.unit_code,
         week_start=row.week_start,
-        delta=row.delta,
+        effect=row.delta,
         mode=ReportMode(row.mode),
         requested=row.requested,
         reporter=Person(row.reporter_platform, row.reporter_user_id, row.reporter_name),
@@ -160,6 +186,59 @@ def _entry(row: Row[Any]) -> ReportEntry:
         sent_at=row.sent_at,
         void=row.void,
         edited_at=row.edited_at,
+    )
+
+
+def insert_if_absent(connection: Connection, table: sa.Table, values: dict[str, Any]) -> bool:
+    """INSERT that does nothing on a key conflict; True if the row was inserted. On
+    PostgreSQL it waits for a concurrent insert of the same key and then does nothing, so
+    exactly one of two racing deliveries wins."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    key = next(iter(table.primary_key.columns))
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return connection.execute(statement).first() is not None
+
+
+def unit_tree_cte(roots: Sequence[str] | None) -> sa.CTE:
+    """(root, code) for every unit at or below each root unit: the unit tree walked by a
+    recursive query, so a roll-up is one join with the ledger's per-unit sums."""
+    base = sa.select(UNIT.c.code.label("root"), UNIT.c.code.label("code"))
+    if roots is not None:
+        base = base.where(UNIT.c.code.in_(list(roots)))
+    tree = base.cte("unit_tree", recursive=True)
+    child = UNIT.alias("child")
+    return tree.union_all(
+        sa.select(tree.c.root, child.c.code).where(child.c.parent_code == tree.c.code)
+    )
+
+
+def rolled_columns(tree: sa.CTE, own: sa.Subquery) -> list[sa.ColumnElement[Any]]:
+    """Aggregates over a unit's subtree: total and entries, its own part, and how many
+    units below it reported."""
+    is_self = tree.c.code == tree.c.root
+    zero = sa.literal(0)
+    return [
+        sa.func.coalesce(sa.func.sum(own.c.own_total), 0).label("total"),
+        sa.func.coalesce(sa.func.sum(own.c.own_entries), 0).label("entries"),
+        sa.func.coalesce(sa.func.sum(sa.case((is_self, own.c.own_total), else_=zero)), 0).label(
+            "own"
+        ),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((is_self, own.c.own_entries), else_=zero)), 0
+        ).label("own_entries"),
+        sa.func.count(sa.case((sa.and_(~is_self, own.c.own_entries > 0), 1))).label(
+            "reporting"
+        ),
+    ]
+
+
+def _figure(row: Row[Any]) -> Figure:
+    return Figure(
+        own=int(row.own),
+        own_entries=int(row.own_entries),
+        total=int(row.total),
+        entries=int(row.entries),
+        reporting_sub_units=int(row.reporting),
     )
 
 
@@ -277,6 +356,24 @@ class SqlMembers:
         )
         if result.rowcount != 1:
             raise LookupError(f"no membership {membership_id}")
+
+    def decide_pending(
+        self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
+    ) -> bool:
+        result = self.connection.execute(
+            sa.update(MEMBERSHIP)
+            .where(
+                MEMBERSHIP.c.id == membership_id,
+                MEMBERSHIP.c.status == MembershipStatus.PENDING.value,
+            )
+            .values(status=status.value, decided_at=at, decided_by=by.user_id)
+        )
+        return result.rowcount == 1
+
+    def lock_person(self, platform: str, user_id: str) -> None:
+        # SQLite needs none: BEGIN IMMEDIATE already holds the database's only write lock.
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(LOCK_PERSON, {"person": f"{platform}:{user_id}"})
 
     def reporting_unit(self, platform: str, user_id: str) -> Unit | None:
         row = self.connection.execute(
@@ -402,25 +499,17 @@ class SqlInbox:
         self.connection = connection
 
     def first_time(self, source: MessageRef, kind: str, at: datetime) -> bool:
-        seen = self.connection.execute(
-            sa.select(INBOUND.c.kind).where(
-                INBOUND.c.platform == source.platform,
-                INBOUND.c.chat_id == source.chat_id,
-                INBOUND.c.message_id == source.message_id,
-            )
-        ).first()
-        if seen is not None:
-            return False
-        self.connection.execute(
-            sa.insert(INBOUND).values(
-                platform=source.platform,
-                chat_id=source.chat_id,
-                message_id=source.message_id,
-                kind=kind,
-                handled_at=at,
-            )
+        return insert_if_absent(
+            self.connection,
+            INBOUND,
+            {
+                "platform": source.platform,
+                "chat_id": source.chat_id,
+                "message_id": source.message_id,
+                "kind": kind,
+                "handled_at": at,
+            },
         )
-        return True
 
 
 class SqlLedger:
@@ -450,7 +539,6 @@ class SqlLedger:
         campaign_id: int,
         unit_code: str,
         week_start: date,
-        delta: int,
         mode: ReportMode,
         requested: int,
         reporter: Person,
@@ -464,7 +552,7 @@ class SqlLedger:
                 "campaign_id": campaign_id,
                 "unit_code": unit_code,
                 "week_start": week_start,
-                "delta": delta,
+                "delta": 0,
                 "mode": mode.value,
                 "requested": requested,
                 "reporter_platform": reporter.platform,
@@ -483,7 +571,7 @@ class SqlLedger:
             campaign_id,
             unit_code,
             week_start,
-            delta,
+            0,
             mode,
             requested,
             reporter,
@@ -491,12 +579,26 @@ class SqlLedger:
             sent_at,
             False,
         )
-        self._audit(entry.id, "create", None, delta, None, requested, reporter, source, recorded_at)
+        self._audit(entry, "create", None, entry, reporter, source, recorded_at)
         return entry
 
-    def week_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
+    def live_entries(self, campaign_id: int, unit_code: str, week_start: date) -> list[ReportEntry]:
+        rows = self.connection.execute(
+            LIVE_ENTRIES,
+            {"campaign_id": campaign_id, "unit_code": unit_code, "week_start": week_start},
+        )
+        return [_entry(row) for row in rows]
+
+    def set_effects(self, effects: Mapping[int, int]) -> None:
+        if effects:
+            self.connection.execute(
+                SET_EFFECT,
+                [{"entry_id": entry_id, "effect": effect} for entry_id, effect in effects.items()],
+            )
+
+    def own_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
         total = self.connection.execute(
-            WEEK_TOTAL,
+            OWN_TOTAL,
             {"campaign_id": campaign_id, "week_start": week_start, "unit_code": unit_code},
         ).scalar_one()
         return int(total)
@@ -513,22 +615,20 @@ class SqlLedger:
                 ENTRY.c.week_start.in_(list(week_starts)),
                 ENTRY.c.void.is_(False),
             )
-            .order_by(ENTRY.c.id.desc())
+            .order_by(ENTRY.c.sent_at.desc(), ENTRY.c.id.desc())
             .limit(1)
         ).first()
         return _entry(row) if row else None
 
     def void(self, entry: ReportEntry, by: Person, at: datetime, source: MessageRef | None) -> None:
         self.connection.execute(sa.update(ENTRY).where(ENTRY.c.id == entry.id).values(void=True))
-        self._audit(
-            entry.id, "void", entry.delta, 0, entry.requested, entry.requested, by, source, at
-        )
+        self._audit(entry, "void", entry, None, by, source, at)
 
     def revise(
         self,
         entry: ReportEntry,
         *,
-        delta: int,
+        mode: ReportMode,
         requested: int,
         by: Person,
         at: datetime,
@@ -537,52 +637,62 @@ class SqlLedger:
         self.connection.execute(
             sa.update(ENTRY)
             .where(ENTRY.c.id == entry.id)
-            .values(delta=delta, requested=requested, edited_at=edited_at)
-        )
-        self._audit(
-            entry.id, "edit", entry.delta, delta, entry.requested, requested, by, entry.source, at
+            .values(mode=mode.value, requested=requested, edited_at=edited_at)
         )
         row = self.connection.execute(sa.select(ENTRY).where(ENTRY.c.id == entry.id)).one()
-        return _entry(row)
+        revised = _entry(row)
+        self._audit(entry, "edit", entry, revised, by, entry.source, at)
+        return revised
 
     def week_totals(
         self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
     ) -> list[UnitWeekTotal]:
-        joined = sa.and_(
-            ENTRY.c.unit_code == UNIT.c.code,
-            ENTRY.c.campaign_id == campaign_id,
-            ENTRY.c.week_start == week_start,
-            ENTRY.c.void.is_(False),
-        )
-        query = (
+        wanted = None if unit_codes is None else set(unit_codes)
+        by_query = wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY
+        own = (
             sa.select(
-                UNIT,
-                sa.func.coalesce(sa.func.sum(ENTRY.c.delta), 0).label("week_total"),
-                sa.func.count(ENTRY.c.id).label("entry_count"),
+                ENTRY.c.unit_code,
+                sa.func.sum(ENTRY.c.delta).label("own_total"),
+                sa.func.count(ENTRY.c.id).label("own_entries"),
             )
-            .select_from(UNIT.outerjoin(ENTRY, joined))
-            .where(UNIT.c.active.is_(True))
-            .group_by(UNIT.c.code)
+            .where(
+                ENTRY.c.campaign_id == campaign_id,
+                ENTRY.c.week_start == week_start,
+                ENTRY.c.void.is_(False),
+            )
+            .group_by(ENTRY.c.unit_code)
+            .subquery("own")
         )
-        if unit_codes is not None:
-            query = query.where(UNIT.c.code.in_(list(unit_codes)))
+        tree = unit_tree_cte(sorted(wanted) if by_query and wanted is not None else None)
+        query = (
+            sa.select(UNIT, *rolled_columns(tree, own))
+            .select_from(
+                UNIT.join(tree, tree.c.root == UNIT.c.code).outerjoin(
+                    own, own.c.unit_code == tree.c.code
+                )
+            )
+            .where(UNIT.c.active.is_(True))
+            .group_by(*UNIT.c)
+        )
         return [
-            UnitWeekTotal(unit_from_row(row), int(row.week_total), int(row.entry_count))
+            UnitWeekTotal(unit_from_row(row), _figure(row))
             for row in self.connection.execute(query)
+            if wanted is None or row.code in wanted
         ]
 
     def totals_by_week(
         self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
-    ) -> dict[tuple[str, date], tuple[int, int]]:
+    ) -> dict[tuple[str, date], Figure]:
         if not week_starts:
             return {}
         wanted = None if unit_codes is None else set(unit_codes)
-        query = (
+        by_query = wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY
+        own = (
             sa.select(
                 ENTRY.c.unit_code,
                 ENTRY.c.week_start,
-                sa.func.sum(ENTRY.c.delta).label("week_total"),
-                sa.func.count(ENTRY.c.id).label("entry_count"),
+                sa.func.sum(ENTRY.c.delta).label("own_total"),
+                sa.func.count(ENTRY.c.id).label("own_entries"),
             )
             .where(
                 ENTRY.c.campaign_id == campaign_id,
@@ -590,24 +700,27 @@ class SqlLedger:
                 ENTRY.c.void.is_(False),
             )
             .group_by(ENTRY.c.unit_code, ENTRY.c.week_start)
+            .subquery("own")
         )
-        if wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY:
-            query = query.where(ENTRY.c.unit_code.in_(sorted(wanted)))
-        # One bulk fetch, unpacked as tuples: a district-wide digest reads ~10^5 rows here.
+        tree = unit_tree_cte(sorted(wanted) if by_query and wanted is not None else None)
+        query = (
+            sa.select(tree.c.root, own.c.week_start, *rolled_columns(tree, own))
+            .select_from(tree.join(own, own.c.unit_code == tree.c.code))
+            .group_by(tree.c.root, own.c.week_start)
+        )
+        # One bulk fetch: a district-wide digest reads ~10^5 rows here.
         return {
-            (code, week_start): (int(total), int(count))
-            for code, week_start, total, count in self.connection.execute(query).all()
-            if wanted is None or code in wanted
+            (row.root, row.week_start): _figure(row)
+            for row in self.connection.execute(query).all()
+            if wanted is None or row.root in wanted
         }
 
     def _audit(
         self,
-        entry_id: int,
+        entry: ReportEntry,
         action: str,
-        old_delta: int | None,
-        new_delta: int,
-        old_requested: int | None,
-        new_requested: int,
+        old: ReportEntry | None,
+        new: ReportEntry | None,
         actor: Person,
         source: MessageRef | None,
         at: datetime,
@@ -615,12 +728,14 @@ class SqlLedger:
         self.connection.execute(
             INSERT_AUDIT,
             {
-                "entry_id": entry_id,
+                "entry_id": entry.id,
                 "action": action,
-                "old_delta": old_delta,
-                "new_delta": new_delta,
-                "old_requested": old_requested,
-                "new_requested": new_requested,
+                "old_delta": old.effect if old else None,
+                "new_delta": new.effect if new else 0,
+                "old_requested": old.requested if old else None,
+                "new_requested": new.requested if new else entry.requested,
+                "old_mode": old.mode.value if old else None,
+                "new_mode": new.mode.value if new else None,
                 "actor_platform": actor.platform,
                 "actor_user_id": actor.user_id,
                 "source_chat_id": source.chat_id if source else None,
@@ -777,6 +892,111 @@ class SqlSubscriptions:
         ]
 
 
+def _pending(row: Row[Any]) -> PendingReport:
+    return PendingReport(
+        id=row.id,
+        source=MessageRef(row.source_platform, row.source_chat_id, row.source_message_id),
+        reporter=Person(row.reporter_platform, row.reporter_user_id, row.reporter_name),
+        unit_code=row.unit_code,
+        week_start=row.week_start,
+        mode=ReportMode(row.mode),
+        amount=row.amount,
+        sent_at=row.sent_at,
+        edited_at=row.edited_at,
+        state=PendingState(row.state),
+    )
+
+
+class SqlPendingReports:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def hold(
+        self,
+        *,
+        source: MessageRef,
+        reporter: Person,
+        unit_code: str,
+        week_start: date,
+        mode: ReportMode,
+        amount: int,
+        sent_at: datetime,
+        edited_at: datetime | None,
+        at: datetime,
+    ) -> PendingReport:
+        result = self.connection.execute(
+            sa.insert(PENDING).values(
+                source_platform=source.platform,
+                source_chat_id=source.chat_id,
+                source_message_id=source.message_id,
+                reporter_platform=reporter.platform,
+                reporter_user_id=reporter.user_id,
+                reporter_name=reporter.display_name,
+                unit_code=unit_code,
+                week_start=week_start,
+                mode=mode.value,
+                amount=amount,
+                sent_at=sent_at,
+                edited_at=edited_at,
+                state=PendingState.WAITING.value,
+                created_at=at,
+            )
+        )
+        pending_id = result.inserted_primary_key[0]
+        return PendingReport(
+            pending_id,
+            source,
+            reporter,
+            unit_code,
+            week_start,
+            mode,
+            amount,
+            sent_at,
+            edited_at,
+            PendingState.WAITING,
+        )
+
+    def get(self, pending_id: int) -> PendingReport | None:
+        row = self.connection.execute(sa.select(PENDING).where(PENDING.c.id == pending_id)).first()
+        return _pending(row) if row else None
+
+    def for_source(self, source: MessageRef) -> PendingReport | None:
+        row = self.connection.execute(
+            sa.select(PENDING)
+            .where(
+                PENDING.c.source_platform == source.platform,
+                PENDING.c.source_chat_id == source.chat_id,
+                PENDING.c.source_message_id == source.message_id,
+            )
+            .order_by(PENDING.c.id.desc())
+            .limit(1)
+        ).first()
+        return _pending(row) if row else None
+
+    def waiting(self, reporter: Person, chat: ChatRef) -> PendingReport | None:
+        row = self.connection.execute(
+            sa.select(PENDING)
+            .where(
+                PENDING.c.reporter_platform == reporter.platform,
+                PENDING.c.reporter_user_id == reporter.user_id,
+                PENDING.c.state == PendingState.WAITING.value,
+                PENDING.c.source_platform == chat.platform,
+                PENDING.c.source_chat_id == chat.chat_id,
+            )
+            .order_by(PENDING.c.id.desc())
+            .limit(1)
+        ).first()
+        return _pending(row) if row else None
+
+    def resolve(self, pending_id: int, state: PendingState, at: datetime) -> bool:
+        result = self.connection.execute(
+            sa.update(PENDING)
+            .where(PENDING.c.id == pending_id, PENDING.c.state == PendingState.WAITING.value)
+            .values(state=state.value, resolved_at=at)
+        )
+        return result.rowcount == 1
+
+
 @dataclass(frozen=True)
 class JobRun:
     id: int
@@ -844,6 +1064,12 @@ class SqlJobRuns:
             JOB_RUN.c.state == "planning", JOB_RUN.c.claimed_at <= claimed_before
         )
         return [_job_run(row) for row in self.connection.execute(query)]
+
+    def has_run(self, job: str, period: str) -> bool:
+        row = self.connection.execute(
+            sa.select(JOB_RUN.c.state).where(JOB_RUN.c.job == job, JOB_RUN.c.period == period)
+        ).first()
+        return row is not None and row.state in ("planned", "done")
 
     def latest(self) -> dict[str, JobRun]:
         runs: dict[str, JobRun] = {}
@@ -1013,5 +1239,6 @@ class SqlStore:
         self.ledger = SqlLedger(connection)
         self.submissions = SqlSubmissions(connection)
         self.subscriptions = SqlSubscriptions(connection)
+        self.pending_reports = SqlPendingReports(connection)
         self.job_runs = SqlJobRuns(connection)
         self.outbox = SqlOutbox(connection)

@@ -123,6 +123,9 @@ class ReportEntryRow(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id")
     unit_code: str = Field(foreign_key="unit.code", max_length=20)
     week_start: date
+    # The entry's effect in the fold of its unit's week (see bot/domain/ledger.py): derived
+    # from `mode` and `requested` of every live entry and re-derived after each change, so
+    # that SUM(delta) over live entries is the unit's own figure.
     delta: int
     mode: str = Field(max_length=10)
     requested: int
@@ -150,6 +153,8 @@ class ReportAuditRow(SQLModel, table=True):
     new_delta: int
     old_requested: int | None = None
     new_requested: int
+    old_mode: str | None = Field(default=None, max_length=10)
+    new_mode: str | None = Field(default=None, max_length=10)
     actor_platform: str = Field(max_length=20)
     actor_user_id: str = Field(max_length=64)
     source_chat_id: str | None = Field(default=None, max_length=64)
@@ -252,3 +257,31 @@ class OutboxFileRow(SQLModel, table=True):
     filename: str = Field(max_length=200)
     kind: str = Field(max_length=10)
     content: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+
+
+class PendingReportRow(SQLModel, table=True):
+    """A report held until its sender confirms it (a figure far above the quota)."""
+
+    __tablename__ = "pending_report"
+    __table_args__ = (
+        sa.Index("ix_pending_source", "source_platform", "source_chat_id", "source_message_id"),
+        sa.Index("ix_pending_reporter", "reporter_platform", "reporter_user_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_platform: str = Field(max_length=20)
+    source_chat_id: str = Field(max_length=64)
+    source_message_id: str = Field(max_length=64)
+    reporter_platform: str = Field(max_length=20)
+    reporter_user_id: str = Field(max_length=64)
+    reporter_name: str = Field(default="", max_length=200)
+    unit_code: str = Field(foreign_key="unit.code", max_length=20)
+    week_start: date
+    mode: str = Field(max_length=10)
+    amount: int
+    sent_at: datetime = _utc()
+    edited_at: datetime | None = _utc(nullable=True)
+    # waiting -> confirmed | cancelled
+    state: str = Field(max_length=10)
+    created_at: datetime = _utc()
+    resolved_at: datetime | None = _utc(nullable=True)

@@ -7,16 +7,19 @@ cannot drift from the real repositories unnoticed.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot.domain.model import (
     Campaign,
     ChatRef,
+    Figure,
     Membership,
     MembershipStatus,
     MessageRef,
+    PendingReport,
+    PendingState,
     Person,
     ReportEntry,
     ReportMode,
@@ -35,8 +38,8 @@ class DuplicateSource(Exception):
 class AuditRecord:
     entry_id: int
     action: str
-    old_delta: int | None
-    new_delta: int
+    old_requested: int | None
+    new_requested: int
     actor: Person
 
 
@@ -116,6 +119,18 @@ class MemoryMembers:
         self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
     ) -> None:
         self.rows = [replace(m, status=status) if m.id == membership_id else m for m in self.rows]
+
+    def decide_pending(
+        self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
+    ) -> bool:
+        found = next((m for m in self.rows if m.id == membership_id), None)
+        if found is None or found.status is not MembershipStatus.PENDING:
+            return False
+        self.decide(membership_id, status, by, at)
+        return True
+
+    def lock_person(self, platform: str, user_id: str) -> None:
+        """Nothing runs concurrently in memory."""
 
 
 class MemoryChats:
@@ -292,7 +307,6 @@ class MemoryLedger:
         campaign_id: int,
         unit_code: str,
         week_start: date,
-        delta: int,
         mode: ReportMode,
         requested: int,
         reporter: Person,
@@ -307,7 +321,7 @@ class MemoryLedger:
             campaign_id,
             unit_code,
             week_start,
-            delta,
+            0,
             mode,
             requested,
             reporter,
@@ -316,17 +330,28 @@ class MemoryLedger:
             False,
         )
         self.entries[entry.id] = entry
+        self.audit.append(AuditRecord(entry.id, "create", None, requested, reporter))
         return entry
 
-    def week_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
-        return sum(
-            e.delta
-            for e in self.entries.values()
-            if e.campaign_id == campaign_id
-            and e.unit_code == unit_code
-            and e.week_start == week_start
-            and not e.void
+    def live_entries(self, campaign_id: int, unit_code: str, week_start: date) -> list[ReportEntry]:
+        return sorted(
+            (
+                e
+                for e in self.entries.values()
+                if e.campaign_id == campaign_id
+                and e.unit_code == unit_code
+                and e.week_start == week_start
+                and not e.void
+            ),
+            key=lambda e: (e.sent_at, e.id),
         )
+
+    def set_effects(self, effects: Mapping[int, int]) -> None:
+        for entry_id, effect in effects.items():
+            self.entries[entry_id] = replace(self.entries[entry_id], effect=effect)
+
+    def own_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
+        return sum(e.effect for e in self.live_entries(campaign_id, unit_code, week_start))
 
     def last_live_entry(
         self, campaign_id: int, reporter: Person, week_starts: Sequence[date]
@@ -339,59 +364,145 @@ class MemoryLedger:
             and e.week_start in week_starts
             and (e.reporter.platform, e.reporter.user_id) == (reporter.platform, reporter.user_id)
         ]
-        return max(live, key=lambda e: e.id) if live else None
+        return max(live, key=lambda e: (e.sent_at, e.id)) if live else None
 
     def void(self, entry: ReportEntry, by: Person, at: datetime, source: MessageRef | None) -> None:
         current = self.entries[entry.id]
         self.entries[entry.id] = replace(current, void=True)
-        self.audit.append(AuditRecord(entry.id, "void", current.delta, 0, by))
+        self.audit.append(AuditRecord(entry.id, "void", current.requested, 0, by))
 
     def revise(
         self,
         entry: ReportEntry,
         *,
-        delta: int,
+        mode: ReportMode,
         requested: int,
         by: Person,
         at: datetime,
         edited_at: datetime,
     ) -> ReportEntry:
         current = self.entries[entry.id]
-        revised = replace(current, delta=delta, requested=requested, edited_at=edited_at)
+        revised = replace(current, mode=mode, requested=requested, edited_at=edited_at)
         self.entries[entry.id] = revised
-        self.audit.append(AuditRecord(entry.id, "edit", current.delta, delta, by))
+        self.audit.append(AuditRecord(entry.id, "edit", current.requested, requested, by))
         return revised
+
+    def _subtree(self, code: str) -> list[str]:
+        """The unit and every unit below it, active or not (their entries count)."""
+        found, stack = [], [code]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(u.code for u in self.units.rows.values() if u.parent == current)
+        return found
+
+    def _rolled(self, campaign_id: int, week_start: date, code: str) -> Figure:
+        own: dict[str, tuple[int, int]] = {}
+        for e in self.entries.values():
+            if e.void or e.campaign_id != campaign_id or e.week_start != week_start:
+                continue
+            total, count = own.get(e.unit_code, (0, 0))
+            own[e.unit_code] = (total + e.effect, count + 1)
+        below = self._subtree(code)
+        self_total, self_count = own.get(code, (0, 0))
+        return Figure(
+            own=self_total,
+            own_entries=self_count,
+            total=sum(own.get(c, (0, 0))[0] for c in below),
+            entries=sum(own.get(c, (0, 0))[1] for c in below),
+            reporting_sub_units=sum(1 for c in below if c != code and own.get(c, (0, 0))[1]),
+        )
 
     def totals_by_week(
         self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
-    ) -> dict[tuple[str, date], tuple[int, int]]:
-        found: dict[tuple[str, date], tuple[int, int]] = {}
-        for e in self.entries.values():
-            if e.void or e.campaign_id != campaign_id or e.week_start not in week_starts:
-                continue
-            if unit_codes is not None and e.unit_code not in unit_codes:
-                continue
-            total, count = found.get((e.unit_code, e.week_start), (0, 0))
-            found[(e.unit_code, e.week_start)] = (total + e.delta, count + 1)
+    ) -> dict[tuple[str, date], Figure]:
+        codes = list(self.units.rows) if unit_codes is None else list(unit_codes)
+        found: dict[tuple[str, date], Figure] = {}
+        for week_start in week_starts:
+            for code in codes:
+                if code not in self.units.rows:
+                    continue
+                figure = self._rolled(campaign_id, week_start, code)
+                if figure.entries:
+                    found[(code, week_start)] = figure
         return found
 
     def week_totals(
         self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
     ) -> list[UnitWeekTotal]:
-        rows = []
-        for unit in self.units.active():
-            if unit_codes is not None and unit.code not in unit_codes:
-                continue
-            live = [
-                e
-                for e in self.entries.values()
-                if e.campaign_id == campaign_id
-                and e.unit_code == unit.code
-                and e.week_start == week_start
-                and not e.void
-            ]
-            rows.append(UnitWeekTotal(unit, sum(e.delta for e in live), len(live)))
-        return rows
+        return [
+            UnitWeekTotal(unit, self._rolled(campaign_id, week_start, unit.code))
+            for unit in self.units.active()
+            if unit_codes is None or unit.code in unit_codes
+        ]
+
+
+class MemoryPendingReports:
+    def __init__(self) -> None:
+        self.rows: dict[int, PendingReport] = {}
+        self._ids = itertools.count(1)
+
+    def hold(
+        self,
+        *,
+        source: MessageRef,
+        reporter: Person,
+        unit_code: str,
+        week_start: date,
+        mode: ReportMode,
+        amount: int,
+        sent_at: datetime,
+        edited_at: datetime | None,
+        at: datetime,
+    ) -> PendingReport:
+        held = PendingReport(
+            next(self._ids),
+            source,
+            reporter,
+            unit_code,
+            week_start,
+            mode,
+            amount,
+            sent_at,
+            edited_at,
+            PendingState.WAITING,
+        )
+        self.rows[held.id] = held
+        return held
+
+    def get(self, pending_id: int) -> PendingReport | None:
+        return self.rows.get(pending_id)
+
+    def for_source(self, source: MessageRef) -> PendingReport | None:
+        found = [p for p in self.rows.values() if p.source == source]
+        return max(found, key=lambda p: p.id) if found else None
+
+    def waiting(self, reporter: Person, chat: ChatRef) -> PendingReport | None:
+        found = [
+            p
+            for p in self.rows.values()
+            if p.reporter.key == reporter.key
+            and p.state is PendingState.WAITING
+            and (p.source.platform, p.source.chat_id) == (chat.platform, chat.chat_id)
+        ]
+        return max(found, key=lambda p: p.id) if found else None
+
+    def resolve(self, pending_id: int, state: PendingState, at: datetime) -> bool:
+        held = self.rows.get(pending_id)
+        if held is None or held.state is not PendingState.WAITING:
+            return False
+        self.rows[pending_id] = replace(held, state=state)
+        return True
+
+
+class MemoryJobRuns:
+    """Only what the domain asks of the job ledger: whether a period's run happened."""
+
+    def __init__(self) -> None:
+        self.done: set[tuple[str, str]] = set()
+
+    def has_run(self, job: str, period: str) -> bool:
+        return (job, period) in self.done
 
 
 @dataclass
@@ -405,6 +516,8 @@ class MemoryStore:
     admins: MemoryAdmins = field(default_factory=MemoryAdmins)
     inbox: MemoryInbox = field(default_factory=MemoryInbox)
     ledger: MemoryLedger = field(init=False)
+    pending_reports: MemoryPendingReports = field(default_factory=MemoryPendingReports)
+    job_runs: MemoryJobRuns = field(default_factory=MemoryJobRuns)
 
     def __post_init__(self) -> None:
         self.members = MemoryMembers(self.units)

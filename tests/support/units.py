@@ -11,8 +11,10 @@ UNITS = [
     Unit("NC", "Phường Nhân Chính", UnitKind.WARD, "TX", 200),
     Unit("DTN", "Đoàn TNCS Hồ Chí Minh quận", UnitKind.YOUTH_UNION, "TX", 200),
     Unit("MTTQ", "Ủy ban MTTQ quận", UnitKind.MASS_ORG, "TX", 0),
-    Unit("KM01", "Chi bộ Tổ dân phố số 1", UnitKind.PARTY_CELL, "KM", 5),
-    Unit("KM02", "Chi bộ Tổ dân phố số 2", UnitKind.PARTY_CELL, "KM", 5),
+    Unit("DBCA", "Đảng bộ Công an quận", UnitKind.PARTY_COMMITTEE, "TX", 5),
+    # A ward's party cells carry no quota of their own: they count toward the ward's 200.
+    Unit("KM01", "Chi bộ Tổ dân phố số 1", UnitKind.PARTY_CELL, "KM", 0),
+    Unit("KM02", "Chi bộ Tổ dân phố số 2", UnitKind.PARTY_CELL, "KM", 0),
     Unit("OLD", "Phường cũ", UnitKind.WARD, "TX", 200, active=False),
 ]
 

@@ -1,0 +1,44 @@
+"""The ledger's arithmetic: a unit's own week figure is a fold of its live entries.
+
+Entries are folded in the order their messages were sent (ties by arrival): `set N` makes
+the figure N, `add N` adds N. Each live entry's *effect* is what it changed in that fold;
+the ledger stores effects so that a plain SQL sum gives the fold, and re-derives them after
+every change (new entry, edit, undo), always under the unit's lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.domain.model import ReportEntry, ReportMode
+
+
+@dataclass(frozen=True)
+class Folded:
+    total: int
+    # Entry id -> its effect in the fold, for live entries only.
+    effects: dict[int, int]
+
+
+def fold(entries: Iterable[ReportEntry]) -> Folded:
+    live = sorted((e for e in entries if not e.void), key=lambda e: (e.sent_at, e.id))
+    total = 0
+    effects: dict[int, int] = {}
+    for entry in live:
+        after = entry.requested if entry.mode is ReportMode.SET else total + entry.requested
+        effects[entry.id] = after - total
+        total = after
+    return Folded(total, effects)
+
+
+def changed_effects(entries: Iterable[ReportEntry]) -> tuple[int, dict[int, int]]:
+    """The fold's total, and the effects that differ from what the entries hold now."""
+    entries = list(entries)
+    folded = fold(entries)
+    stored = {entry.id: entry.effect for entry in entries}
+    return folded.total, {
+        entry_id: effect
+        for entry_id, effect in folded.effects.items()
+        if stored.get(entry_id) != effect
+    }
