@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,7 +28,8 @@ CONSOLE_ADMIN_ID = "1"
 # Monday as 0 where crontab counts Sunday, so numbers would fire a day off.
 SCHEDULE_SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "weekly-reminder": ("WEEKLY_REMINDER_CRON", ("0 9 * * thu", "0 15 * * sat")),
-    "weekly-digest": ("WEEKLY_DIGEST_CRON", ("0 8 * * mon",)),
+    # After last week's late cut-off (Monday 12:00 by default), so the digest is final.
+    "weekly-digest": ("WEEKLY_DIGEST_CRON", ("0 13 * * mon",)),
     "monthly-nudge": ("MONTHLY_NUDGE_CRON", ("0 9 15,18,19 * *",)),
     "monthly-digest": ("MONTHLY_DIGEST_CRON", ("0 8 20 * *",)),
 }
@@ -56,6 +57,29 @@ def parse_crons(name: str, raw: str) -> tuple[str, ...]:
         except ValueError as error:
             raise SettingsError(texts.setting_bad_cron(name, expression)) from error
     return expressions
+
+
+def digest_before_cutoff(
+    expressions: tuple[str, ...], tz: ZoneInfo, late_grace: timedelta
+) -> str | None:
+    """The first weekly-digest schedule that fires while last week is still open to late
+    reports (its figures would not be final), or None."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    sample_start = datetime(2024, 1, 1, tzinfo=tz)  # a Monday; five weeks cover any pattern
+    sample_end = sample_start + timedelta(weeks=5)
+    for expression in expressions:
+        trigger = CronTrigger.from_crontab(expression, timezone=tz)
+        fire = trigger.get_next_fire_time(None, sample_start)
+        while fire is not None and fire < sample_end:
+            local = fire.astimezone(tz)
+            week_start = datetime.combine(
+                local.date() - timedelta(days=local.weekday()), time(0), tz
+            )
+            if local < week_start + late_grace:
+                return expression
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(minutes=1))
+    return None
 
 
 class Secret:
@@ -168,6 +192,16 @@ def load_settings(
         job: parse_crons(setting, text(setting, "; ".join(default)))
         for job, (setting, default) in SCHEDULE_SETTINGS.items()
     }
+    cutoff_hours = integer("LATE_REPORT_CUTOFF_HOURS", Settings.late_report_cutoff_hours, 0)
+    too_early = digest_before_cutoff(
+        schedules["weekly-digest"], timezone, timedelta(hours=cutoff_hours)
+    )
+    if too_early is not None:
+        raise SettingsError(
+            texts.setting_digest_before_cutoff(
+                SCHEDULE_SETTINGS["weekly-digest"][0], too_early, timedelta(hours=cutoff_hours)
+            )
+        )
 
     return Settings(
         telegram_token=Secret(text("TELEGRAM_BOT_TOKEN", "")),
@@ -179,9 +213,7 @@ def load_settings(
         timezone=timezone,
         units_file=Path(text("UNITS_FILE", str(Settings.units_file))),
         max_report=integer("MAX_REPORT", Settings.max_report, 1),
-        late_report_cutoff_hours=integer(
-            "LATE_REPORT_CUTOFF_HOURS", Settings.late_report_cutoff_hours, 0
-        ),
+        late_report_cutoff_hours=cutoff_hours,
         campaign_name=text("CAMPAIGN_NAME", DEFAULT_CAMPAIGN_NAME),
         campaign_start=start,
         campaign_end=end,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CONSOLE_ADMIN_ID, Secret, SettingsError, load_settings
+from bot.config import CONSOLE_ADMIN_ID, Secret, SettingsError, digest_before_cutoff, load_settings
 from tests.conftest import CAMPAIGN
 
 
@@ -32,6 +32,7 @@ def test_every_setting_is_read(tmp_path):
             "TIMEZONE": "Asia/Bangkok",
             "UNITS_FILE": "other/units.csv",
             "LATE_REPORT_CUTOFF_HOURS": "36",
+            "WEEKLY_DIGEST_CRON": "30 12 * * tue",
             "CAMPAIGN_NAME": "Đợt 2",
             "CAMPAIGN_START": "2025-01-06",
             "CAMPAIGN_END": "2025-03-30",
@@ -46,6 +47,7 @@ def test_every_setting_is_read(tmp_path):
     assert settings.campaign_end == date(2025, 3, 30)
     policy = settings.policy(CAMPAIGN)
     assert policy.late_grace == timedelta(hours=36)
+    assert settings.schedules["weekly-digest"] == ("30 12 * * tue",)
     assert policy.configured_admins == frozenset({("telegram", "123"), ("telegram", "456")})
     console = settings.policy(CAMPAIGN, console=True)
     assert ("console", CONSOLE_ADMIN_ID) in console.configured_admins
@@ -70,6 +72,33 @@ def test_the_environment_wins_over_the_env_file(tmp_path):
 def test_bad_settings_are_explained(name, value, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({name: value}, env_file=None)
+
+
+def test_the_weekly_digest_runs_after_the_late_cut_off_by_default():
+    settings = load_settings({}, env_file=None)
+    (cron,) = settings.schedules["weekly-digest"]
+    assert digest_before_cutoff((cron,), settings.timezone, timedelta(hours=12)) is None
+
+
+@pytest.mark.parametrize(
+    ("environment", "refused"),
+    [
+        ({"WEEKLY_DIGEST_CRON": "0 8 * * mon"}, "0 8 * * mon"),
+        ({"WEEKLY_DIGEST_CRON": "0 13 * * mon; 0 11 * * mon"}, "0 11 * * mon"),
+        ({"LATE_REPORT_CUTOFF_HOURS": "36"}, "0 13 * * mon"),
+    ],
+)
+def test_a_digest_scheduled_before_the_cut_off_is_refused_at_start(environment, refused):
+    with pytest.raises(SettingsError, match="khóa sổ") as raised:
+        load_settings(environment, env_file=None)
+    assert f"«{refused}»" in str(raised.value)
+
+
+def test_a_digest_after_a_shorter_cut_off_is_accepted():
+    settings = load_settings(
+        {"WEEKLY_DIGEST_CRON": "0 8 * * mon", "LATE_REPORT_CUTOFF_HOURS": "6"}, env_file=None
+    )
+    assert settings.schedules["weekly-digest"] == ("0 8 * * mon",)
 
 
 def test_campaign_end_before_start_is_refused():

@@ -165,7 +165,7 @@ async def test_watching_a_week_go_by_in_the_console(tmp_path):
             "thêm 45 lượt",
             ":jobs",
             ":file bc-thang9.pdf /baocaothang Báo cáo tháng 9",
-            ":time 2024-09-16 09:00",
+            ":time 2024-09-16 14:00",
             ":job weekly-reminder",
             ":job ngay-mai",
             ":quit",
@@ -174,7 +174,7 @@ async def test_watching_a_week_go_by_in_the_console(tmp_path):
     out = io.StringIO()
     await run_console(settings, MovableClock(), io.StringIO(script), out)
     output = out.getvalue()
-    assert "weekly-digest    0 8 * * mon        lần tới: 08:00 thứ Hai, 16/09/2024" in output
+    assert "weekly-digest    0 13 * * mon       lần tới: 13:00 thứ Hai, 09/09/2024" in output
     assert "kèm tệp «bc-thang9.pdf»" in output
     # Moving the clock ran, in order, Thursday's and Saturday's reminders and Monday's digest.
     thursday = output.index("(weekly-reminder, kỳ 2024-09-12T09:00: 1 tin nhắn.)")
@@ -186,7 +186,7 @@ async def test_watching_a_week_go_by_in_the_console(tmp_path):
     assert "📎 quizbot-bieu-do-2024-W37.png" in output and "📎 quizbot-tuan-2024-W37.xlsx" in output
     # KM sent its monthly report, so Sunday's nudge had nobody to tell.
     assert "(monthly-nudge, kỳ 2024-09-15: 0 tin nhắn.)" in output
-    assert "(weekly-reminder, kỳ 2024-09-16T09:00: 1 tin nhắn.)" in output
+    assert "(weekly-reminder, kỳ 2024-09-16T14:00: 1 tin nhắn.)" in output
     assert texts.CONSOLE_JOB_USAGE in output
 
 

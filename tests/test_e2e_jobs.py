@@ -254,11 +254,12 @@ async def test_the_bot_down_at_the_scheduled_time_catches_up_once_that_day(api, 
     assert chats_messaged(api) == [-500, 1001, 1003]  # Thursday's reminder is stale on Friday
 
 
-def first_quota_units(count: int) -> list[str]:
+def quota_units_for(count: int) -> list[str]:
+    """`count` unit codes from the district's file, units with a quota, repeated as needed
+    (a unit may have several secretaries, each reminded in their own chat)."""
     with (REPO / "data" / "units.csv").open(encoding="utf-8") as handle:
-        return [row["code"] for row in csv.DictReader(handle) if int(row["weekly_quota"]) > 0][
-            :count
-        ]
+        codes = [row["code"] for row in csv.DictReader(handle) if int(row["weekly_quota"]) > 0]
+    return [codes[n % len(codes)] for n in range(count)]
 
 
 def job_process(settings) -> subprocess.Popen:
@@ -283,7 +284,7 @@ def job_process(settings) -> subprocess.Popen:
 
 
 async def test_killed_in_the_middle_of_a_fan_out_every_chat_gets_it_exactly_once(api, tmp_path):
-    units = first_quota_units(30)
+    units = quota_units_for(30)
     settings = bot_settings(api, tmp_path, UNITS_FILE=str(REPO / "data" / "units.csv"))
     seed(settings, secretaries=[(2000 + n, code) for n, code in enumerate(units)])
     api.hold_from = 12

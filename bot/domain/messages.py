@@ -53,6 +53,12 @@ class Button:
     label: str
     command: str
     argument: str
+    # What to type instead where a chat has no buttons (default: the command itself).
+    typed: str = ""
+
+    @property
+    def as_text(self) -> str:
+        return self.typed or f"/{self.command} {self.argument}"
 
 
 @dataclass(frozen=True)

@@ -313,8 +313,8 @@ def _hold(
     )
     quota = turn.covering_quota(unit)
     buttons = (
-        Button(texts.BUTTON_CONFIRM, "confirm_held", str(held.id)),
-        Button(texts.BUTTON_CANCEL, "cancel_held", str(held.id)),
+        Button(texts.BUTTON_CONFIRM, "confirm_held", str(held.id), typed=texts.TYPED_YES),
+        Button(texts.BUTTON_CANCEL, "cancel_held", str(held.id), typed=texts.TYPED_NO),
     )
     words = texts.entry_words(request.mode, request.amount)
     return turn.reply(texts.held_for_confirmation(unit, week, words, quota), buttons=buttons)

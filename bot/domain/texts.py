@@ -216,6 +216,8 @@ def report_undone(
 
 BUTTON_CONFIRM = "✅ Đúng, ghi nhận"
 BUTTON_CANCEL = "❌ Không, bỏ qua"
+TYPED_YES = "có"
+TYPED_NO = "không"
 NOTHING_TO_CONFIRM = "Không có báo cáo nào đang chờ đồng chí xác nhận."
 
 
@@ -789,8 +791,8 @@ def console_edited(message_id: str) -> str:
     return f"(sửa tin #{message_id})"
 
 
-def console_button(label: str, command: str, argument: str) -> str:
-    return f"[{label}: /{command} {argument}]"
+def console_button(label: str, typed: str) -> str:
+    return f"[{label}: {typed}]"
 
 
 def console_attachment(filename: str, size: int) -> str:
@@ -906,6 +908,14 @@ def setting_bad_cron(name: str, expression: str) -> str:
         f"{name}: «{expression}» không phải lịch cron hợp lệ (5 trường: phút giờ ngày tháng "
         "thứ; thứ viết bằng tên tiếng Anh mon…sun, ví dụ «0 9 * * thu»; nhiều lịch cách nhau "
         "bởi dấu chấm phẩy)."
+    )
+
+
+def setting_digest_before_cutoff(name: str, expression: str, late_grace: timedelta) -> str:
+    return (
+        f"{name}: lịch «{expression}» gửi bản tổng hợp tuần trước khi tuần trước khóa sổ "
+        f"({cutoff_phrase(late_grace)}), nên số liệu trong bản tổng hợp chưa phải số cuối cùng. "
+        "Hãy đặt lịch sau thời điểm khóa sổ, ví dụ «0 13 * * mon»."
     )
 
 

@@ -72,7 +72,9 @@ def build_application(settings: Settings, core: Core) -> Application:
     application.add_handler(
         MessageHandler(messages & filters.Document.ALL & monthly_caption, _command("monthly"))
     )
-    application.add_handler(CallbackQueryHandler(_button, pattern=r"^(approve|reject):"))
+    application.add_handler(
+        CallbackQueryHandler(_button, pattern=r"^(approve|reject|confirm_held|cancel_held):")
+    )
     application.add_error_handler(_on_error)
     return application
 
