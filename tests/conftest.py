@@ -151,3 +151,10 @@ def any_database(request: pytest.FixtureRequest) -> Any:
     if request.param == "memory":
         return MemoryDatabase(request.getfixturevalue("memory_store"))
     return request.getfixturevalue(f"{request.param}_database")
+
+
+@pytest.fixture
+def db_dialogue(any_database: Any, policy: Policy) -> Dialogue:
+    """A dialogue whose every message is one unit of work on the memory fake, SQLite or
+    PostgreSQL (Thursday of week 37)."""
+    return Dialogue(None, policy, at("2024-09-12 09:00"), database=any_database)

@@ -3,7 +3,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.model import ReportMode
-from bot.domain.parsing import ParseError, ParseProblem, ReportRequest, fold, parse_report
+from bot.domain.parsing import (
+    ParseError,
+    ParseProblem,
+    ReportRequest,
+    confirmation_answer,
+    fold,
+    parse_report,
+)
 
 ADD, SET = ReportMode.ADD, ReportMode.SET
 
@@ -132,3 +139,90 @@ def test_any_text_gives_a_request_or_a_parse_error(text, allow_unit_code):
 def test_any_mix_of_report_words_gives_a_request_or_a_parse_error(words):
     result = parse_report(" ".join(words), allow_unit_code=True)
     assert isinstance(result, ReportRequest | ParseError)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đã có 180",
+        "số lượt là 180",
+        "kết quả 180",
+        "đủ 180",
+        "đạt 180",
+        "hiện có 180 lượt",
+        "Đã có 180 lượt dự thi",
+        "da co 180",
+        "ket qua 180 luot",
+        "đạt 180 lượt",
+    ],
+)
+def test_statements_of_a_running_total_are_totals(text):
+    assert parse_report(text) == ReportRequest(SET, 180)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("đã có thêm 45", ReportRequest(ADD, 45)),
+        ("đạt thêm 45 lượt", ReportRequest(ADD, 45)),
+        ("45 lượt dự thi", ReportRequest(ADD, 45)),
+        ("dự thi 45 lượt", ReportRequest(ADD, 45)),
+        ("45 nữa", ReportRequest(ADD, 45)),
+    ],
+)
+def test_an_explicit_addition_stays_an_addition(text, expected):
+    assert parse_report(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0.500", "00.200", "01.200", "1234.567", "4\u03015", "1\u03002", "thêm 4\u0323 5", "4\u0301"],
+)
+def test_malformed_numbers_are_refused_with_a_reason(text):
+    assert parse_report(text) in (
+        ParseError(ParseProblem.MALFORMED_NUMBER),
+        ParseError(ParseProblem.NOT_UNDERSTOOD),
+        ParseError(ParseProblem.SEVERAL_NUMBERS),
+    )
+    assert not isinstance(parse_report(text), ReportRequest)
+
+
+def test_grouping_with_a_leading_zero_names_the_problem():
+    for text in ("0.500", "00.200", "4\u03015"):
+        assert parse_report(text) == ParseError(ParseProblem.MALFORMED_NUMBER), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tuần này trước 45", "trước 45", "tuần 45 này", "nay 45", "45 tuần", "tuantruoc tuần này 4"],
+)
+def test_only_whole_week_phrases_name_a_week(text):
+    assert parse_report(text) == ParseError(ParseProblem.NOT_UNDERSTOOD)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("có", True),
+        ("Có ạ", True),
+        ("đúng rồi", True),
+        ("ok nhé", True),
+        ("không", False),
+        ("Không ạ", False),
+        ("sai", False),
+        ("45", None),
+        ("có 45", None),
+        ("xin chào", None),
+    ],
+)
+def test_confirmation_answers(text, answer):
+    assert confirmation_answer(text) is answer
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=60))
+def test_a_booked_number_is_always_written_in_the_text(text):
+    result = parse_report(text)
+    if isinstance(result, ReportRequest):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        assert str(result.amount) in digits.lstrip("0") or result.amount == 0

@@ -5,6 +5,7 @@ from datetime import UTC, date, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.ledger import changed_effects
 from bot.domain.model import (
     ChatRef,
     MembershipStatus,
@@ -14,7 +15,6 @@ from bot.domain.model import (
     Unit,
     UnitKind,
 )
-from bot.domain.ledger import changed_effects
 from tests.conftest import at
 from tests.support.memory_store import DuplicateSource
 
@@ -91,9 +91,7 @@ def test_append_find_and_total(any_database):
 def test_live_entries_come_in_sending_order_and_effects_make_the_fold(any_database):
     # Delivered out of order: the total sent last is still the total.
     any_database.run(lambda store: append(store, 1, 10, mode=ReportMode.SET, sent_at=NOW))
-    any_database.run(
-        lambda store: append(store, 2, 3, sent_at=NOW - timedelta(minutes=5))
-    )
+    any_database.run(lambda store: append(store, 2, 3, sent_at=NOW - timedelta(minutes=5)))
     any_database.run(lambda store: append(store, 3, 2, sent_at=NOW + timedelta(minutes=5)))
     cid = campaign_id(any_database)
     live = any_database.run(lambda store: store.ledger.live_entries(cid, "KM", WEEK))

@@ -57,7 +57,9 @@ def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime
     week = policy.week_of(slot)
     if not policy.campaign.is_running_on(local_date(slot, policy.tz)):
         return []
-    rows = {row.unit.code: row for row in store.ledger.week_totals(policy.campaign.id, week.start, None)}
+    rows = {
+        row.unit.code: row for row in store.ledger.week_totals(policy.campaign.id, week.start, None)
+    }
     tree = UnitTree(row.unit for row in rows.values())
     behind = [r for r in rows.values() if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
     chats = store.chats.unit_chats([row.unit.code for row in behind])

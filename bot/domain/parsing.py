@@ -51,8 +51,12 @@ _WEEK_WORDS = frozenset({"tuan", "nay", "truoc", LAST_WEEK_WORD})
 VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS
 
 # Answers to "is this figure right?" (folded), particles such as "ạ", "nhé" left aside.
-_YES = frozenset({"co", "dung", "dung roi", "dong y", "xac nhan", "chinh xac", "ok", "oke", "vang", "yes"})
-_NO = frozenset({"khong", "ko", "k", "sai", "sai roi", "khong dung", "khong phai", "nham", "huy", "no"})
+_YES = frozenset(
+    {"co", "dung", "dung roi", "dong y", "xac nhan", "chinh xac", "ok", "oke", "vang", "yes"}
+)
+_NO = frozenset(
+    {"khong", "ko", "k", "sai", "sai roi", "khong dung", "khong phai", "nham", "huy", "no"}
+)
 _PARTICLES = frozenset({"a", "nhe", "nha", "ah", "oi"})
 # Words a unit code must not be: `/bc CO 45` would read "CO" as "có", not as a unit.
 RESERVED_WORDS = VOCABULARY | {word for phrase in _YES | _NO for word in phrase.split()}
@@ -65,7 +69,9 @@ _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+", re.ASCII)
 # Looks like thousands grouping but is not well formed ("0.500", "00.200", "1234.567").
 _GROUPING_LIKE = re.compile(r"[0-9]+(?:\.[0-9]{3})+", re.ASCII)
 # A digit followed by a combining mark ("4\u03015"): folding would drop the mark silently.
-_DIGIT_WITH_MARK = re.compile(r"[0-9][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_DIGIT_WITH_MARK = re.compile(
+    r"[0-9][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 _UNIT_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,19}", re.ASCII)
 
 
@@ -177,11 +183,7 @@ def _interpret(tokens: list[tuple[str, str]], unit_code: str | None) -> ReportRe
     # "tổng cộng" is "in total"; a lone "cộng" is "plus"; "dự thi" is no "đủ".
     joined = " ".join(words).replace("tong cong", "tong").replace("du thi", "duthi")
     mode_words = joined.split()
-    adds = (
-        "+" in symbols
-        or any(word in _ADD_WORDS for word in mode_words)
-        or "bo sung" in joined
-    )
+    adds = "+" in symbols or any(word in _ADD_WORDS for word in mode_words) or "bo sung" in joined
     sets = "=" in symbols or any(word in _SET_WORDS for word in mode_words)
     if adds and sets:
         return ParseError(ParseProblem.NOT_UNDERSTOOD)

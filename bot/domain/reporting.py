@@ -25,8 +25,8 @@ from bot.domain.model import (
 )
 from bot.domain.parsing import ParseError, ReportRequest, confirmation_answer, parse_report
 from bot.domain.progress import Standing
-from bot.domain.standing import chain_of, figures_of, standing_of
 from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
+from bot.domain.standing import chain_of, figures_of, standing_of
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week
 
@@ -91,8 +91,13 @@ def undo(turn: Turn) -> list[Outbound]:
     turn.store.ledger.void(entry, turn.sender, turn.now, source)
     standing = change.done()
     reply = texts.report_undone(
-        unit, week, standing, texts.entry_words(entry.mode, entry.requested), turn.policy.tz,
-        entry.sent_at, turn.metric,
+        unit,
+        week,
+        standing,
+        texts.entry_words(entry.mode, entry.requested),
+        turn.policy.tz,
+        entry.sent_at,
+        turn.metric,
     )
     return turn.reply(reply) + change.notices(texts.entry_words(entry.mode, entry.requested))
 
@@ -248,7 +253,8 @@ class _Change:
             changes = [
                 (self.before[unit.code], self.after[unit.code])
                 for unit in self.chain
-                if unit.code in self.before and unit.code in self.after
+                if unit.code in self.before
+                and unit.code in self.after
                 and self.before[unit.code].total != self.after[unit.code].total
             ]
             chain_codes = {unit.code for unit in self.chain}
@@ -357,13 +363,17 @@ def _resolve(turn: Turn, held: PendingReport, *, yes: bool) -> list[Outbound]:
     entry = turn.store.ledger.entry_for(held.source)
     if entry is None:
         late = week < turn.policy.week_of(held.sent_at)
-        return _book(turn, unit, week, request, held.source, held.sent_at, late=late)
-    if held.edited_at is None or entry.void:
-        return _already_recorded(turn, entry)
-    return _amend(turn, unit, week, entry, request, held.edited_at)
+        done = _book(turn, unit, week, request, held.source, held.sent_at, late=late)
+    elif held.edited_at is None or entry.void:
+        done = _already_recorded(turn, entry)
+    else:
+        done = _amend(turn, unit, week, entry, request, held.edited_at)
+    answer, *others = done
+    return _edit_or_reply(turn, answer.text) + others
 
 
 def _edit_or_reply(turn: Turn, text: str) -> list[Outbound]:
+    """A pressed button's question is replaced by the answer, so it cannot be pressed on."""
     button_message = turn.inbound.button_message_id
     if button_message:
         return [Outbound(turn.inbound.chat, text, edit_message_id=button_message)]

@@ -9,7 +9,7 @@ from bot.domain import texts
 from bot.domain.messages import Outbound
 from bot.domain.model import NO_FIGURE, Unit, UnitWeekTotal
 from bot.domain.parsing import fold
-from bot.domain.progress import Progress, ranking_key
+from bot.domain.progress import ranking_key
 from bot.domain.standing import figures_of, standing_of
 from bot.domain.tree import UnitTree, top_units
 from bot.domain.turn import Turn
@@ -48,9 +48,7 @@ def unit_status(turn: Turn, unit: Unit) -> str:
     tree = turn.unit_tree()
     chain = [unit, *tree.ancestors(unit.code)]
     children = tree.children(unit.code)
-    siblings = (
-        comparable_siblings(tree.children(unit.parent), unit) if unit.parent in tree else []
-    )
+    siblings = comparable_siblings(tree.children(unit.parent), unit) if unit.parent in tree else []
     figures = figures_of(turn, week, [*chain, *children, *siblings])
     standing = standing_of(turn, unit, week, figures, chain)
     sub_rows = ranked([figures[child.code] for child in children if child.code in figures])
@@ -99,9 +97,7 @@ def all_units_status(turn: Turn) -> str:
     return texts.all_status(week, summary, quota, top_rows, below, turn.metric, note)
 
 
-def sub_unit_report(
-    tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit
-) -> SubUnitReport:
+def sub_unit_report(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> SubUnitReport:
     children = [child for child in tree.children(unit.code) if child.code in rows]
     silent = tuple(child for child in children if not rows[child.code].reported)
     return SubUnitReport(len(children), silent, tree.sub_unit_noun(unit.code))

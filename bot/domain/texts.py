@@ -223,9 +223,7 @@ NOTHING_TO_CONFIRM = "Không có báo cáo nào đang chờ đồng chí xác nh
 
 def held_for_confirmation(unit: Unit, week: Week, words: str, quota: int) -> str:
     reason = (
-        f"cao hơn nhiều so với chỉ tiêu {number(quota)} lượt/tuần"
-        if quota
-        else "lớn bất thường"
+        f"cao hơn nhiều so với chỉ tiêu {number(quota)} lượt/tuần" if quota else "lớn bất thường"
     )
     return (
         f"❓ Con số {words} cho {unit_name(unit)} ({week_label(week, mid_sentence=True)}) "
@@ -576,9 +574,7 @@ def all_status(
     if note:
         lines.append(note)
     lines.append(f"Tổng toàn bộ: <b>{number(summary.total)}</b> {esc(metric)}{share}.")
-    lines.append(
-        f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa báo cáo: {silent}"
-    )
+    lines.append(f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa báo cáo: {silent}")
     lines.append("")
     for rank, row in enumerate(rows, start=1):
         lines.append(standing_line(rank, row))
@@ -1060,9 +1056,7 @@ def export_ready(weeks: Sequence[Week]) -> str:
 # --- weekly reminder and digest
 
 
-def weekly_reminder(
-    standing: Standing, week: Week, below: SubUnitReport, metric: str
-) -> str:
+def weekly_reminder(standing: Standing, week: Week, below: SubUnitReport, metric: str) -> str:
     unit, progress = standing.unit, standing.progress
     lines = [f"📣 <b>Nhắc nhở tiến độ tuần</b> — {unit_name(unit)}"]
     if not standing.figure.reported:
@@ -1081,7 +1075,9 @@ def weekly_reminder(
             f"({len(below.silent)}/{below.count}): {codes}."
         )
     if not standing.figure.reported:
-        lines.append("Nếu đã có kết quả, đề nghị đồng chí báo cáo ngay bằng /bc N hoặc nhắn «thêm N lượt».")
+        lines.append(
+            "Nếu đã có kết quả, đề nghị đồng chí báo cáo ngay bằng /bc N hoặc nhắn «thêm N lượt»."
+        )
     else:
         lines.append("Báo cáo thêm bằng /bc N hoặc nhắn «thêm N lượt».")
     return "\n".join(lines)

@@ -133,9 +133,7 @@ LIVE_ENTRIES = (
     )
     .order_by(ENTRY.c.sent_at, ENTRY.c.id)
 )
-SET_EFFECT = (
-    sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(delta=_param("effect"))
-)
+SET_EFFECT = sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(delta=_param("effect"))
 LOCK_UNIT = sa.select(UNIT.c.code).where(UNIT.c.code == _param("code")).with_for_update()
 # A transaction-scoped advisory lock per person (released at commit or rollback, so a
 # connection pool never keeps it); the first key keeps these apart from other locks.
@@ -223,12 +221,10 @@ def rolled_columns(tree: sa.CTE, own: sa.Subquery) -> list[sa.ColumnElement[Any]
         sa.func.coalesce(sa.func.sum(sa.case((is_self, own.c.own_total), else_=zero)), 0).label(
             "own"
         ),
-        sa.func.coalesce(
-            sa.func.sum(sa.case((is_self, own.c.own_entries), else_=zero)), 0
-        ).label("own_entries"),
-        sa.func.count(sa.case((sa.and_(~is_self, own.c.own_entries > 0), 1))).label(
-            "reporting"
+        sa.func.coalesce(sa.func.sum(sa.case((is_self, own.c.own_entries), else_=zero)), 0).label(
+            "own_entries"
         ),
+        sa.func.count(sa.case((sa.and_(~is_self, own.c.own_entries > 0), 1))).label("reporting"),
     ]
 
 

@@ -80,9 +80,7 @@ def _refold_existing_entries() -> None:
         sa.column("void", sa.Boolean),
     )
     rows = connection.execute(
-        sa.select(entry)
-        .where(entry.c.void.is_(False))
-        .order_by(entry.c.sent_at, entry.c.id)
+        sa.select(entry).where(entry.c.void.is_(False)).order_by(entry.c.sent_at, entry.c.id)
     ).all()
     folds: dict[tuple[int, str, object], int] = defaultdict(int)
     for row in rows:

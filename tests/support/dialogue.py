@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from bot.domain import conversation
 from bot.domain.commands import split_command
@@ -14,19 +16,40 @@ from bot.domain.policy import Policy
 from bot.domain.ports import Store
 
 PLATFORM = "telegram"
+T = TypeVar("T")
 
 
 def person(user_id: int | str, name: str = "") -> Person:
     return Person(PLATFORM, str(user_id), name or f"Người dùng {user_id}")
 
 
+class UnitOfWork(Protocol):
+    def run(self, work: Callable[[Any], T]) -> T: ...
+
+
 @dataclass
 class Dialogue:
-    store: Store
+    store: Store | None
     policy: Policy
     now: datetime
     sent: dict[str, Inbound] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # When set, each message is handled in its own unit of work on this database.
+    database: UnitOfWork | None = None
+
+    def handle(self, inbound: Inbound, now: datetime) -> list[Outbound]:
+        if self.database is not None:
+            return self.database.run(
+                lambda store: conversation.handle(inbound, store, self.policy, now)
+            )
+        assert self.store is not None
+        return conversation.handle(inbound, self.store, self.policy, now)
+
+    def query(self, work: Callable[[Any], T]) -> T:
+        """Read the store (in a unit of work of its own on a database)."""
+        if self.database is not None:
+            return self.database.run(work)
+        return work(self.store)
 
     def send(
         self,
@@ -50,14 +73,14 @@ class Dialogue:
             replies_to_bot=replies_to_bot,
         )
         self.sent[inbound.message_id or ""] = inbound
-        return conversation.handle(inbound, self.store, self.policy, processed_at or at or self.now)
+        return self.handle(inbound, processed_at or at or self.now)
 
     def last_message_id(self) -> str:
         return list(self.sent)[-1]
 
     def again(self, message_id: str, *, at: datetime | None = None) -> list[Outbound]:
         """The same message delivered once more."""
-        return conversation.handle(self.sent[message_id], self.store, self.policy, at or self.now)
+        return self.handle(self.sent[message_id], at or self.now)
 
     def edit(self, message_id: str, text: str, *, at: datetime) -> list[Outbound]:
         original = self.sent[message_id]
@@ -71,21 +94,27 @@ class Dialogue:
             edited_at=at,
             replies_to_bot=original.replies_to_bot,
         )
-        return conversation.handle(inbound, self.store, self.policy, at)
+        return self.handle(inbound, at)
 
     def press(
-        self, sender: Person, command: str, argument: str, *, button_message_id: str
+        self,
+        sender: Person,
+        command: str,
+        argument: str,
+        *,
+        button_message_id: str,
+        group: int | None = None,
     ) -> list[Outbound]:
         inbound = Inbound(
             sender=sender,
-            chat=ChatRef(PLATFORM, sender.user_id),
-            chat_kind=ChatKind.PRIVATE,
+            chat=ChatRef(PLATFORM, str(group) if group is not None else sender.user_id),
+            chat_kind=ChatKind.PRIVATE if group is None else ChatKind.GROUP,
             sent_at=self.now,
             command=command,
             args=(argument,),
             button_message_id=button_message_id,
         )
-        return conversation.handle(inbound, self.store, self.policy, self.now)
+        return self.handle(inbound, self.now)
 
     @staticmethod
     def _inbound(
