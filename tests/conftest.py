@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -143,6 +144,33 @@ class MemoryDatabase:
 
     def run(self, work: Callable[[Any], T]) -> T:
         return work(self.store)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_database(request: pytest.FixtureRequest) -> Database:
+    """Tests of what only a real database shows run on SQLite and PostgreSQL."""
+    database: Database = request.getfixturevalue(f"{request.param}_database")
+    return database
+
+
+def run_together(functions: list[Callable[[], object]]) -> None:
+    """Start every function in its own thread at the same moment; fail on any error."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(functions))
+
+    def runner(function: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            function()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=runner, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

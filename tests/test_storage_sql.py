@@ -1,6 +1,5 @@
 """What only a real database shows: the schema, the unit loader, locking and concurrency."""
 
-import threading
 from dataclasses import replace
 from datetime import date
 
@@ -19,16 +18,11 @@ from bot.domain.units import UnitTableError
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.seed import load_units
-from tests.conftest import ADMIN_ID, at, make_policy
+from tests.conftest import ADMIN_ID, at, make_policy, run_together
 from tests.support.units import UNITS, units_csv
 
 NOW = at("2024-09-12 09:00")
 ADMIN = Person("telegram", ADMIN_ID, "Admin")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_database(request):
-    return request.getfixturevalue(f"{request.param}_database")
 
 
 def test_migrations_create_exactly_the_schema_the_models_describe(sql_database):
@@ -123,32 +117,11 @@ def admin_report(text: str, message_id: str) -> Inbound:
     )
 
 
-def run_together(functions):
-    errors = []
-    barrier = threading.Barrier(len(functions))
-
-    def runner(function):
-        barrier.wait()
-        try:
-            function()
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=runner, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-
-
 def test_concurrent_reports_are_all_counted(sql_database):
     core = core_for(sql_database)
     run_together([lambda n=n: core.handle(admin_report("KM 1", f"m{n}")) for n in range(12)])
     cid = sql_database.run(lambda store: store.campaigns.active().id)
-    assert (
-        sql_database.run(lambda store: store.ledger.own_total(cid, "KM", date(2024, 9, 9))) == 12
-    )
+    assert sql_database.run(lambda store: store.ledger.own_total(cid, "KM", date(2024, 9, 9))) == 12
 
 
 def test_the_same_message_delivered_concurrently_counts_once(sql_database):
