@@ -13,6 +13,10 @@ from bot.storage.repositories import ENTRY
 ENTRIES_PER_WEEK = 3
 
 
+def amount(unit_index: int, entry: int, week_index: int) -> int:
+    return 1 + (unit_index * 7 + entry * 13 + week_index) % 90
+
+
 def fill_ledger(database: Database, first_week: Week, weeks: int) -> int:
     """For every active unit and week: three live entries and one voided; returns the rows."""
     codes = database.run(lambda store: [unit.code for unit in store.units.active()])
@@ -28,9 +32,10 @@ def fill_ledger(database: Database, first_week: Week, weeks: int) -> int:
                         "campaign_id": campaign_id,
                         "unit_code": code,
                         "week_start": week.start,
-                        "delta": 1 + (index * 7 + n * 13 + week_index) % 90,
+                        # Additions only: each entry's effect in the fold is what it adds.
+                        "delta": amount(index, n, week_index),
                         "mode": "add",
-                        "requested": 1,
+                        "requested": amount(index, n, week_index),
                         "reporter_platform": "telegram",
                         "reporter_user_id": "1",
                         "reporter_name": "",

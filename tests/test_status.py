@@ -20,15 +20,37 @@ def test_a_units_status_ranks_it_among_siblings_of_the_same_kind(dialogue):
     dialogue.send(AN, "/register KM")
     dialogue.send(ADMIN, "/approve 1001")
     text = only_text(dialogue.send(AN, "/status"))
-    assert text.splitlines()[:3] == [
+    assert text.splitlines()[:4] == [
         "📊 <b>Phường Khương Mai</b> (KM)",
         "Tuần 37 (09/09–15/09/2024): <b>120/200</b> lượt dự thi (60%).",
+        "Trong đó: 120 tự báo cáo; chưa có chi bộ trực thuộc nào báo cáo.",
         "Còn thiếu 80 lượt, cần khoảng 20 lượt mỗi ngày trong 4 ngày còn lại (đến hết Chủ nhật).",
     ]
     ranking = text.split("<b>Xếp hạng các đơn vị cùng cấp</b>\n")[1].splitlines()
     assert ranking == [
         "1. Phường Nhân Chính (NC) — 250/200 (125%) ✅",
         "2. ▶ Phường Khương Mai (KM) — 120/200 (60%)",
+        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+    ]
+
+
+def test_the_districts_status_ranks_its_top_level_units_with_the_district_total(dialogue):
+    report(dialogue, "KM", 120)
+    report(dialogue, "KM01", 30)
+    report(dialogue, "DBCA", 5)
+    text = only_text(dialogue.send(ADMIN, "/tiendo TX"))
+    lines = text.splitlines()
+    assert lines[:5] == [
+        "📊 <b>Quận Thanh Xuân</b> (TX)",
+        "Tuần 37 (09/09–15/09/2024): <b>155</b> lượt dự thi.",
+        "Trong đó: 0 tự báo cáo + 155 từ 3 đơn vị trực thuộc.",
+        "Đơn vị không được giao chỉ tiêu tuần.",
+        "So với tổng chỉ tiêu của các đơn vị trực thuộc (805 lượt): đạt 19%.",
+    ]
+    ranked = text.split("<b>Các đơn vị trực thuộc</b>\n")[1].splitlines()
+    assert ranked[:3] == [
+        "1. Đảng bộ Công an quận (DBCA) — 5/5 (100%) ✅",
+        "2. Phường Khương Mai (KM) — 150/200 (75%)",
         "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
     ]
 

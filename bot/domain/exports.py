@@ -71,9 +71,10 @@ def week_table(
     extra: Extra | None = None,
     units: Sequence[Unit] | None = None,
     totals: Totals | None = None,
+    tree: UnitTree | None = None,
 ) -> TableSpec:
     filename, title = texts.export_file_week(week), texts.export_sheet_week(week)
-    return build_table(store, policy, [week], filename, title, extra, units, totals)
+    return build_table(store, policy, [week], filename, title, extra, units, totals, tree)
 
 
 def month_table(
@@ -98,13 +99,14 @@ def build_table(
     extra: Extra | None,
     units: Sequence[Unit] | None = None,
     totals: Totals | None = None,
+    tree: UnitTree | None = None,
 ) -> TableSpec:
     """The table for `units` (default: every active unit), in tree order, over `weeks`.
 
     Each unit's figures are rolled up (its own entries and its sub-units'); the total row
     sums only the topmost listed units, so every entry is counted once.
     """
-    tree = UnitTree(store.units.active())
+    tree = tree or UnitTree(store.units.active())
     listed = units if units is not None else [unit for _, unit in tree.ordered()]
     ordered = UnitTree(listed).ordered()
     if totals is None:

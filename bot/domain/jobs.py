@@ -148,7 +148,7 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
         return []
     tree = UnitTree(store.units.active())
     window = [w for w in (week.shifted(-k) for k in range(STREAK_WINDOW)) if policy.covers(w)]
-    totals = store.ledger.totals_by_week(policy.campaign.id, [w.start for w in window], None)
+    totals = streak_totals(store, policy, tree, week, window)
     messages = []
     for subscription in subscriptions:
         scope = store.units.get(subscription.scope) if subscription.scope else None
@@ -158,7 +158,7 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
             texts.DIGEST_EXTRA_COLUMNS,
             {line.unit.code: texts.digest_extra_values(line) for line in digest.lines},
         )
-        table = week_table(store, policy, week, extra, units=scoped, totals=totals)
+        table = week_table(store, policy, week, extra, units=scoped, totals=totals, tree=tree)
         messages.append(
             Outbound(
                 subscription.chat,
@@ -167,6 +167,24 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
             )
         )
     return messages
+
+
+def streak_totals(
+    store: Store, policy: Policy, tree: UnitTree, week: Week, window: Sequence[Week]
+) -> dict[tuple[str, date], Figure]:
+    """Figures of every unit for the digested week, and of the earlier weeks of the window
+    only for the units below quota in it: a unit that met its quota has no streak to count."""
+    totals = store.ledger.totals_by_week(policy.campaign.id, [week.start], None)
+    behind = [
+        unit.code
+        for unit in tree.by_code.values()
+        if unit.weekly_quota > 0
+        and totals.get((unit.code, week.start), NO_FIGURE).total < unit.weekly_quota
+    ]
+    earlier = [w.start for w in window if w != week]
+    if behind and earlier:
+        totals.update(store.ledger.totals_by_week(policy.campaign.id, earlier, behind))
+    return totals
 
 
 def build_weekly_digest(

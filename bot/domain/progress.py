@@ -59,5 +59,7 @@ class Standing:
     # Whether units sit below this one, and what they are called together ("chi bộ").
     has_sub_units: bool
     sub_unit_noun: str
-    # For a unit without a quota of its own: the nearest unit above it that has one.
+    # For a unit without a quota of its own: the nearest unit above it that has one ...
     covering: Standing | None = None
+    # ... or, for one with sub-units, what they owe together (a district: its wards' quotas).
+    sub_unit_quota: int = 0

@@ -47,6 +47,9 @@ def _standing(
     figure = row.figure if row else NO_FIGURE
     days_left = week.days_left(turn.now, turn.policy.tz)
     children = turn.store.units.children(unit.code)
+    owed = 0
+    if unit.weekly_quota == 0 and children and covering is None:
+        owed = turn.unit_tree().effective_quota(unit.code)
     return Standing(
         unit,
         figure,
@@ -54,4 +57,5 @@ def _standing(
         bool(children),
         sub_unit_noun(children),
         covering,
+        owed,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain import texts
 from bot.domain.messages import Outbound
-from bot.domain.model import NO_FIGURE, Unit, UnitWeekTotal
+from bot.domain.model import Unit, UnitWeekTotal, combined
 from bot.domain.parsing import fold
 from bot.domain.progress import ranking_key
 from bot.domain.standing import figures_of, standing_of
@@ -84,13 +84,13 @@ def all_units_status(turn: Turn) -> str:
     """Every unit: the district total, the top-level units ranked, and under each, which of
     its sub-units have not reported."""
     week, note = _status_week(turn)
-    tree = turn.unit_tree()
     rows = {
         row.unit.code: row
         for row in turn.store.ledger.week_totals(turn.campaign.id, week.start, None)
     }
+    tree = UnitTree(row.unit for row in rows.values())  # every active unit is in the rows
     roots = tree.roots
-    summary = sum((rows[unit.code].figure for unit in roots if unit.code in rows), NO_FIGURE)
+    summary = combined(rows[unit.code].figure for unit in roots if unit.code in rows)
     quota = sum(tree.effective_quota(unit.code) for unit in roots)
     top_rows = listed(ranked([rows[u.code] for u in top_units(tree, None) if u.code in rows]))
     below = {row.unit.code: sub_unit_report(tree, rows, row.unit) for row in top_rows}

@@ -137,11 +137,13 @@ def entry_words(mode: ReportMode, requested: int) -> str:
 
 
 def breakdown_line(standing: Standing) -> str:
-    """'Trong đó: 150 tự báo cáo + 35 từ 5 chi bộ.'"""
-    figure = standing.figure
+    """'Trong đó: 150 tự báo cáo + 35 từ 5 chi bộ trực thuộc.'"""
+    figure, noun = standing.figure, standing.sub_unit_noun
+    if not figure.reporting_sub_units:
+        return f"Trong đó: {number(figure.own)} tự báo cáo; chưa có {noun} trực thuộc nào báo cáo."
     return (
         f"Trong đó: {number(figure.own)} tự báo cáo + {number(figure.from_sub_units)} từ "
-        f"{figure.reporting_sub_units} {standing.sub_unit_noun} trực thuộc."
+        f"{figure.reporting_sub_units} {noun} trực thuộc."
     )
 
 
@@ -149,8 +151,14 @@ def standing_lines(week: Week, standing: Standing, metric: str) -> list[str]:
     """Progress against the quota, the breakdown by sub-units, and for a unit without a
     quota of its own, the quota it counts toward."""
     lines = progress_lines(week, standing.progress, metric, covered=standing.covering is not None)
-    if standing.has_sub_units and standing.figure.reporting_sub_units:
+    if standing.has_sub_units:
         lines.insert(1, breakdown_line(standing))
+    if not standing.progress.has_quota and standing.sub_unit_quota:
+        total, owed = standing.figure.total, standing.sub_unit_quota
+        lines.append(
+            f"So với tổng chỉ tiêu của các đơn vị trực thuộc ({number(owed)} lượt): "
+            f"đạt {total * 100 // owed}%."
+        )
     covering = standing.covering
     if covering is not None:
         progress = covering.progress

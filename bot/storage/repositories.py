@@ -230,11 +230,7 @@ def rolled_columns(tree: sa.CTE, own: sa.Subquery) -> list[sa.ColumnElement[Any]
 
 def _figure(row: Row[Any]) -> Figure:
     return Figure(
-        own=int(row.own),
-        own_entries=int(row.own_entries),
-        total=int(row.total),
-        entries=int(row.entries),
-        reporting_sub_units=int(row.reporting),
+        int(row.own), int(row.own_entries), int(row.total), int(row.entries), int(row.reporting)
     )
 
 
@@ -704,11 +700,13 @@ class SqlLedger:
             .select_from(tree.join(own, own.c.unit_code == tree.c.code))
             .group_by(tree.c.root, own.c.week_start)
         )
-        # One bulk fetch: a district-wide digest reads ~10^5 rows here.
+        # One bulk fetch unpacked as plain tuples: a district-wide digest reads ~10^5 rows.
         return {
-            (row.root, row.week_start): _figure(row)
-            for row in self.connection.execute(query).all()
-            if wanted is None or row.root in wanted
+            (root, week_start): Figure(own_total, own_entries, total, entries, reporting)
+            for root, week_start, total, entries, own_total, own_entries, reporting in (
+                self.connection.execute(query).all()
+            )
+            if wanted is None or root in wanted
         }
 
     def _audit(

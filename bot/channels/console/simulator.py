@@ -100,8 +100,7 @@ class ConsoleNotifier:
             self.out.write(f"{plain(message.text)}\n")
         if message.buttons:
             buttons = "  ".join(
-                texts.console_button(button.label, button.as_text)
-                for button in message.buttons
+                texts.console_button(button.label, button.as_text) for button in message.buttons
             )
             self.out.write(f"{buttons}\n")
         for attachment in message.attachments:
