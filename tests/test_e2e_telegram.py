@@ -299,3 +299,33 @@ async def test_the_token_never_reaches_logs_or_replies(api, tmp_path, monkeypatc
     assert TOKEN not in log_text
     assert TOKEN.split(":")[1] not in log_text
     assert all(TOKEN not in sent.text for sent in api.snapshot())
+
+
+async def test_an_implausible_figure_is_held_and_booked_by_its_button(api, tmp_path):
+    settings = bot_settings(api, tmp_path)
+    bot = await RunningBot(settings).start()
+    try:
+        await register_and_approve(api)
+        _, question = await say(api, AN, "1.200")
+        assert question.text.startswith("❓ Con số «+1.200» cho <b>Phường Khương Mai</b> (KM)")
+        assert week_total(settings) == 0
+        data = [b["callback_data"] for b in question.buttons]
+        assert data[0].startswith("confirm_held:") and data[1].startswith("cancel_held:")
+        api.push_callback(user_id=AN, sent=question, data=data[0], first_name="An")
+        edited = await api.wait_for(
+            lambda sent: any(
+                s.method == "editMessageText" and "Đã ghi nhận «+1.200»" in s.text for s in sent
+            )
+        )
+        assert any(s.chat_id == AN for s in edited if s.method == "editMessageText")
+        assert week_total(settings) == 1200
+        # The same button pressed again books nothing more.
+        api.push_callback(user_id=AN, sent=question, data=data[0], first_name="An")
+        await api.wait_for(
+            lambda sent: any(
+                s.method == "editMessageText" and "đã được xác nhận" in s.text for s in sent
+            )
+        )
+        assert week_total(settings) == 1200
+    finally:
+        await bot.stop()

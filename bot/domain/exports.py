@@ -29,6 +29,7 @@ def export(turn: Turn) -> list[Outbound]:
         return turn.reply(texts.NOT_ADMIN)
     choice = fold(" ".join(turn.inbound.args).strip())
     today = local_date(turn.now, turn.policy.tz)
+    spec: TableSpec | None
     if choice in _WHOLE:
         weeks = campaign_weeks(turn.policy, today)
         spec = whole_campaign_table(turn.store, turn.policy, weeks)

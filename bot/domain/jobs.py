@@ -63,7 +63,7 @@ def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime
     tree = UnitTree(row.unit for row in rows.values())
     behind = [r for r in rows.values() if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
     chats = store.chats.unit_chats([row.unit.code for row in behind])
-    messages = []
+    messages: list[Outbound] = []
     for row in sorted(behind, key=lambda r: r.unit.code):
         unit = row.unit
         standing = Standing(
@@ -91,7 +91,7 @@ def monthly_nudges(store: Store, policy: Policy, slot: datetime, now: datetime) 
     missing = [u for u in reporting_units(store.units.active()) if u.code not in sent]
     chats = store.chats.unit_chats([unit.code for unit in missing])
     days_left = (due.date() - local_date(now, policy.tz)).days
-    messages = []
+    messages: list[Outbound] = []
     for unit in sorted(missing, key=lambda u: u.code):
         text = texts.monthly_nudge(unit, month, due, days_left, policy.tz)
         messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))

@@ -187,6 +187,14 @@ def _entry(row: Row[Any]) -> ReportEntry:
     )
 
 
+def new_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just wrote."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise LookupError("the insert returned no primary key")
+    return int(key[0])
+
+
 def insert_if_absent(connection: Connection, table: sa.Table, values: dict[str, Any]) -> bool:
     """INSERT that does nothing on a key conflict; True if the row was inserted. On
     PostgreSQL it waits for a concurrent insert of the same key and then does nothing, so
@@ -335,7 +343,7 @@ class SqlMembers:
             )
         )
         return Membership(
-            result.inserted_primary_key[0], person, unit_code, MembershipStatus.PENDING, at
+            new_id(result), person, unit_code, MembershipStatus.PENDING, at
         )
 
     def decide(
@@ -559,7 +567,7 @@ class SqlLedger:
             },
         )
         entry = ReportEntry(
-            result.inserted_primary_key[0],
+            new_id(result),
             campaign_id,
             unit_code,
             week_start,
@@ -807,7 +815,7 @@ class SqlSubmissions:
             )
         )
         return Submission(
-            result.inserted_primary_key[0],
+            new_id(result),
             unit_code,
             month,
             text,
@@ -936,7 +944,7 @@ class SqlPendingReports:
                 created_at=at,
             )
         )
-        pending_id = result.inserted_primary_key[0]
+        pending_id = new_id(result)
         return PendingReport(
             pending_id,
             source,
@@ -1107,7 +1115,7 @@ class SqlOutbox:
             if files:
                 self.connection.execute(
                     sa.insert(OUTBOX_FILE).values(
-                        outbox_id=result.inserted_primary_key[0],
+                        outbox_id=new_id(result),
                         filename=files[0].filename,
                         kind=files[0].kind,
                         content=files[0].content,

@@ -21,6 +21,7 @@ from bot.config import CONSOLE, CONSOLE_ADMIN_ID
 from bot.domain import texts
 from bot.domain.commands import split_command
 from bot.domain.messages import (
+    Attachment,
     ChatKind,
     Delivery,
     DeliveryLimits,
@@ -104,9 +105,9 @@ class ConsoleNotifier:
             )
             self.out.write(f"{buttons}\n")
         for attachment in message.attachments:
-            self.out.write(
-                f"{texts.console_attachment(attachment.filename, len(attachment.content))}\n"
-            )
+            if isinstance(attachment, Attachment):  # the outbox hands over rendered files
+                size = len(attachment.content)
+                self.out.write(f"{texts.console_attachment(attachment.filename, size)}\n")
         self.out.write("\n")
         self.out.flush()
         return Delivery(DeliveryStatus.DELIVERED)

@@ -7,7 +7,8 @@ unit of work, and sends what comes back through the notifier.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -32,7 +33,7 @@ from bot.domain.messages import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 # Replies are answers to people, one per message they send, so they are not throttled
 # ahead of time; a 429 from Telegram is still honoured (waited out, then retried).
 REPLY_MAX_RETRIES = 3
