@@ -102,7 +102,7 @@ def main(messages: int, rounds: int) -> None:
             echo_times.append(serve([sys.executable, "-m", "bench.echo_bot"], env, api, messages))
             queue_reports(api, messages)
             bot_times.append(serve([sys.executable, "-m", "bot.cli", "run"], env, api, messages))
-        accepted = sum(1 for s in api.snapshot() if "Đã ghi nhận thêm" in s.text)
+        accepted = sum(1 for s in api.snapshot() if "Đã ghi nhận «+" in s.text)
         assert accepted == messages * rounds, accepted
 
     echo_rate = messages / statistics.median(echo_times)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.model import ReportEntry, ReportMode
 
@@ -21,9 +22,15 @@ class Folded:
     effects: dict[int, int]
 
 
-def fold(entries: Iterable[ReportEntry]) -> Folded:
-    live = sorted((e for e in entries if not e.void), key=lambda e: (e.sent_at, e.id))
-    total = 0
+def order_key(entry: ReportEntry) -> tuple[datetime, int]:
+    """Sending order; entries sent in the same instant keep the order they were booked in."""
+    return (entry.sent_at, entry.id)
+
+
+def fold(entries: Iterable[ReportEntry], start: int = 0) -> Folded:
+    """The fold of `entries` on top of `start`, the figure of the entries sent before them."""
+    live = sorted((e for e in entries if not e.void), key=order_key)
+    total = start
     effects: dict[int, int] = {}
     for entry in live:
         after = entry.requested if entry.mode is ReportMode.SET else total + entry.requested
@@ -32,10 +39,13 @@ def fold(entries: Iterable[ReportEntry]) -> Folded:
     return Folded(total, effects)
 
 
-def changed_effects(entries: Iterable[ReportEntry]) -> tuple[int, dict[int, int]]:
-    """The fold's total, and the effects that differ from what the entries hold now."""
+def changed_effects(entries: Iterable[ReportEntry], start: int = 0) -> tuple[int, dict[int, int]]:
+    """The fold's total, and the effects that differ from what the entries hold now.
+
+    A change only moves the effects of the entries sent at or after it: the caller passes
+    those, and `start`, the sum of the effects of the entries sent before."""
     entries = list(entries)
-    folded = fold(entries)
+    folded = fold(entries, start)
     stored = {entry.id: entry.effect for entry in entries}
     return folded.total, {
         entry_id: effect

@@ -128,8 +128,21 @@ class LedgerRepository(Protocol):
         """A new live entry with effect 0; the caller re-folds the unit's week."""
         ...
 
-    def live_entries(self, campaign_id: int, unit_code: str, week_start: date) -> list[ReportEntry]:
-        """The unit's live entries of the week, in sending order."""
+    def live_entries(
+        self,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        since: tuple[datetime, int] | None = None,
+    ) -> list[ReportEntry]:
+        """The unit's live entries of the week in sending order, (sent_at, id); with
+        `since`, only those at or after that place."""
+        ...
+
+    def own_total_before(
+        self, campaign_id: int, unit_code: str, week_start: date, place: tuple[datetime, int]
+    ) -> int:
+        """The sum of the effects of the live entries sent before `place`."""
         ...
 
     def set_effects(self, effects: Mapping[int, int]) -> None:

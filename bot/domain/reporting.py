@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain import texts
-from bot.domain.ledger import changed_effects
+from bot.domain.ledger import changed_effects, order_key
 from bot.domain.messages import Button, Outbound
 from bot.domain.model import (
     MessageRef,
@@ -26,7 +26,7 @@ from bot.domain.model import (
 from bot.domain.parsing import ParseError, ReportRequest, confirmation_answer, parse_report
 from bot.domain.progress import Standing
 from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
-from bot.domain.standing import chain_of, figures_of, standing_of
+from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week
 
@@ -89,7 +89,7 @@ def undo(turn: Turn) -> list[Outbound]:
         return turn.reply(refusal.text)
     change = _Change(turn, unit, week)
     turn.store.ledger.void(entry, turn.sender, turn.now, source)
-    standing = change.done()
+    standing = change.done(entry)
     reply = texts.report_undone(
         unit,
         week,
@@ -130,11 +130,11 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
         return turn.reply(refusal.text)
     if source is None:
         raise ValueError("a report needs the message it came from")
-    if turn.inbound.edited_at is None:
+    if parsed.amount > _plausible_bound(turn, outcome):
+        # Delivered again while held (or after its answer): the first question stands.
         held = turn.store.pending_reports.for_source(source)
         if held is not None:
             return turn.reply(texts.held_already(held.state))
-    if parsed.amount > _plausible_bound(turn, outcome):
         return _hold(turn, outcome, week, parsed, source, None)
     return _book(turn, outcome, week, parsed, source, turn.moment, late=parsed.week_offset < 0)
 
@@ -182,7 +182,7 @@ def _book(
         sent_at=sent_at,
         recorded_at=turn.now,
     )
-    standing = change.done()
+    standing = change.done(entry)
     words = texts.entry_words(entry.mode, entry.requested)
     reply = texts.report_accepted(unit, week, standing, words, late=late, metric=turn.metric)
     return turn.reply(reply) + change.notices(words)
@@ -205,7 +205,7 @@ def _amend(
         at=turn.now,
         edited_at=edited_at,
     )
-    standing = change.done()
+    standing = change.done(revised)
     before = texts.entry_words(entry.mode, entry.requested)
     after = texts.entry_words(revised.mode, revised.requested)
     reply = texts.report_revised(unit, week, standing, before, after, turn.metric)
@@ -223,16 +223,22 @@ class _Change:
         turn.store.ledger.lock_unit(unit.code)
         self.chain = chain_of(turn, unit)
         self.by_admin = turn.is_admin() and _member_unit_code(turn) != unit.code
+        # The reply needs the unit and the quota it counts toward; a correction, the chain.
+        self.shown = self.chain if self.by_admin else reply_units(self.chain)
         self.before = self._figures() if self.by_admin else {}
         self.after: dict[str, UnitWeekTotal] = {}
 
     def _figures(self) -> dict[str, UnitWeekTotal]:
-        return figures_of(self.turn, self.week, self.chain)
+        return figures_of(self.turn, self.week, self.shown)
 
-    def done(self) -> Standing:
+    def done(self, changed: ReportEntry) -> Standing:
+        """Re-fold from the changed entry's place on: the entries sent before keep their
+        effects, so a report appended at the end reads only itself."""
         ledger = self.turn.store.ledger
-        entries = ledger.live_entries(self.turn.campaign.id, self.unit.code, self.week.start)
-        _, effects = changed_effects(entries)
+        campaign, code, week = self.turn.campaign.id, self.unit.code, self.week.start
+        place = order_key(changed)
+        start = ledger.own_total_before(campaign, code, week, place)
+        _, effects = changed_effects(ledger.live_entries(campaign, code, week, place), start)
         if effects:
             ledger.set_effects(effects)
         self.after = self._figures()
@@ -424,7 +430,7 @@ def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
     unit = _unit(turn, entry.unit_code)
     week = Week(entry.week_start)
     chain = chain_of(turn, unit)
-    standing = standing_of(turn, unit, week, figures_of(turn, week, chain), chain)
+    standing = standing_of(turn, unit, week, figures_of(turn, week, reply_units(chain)), chain)
     return turn.reply(texts.already_recorded(unit, week, standing, turn.metric))
 
 

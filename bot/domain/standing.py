@@ -16,6 +16,16 @@ def chain_of(turn: Turn, unit: Unit) -> list[Unit]:
     return [unit, *turn.ancestors(unit)]
 
 
+def reply_units(chain: list[Unit]) -> list[Unit]:
+    """Of a unit's chain, what a reply shows: the unit, and without a quota of its own, the
+    nearest unit above it with one."""
+    unit = chain[0]
+    if unit.weekly_quota > 0:
+        return [unit]
+    covering = next((above for above in chain[1:] if above.weekly_quota > 0), None)
+    return [unit] if covering is None else [unit, covering]
+
+
 def figures_of(turn: Turn, week: Week, units: Sequence[Unit]) -> dict[str, UnitWeekTotal]:
     rows = turn.store.ledger.week_totals(
         turn.campaign.id, week.start, sorted({unit.code for unit in units})

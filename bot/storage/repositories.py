@@ -83,6 +83,8 @@ MAX_CODES_IN_QUERY = 5000
 # statement per call costs more than running it.
 _param = sa.bindparam
 GET_UNIT = sa.select(UNIT).where(UNIT.c.code == _param("code"))
+CHILD_UNITS = sa.select(UNIT).where(UNIT.c.parent_code == _param("parent"), UNIT.c.active.is_(True))
+ROOT_UNITS = sa.select(UNIT).where(UNIT.c.parent_code.is_(None), UNIT.c.active.is_(True))
 IS_ADMIN = sa.select(ADMIN.c.user_id).where(
     ADMIN.c.platform == _param("platform"), ADMIN.c.user_id == _param("user_id")
 )
@@ -133,6 +135,12 @@ LIVE_ENTRIES = (
     )
     .order_by(ENTRY.c.sent_at, ENTRY.c.id)
 )
+_AT_OR_AFTER = sa.or_(
+    ENTRY.c.sent_at > _param("sent_at"),
+    sa.and_(ENTRY.c.sent_at == _param("sent_at"), ENTRY.c.id >= _param("entry_id")),
+)
+LIVE_ENTRIES_SINCE = LIVE_ENTRIES.where(_AT_OR_AFTER)
+OWN_TOTAL_BEFORE = OWN_TOTAL.where(sa.not_(_AT_OR_AFTER))
 SET_EFFECT = sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(delta=_param("effect"))
 LOCK_UNIT = sa.select(UNIT.c.code).where(UNIT.c.code == _param("code")).with_for_update()
 # A transaction-scoped advisory lock per person (released at commit or rollback, so a
@@ -205,12 +213,13 @@ def insert_if_absent(connection: Connection, table: sa.Table, values: dict[str, 
     return connection.execute(statement).first() is not None
 
 
-def unit_tree_cte(roots: Sequence[str] | None) -> sa.CTE:
+def unit_tree_cte(rooted: bool) -> sa.CTE:
     """(root, code) for every unit at or below each root unit: the unit tree walked by a
-    recursive query, so a roll-up is one join with the ledger's per-unit sums."""
+    recursive query, so a roll-up is one join with the ledger's per-unit sums. `rooted`:
+    the roots are the units bound to `codes`; otherwise every unit is a root."""
     base = sa.select(UNIT.c.code.label("root"), UNIT.c.code.label("code"))
-    if roots is not None:
-        base = base.where(UNIT.c.code.in_(list(roots)))
+    if rooted:
+        base = base.where(UNIT.c.code.in_(_param("codes", expanding=True)))
     tree = base.cte("unit_tree", recursive=True)
     child = UNIT.alias("child")
     return tree.union_all(
@@ -236,6 +245,67 @@ def rolled_columns(tree: sa.CTE, own: sa.Subquery) -> list[sa.ColumnElement[Any]
     ]
 
 
+def _own_sums(tree: sa.CTE, rooted: bool, by_week: bool) -> sa.Subquery:
+    """Per-unit sums of live entries; for a few roots only the entries of their subtrees
+    (a report's reply reads a ward and its cells, not the whole district)."""
+    week = ENTRY.c.week_start
+    conditions = [
+        ENTRY.c.campaign_id == _param("campaign_id"),
+        week.in_(_param("week_starts", expanding=True)) if by_week else week == _param("week"),
+        ENTRY.c.void.is_(False),
+    ]
+    if rooted:
+        conditions.append(ENTRY.c.unit_code.in_(sa.select(tree.c.code)))
+    keys = [ENTRY.c.unit_code, week] if by_week else [ENTRY.c.unit_code]
+    return (
+        sa.select(
+            *keys,
+            sa.func.sum(ENTRY.c.delta).label("own_total"),
+            sa.func.count(ENTRY.c.id).label("own_entries"),
+        )
+        .where(*conditions)
+        .group_by(*keys)
+        .subquery("own")
+    )
+
+
+def _week_totals_statement(rooted: bool) -> sa.Select[Any]:
+    tree = unit_tree_cte(rooted)
+    own = _own_sums(tree, rooted, by_week=False)
+    return (
+        sa.select(UNIT, *rolled_columns(tree, own))
+        .select_from(
+            UNIT.join(tree, tree.c.root == UNIT.c.code).outerjoin(
+                own, own.c.unit_code == tree.c.code
+            )
+        )
+        .where(UNIT.c.active.is_(True))
+        .group_by(*UNIT.c)
+    )
+
+
+def _totals_by_week_statement(rooted: bool) -> sa.Select[Any]:
+    tree = unit_tree_cte(rooted)
+    own = _own_sums(tree, rooted, by_week=True)
+    return (
+        sa.select(tree.c.root, own.c.week_start, *rolled_columns(tree, own))
+        .select_from(tree.join(own, own.c.unit_code == tree.c.code))
+        .group_by(tree.c.root, own.c.week_start)
+    )
+
+
+# Built once (key: rooted at given units, or every unit): a reply to each report runs one.
+WEEK_TOTALS = {rooted: _week_totals_statement(rooted) for rooted in (True, False)}
+TOTALS_BY_WEEK = {rooted: _totals_by_week_statement(rooted) for rooted in (True, False)}
+
+
+def _roots(wanted: set[str] | None) -> list[str] | None:
+    """The units to roll up from; above MAX_CODES_IN_QUERY, all (the caller filters)."""
+    if wanted is None or len(wanted) > MAX_CODES_IN_QUERY:
+        return None
+    return sorted(wanted)
+
+
 def _figure(row: Row[Any]) -> Figure:
     return Figure(
         int(row.own), int(row.own_entries), int(row.total), int(row.entries), int(row.reporting)
@@ -258,10 +328,11 @@ class SqlUnits:
         return [unit_from_row(row) for row in self.connection.execute(sa.select(UNIT))]
 
     def children(self, parent_code: str | None) -> list[Unit]:
-        parent = UNIT.c.parent_code
-        condition = parent.is_(None) if parent_code is None else parent == parent_code
-        query = sa.select(UNIT).where(condition, UNIT.c.active.is_(True))
-        return [unit_from_row(row) for row in self.connection.execute(query)]
+        if parent_code is None:
+            rows = self.connection.execute(ROOT_UNITS)
+        else:
+            rows = self.connection.execute(CHILD_UNITS, {"parent": parent_code})
+        return [unit_from_row(row) for row in rows]
 
     def upsert(self, unit: Unit) -> str:
         """Insert or update one unit; returns 'added', 'updated' or 'unchanged'."""
@@ -342,9 +413,7 @@ class SqlMembers:
                 requested_at=at,
             )
         )
-        return Membership(
-            new_id(result), person, unit_code, MembershipStatus.PENDING, at
-        )
+        return Membership(new_id(result), person, unit_code, MembershipStatus.PENDING, at)
 
     def decide(
         self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
@@ -582,12 +651,36 @@ class SqlLedger:
         self._audit(entry, "create", None, entry, reporter, source, recorded_at)
         return entry
 
-    def live_entries(self, campaign_id: int, unit_code: str, week_start: date) -> list[ReportEntry]:
-        rows = self.connection.execute(
-            LIVE_ENTRIES,
-            {"campaign_id": campaign_id, "unit_code": unit_code, "week_start": week_start},
-        )
+    def live_entries(
+        self,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        since: tuple[datetime, int] | None = None,
+    ) -> list[ReportEntry]:
+        key = {"campaign_id": campaign_id, "unit_code": unit_code, "week_start": week_start}
+        if since is None:
+            rows = self.connection.execute(LIVE_ENTRIES, key)
+        else:
+            rows = self.connection.execute(
+                LIVE_ENTRIES_SINCE, {**key, "sent_at": since[0], "entry_id": since[1]}
+            )
         return [_entry(row) for row in rows]
+
+    def own_total_before(
+        self, campaign_id: int, unit_code: str, week_start: date, place: tuple[datetime, int]
+    ) -> int:
+        total = self.connection.execute(
+            OWN_TOTAL_BEFORE,
+            {
+                "campaign_id": campaign_id,
+                "unit_code": unit_code,
+                "week_start": week_start,
+                "sent_at": place[0],
+                "entry_id": place[1],
+            },
+        ).scalar_one()
+        return int(total)
 
     def set_effects(self, effects: Mapping[int, int]) -> None:
         if effects:
@@ -648,35 +741,14 @@ class SqlLedger:
         self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
     ) -> list[UnitWeekTotal]:
         wanted = None if unit_codes is None else set(unit_codes)
-        by_query = wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY
-        own = (
-            sa.select(
-                ENTRY.c.unit_code,
-                sa.func.sum(ENTRY.c.delta).label("own_total"),
-                sa.func.count(ENTRY.c.id).label("own_entries"),
-            )
-            .where(
-                ENTRY.c.campaign_id == campaign_id,
-                ENTRY.c.week_start == week_start,
-                ENTRY.c.void.is_(False),
-            )
-            .group_by(ENTRY.c.unit_code)
-            .subquery("own")
-        )
-        tree = unit_tree_cte(sorted(wanted) if by_query and wanted is not None else None)
-        query = (
-            sa.select(UNIT, *rolled_columns(tree, own))
-            .select_from(
-                UNIT.join(tree, tree.c.root == UNIT.c.code).outerjoin(
-                    own, own.c.unit_code == tree.c.code
-                )
-            )
-            .where(UNIT.c.active.is_(True))
-            .group_by(*UNIT.c)
-        )
+        roots = _roots(wanted)
+        parameters: dict[str, Any] = {"campaign_id": campaign_id, "week": week_start}
+        if roots is not None:
+            parameters["codes"] = roots
+        rows = self.connection.execute(WEEK_TOTALS[roots is not None], parameters)
         return [
             UnitWeekTotal(unit_from_row(row), _figure(row))
-            for row in self.connection.execute(query)
+            for row in rows
             if wanted is None or row.code in wanted
         ]
 
@@ -686,34 +758,15 @@ class SqlLedger:
         if not week_starts:
             return {}
         wanted = None if unit_codes is None else set(unit_codes)
-        by_query = wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY
-        own = (
-            sa.select(
-                ENTRY.c.unit_code,
-                ENTRY.c.week_start,
-                sa.func.sum(ENTRY.c.delta).label("own_total"),
-                sa.func.count(ENTRY.c.id).label("own_entries"),
-            )
-            .where(
-                ENTRY.c.campaign_id == campaign_id,
-                ENTRY.c.week_start.in_(list(week_starts)),
-                ENTRY.c.void.is_(False),
-            )
-            .group_by(ENTRY.c.unit_code, ENTRY.c.week_start)
-            .subquery("own")
-        )
-        tree = unit_tree_cte(sorted(wanted) if by_query and wanted is not None else None)
-        query = (
-            sa.select(tree.c.root, own.c.week_start, *rolled_columns(tree, own))
-            .select_from(tree.join(own, own.c.unit_code == tree.c.code))
-            .group_by(tree.c.root, own.c.week_start)
-        )
+        roots = _roots(wanted)
+        parameters: dict[str, Any] = {"campaign_id": campaign_id, "week_starts": list(week_starts)}
+        if roots is not None:
+            parameters["codes"] = roots
+        rows = self.connection.execute(TOTALS_BY_WEEK[roots is not None], parameters).all()
         # One bulk fetch unpacked as plain tuples: a district-wide digest reads ~10^5 rows.
         return {
             (root, week_start): Figure(own_total, own_entries, total, entries, reporting)
-            for root, week_start, total, entries, own_total, own_entries, reporting in (
-                self.connection.execute(query).all()
-            )
+            for root, week_start, total, entries, own_total, own_entries, reporting in rows
             if wanted is None or root in wanted
         }
 

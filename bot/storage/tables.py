@@ -110,6 +110,8 @@ class ReportEntryRow(SQLModel, table=True):
         ),
         # Covers the weekly aggregate: the sum is read from the index alone.
         sa.Index("ix_report_week", "campaign_id", "week_start", "unit_code", "void", "delta"),
+        # A unit's week in sending order: where a re-fold starts.
+        sa.Index("ix_report_order", "campaign_id", "unit_code", "week_start", "sent_at", "id"),
         sa.Index(
             "ix_report_reporter",
             "reporter_platform",

@@ -56,6 +56,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_pending_reporter", "pending_report", ["reporter_platform", "reporter_user_id", "state"]
     )
+    op.create_index(
+        "ix_report_order",
+        "report_entry",
+        ["campaign_id", "unit_code", "week_start", "sent_at", "id"],
+    )
     with op.batch_alter_table("report_audit") as batch:
         batch.add_column(sa.Column("old_mode", _text(10), nullable=True))
         batch.add_column(sa.Column("new_mode", _text(10), nullable=True))
@@ -98,6 +103,7 @@ def downgrade() -> None:
     with op.batch_alter_table("report_audit") as batch:
         batch.drop_column("new_mode")
         batch.drop_column("old_mode")
+    op.drop_index("ix_report_order", table_name="report_entry")
     op.drop_index("ix_pending_reporter", table_name="pending_report")
     op.drop_index("ix_pending_source", table_name="pending_report")
     op.drop_table("pending_report")

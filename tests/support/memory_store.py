@@ -333,7 +333,13 @@ class MemoryLedger:
         self.audit.append(AuditRecord(entry.id, "create", None, requested, reporter))
         return entry
 
-    def live_entries(self, campaign_id: int, unit_code: str, week_start: date) -> list[ReportEntry]:
+    def live_entries(
+        self,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        since: tuple[datetime, int] | None = None,
+    ) -> list[ReportEntry]:
         return sorted(
             (
                 e
@@ -342,8 +348,18 @@ class MemoryLedger:
                 and e.unit_code == unit_code
                 and e.week_start == week_start
                 and not e.void
+                and (since is None or (e.sent_at, e.id) >= since)
             ),
             key=lambda e: (e.sent_at, e.id),
+        )
+
+    def own_total_before(
+        self, campaign_id: int, unit_code: str, week_start: date, place: tuple[datetime, int]
+    ) -> int:
+        return sum(
+            e.effect
+            for e in self.live_entries(campaign_id, unit_code, week_start)
+            if (e.sent_at, e.id) < place
         )
 
     def set_effects(self, effects: Mapping[int, int]) -> None:
