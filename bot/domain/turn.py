@@ -57,6 +57,11 @@ class Turn:
         return self.store.members.approved(self.sender.platform, self.sender.user_id)
 
     def member_unit(self) -> Unit | None:
+        return self._member_unit
+
+    @cached_property
+    def _member_unit(self) -> Unit | None:
+        # Asked by several steps of one report; a turn never reads it after changing it.
         return self.store.members.reporting_unit(self.sender.platform, self.sender.user_id)
 
     def chat_unit(self) -> Unit | None:
