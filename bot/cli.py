@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -19,12 +20,13 @@ from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
 from bot.domain.tree import UnitTree
 from bot.domain.units import UnitTableError
-from bot.redaction import configure_logging
+from bot.redaction import configure_logging, redact, register_secrets
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.repositories import SqlStore
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 T = TypeVar("T")
 
 
@@ -45,7 +47,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(texts.cli_missing_file(str(error.filename)), file=sys.stderr)
     except NotInitialised:
         print(texts.CLI_NOT_INITIALISED, file=sys.stderr)
+    except Exception as error:  # the one place every other failure ends: never a traceback
+        return _failed(error)
     return EXIT_USAGE
+
+
+def _failed(error: Exception) -> int:
+    """Any other failure as one redacted Vietnamese line; the traceback, redacted, only
+    at DEBUG. The secrets were registered with the logging set-up; when the settings never
+    loaded, the environment's token is registered here."""
+    register_secrets([os.environ.get("TELEGRAM_BOT_TOKEN", "")])
+    logging.getLogger(__name__).debug("quizbot stopped", exc_info=error)
+    print(
+        redact(texts.cli_failed(_failure_kind(error), f"{type(error).__name__}: {error}")),
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def _failure_kind(error: Exception) -> str:
+    from telegram.error import InvalidToken, NetworkError
+
+    if isinstance(error, InvalidToken):
+        return "rejected_token"
+    if isinstance(error, NetworkError):
+        return "unreachable"
+    return "unexpected"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ import logging
 import traceback
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 REDACTED = "***"
 
@@ -18,15 +19,29 @@ _installed = False
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
+    # Longest first: the whole token goes before its secret part.
+    for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text
 
 
+def secret_forms(secret: str) -> set[str]:
+    """The ways a token shows up in text: whole, its secret part (after the bot id), and
+    URL-encoded (a request URL, an exception that quotes one)."""
+    forms = {secret}
+    _, _, secret_part = secret.partition(":")
+    if secret_part:
+        forms.add(secret_part)
+    forms |= {quote(form, safe="") for form in list(forms)}
+    forms |= {quote(form) for form in list(forms)}
+    return {form for form in forms if len(form) >= 8}
+
+
 def register_secrets(secrets: Iterable[str]) -> None:
-    """Scrub these values from every log record from now on."""
+    """Scrub these values (in every form they take) from every log record from now on."""
     global _installed
-    _secrets.update(secret for secret in secrets if len(secret) >= 8)
+    for secret in secrets:
+        _secrets.update(secret_forms(secret))
     if _installed:
         return
     previous = logging.getLogRecordFactory()

@@ -825,6 +825,25 @@ CLI_NOT_INITIALISED = (
 )
 
 
+_CLI_FAILURES = {
+    "rejected_token": (
+        "Máy chủ Telegram từ chối TELEGRAM_BOT_TOKEN (token sai, đã bị thu hồi) hoặc "
+        "TELEGRAM_API_BASE_URL không trỏ đúng máy chủ Bot API. Hãy kiểm tra hai thiết lập này "
+        "trong .env."
+    ),
+    "unreachable": (
+        "Không kết nối được tới máy chủ Telegram (TELEGRAM_API_BASE_URL). Hãy kiểm tra mạng "
+        "và địa chỉ máy chủ rồi chạy lại."
+    ),
+    "unexpected": "quizbot dừng vì một lỗi không mong muốn.",
+}
+
+
+def cli_failed(kind: str, detail: str) -> str:
+    """One line for stderr; `detail` is redacted by the caller before printing."""
+    return f"Lỗi: {_CLI_FAILURES[kind]} ({detail.splitlines()[0] if detail else ''})"
+
+
 def cli_bad_settings(problem: str) -> str:
     return f"Cấu hình không hợp lệ: {problem}"
 
