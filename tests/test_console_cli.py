@@ -69,7 +69,7 @@ async def test_a_week_in_the_console(tmp_path):
     )
     output = await run_console(tmp_path, script)
     assert "Giờ của trình mô phỏng: 09:00 thứ Năm, 12/09/2024." in output
-    assert "→ tin nhắn riêng của 1" in output and "[✅ Duyệt: /approve 1001]" in output
+    assert "→ tin nhắn riêng của 1" in output and "[✅ Duyệt: /duyet 1001]" in output
     assert "→ tin nhắn riêng của 1001" in output and "đã được duyệt" in output
     assert "Đã ghi nhận «+45» lượt dự thi cho Phường Khương Mai (KM)." in output
     assert "đã được ghi nhận trước đó" in output

@@ -64,7 +64,7 @@ async def register_and_approve(api: FakeBotApi, user: int = AN, code: str = "KM"
     notice = await api.wait_for(lambda sent: any(s.chat_id == ADMIN and s.buttons for s in sent))
     request = [s for s in notice if s.chat_id == ADMIN and s.buttons][-1]
     before = len(api.messages_to(user))
-    api.push_callback(user_id=ADMIN, sent=request, data=f"approve:{user}")
+    api.push_callback(user_id=ADMIN, sent=request, data=request.buttons[0]["callback_data"])
     told = await api.wait_for_reply(user, before)
     assert "đã được duyệt" in told.text
 
@@ -79,9 +79,10 @@ async def test_registration_reports_edits_undo_status_and_restart(api, tmp_path)
         notice = await api.wait_for(lambda sent: any(s.chat_id == ADMIN for s in sent))
         request = next(s for s in notice if s.chat_id == ADMIN)
         assert "<b>Nguyễn Văn An</b> (ID 1001)" in request.text
-        assert [b["callback_data"] for b in request.buttons] == ["approve:1001", "reject:1001"]
+        # The buttons name the request itself, not just the person.
+        assert [b["callback_data"] for b in request.buttons] == ["approve:1", "reject:1"]
         before = len(api.messages_to(AN))
-        api.push_callback(user_id=ADMIN, sent=request, data="approve:1001")
+        api.push_callback(user_id=ADMIN, sent=request, data="approve:1")
         approved = await api.wait_for_reply(AN, before)
         assert "Yêu cầu của bạn đã được duyệt" in approved.text
         edits = [s for s in api.snapshot() if s.method == "editMessageText"]

@@ -1,7 +1,7 @@
 """Registration, approval by admins, and binding groups to units."""
 
 from bot.domain import texts
-from bot.domain.model import MembershipStatus
+from bot.domain.model import ChatRef, MembershipStatus
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
 
@@ -25,9 +25,10 @@ def test_a_request_reaches_every_admin_with_approve_and_reject_buttons(dialogue)
     assert sorted(n.chat.chat_id for n in notices) == [ADMIN_ID, "901"]
     for notice in notices:
         assert "<b>Nguyễn Văn An</b> (ID 1001)" in notice.text
+        request_id = str(dialogue.store.members.pending("telegram", "1001").id)
         assert [(b.command, b.argument) for b in notice.buttons] == [
-            ("approve", "1001"),
-            ("reject", "1001"),
+            ("approve", request_id),
+            ("reject", request_id),
         ]
     assert statuses(dialogue) == [("KM", MembershipStatus.PENDING)]
 
@@ -58,14 +59,55 @@ def test_approval_by_command_tells_both_sides(dialogue):
     assert "✅" in only_text(dialogue.send(AN, "45"))
 
 
+def approve_button(replies):
+    notice = next(r for r in replies if r.chat.chat_id == ADMIN_ID)
+    return notice.buttons[0]
+
+
 def test_approval_by_button_edits_the_admins_message(dialogue):
-    dialogue.send(AN, "/register KM")
-    replies = dialogue.press(ADMIN, "approve", "1001", button_message_id="77")
+    button = approve_button(dialogue.send(AN, "/register KM"))
+    replies = dialogue.press(ADMIN, button.command, button.argument, button_message_id="77")
     assert replies[0].edit_message_id == "77"
     assert replies[0].buttons == ()
-    # A second press (another admin, or a double tap) finds nothing pending.
-    again = dialogue.press(ADMIN, "approve", "1001", button_message_id="77")
-    assert only_text(again) == texts.no_pending_request("1001")
+    # A second press (another admin, or a double tap) says the request changed.
+    again = dialogue.press(ADMIN, button.command, button.argument, button_message_id="77")
+    assert again[0].text == texts.REQUEST_CHANGED and again[0].edit_message_id == "77"
+    assert statuses(dialogue) == [("KM", MembershipStatus.APPROVED)]
+
+
+def test_an_old_button_never_approves_a_request_made_since(dialogue):
+    old = approve_button(dialogue.send(AN, "/register KM02"))
+    dialogue.send(AN, "/register DTN")
+    replies = dialogue.press(ADMIN, old.command, old.argument, button_message_id="77")
+    assert [r.text for r in replies] == [texts.REQUEST_CHANGED]
+    assert statuses(dialogue) == [
+        ("KM02", MembershipStatus.SUPERSEDED),
+        ("DTN", MembershipStatus.PENDING),
+    ]
+    # The new request's own button (or /duyet) decides the new request.
+    assert "Đã duyệt" in dialogue.send(ADMIN, "/duyet 1001")[0].text
+    assert statuses(dialogue)[-1] == ("DTN", MembershipStatus.APPROVED)
+
+
+def test_a_flood_of_requests_notifies_the_admins_a_few_times_only(dialogue):
+    for admin in ("901", "902", "903", "904"):
+        dialogue.store.admins.grant("telegram", admin, at("2024-09-01 00:00"))
+    notices = 0
+    for attempt in range(100):
+        code = ("KM", "KT", "NC")[attempt % 3]
+        replies = dialogue.send(AN, f"/dangky {code}")
+        notices += sum(1 for r in replies if r.chat.chat_id != AN.user_id)
+    assert notices == 3 * 5  # three requests a day, each to five admins
+    assert only_text(dialogue.send(AN, "/dangky KM")) == texts.too_many_requests(3)
+    pending = [s for s in statuses(dialogue) if s[1] is MembershipStatus.PENDING]
+    assert pending == [("NC", MembershipStatus.PENDING)]
+    # The same request repeated never notifies again, and the next day one more is allowed.
+    tomorrow = at("2024-09-13 09:00")
+    assert (
+        sum(1 for r in dialogue.send(AN, "/dangky NC", at=tomorrow) if r.chat.chat_id != AN.user_id)
+        == 0
+    )
+    assert len(dialogue.send(AN, "/dangky KM", at=tomorrow)) == 6
 
 
 def test_rejection_tells_the_requester_and_grants_nothing(dialogue):
@@ -114,6 +156,25 @@ def test_moving_to_another_unit_takes_effect_on_approval(dialogue):
         ("KM", MembershipStatus.SUPERSEDED),
         ("KT", MembershipStatus.APPROVED),
     ]
+
+
+def test_a_group_bound_to_a_unit_cannot_be_taken_over_by_another_units_secretary(dialogue):
+    binh = person(1002, "Lê Văn Bình")
+    for who, code in ((AN, "KM"), (binh, "KT")):
+        dialogue.send(who, f"/dangky {code}")
+        dialogue.send(ADMIN, f"/duyet {who.user_id}")
+    dialogue.send(AN, "/dangky KM", group=-500)
+    refused = only_text(dialogue.send(binh, "/dangky KT", group=-500))
+    assert refused == texts.group_bound_elsewhere(dialogue.store.units.get("KM"))
+    assert dialogue.store.chats.unit_of(dialogue_chat(-500)) == "KM"
+    assert "Phường Khương Mai" in only_text(dialogue.send(binh, "/tiendo", group=-500))
+    # An admin may re-bind it.
+    dialogue.send(ADMIN, "/dangky KT", group=-500)
+    assert dialogue.store.chats.unit_of(dialogue_chat(-500)) == "KT"
+
+
+def dialogue_chat(chat_id: int) -> ChatRef:
+    return ChatRef("telegram", str(chat_id))
 
 
 def test_a_secretary_binds_their_group_and_only_to_their_unit(dialogue):

@@ -6,10 +6,16 @@ approval finds nothing pending), so a message delivered twice never notifies twi
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from bot.domain import texts
 from bot.domain.messages import Button, Outbound
 from bot.domain.model import Membership, MembershipStatus, Person, Unit
 from bot.domain.turn import Turn
+from bot.domain.weeks import local_date
+
+# Requests one person may make in a day (each one notifies every admin).
+REQUESTS_PER_DAY = 3
 
 
 def register(turn: Turn) -> list[Outbound]:
@@ -51,6 +57,12 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
     pending = members.pending(person.platform, person.user_id)
     if pending is not None and pending.unit_code == unit.code:
         return turn.reply(texts.request_still_pending(unit))
+    day_start = datetime.combine(local_date(turn.now, turn.policy.tz), time(0), turn.policy.tz)
+    if not turn.is_admin() and (
+        members.requests_since(person.platform, person.user_id, day_start) >= REQUESTS_PER_DAY
+    ):
+        # Each request notifies every admin: a person flipping units is stopped here.
+        return turn.reply(texts.too_many_requests(REQUESTS_PER_DAY))
     if pending is not None:
         members.decide(pending.id, MembershipStatus.SUPERSEDED, person, turn.now)
     request = members.request(person, unit.code, turn.now)
@@ -60,9 +72,10 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
 
     admins = admin_user_ids(turn)
     current_unit = turn.store.units.get(current.unit_code) if current else None
+    # The buttons name this request, so a press decides it and nothing else.
     buttons = (
-        Button(texts.BUTTON_APPROVE, "approve", person.user_id),
-        Button(texts.BUTTON_REJECT, "reject", person.user_id),
+        Button(texts.BUTTON_APPROVE, "approve", str(request.id), typed=f"/duyet {person.user_id}"),
+        Button(texts.BUTTON_REJECT, "reject", str(request.id), typed=f"/tuchoi {person.user_id}"),
     )
     notices = [
         turn.to_user(admin, texts.request_for_admin(person, unit, current_unit), buttons)
@@ -78,6 +91,10 @@ def _bind_group(turn: Turn, unit: Unit) -> list[Outbound]:
             return turn.reply(texts.REGISTER_IN_PRIVATE)
         if member_unit.code != unit.code:
             return turn.reply(texts.bind_other_unit(member_unit))
+        # A group bound to a unit changes hands only by an admin or that unit's secretary.
+        bound = turn.chat_unit()
+        if bound is not None and bound.code != member_unit.code:
+            return turn.reply(texts.group_bound_elsewhere(bound))
     turn.store.chats.bind(turn.inbound.chat, unit.code, turn.sender, turn.now)
     return turn.reply(texts.group_bound(unit))
 
@@ -88,10 +105,20 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     args = turn.inbound.args
     if len(args) != 1 or not args[0].strip():
         return turn.reply(texts.DECIDE_USAGE)
-    user_id = args[0].strip()
+    pressed = turn.inbound.button_message_id is not None
+    if pressed:
+        shown = turn.store.members.get(int(args[0])) if args[0].isdigit() else None
+        if shown is None:
+            return _edit_or_reply(turn, texts.REQUEST_CHANGED)
+        user_id = shown.person.user_id
+    else:
+        user_id = args[0].strip()
     # Two admins (or one button pressed twice) deciding at once: the second finds nothing.
     turn.store.members.lock_person(turn.sender.platform, user_id)
     request = turn.store.members.pending(turn.sender.platform, user_id)
+    if pressed and (request is None or str(request.id) != args[0]):
+        # The button was shown for a request that was decided or replaced since.
+        return _edit_or_reply(turn, texts.REQUEST_CHANGED)
     if request is None:
         return turn.reply(texts.no_pending_request(user_id))
     unit = turn.store.units.get(request.unit_code)
@@ -109,13 +136,15 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
             return turn.reply(texts.no_pending_request(user_id))
         for_admin = texts.rejected_for_admin(request.person, unit)
         for_requester = texts.rejected_for_requester(unit)
+    return [*_edit_or_reply(turn, for_admin), turn.to_user(request.person.user_id, for_requester)]
+
+
+def _edit_or_reply(turn: Turn, text: str) -> list[Outbound]:
+    """An answer to a button replaces the message that carried it."""
     button_message = turn.inbound.button_message_id
-    confirmation = (
-        [Outbound(turn.inbound.chat, for_admin, edit_message_id=button_message)]
-        if button_message
-        else turn.reply(for_admin)
-    )
-    return [*confirmation, turn.to_user(request.person.user_id, for_requester)]
+    if button_message:
+        return [Outbound(turn.inbound.chat, text, edit_message_id=button_message)]
+    return turn.reply(text)
 
 
 def _approve(turn: Turn, request: Membership) -> bool:

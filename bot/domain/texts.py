@@ -464,6 +464,20 @@ def request_for_admin(person: Person, unit: Unit, current_unit: Unit | None) -> 
     return "\n".join(lines)
 
 
+REQUEST_CHANGED = (
+    "ℹ️ Yêu cầu này đã thay đổi (đã được quyết định, hoặc người gửi đã đăng ký đơn vị khác) "
+    "nên không thực hiện gì. Yêu cầu mới nhất, nếu có, được gửi trong một tin nhắn riêng."
+)
+
+
+def too_many_requests(limit: int) -> str:
+    return (
+        f"Hôm nay bạn đã gửi {limit} yêu cầu đăng ký; mỗi yêu cầu đều được gửi tới các cán bộ "
+        "duyệt nên không nhận thêm. Yêu cầu gần nhất của bạn vẫn đang chờ duyệt; nếu cần đổi "
+        "đơn vị, hãy liên hệ cán bộ phụ trách hoặc gửi lại vào ngày mai."
+    )
+
+
 BUTTON_APPROVE = "✅ Duyệt"
 BUTTON_REJECT = "❌ Từ chối"
 
@@ -487,6 +501,13 @@ def group_bound(unit: Unit) -> str:
     return (
         f"🔗 Nhóm này đã được gắn với {unit_name(unit)}. "
         "Thành viên nhóm có thể gửi /tiendo để xem tiến độ của đơn vị."
+    )
+
+
+def group_bound_elsewhere(unit: Unit) -> str:
+    return (
+        f"⛔ Nhóm này đang gắn với {unit_name(unit)}. Chỉ quản trị viên hoặc người báo cáo "
+        "của đơn vị đó mới có thể gắn lại nhóm; nhóm vẫn giữ nguyên như cũ."
     )
 
 

@@ -426,6 +426,22 @@ class SqlMembers:
         if result.rowcount != 1:
             raise LookupError(f"no membership {membership_id}")
 
+    def get(self, membership_id: int) -> Membership | None:
+        row = self.connection.execute(
+            sa.select(MEMBERSHIP).where(MEMBERSHIP.c.id == membership_id)
+        ).first()
+        return _membership(row) if row else None
+
+    def requests_since(self, platform: str, user_id: str, since: datetime) -> int:
+        count = self.connection.execute(
+            sa.select(sa.func.count()).where(
+                MEMBERSHIP.c.platform == platform,
+                MEMBERSHIP.c.user_id == user_id,
+                MEMBERSHIP.c.requested_at >= since,
+            )
+        ).scalar_one()
+        return int(count)
+
     def decide_pending(
         self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
     ) -> bool:

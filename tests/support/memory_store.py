@@ -120,6 +120,14 @@ class MemoryMembers:
     ) -> None:
         self.rows = [replace(m, status=status) if m.id == membership_id else m for m in self.rows]
 
+    def get(self, membership_id: int) -> Membership | None:
+        return next((m for m in self.rows if m.id == membership_id), None)
+
+    def requests_since(self, platform: str, user_id: str, since: datetime) -> int:
+        return sum(
+            1 for m in self.rows if m.person.key == (platform, user_id) and m.requested_at >= since
+        )
+
     def decide_pending(
         self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
     ) -> bool:

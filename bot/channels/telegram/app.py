@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -114,7 +115,11 @@ async def _button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except BadRequest as error:
+        # A press made while the bot was down is too old to acknowledge, but still counts.
+        log.info("could not acknowledge a button press: %s", error.message)
     await _handle(context, to_inbound.from_button(query))
 
 
