@@ -158,6 +158,7 @@ def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
     core = open_core(settings, SystemClock())
     try:
         last_runs = core.database.run(lambda store: store.job_runs.latest())
+        counts = core.database.run(lambda store: store.outbox.counts())
     finally:
         core.close()
     planned = Schedule(settings.schedules, core.policy).planned(core.now())
@@ -166,6 +167,7 @@ def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
             [(p.job, p.cron, p.next_run) for p in planned],
             {job: (run.period, run.state) for job, run in last_runs.items()},
             settings.timezone,
+            uncertain=counts.get("unknown", 0),
         )
     )
     return 0
@@ -174,16 +176,21 @@ def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
 def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     from jobs.outbox import OutboxDispatcher
     from jobs.runner import JobRunner
+    from jobs.scheduler import Schedule
 
     at = _local_time(arguments.at, settings) if arguments.at else None
     clock = FixedClock(at) if at else SystemClock()
     core = open_core(settings, clock)
+    # Without --at: the job's latest due slot, so running it again completes that run
+    # instead of starting a new period.
+    slot = at or Schedule(settings.schedules, core.policy).last_slot(arguments.name, clock.now())
 
     async def run() -> None:
         notifier, close = await _job_notifier(settings)
         try:
-            runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier))
-            report = await runner.run(arguments.name, clock.now())
+            dispatcher = OutboxDispatcher(core.database, notifier)
+            runner = JobRunner(core, notifier, dispatcher, wall_clock=SystemClock())
+            report = await runner.run(arguments.name, slot or clock.now())
         finally:
             await close()
         print(

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.app import Core
+from bot.clock import Clock
+from bot.domain import texts
 from bot.domain.jobs import JOBS
 from bot.domain.messages import Outbound, with_files
+from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier
 from bot.storage.repositories import SqlStore
 from jobs.outbox import DrainReport, OutboxDispatcher
@@ -37,11 +40,24 @@ class RunReport:
     delivery: DrainReport
 
 
+class ClaimLost(Exception):
+    """Another process took this run's claim over while it was being planned."""
+
+
 class JobRunner:
-    def __init__(self, core: Core, notifier: Notifier, dispatcher: OutboxDispatcher) -> None:
+    def __init__(
+        self,
+        core: Core,
+        notifier: Notifier,
+        dispatcher: OutboxDispatcher,
+        wall_clock: Clock | None = None,
+    ) -> None:
         self.core = core
         self.notifier = notifier
         self.dispatcher = dispatcher
+        # Claims are stamped in real time, even for a run "as if" at another moment: another
+        # process judges a claim stale by its age, and a past stamp would look abandoned.
+        self.wall_clock = wall_clock or core.clock
 
     async def run(self, name: str, slot: datetime, now: datetime | None = None) -> RunReport:
         job = JOBS[name]
@@ -49,8 +65,9 @@ class JobRunner:
         moment = now or self.core.now()
         period = job.period(slot, policy)
         database = self.core.database
+        claimed_at = self.wall_clock.now()
         run, must_plan = await database.run_async(
-            lambda store: store.job_runs.claim(name, period, slot, moment, STALE_PLANNING)
+            lambda store: store.job_runs.claim(name, period, slot, claimed_at, STALE_PLANNING)
         )
         queued = 0
         if must_plan:
@@ -61,15 +78,45 @@ class JobRunner:
             parts = [part for message in rendered for part in self.notifier.parts(message)]
 
             def queue(store: SqlStore) -> None:
+                # Fenced by the claim: queue only if nobody took this run over meanwhile.
+                if not store.job_runs.planned(run.id, len(parts), moment, claimed_at):
+                    raise ClaimLost(f"{name} {period}")
                 store.outbox.enqueue(run.id, parts, moment)
-                store.job_runs.planned(run.id, len(parts), moment)
 
-            await database.run_async(queue)
-            queued = len(parts)
-            log.info("job %s for %s: %d sends queued", name, period, queued)
+            try:
+                await database.run_async(queue)
+                queued = len(parts)
+                log.info("job %s for %s: %d sends queued", name, period, queued)
+            except ClaimLost:
+                must_plan = False
+                log.warning("job %s for %s was taken over by another process", name, period)
         else:
             log.info("job %s for %s was already run; delivering what is left", name, period)
-        return RunReport(name, period, must_plan, queued, await self.dispatcher.drain())
+        delivery = await self.dispatcher.drain()
+        if delivery.uncertain:
+            await self._tell_admins(name, period, delivery.uncertain)
+        return RunReport(name, period, must_plan, queued, delivery)
+
+    async def _tell_admins(self, name: str, period: str, uncertain: int) -> None:
+        """Sends that may or may not have arrived are never repeated: the admins hear of them."""
+        text = texts.uncertain_sends_for_admins(name, period, uncertain)
+        now = self.wall_clock.now()
+
+        def queue(store: SqlStore) -> None:
+            admins = {
+                ChatRef(platform, user_id)
+                for platform, user_id in self.core.policy.configured_admins
+            }
+            parts = [
+                part
+                for chat in sorted(admins, key=lambda chat: (chat.platform, chat.chat_id))
+                if chat.platform == self.notifier.platform
+                for part in self.notifier.parts(Outbound(chat, text))
+            ]
+            store.outbox.enqueue(None, parts, now)
+
+        await self.core.database.run_async(queue)
+        await self.dispatcher.drain()
 
     def _render(self, messages: list[Outbound]) -> list[Outbound]:
         renderer = self.core.renderer

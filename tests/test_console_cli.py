@@ -222,6 +222,13 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
     assert "kỳ này đã chạy trước đó" in capsys.readouterr().out
     assert main(["jobs", "run", "weekly-reminder", "--at", "thứ năm"]) == 2
     assert "không hợp lệ" in capsys.readouterr().err
+    # Without --at, the latest due slot: run again a minute later, it is the same run.
+    assert main(["jobs", "run", "weekly-reminder"]) == 0
+    first = capsys.readouterr().out
+    period = first.split("weekly-reminder, kỳ ")[1].split(":")[0]
+    assert period.endswith(("T09", "T15"))  # a Thursday 09:00 or a Saturday 15:00 slot
+    assert main(["jobs", "run", "weekly-reminder"]) == 0
+    assert f"weekly-reminder, kỳ {period}:00: kỳ này đã chạy trước đó" in capsys.readouterr().out
 
     target = tmp_path / "tuan37.xlsx"
     assert main(["export", "--week", "2024-W37", "-o", str(target)]) == 0

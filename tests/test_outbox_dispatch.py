@@ -33,6 +33,7 @@ class ScriptedNotifier:
 
     def __init__(self, limits: DeliveryLimits | None = None, script=None):
         self.limits = limits or DeliveryLimits(concurrency=4)
+        self.platform = "telegram"
         self.script = {key: list(value) for key, value in (script or {}).items()}
         self.sent: list[tuple[float, str, str]] = []
         self.attempts: list[str] = []
@@ -170,3 +171,37 @@ def _person():
 @pytest.fixture(autouse=True)
 def _quiet(caplog):
     caplog.set_level("ERROR", logger="jobs.outbox")
+
+
+async def test_an_uncertain_send_is_never_resent_and_the_admins_hear_of_it(sqlite_database):
+    from bot.app import Core
+    from bot.clock import FixedClock
+    from jobs.runner import JobRunner
+    from tests.conftest import ADMIN_ID, at, make_policy
+
+    def secretaries(store):
+        from bot.domain.model import MembershipStatus, Person
+
+        for user_id, code in (("1001", "KM"), ("1002", "KT")):
+            person = Person("telegram", user_id, user_id)
+            request = store.members.request(person, code, at("2024-09-09 08:00"))
+            store.members.decide(
+                request.id, MembershipStatus.APPROVED, person, request.requested_at
+            )
+
+    sqlite_database.run(secretaries)
+    campaign = sqlite_database.run(lambda store: store.campaigns.active())
+    core = Core(sqlite_database, make_policy(campaign), FixedClock(at("2024-09-12 09:00")))
+    notifier = ScriptedNotifier(script={"1001": [DeliveryUncertain("connection reset")]})
+    dispatcher = OutboxDispatcher(sqlite_database, notifier, SystemClock(), **FAST)
+    runner = JobRunner(core, notifier, dispatcher, wall_clock=SystemClock())
+    report = await runner.run("weekly-reminder", at("2024-09-12 09:00"))
+    assert report.delivery.uncertain == 1
+    assert notifier.attempts.count("1001") == 1 and notifier.texts_to("1002")
+    [warning] = notifier.texts_to(ADMIN_ID)
+    assert "1 tin nhắn không rõ đã đến người nhận hay chưa" in warning
+    # Running the period again resends nothing.
+    await runner.run("weekly-reminder", at("2024-09-12 09:00"))
+    assert notifier.attempts.count("1001") == 1
+    counts = sqlite_database.run(lambda store: store.outbox.counts())
+    assert counts["unknown"] == 1

@@ -314,6 +314,11 @@ class Notifier(Protocol):
     """Delivers outbound messages on one platform."""
 
     @property
+    def platform(self) -> str:
+        """The platform whose chats it reaches ("telegram", "console")."""
+        ...
+
+    @property
     def limits(self) -> DeliveryLimits: ...
 
     def parts(self, message: Outbound) -> list[Outbound]:

@@ -1314,8 +1314,11 @@ def cli_jobs_table(
     planned: Sequence[tuple[str, str, datetime | None]],
     last_runs: Mapping[str, tuple[str, str]],
     tz: ZoneInfo,
+    uncertain: int = 0,
 ) -> str:
     lines = [f"{'Việc':<16} {'Lịch (cron)':<18} {'Lần chạy tới':<26} Lần chạy gần nhất"]
+    if uncertain:
+        lines.insert(0, uncertain_sends_line(uncertain))
     for job, cron, next_run in planned:
         upcoming = moment(next_run, tz) if next_run else "—"
         period, state = last_runs.get(job, ("—", ""))
@@ -1327,6 +1330,22 @@ def cli_jobs_table(
 
 
 _RUN_STATES = {"planning": "đang lập", "planned": "đang gửi", "done": "xong"}
+
+
+def uncertain_sends_line(count: int) -> str:
+    return (
+        f"⚠️ {count} tin nhắn không rõ đã đến người nhận hay chưa (mất kết nối khi đang gửi); "
+        "bot không gửi lại để tránh gửi trùng. Nếu cần, hãy hỏi lại người nhận.\n"
+    )
+
+
+def uncertain_sends_for_admins(job: str, period: str, count: int) -> str:
+    title = JOB_TITLES.get(job, job)
+    return (
+        f"⚠️ <b>{esc(title)}</b> (kỳ {esc(period)}): {count} tin nhắn không rõ đã đến người "
+        "nhận hay chưa vì mất kết nối khi đang gửi. Bot không gửi lại để tránh gửi trùng; "
+        "xem danh sách bằng lệnh «quizbot jobs list» trên máy chủ."
+    )
 
 
 def cli_job_report(

@@ -1112,12 +1112,18 @@ class SqlJobRuns:
             return _job_run(row), taken.rowcount == 1
         return _job_run(row), False
 
-    def planned(self, run_id: int, messages: int, at: datetime) -> None:
-        self.connection.execute(
-            sa.update(JOB_RUN)
-            .where(JOB_RUN.c.id == run_id)
-            .values(state="planned", planned_at=at, messages=messages)
+    def planned(
+        self, run_id: int, messages: int, at: datetime, claimed_at: datetime | None = None
+    ) -> bool:
+        """planning -> planned; with `claimed_at`, only if the claim made then is still the
+        current one (False: another process took the claim over, and plans it itself)."""
+        query = sa.update(JOB_RUN).where(JOB_RUN.c.id == run_id)
+        if claimed_at is not None:
+            query = query.where(JOB_RUN.c.state == "planning", JOB_RUN.c.claimed_at == claimed_at)
+        result = self.connection.execute(
+            query.values(state="planned", planned_at=at, messages=messages)
         )
+        return result.rowcount == 1
 
     def finish_completed(self, at: datetime) -> int:
         """Planned runs with nothing left pending in the outbox become done."""

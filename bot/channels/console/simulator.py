@@ -78,6 +78,7 @@ class ConsoleNotifier:
     """Prints outbound messages; those for another chat say whose chat they land in."""
 
     limits = DeliveryLimits()
+    platform = "console"
 
     def __init__(self, out: TextIO, state: ConsoleState) -> None:
         self.out = out

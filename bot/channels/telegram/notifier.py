@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterable
 from datetime import timedelta
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -15,7 +16,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.domain.messages import (
@@ -66,8 +67,16 @@ TELEGRAM_LIMITS = DeliveryLimits(
 )
 
 
+def _never_left(error: NetworkError) -> bool:
+    """Whether the request failed before any of it reached the server (no connection)."""
+    return isinstance(
+        error.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+    )
+
+
 class TelegramNotifier:
     limits = TELEGRAM_LIMITS
+    platform = "telegram"
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -91,8 +100,12 @@ class TelegramNotifier:
             raise
         except RetryAfter as flood:
             raise RateLimited(_seconds(flood)) from flood
-        except TimedOut as timeout:
-            raise DeliveryUncertain(str(timeout)) from timeout
+        except NetworkError as error:  # TimedOut included; BadRequest and the rest are above
+            if _never_left(error):
+                raise  # nothing reached Telegram: the outbox may try again later
+            # The request may have arrived (a reset or a timeout after it was written):
+            # sending it again could deliver it twice.
+            raise DeliveryUncertain(f"{type(error).__name__}: {error.message}") from error
         return Delivery(DeliveryStatus.DELIVERED)
 
     async def send_replies(self, messages: Iterable[Outbound]) -> None:
