@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -138,17 +139,24 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(run_console(settings, MovableClock(), sys.stdin, sys.stdout))
         return 0
 
-    from telegram import Update
-
     from bot.channels.telegram.app import build_application
+    from bot.channels.telegram.polling import serve
     from bot.runtime import attach_jobs
 
     core = open_core(settings, SystemClock())
     application = build_application(settings, core)
     attach_jobs(application, settings, core)
     logging.getLogger(__name__).info("starting Telegram polling")
-    # Pending updates are kept on restart: they are reports people already sent.
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+    async def until_stopped() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stopping in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stopping, stop.set)
+        # Pending updates are kept on restart: they are reports people already sent.
+        await serve(application, core.database, stop)
+
+    asyncio.run(until_stopped())
     return 0
 
 

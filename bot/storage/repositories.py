@@ -49,6 +49,7 @@ from bot.storage.tables import (
     OutboxFileRow,
     OutboxRow,
     PendingReportRow,
+    ReceivedUpdateRow,
     ReportAuditRow,
     ReportEntryRow,
     UnitRow,
@@ -74,6 +75,7 @@ JOB_RUN = _table(JobRunRow)
 OUTBOX = _table(OutboxRow)
 OUTBOX_FILE = _table(OutboxFileRow)
 PENDING = _table(PendingReportRow)
+RECEIVED = _table(ReceivedUpdateRow)
 
 # Above this many codes a filter reads everything and keeps what it needs in Python, so a
 # query never approaches the database's limit on bound parameters.
@@ -1302,6 +1304,65 @@ class SqlOutbox:
         return {state: int(count) for state, count in self.connection.execute(query)}
 
 
+@dataclass(frozen=True)
+class ReceivedUpdate:
+    key: str
+    sequence: int | None
+    chat_id: str | None
+    payload: str
+
+
+class SqlReceivedUpdates:
+    """The durable inbox of a channel: updates as they came, stored before acknowledging."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def store(self, platform: str, updates: Sequence[ReceivedUpdate], at: datetime) -> set[str]:
+        """Store the updates not stored yet; returns the keys that are new."""
+        new = set()
+        for update in updates:
+            values = {
+                "platform": platform,
+                "update_key": update.key,
+                "sequence": update.sequence,
+                "chat_id": update.chat_id,
+                "payload": update.payload,
+                "received_at": at,
+            }
+            if insert_if_absent(self.connection, RECEIVED, values):
+                new.add(update.key)
+        return new
+
+    def unhandled(self, platform: str) -> list[ReceivedUpdate]:
+        """Stored but not handled yet (a crash came between), in the order they came."""
+        query = (
+            sa.select(RECEIVED)
+            .where(RECEIVED.c.platform == platform, RECEIVED.c.handled_at.is_(None))
+            .order_by(RECEIVED.c.id)
+        )
+        return [
+            ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
+            for row in self.connection.execute(query)
+        ]
+
+    def mark_handled(self, platform: str, key: str, at: datetime) -> None:
+        self.connection.execute(
+            sa.update(RECEIVED)
+            .where(
+                RECEIVED.c.platform == platform,
+                RECEIVED.c.update_key == key,
+                RECEIVED.c.handled_at.is_(None),
+            )
+            .values(handled_at=at)
+        )
+
+    def last_sequence(self, platform: str) -> int | None:
+        return self.connection.execute(
+            sa.select(sa.func.max(RECEIVED.c.sequence)).where(RECEIVED.c.platform == platform)
+        ).scalar()
+
+
 class SqlStore:
     """All repositories of one unit of work, sharing its connection and transaction."""
 
@@ -1317,5 +1378,6 @@ class SqlStore:
         self.submissions = SqlSubmissions(connection)
         self.subscriptions = SqlSubscriptions(connection)
         self.pending_reports = SqlPendingReports(connection)
+        self.received = SqlReceivedUpdates(connection)
         self.job_runs = SqlJobRuns(connection)
         self.outbox = SqlOutbox(connection)

@@ -287,3 +287,24 @@ class PendingReportRow(SQLModel, table=True):
     state: str = Field(max_length=10)
     created_at: datetime = _utc()
     resolved_at: datetime | None = _utc(nullable=True)
+
+
+class ReceivedUpdateRow(SQLModel, table=True):
+    """Every update from a chat platform, stored before the platform is told it arrived
+    (Telegram: before the polling offset moves past it), and marked once handled."""
+
+    __tablename__ = "received_update"
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "update_key", name="uq_received_update"),
+        sa.Index("ix_received_unhandled", "platform", "handled_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    update_key: str = Field(max_length=64)
+    # Telegram's update_id: where polling resumes.
+    sequence: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
+    chat_id: str | None = Field(default=None, max_length=64)
+    payload: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    received_at: datetime = _utc()
+    handled_at: datetime | None = _utc(nullable=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import Core, initialise, open_core
 from bot.channels.telegram.app import build_application
+from bot.channels.telegram.polling import serve
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
 from bot.runtime import attach_jobs
@@ -63,6 +64,8 @@ class RunningBot:
         self.jobs = jobs
         self.application: Application | None = None
         self.core: Core | None = None
+        self._stop = asyncio.Event()
+        self._serving: asyncio.Task[None] | None = None
 
     async def start(self) -> RunningBot:
         initialise(self.settings)
@@ -70,27 +73,21 @@ class RunningBot:
         application = build_application(self.settings, self.core)
         if self.jobs:
             attach_jobs(application, self.settings, self.core)
-        await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        await application.start()
+        self._stop = asyncio.Event()
+        self._serving = asyncio.create_task(serve(application, self.core.database, self._stop))
+        while not application.running:  # started: initialised, post_init done, polling next
+            if self._serving.done():
+                self._serving.result()
+            await asyncio.sleep(0.01)
         self.application = application
         return self
 
     async def stop(self) -> None:
-        application = self.application
-        if application is None:
+        if self.application is None:
             return
-        assert application.updater is not None
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        self._stop.set()
+        if self._serving is not None:
+            await self._serving
         self.application = None
 
     async def caught_up(self) -> None:

@@ -27,6 +27,7 @@ from bot.app import Core
 from bot.channels.telegram import inbound as to_inbound
 from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.polling import mark_handled
 from bot.config import Settings
 from bot.domain import texts
 from bot.domain.commands import COMMANDS
@@ -53,7 +54,12 @@ def build_application(settings: Settings, core: Core) -> Application:
         .rate_limiter(
             AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=REPLY_MAX_RETRIES)
         )
-        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_CHATS))
+        .concurrent_updates(
+            PerChatUpdateProcessor(
+                CONCURRENT_CHATS,
+                on_handled=lambda update: mark_handled(core.database, update, core.clock),
+            )
+        )
         .connection_pool_size(CONCURRENT_CHATS)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

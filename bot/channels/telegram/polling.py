@@ -1,0 +1,138 @@
+"""Polling with a durable inbox: an update is stored before Telegram is told it arrived.
+
+python-telegram-bot's own Updater confirms an offset (asks for updates after it) as soon as
+it has queued the fetched updates in memory, so a crash loses every update fetched but not
+yet handled. Here each batch from getUpdates is written to the database first; only the
+next getUpdates, which starts after the stored batch, confirms it to Telegram. An update is
+marked handled once its handler is done (see ordering.py); at start-up, stored updates not
+yet handled are handled first, in the order they came. Handling is idempotent (a report is
+keyed by its message), so a replay never counts twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.ext import Application
+
+from bot.clock import Clock, SystemClock
+from bot.storage.database import Database
+from bot.storage.repositories import ReceivedUpdate
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+POLL_TIMEOUT_SECONDS = 30
+# After a failed poll: wait, doubling up to the maximum, so a network outage is not a loop.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
+
+
+def received(update: Update) -> ReceivedUpdate:
+    chat = update.effective_chat
+    return ReceivedUpdate(
+        key=str(update.update_id),
+        sequence=update.update_id,
+        chat_id=str(chat.id) if chat is not None else None,
+        payload=json.dumps(update.to_dict(), ensure_ascii=False),
+    )
+
+
+async def mark_handled(database: Database, update: object, clock: Clock) -> None:
+    """Called by the update processor once an update's handler is done."""
+    if isinstance(update, Update):
+        key = str(update.update_id)
+        await database.run_async(
+            lambda store: store.received.mark_handled(PLATFORM, key, clock.now())
+        )
+
+
+class DurablePoller:
+    def __init__(
+        self,
+        application: Application,
+        database: Database,
+        *,
+        poll_timeout: int = POLL_TIMEOUT_SECONDS,
+        clock: Clock | None = None,
+    ) -> None:
+        self.application = application
+        self.database = database
+        self.poll_timeout = poll_timeout
+        self.clock = clock or SystemClock()
+
+    async def run(self) -> None:
+        """Replay what was stored but not handled, then poll until cancelled."""
+        bot = self.application.bot
+        await bot.delete_webhook(drop_pending_updates=False)
+        stored = await self.database.run_async(lambda store: store.received.unhandled(PLATFORM))
+        if stored:
+            log.info("handling %d updates stored before the last stop", len(stored))
+        for update in stored:
+            await self._enqueue(Update.de_json(json.loads(update.payload), bot))
+        last = await self.database.run_async(lambda store: store.received.last_sequence(PLATFORM))
+        offset = last + 1 if last is not None else None
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset,
+                    timeout=self.poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            except InvalidToken:
+                raise
+            except (TimedOut, NetworkError) as error:
+                log.warning("getUpdates failed (%s); trying again in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            delay = RETRY_FIRST_SECONDS
+            if not updates:
+                continue
+            new = await self._store(updates)
+            # Only now may the next getUpdates confirm them to Telegram.
+            offset = updates[-1].update_id + 1
+            for update in updates:
+                if str(update.update_id) in new:
+                    await self._enqueue(update)
+
+    async def _store(self, updates: Sequence[Update]) -> set[str]:
+        batch = [received(update) for update in updates]
+        now = self.clock.now()
+        return await self.database.run_async(
+            lambda store: store.received.store(PLATFORM, batch, now)
+        )
+
+    async def _enqueue(self, update: Update) -> None:
+        await self.application.update_queue.put(update)
+
+
+async def serve(application: Application, database: Database, stop: asyncio.Event) -> None:
+    """Run the application with the durable poller until `stop` is set."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    polling = asyncio.create_task(DurablePoller(application, database).run())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if polling in done:
+            polling.result()  # a rejected token ends the bot: raise it
+    finally:
+        for task in (polling, stopping):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

@@ -1,0 +1,141 @@
+"""A crash loses nothing ([durability] 1): a real `quizbot run` process working through a
+backlog of 300 reports from 30 secretaries is killed with SIGKILL five times at different
+points; after the last restart every report is recorded exactly once and every sender has
+had an answer to each message. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.app import initialise
+from bot.domain.model import MembershipStatus, Person
+from bot.storage.database import Database, make_engine
+from bot.storage.repositories import ENTRY
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.harness import bot_settings, cli_environment
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "4242:fake-token-for-the-loopback-api"
+SECRETARIES = 30
+REPORTS = 300
+FIRST_USER = 20_000
+KILL_AFTER_ANSWERS = (20, 60, 120, 190, 260)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'quizbot.db'}"
+        return
+    engine = request.getfixturevalue("postgres_engine")  # skips or fails as configured
+    schema = f"quizbot_inbox_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    base = engine.url.set(query={}).render_as_string(hide_password=False)
+    yield f"{base}?options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def approve_secretaries(url: str) -> None:
+    database = Database(make_engine(url))
+    now = datetime.now(UTC)
+
+    def work(store) -> None:
+        units = [u for u in store.units.active() if u.weekly_quota > 0]
+        for index in range(SECRETARIES):
+            person = Person("telegram", str(FIRST_USER + index), f"Thư ký {index}")
+            request = store.members.request(person, units[index % len(units)].code, now)
+            store.members.decide(request.id, MembershipStatus.APPROVED, person, now)
+
+    database.run(work)
+    database.dispose()
+
+
+def bot_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def answers(api: FakeBotApi) -> Counter[int]:
+    return Counter(
+        sent.chat_id
+        for sent in api.snapshot()
+        if sent.method == "sendMessage" and sent.chat_id >= FIRST_USER
+    )
+
+
+def wait_until(condition, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
+
+
+def recorded(url: str) -> list[tuple[str, str]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(ENTRY.c.source_chat_id, ENTRY.c.source_message_id).where(
+                    ENTRY.c.void.is_(False)
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [(row[0], row[1]) for row in rows]
+
+
+def test_kill_9_at_five_points_of_a_backlog_loses_no_report(tmp_path, database_url):
+    with FakeBotApi(TOKEN) as api:
+        settings = bot_settings(
+            api, tmp_path, DATABASE_URL=database_url, UNITS_FILE=str(REPO / "data" / "units.csv")
+        )
+        initialise(settings)
+        approve_secretaries(database_url)
+        for index in range(REPORTS):
+            api.push_message(
+                user_id=FIRST_USER + index % SECRETARIES, text=f"thêm {1 + index % 9} lượt"
+            )
+        env = cli_environment(settings, LOG_LEVEL="WARNING")
+        for point in KILL_AFTER_ANSWERS:
+            process = bot_process(env)
+            wait_until(lambda point=point: sum(answers(api).values()) >= point, process)
+            process.kill()
+            process.wait(timeout=30)
+        process = bot_process(env)
+        try:
+            wait_until(lambda: len(recorded(database_url)) >= REPORTS, process)
+            wait_until(
+                lambda: all(
+                    answers(api)[FIRST_USER + n] >= REPORTS // SECRETARIES
+                    for n in range(SECRETARIES)
+                ),
+                process,
+            )
+            time.sleep(0.5)  # anything still arriving would be a second count
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        entries = recorded(database_url)
+        assert len(entries) == REPORTS
+        assert len(set(entries)) == REPORTS  # each message once
+        per_sender = answers(api)
+        assert all(per_sender[FIRST_USER + n] >= REPORTS // SECRETARIES for n in range(SECRETARIES))
