@@ -722,9 +722,35 @@ def unit_row_bad_kind(line: int, code: str, kind: str) -> str:
     return f"Dòng {line}: đơn vị «{code}» có loại «{kind}» không hợp lệ (dùng một trong: {_KINDS})."
 
 
-def unit_row_bad_quota(line: int, code: str, quota: str) -> str:
+def unit_row_bad_quota(line: int, code: str, quota: str, maximum: int) -> str:
     return (
-        f"Dòng {line}: chỉ tiêu tuần của «{code}» phải là số nguyên không âm, không phải «{quota}»."
+        f"Dòng {line}: chỉ tiêu tuần của «{code}» phải là số nguyên từ 0 đến {number(maximum)}, "
+        f"không phải «{quota}»."
+    )
+
+
+def unit_row_control_characters(line: int, code: str) -> str:
+    return (
+        f"Dòng {line}: tên của «{code}» có ký tự điều khiển (ký tự ẩn, thường do sao chép từ "
+        "phần mềm khác); hãy gõ lại tên."
+    )
+
+
+def unit_row_name_too_long(line: int, code: str, limit: int) -> str:
+    return f"Dòng {line}: tên của «{code}» dài quá {limit} ký tự; hãy rút gọn."
+
+
+def unit_row_formula_name(line: int, code: str, first: str) -> str:
+    return (
+        f"Dòng {line}: tên của «{code}» bắt đầu bằng «{first}», Excel sẽ hiểu là công thức; "
+        "hãy bỏ ký tự này ở đầu tên."
+    )
+
+
+def units_file_undecodable() -> str:
+    return (
+        "Không đọc được tệp đơn vị: tệp không phải UTF-8, UTF-16 hay Windows-1258 (bảng mã "
+        "tiếng Việt của Excel). Hãy lưu lại tệp bằng «CSV UTF-8» rồi chạy lại."
     )
 
 

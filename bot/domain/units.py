@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from bot.domain import texts
@@ -10,6 +11,10 @@ from bot.domain.model import Unit, UnitKind
 from bot.domain.parsing import RESERVED_WORDS
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent", "weekly_quota")
+MAX_NAME_LENGTH = 200
+# Far above any real quota (a ward's is 200 a week); a larger figure is a slip in the file.
+MAX_QUOTA = 1_000_000
+_FORMULA_STARTS = ("=", "+", "-", "@")
 _CODE = re.compile(r"[A-Z][A-Z0-9_-]{0,19}", re.ASCII)
 
 
@@ -26,7 +31,7 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
     seen: set[str] = set()
     for line, row in enumerate(rows, start=2):
         code = (row.get("code") or "").strip().upper()
-        name = (row.get("name") or "").strip()
+        name = unicodedata.normalize("NFC", (row.get("name") or "").strip())
         kind_text = (row.get("kind") or "").strip()
         parent = (row.get("parent") or "").strip().upper() or None
         quota_text = (row.get("weekly_quota") or "").strip() or "0"
@@ -42,11 +47,22 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
         seen.add(code)
         if not name:
             problems.append(texts.unit_row_no_name(line, code))
+        elif any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+            problems.append(texts.unit_row_control_characters(line, code))
+        elif len(name) > MAX_NAME_LENGTH:
+            problems.append(texts.unit_row_name_too_long(line, code, MAX_NAME_LENGTH))
+        elif name.startswith(_FORMULA_STARTS):
+            problems.append(texts.unit_row_formula_name(line, code, name[0]))
         if kind_text not in {kind.value for kind in UnitKind}:
             problems.append(texts.unit_row_bad_kind(line, code, kind_text))
             continue
-        if not quota_text.isascii() or not quota_text.isdigit():
-            problems.append(texts.unit_row_bad_quota(line, code, quota_text))
+        if (
+            not quota_text.isascii()
+            or not quota_text.isdigit()
+            or len(quota_text) > 9
+            or int(quota_text) > MAX_QUOTA
+        ):
+            problems.append(texts.unit_row_bad_quota(line, code, quota_text[:20], MAX_QUOTA))
             continue
         units.append(Unit(code, name, UnitKind(kind_text), parent, int(quota_text)))
     problems.extend(_tree_problems(units))

@@ -7,12 +7,14 @@ import re
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from bot.domain.messages import Attachment, TableSpec
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_FORMULA_STARTS = ("=", "+", "-", "@")
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
@@ -21,14 +23,17 @@ _HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 def render_table(spec: TableSpec) -> Attachment:
     # Write-only mode streams rows: a 10 000-unit table stays small in memory.
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_SHEET_FORBIDDEN.sub("-", spec.sheet_title)[:31])
+    title = _SHEET_FORBIDDEN.sub("-", _printable(spec.sheet_title))[:31]
+    sheet = workbook.create_sheet(title=title)
     for index, column in enumerate(spec.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = f"{get_column_letter(spec.frozen_columns + 1)}2"
     sheet.append([_header(sheet, column.header) for column in spec.columns])
     percent_columns = [i for i, column in enumerate(spec.columns) if column.kind == "percent"]
     for row in spec.rows:
-        values: list[object] = list(row)
+        values: list[object] = [
+            _text_cell(sheet, value) if isinstance(value, str) else value for value in row
+        ]
         for index in percent_columns:
             if values[index] is not None:
                 cell = WriteOnlyCell(sheet, value=values[index])
@@ -40,7 +45,23 @@ def render_table(spec: TableSpec) -> Attachment:
     return Attachment(spec.filename, buffer.getvalue(), kind="document")
 
 
+def _printable(text: str) -> str:
+    """Without the control characters that XLSX cannot hold (a file name, a unit's name)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def _text_cell(sheet: object, text: str) -> WriteOnlyCell:
+    """Always text, never a formula: names and file names come from people, and a leading
+    =, +, - or @ would otherwise make a live formula (a link, a command) in officials' Excel."""
+    printable = _printable(text)
+    cell = WriteOnlyCell(sheet, value=printable)
+    cell.data_type = "s"
+    if printable[:1] in _FORMULA_STARTS:
+        cell.quotePrefix = True  # and stays text if someone edits the cell
+    return cell
+
+
 def _header(sheet: object, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
+    cell = _text_cell(sheet, text)
     cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGNMENT
     return cell

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import unicodedata
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -14,12 +17,31 @@ from bot.storage.repositories import SqlStore
 
 
 def read_units_file(path: Path) -> list[Unit]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [column for column in UNIT_COLUMNS if column not in (reader.fieldnames or [])]
-        if missing:
-            raise UnitTableError([texts.units_file_missing_columns(missing)])
-        return units_from_rows(reader)
+    text = decode_units_file(path.read_bytes())
+    first_line = text.split("\n", 1)[0]
+    # Excel writes "Unicode text" with tabs, and some locales' CSV with semicolons.
+    delimiter = max(",;\t", key=first_line.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    missing = [column for column in UNIT_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise UnitTableError([texts.units_file_missing_columns(missing)])
+    return units_from_rows(reader)
+
+
+def decode_units_file(raw: bytes) -> str:
+    """The file as officials save it from Excel: UTF-8 (with or without BOM), UTF-16 (Excel's
+    "Unicode text", with a BOM) or Windows-1258, Excel's Vietnamese code page (its tones are
+    combining marks, recomposed here). Anything else is refused, never guessed."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8-sig", "cp1258"]
+    for encoding in encodings:
+        try:
+            return unicodedata.normalize("NFC", raw.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    raise UnitTableError([texts.units_file_undecodable()])
 
 
 def load_units(store: SqlStore, path: Path) -> Counter[str]:
