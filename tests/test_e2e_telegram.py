@@ -330,3 +330,56 @@ async def test_an_implausible_figure_is_held_and_booked_by_its_button(api, tmp_p
         assert week_total(settings) == 1200
     finally:
         await bot.stop()
+
+
+def media_message(api: FakeBotApi, kind: str, caption: str | None = None) -> dict:
+    message = api.message(user_id=AN, text="")
+    message.pop("text")
+    message.pop("entities", None)
+    payloads = {
+        "photo": [{"file_id": "P1", "file_unique_id": "UP1", "width": 90, "height": 90}],
+        "document": {"file_id": "D1", "file_unique_id": "UD1", "file_name": "bang-tong-hop.xlsx"},
+        "sticker": {
+            "file_id": "S1",
+            "file_unique_id": "US1",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        },
+        "voice": {"file_id": "V1", "file_unique_id": "UV1", "duration": 3},
+    }
+    message[kind] = payloads[kind]
+    if caption is not None:
+        message["caption"] = caption
+    return message
+
+
+@pytest.mark.parametrize(
+    ("kind", "caption", "expected"),
+    [
+        ("photo", "45", "chỉ đọc số liệu trong tin nhắn chữ"),
+        ("photo", "/bc 45", "chỉ đọc số liệu trong tin nhắn chữ"),
+        ("document", "thêm 45 lượt", "chỉ đọc số liệu trong tin nhắn chữ"),
+        ("photo", None, "chưa đọc được ảnh"),
+        ("sticker", None, "chưa đọc được ảnh"),
+        ("voice", None, "chưa đọc được ảnh"),
+        ("document", None, "kèm chú thích /baocaothang"),
+        ("document", "Báo cáo tháng 9 của phường", "Đã nhận báo cáo tháng"),
+    ],
+)
+async def test_media_in_a_private_chat_get_an_answer_and_count_nothing(
+    api, tmp_path, kind, caption, expected
+):
+    settings = bot_settings(api, tmp_path)
+    bot = await RunningBot(settings).start()
+    try:
+        await register_and_approve(api)
+        before = len(api.messages_to(AN))
+        api.push_update({"message": media_message(api, kind, caption)})
+        reply = await api.wait_for_reply(AN, before)
+        assert expected in reply.text
+        assert week_total(settings) == 0
+    finally:
+        await bot.stop()

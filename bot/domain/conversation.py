@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.domain import exports, monthly, registration, reporting, status, subscriptions
+from bot.domain import exports, media, monthly, registration, reporting, status, subscriptions
 from bot.domain.commands import EDITABLE
 from bot.domain.messages import Inbound, Outbound
 from bot.domain.policy import Policy
@@ -38,6 +38,9 @@ USE_CASES: dict[str, UseCase] = {
 
 def handle(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> list[Outbound]:
     turn = Turn(inbound=inbound, store=store, policy=policy, now=now)
+    if inbound.media is not None and inbound.command is None:
+        # Never a figure: an edited caption changes nothing, a new one gets an answer.
+        return [] if inbound.edited_at is not None else media.answer(turn)
     if inbound.edited_at is not None:
         if inbound.command is None or inbound.command in EDITABLE:
             return reporting.report_edit(turn)

@@ -36,6 +36,9 @@ class Inbound:
     button_message_id: str | None = None
     # A document sent with the message (its caption is then `text`).
     document: FileRef | None = None
+    # What else the message carried instead of text: "photo", "document", "sticker",
+    # "voice", ... (its caption, if any, is `text`).
+    media: str | None = None
 
     @property
     def source(self) -> MessageRef | None:

@@ -309,6 +309,24 @@ def report_usage(late_grace: timedelta) -> str:
     )
 
 
+MEDIA_CAPTION_NOT_COUNTED = (
+    "Tôi chỉ đọc số liệu trong tin nhắn chữ nên con số kèm ảnh hay tệp chưa được tính. "
+    "Đồng chí hãy gửi riêng một tin nhắn, ví dụ «thêm 45 lượt» hoặc /bc 45."
+)
+MEDIA_HINT = (
+    "Tôi chưa đọc được ảnh, nhãn dán hay tin nhắn thoại. Để báo cáo, đồng chí hãy gửi số lượt "
+    "dự thi bằng tin nhắn chữ, ví dụ «thêm 45 lượt»; gõ /huongdan để xem các lệnh."
+)
+
+
+def file_without_caption(due_day: int) -> str:
+    return (
+        "Tôi đã nhận tệp nhưng chưa biết đó là gì. Nếu đây là báo cáo tháng (hạn trước ngày "
+        f"{due_day}), đồng chí hãy gửi lại tệp kèm chú thích /baocaothang; số lượt dự thi xin "
+        "gửi bằng tin nhắn chữ, ví dụ «thêm 45 lượt»."
+    )
+
+
 FREE_TEXT_HINT = (
     "Tôi chưa hiểu tin nhắn này. Để báo cáo, hãy gửi số lượt dự thi, ví dụ: "
     "«45», «thêm 45 lượt» hoặc «tổng 180». Gõ /huongdan để xem các lệnh."

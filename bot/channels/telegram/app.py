@@ -80,6 +80,20 @@ def build_application(settings: Settings, core: Core) -> Application:
     application.add_handler(
         MessageHandler(messages & filters.Document.ALL & monthly_caption, _command("monthly"))
     )
+    media = (
+        filters.PHOTO
+        | filters.Document.ALL
+        | filters.Sticker.ALL
+        | filters.VOICE
+        | filters.AUDIO
+        | filters.VIDEO
+        | filters.VIDEO_NOTE
+        | filters.ANIMATION
+        | filters.LOCATION
+        | filters.CONTACT
+    )
+    private_or_reply = filters.ChatType.PRIVATE | filters.REPLY
+    application.add_handler(MessageHandler(messages & media & private_or_reply, _text))
     application.add_handler(
         CallbackQueryHandler(_button, pattern=r"^(approve|reject|confirm_held|cancel_held):")
     )

@@ -43,7 +43,27 @@ def from_message(
         edited_at=(message.edit_date or datetime.now(UTC)) if edited else None,
         replies_to_bot=replies_to_bot,
         document=_document(message),
+        media=_media(message),
     )
+
+
+_MEDIA_KINDS = (
+    "photo",
+    "document",
+    "sticker",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "location",
+    "contact",
+)
+
+
+def _media(message: Message) -> str | None:
+    """What the message carries instead of text, if anything."""
+    return next((kind for kind in _MEDIA_KINDS if getattr(message, kind, None)), None)
 
 
 def _document(message: Message) -> FileRef | None:
