@@ -133,3 +133,25 @@ def test_unknown_commands_and_edits_of_other_commands_are_harmless(dialogue):
     assert only_text(dialogue.send(AN, "/foo")) == texts.FREE_TEXT_HINT
     dialogue.send(ADMIN, "/status")
     assert dialogue.edit(dialogue.last_message_id(), "/status KM", at=at("2024-09-12 09:01")) == []
+
+
+def test_status_all_for_thousands_of_units_is_three_messages_at_most_and_a_spreadsheet(
+    memory_store, policy
+):
+    from bot.domain.messages import TableSpec
+    from bot.domain.model import Unit, UnitKind
+    from bot.domain.status import REPLY_BUDGET
+    from tests.support.dialogue import Dialogue
+
+    for n in range(600):
+        memory_store.units.upsert(
+            Unit(f"P{n:03d}", f"Phường số {n} có tên khá dài", UnitKind.WARD, "TX", 200)
+        )
+    dialogue = Dialogue(memory_store, policy, at("2024-09-12 09:00"))
+    [reply] = dialogue.send(ADMIN, "/tiendo all", group=-900)
+    assert len(reply.text) <= REPLY_BUDGET
+    assert "đầy đủ trong tệp Excel đính kèm" in reply.text
+    assert reply.text.startswith("📊 <b>Tiến độ các đơn vị")
+    [table] = reply.attachments
+    assert isinstance(table, TableSpec)
+    assert {row[0] for row in table.rows} >= {f"P{n:03d}" for n in range(600)}

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain import texts
+from bot.domain.exports import week_table
 from bot.domain.messages import Outbound
 from bot.domain.model import Unit, UnitWeekTotal, combined
 from bot.domain.parsing import fold
@@ -16,13 +17,16 @@ from bot.domain.turn import Turn
 from bot.domain.weeks import Week
 
 _ALL_WORDS = frozenset({"all", "tatca", "tat ca"})
+# An answer is at most this many messages of Telegram's 4 096 characters.
+REPLY_MESSAGES = 3
+REPLY_BUDGET = REPLY_MESSAGES * 4000
 
 
 def status(turn: Turn) -> list[Outbound]:
     argument = " ".join(turn.inbound.args).strip()
     admin = turn.is_admin()
     if fold(argument) in _ALL_WORDS:
-        return turn.reply(all_units_status(turn) if admin else texts.STATUS_ALL_ADMIN_ONLY)
+        return all_units_reply(turn) if admin else turn.reply(texts.STATUS_ALL_ADMIN_ONLY)
     chat_unit = turn.chat_unit()
     member_unit = turn.member_unit()
     if argument:
@@ -37,8 +41,28 @@ def status(turn: Turn) -> list[Outbound]:
     if unit is not None:
         return turn.reply(unit_status(turn, unit))
     if admin:
-        return turn.reply(all_units_status(turn))
+        return all_units_reply(turn)
     return turn.reply(_needs_unit(turn))
+
+
+def all_units_reply(turn: Turn) -> list[Outbound]:
+    """Every unit, in at most REPLY_MESSAGES messages: beyond that, the start of the list
+    and the whole of it as a spreadsheet (a group must not get dozens of messages)."""
+    text = all_units_status(turn)
+    if len(text) <= REPLY_BUDGET:
+        return turn.reply(text)
+    week, _ = _status_week(turn)
+    lines = text.splitlines()
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > REPLY_BUDGET - 300:  # room for the closing line
+            break
+        kept.append(line)
+        size += len(line) + 1
+    closing = texts.status_cut_short(len(lines) - len(kept))
+    table = week_table(turn.store, turn.policy, week)
+    return turn.reply("\n".join([*kept, "", closing]), attachments=(table,))
 
 
 def unit_status(turn: Turn, unit: Unit) -> str:

@@ -636,6 +636,13 @@ def all_status(
     return "\n".join(lines)
 
 
+def status_cut_short(left_out: int) -> str:
+    return (
+        f"<i>… và {number(left_out)} dòng nữa: danh sách quá dài để gửi trong nhóm, "
+        "đầy đủ trong tệp Excel đính kèm.</i>"
+    )
+
+
 # --- help and units
 
 
