@@ -390,3 +390,24 @@ async def test_media_in_a_private_chat_get_an_answer_and_count_nothing(
         assert week_total(settings) == 0
     finally:
         await bot.stop()
+
+
+async def test_a_button_pressed_while_the_bot_was_down_is_honoured_at_restart(api, tmp_path):
+    settings = bot_settings(api, tmp_path)
+    bot = await RunningBot(settings).start()
+    try:
+        await say(api, AN, "/register KM")
+        notice = await api.wait_for(
+            lambda sent: any(s.chat_id == ADMIN and s.buttons for s in sent)
+        )
+        request = [s for s in notice if s.chat_id == ADMIN and s.buttons][-1]
+    finally:
+        await bot.stop()
+    before = len(api.messages_to(AN))
+    api.push_callback(user_id=ADMIN, sent=request, data=request.buttons[0]["callback_data"])
+    bot = await RunningBot(settings).start()
+    try:
+        told = await api.wait_for_reply(AN, before)
+        assert "đã được duyệt" in told.text
+    finally:
+        await bot.stop()
