@@ -1346,12 +1346,12 @@ class SqlReceivedUpdates:
             for row in self.connection.execute(query)
         ]
 
-    def mark_handled(self, platform: str, key: str, at: datetime) -> None:
+    def mark_handled(self, platform: str, keys: Sequence[str], at: datetime) -> None:
         self.connection.execute(
             sa.update(RECEIVED)
             .where(
                 RECEIVED.c.platform == platform,
-                RECEIVED.c.update_key == key,
+                RECEIVED.c.update_key.in_(list(keys)),
                 RECEIVED.c.handled_at.is_(None),
             )
             .values(handled_at=at)

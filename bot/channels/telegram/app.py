@@ -27,7 +27,7 @@ from bot.app import Core
 from bot.channels.telegram import inbound as to_inbound
 from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
-from bot.channels.telegram.polling import mark_handled
+from bot.channels.telegram.polling import HandledMarks
 from bot.config import Settings
 from bot.domain import texts
 from bot.domain.commands import COMMANDS
@@ -46,6 +46,7 @@ CONCURRENT_CHATS = 8
 
 def build_application(settings: Settings, core: Core) -> Application:
     base = settings.telegram_api_base_url
+    handled = HandledMarks(core.database, core.clock)
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token.reveal())
@@ -54,18 +55,14 @@ def build_application(settings: Settings, core: Core) -> Application:
         .rate_limiter(
             AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=REPLY_MAX_RETRIES)
         )
-        .concurrent_updates(
-            PerChatUpdateProcessor(
-                CONCURRENT_CHATS,
-                on_handled=lambda update: mark_handled(core.database, update, core.clock),
-            )
-        )
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_CHATS, on_handled=handled.add))
         .connection_pool_size(CONCURRENT_CHATS)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["core"] = core
+    application.bot_data["handled"] = handled
     application.bot_data["notifier"] = TelegramNotifier(application.bot)
     # Services started after the bot and stopped before it (the scheduler, for one).
     application.bot_data["on_start"] = []
