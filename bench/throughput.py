@@ -19,36 +19,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import Settings
-from bot.domain.model import MembershipStatus, Person
-from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings, cli_environment
+from tests.support.secretaries import approve_secretaries
 
 TOKEN = "4242:bench-token-for-the-loopback-api"
 SECRETARIES = 50
 FIRST_USER = 10_000
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def approve_secretaries(settings: Settings) -> None:
-    """Memberships written straight into the database (setting up, not what is measured)."""
-    database = Database(make_engine(settings.database_url))
-    now = datetime.now(UTC)
-    admin = Person("telegram", "900", "Bench")
-
-    def work(store) -> None:
-        units = [u for u in store.units.active() if u.weekly_quota > 0]
-        for index in range(SECRETARIES):
-            person = Person("telegram", str(FIRST_USER + index), f"Thư ký {index}")
-            request = store.members.request(person, units[index % len(units)].code, now)
-            store.members.decide(request.id, MembershipStatus.APPROVED, admin, now)
-
-    database.run(work)
-    database.dispose()
 
 
 def queue_reports(api: FakeBotApi, count: int) -> None:
@@ -96,7 +76,7 @@ def main(messages: int, rounds: int) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        approve_secretaries(settings)
+        approve_secretaries(settings.database_url, SECRETARIES, FIRST_USER)
         for _ in range(rounds):
             queue_reports(api, messages)
             echo_times.append(serve([sys.executable, "-m", "bench.echo_bot"], env, api, messages))

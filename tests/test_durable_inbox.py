@@ -11,18 +11,17 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.app import initialise
-from bot.domain.model import MembershipStatus, Person
-from bot.storage.database import Database, make_engine
+from bot.storage.database import make_engine
 from bot.storage.repositories import ENTRY
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings, cli_environment
+from tests.support.secretaries import approve_secretaries
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "4242:fake-token-for-the-loopback-api"
@@ -46,21 +45,6 @@ def database_url(request, tmp_path):
     yield f"{base}?options=-csearch_path%3D{schema}"
     with engine.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def approve_secretaries(url: str) -> None:
-    database = Database(make_engine(url))
-    now = datetime.now(UTC)
-
-    def work(store) -> None:
-        units = [u for u in store.units.active() if u.weekly_quota > 0]
-        for index in range(SECRETARIES):
-            person = Person("telegram", str(FIRST_USER + index), f"Thư ký {index}")
-            request = store.members.request(person, units[index % len(units)].code, now)
-            store.members.decide(request.id, MembershipStatus.APPROVED, person, now)
-
-    database.run(work)
-    database.dispose()
 
 
 def bot_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -111,7 +95,7 @@ def test_kill_9_at_five_points_of_a_backlog_loses_no_report(tmp_path, database_u
             api, tmp_path, DATABASE_URL=database_url, UNITS_FILE=str(REPO / "data" / "units.csv")
         )
         initialise(settings)
-        approve_secretaries(database_url)
+        approve_secretaries(database_url, SECRETARIES, FIRST_USER)
         for index in range(REPORTS):
             api.push_message(
                 user_id=FIRST_USER + index % SECRETARIES, text=f"thêm {1 + index % 9} lượt"

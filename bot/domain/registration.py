@@ -109,7 +109,7 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     if pressed:
         shown = turn.store.members.get(int(args[0])) if args[0].isdigit() else None
         if shown is None:
-            return _edit_or_reply(turn, texts.REQUEST_CHANGED)
+            return turn.answer_press(texts.REQUEST_CHANGED)
         user_id = shown.person.user_id
     else:
         user_id = args[0].strip()
@@ -118,7 +118,7 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     request = turn.store.members.pending(turn.sender.platform, user_id)
     if pressed and (request is None or str(request.id) != args[0]):
         # The button was shown for a request that was decided or replaced since.
-        return _edit_or_reply(turn, texts.REQUEST_CHANGED)
+        return turn.answer_press(texts.REQUEST_CHANGED)
     if request is None:
         return turn.reply(texts.no_pending_request(user_id))
     unit = turn.store.units.get(request.unit_code)
@@ -136,15 +136,7 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
             return turn.reply(texts.no_pending_request(user_id))
         for_admin = texts.rejected_for_admin(request.person, unit)
         for_requester = texts.rejected_for_requester(unit)
-    return [*_edit_or_reply(turn, for_admin), turn.to_user(request.person.user_id, for_requester)]
-
-
-def _edit_or_reply(turn: Turn, text: str) -> list[Outbound]:
-    """An answer to a button replaces the message that carried it."""
-    button_message = turn.inbound.button_message_id
-    if button_message:
-        return [Outbound(turn.inbound.chat, text, edit_message_id=button_message)]
-    return turn.reply(text)
+    return [*turn.answer_press(for_admin), turn.to_user(request.person.user_id, for_requester)]
 
 
 def _approve(turn: Turn, request: Membership) -> bool:

@@ -356,15 +356,15 @@ def _resolve(turn: Turn, held: PendingReport, *, yes: bool) -> list[Outbound]:
     turn.store.ledger.lock_unit(unit.code)
     state = PendingState.CONFIRMED if yes else PendingState.CANCELLED
     if not turn.store.pending_reports.resolve(held.id, state, turn.now):
-        return _edit_or_reply(turn, texts.held_already(held.state))
+        return turn.answer_press(texts.held_already(held.state))
     words = texts.entry_words(held.mode, held.amount)
     if not yes:
-        return _edit_or_reply(turn, texts.held_cancelled(unit, words))
+        return turn.answer_press(texts.held_cancelled(unit, words))
     week = Week(held.week_start)
     # Confirming is the moment the change arrives: the week must still be open now.
     refusal = _week_refusal(turn, week, at=turn.now)
     if refusal is not None:
-        return _edit_or_reply(turn, refusal.text)
+        return turn.answer_press(refusal.text)
     request = ReportRequest(held.mode, held.amount)
     entry = turn.store.ledger.entry_for(held.source)
     if entry is None:
@@ -375,15 +375,7 @@ def _resolve(turn: Turn, held: PendingReport, *, yes: bool) -> list[Outbound]:
     else:
         done = _amend(turn, unit, week, entry, request, held.edited_at)
     answer, *others = done
-    return _edit_or_reply(turn, answer.text) + others
-
-
-def _edit_or_reply(turn: Turn, text: str) -> list[Outbound]:
-    """A pressed button's question is replaced by the answer, so it cannot be pressed on."""
-    button_message = turn.inbound.button_message_id
-    if button_message:
-        return [Outbound(turn.inbound.chat, text, edit_message_id=button_message)]
-    return turn.reply(text)
+    return turn.answer_press(answer.text) + others
 
 
 # ---------------------------------------------------------------- checks

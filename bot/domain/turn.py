@@ -83,6 +83,14 @@ class Turn:
             )
         ]
 
+    def answer_press(self, text: str) -> list[Outbound]:
+        """The answer to a button replaces the message that carried it, so it cannot be
+        pressed on; to a typed command, an ordinary reply."""
+        pressed = self.inbound.button_message_id
+        if pressed:
+            return [Outbound(self.inbound.chat, text, edit_message_id=pressed)]
+        return self.reply(text)
+
     def to_user(self, user_id: str, text: str, buttons: tuple[Button, ...] = ()) -> Outbound:
         """A message to someone's private chat (on Telegram its id is the user's id)."""
         return Outbound(ChatRef(self.sender.platform, user_id), text, buttons=buttons)
