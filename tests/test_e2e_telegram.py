@@ -173,7 +173,7 @@ async def test_reports_sent_while_the_bot_was_down_are_handled_after_restart(api
         (STRANGER, "/donvi", texts.NOT_ADMIN),
         (STRANGER, "/status all", texts.STATUS_ALL_ADMIN_ONLY),
         (STRANGER, "/tiendo", texts.NOT_REGISTERED),
-        (STRANGER, "/nonsense", texts.FREE_TEXT_HINT),
+        (STRANGER, "/nonsense", texts.unknown_command("/nonsense", 20)),
         (ADMIN, "/report 5", texts.ADMIN_NEEDS_UNIT_CODE),
     ],
 )

@@ -3,6 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.model import ReportMode
+from bot.domain.numberwords import NUMBER_WORDS, replace_number_words
 from bot.domain.parsing import (
     ParseError,
     ParseProblem,
@@ -220,9 +221,84 @@ def test_confirmation_answers(text, answer):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(max_size=60))
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.lists(
+            st.sampled_from(
+                ["thêm", "lượt", "mười", "hai", "mươi", "trăm", "năm", "ạ", "45", "tổng"]
+            ),
+            max_size=6,
+        ).map(" ".join),
+    )
+)
 def test_a_booked_number_is_always_written_in_the_text(text):
+    """In digits, or in number words that name exactly that number."""
     result = parse_report(text)
     if isinstance(result, ReportRequest):
         digits = "".join(ch for ch in text if ch.isdigit())
-        assert str(result.amount) in digits.lstrip("0") or result.amount == 0
+        if digits:
+            assert str(result.amount) in digits.lstrip("0") or result.amount == 0
+        else:
+            words = [w for w in text.lower().split() if w in NUMBER_WORDS]
+            assert words and replace_number_words(" ".join(words)) == str(result.amount)
+
+
+# ---------------------------------------------- as officials write ([conversation])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("70 lượt ạ", ReportRequest(ADD, 70)),
+        ("thêm 70 lượt nhé", ReportRequest(ADD, 70)),
+        ("bổ sung 70 lượt", ReportRequest(ADD, 70)),
+        ("báo cáo thêm 70 lượt dự thi ạ", ReportRequest(ADD, 70)),
+        ("15 lượt dự thi ạ", ReportRequest(ADD, 15)),
+        ("Đã vận động thêm 30 người dự thi", ReportRequest(ADD, 30)),
+        ("em báo cáo 45 lượt ạ", ReportRequest(ADD, 45)),
+        ("Tuần này phường đạt 180 lượt", ReportRequest(SET, 180)),
+        ("dong chi oi them 12 luot nha", ReportRequest(ADD, 12)),
+    ],
+)
+def test_courtesy_words_and_particles_are_understood(text, expected):
+    assert parse_report(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mười lăm", ReportRequest(ADD, 15)),
+        ("hai mươi lượt", ReportRequest(ADD, 20)),
+        ("thêm hai mươi mốt lượt", ReportRequest(ADD, 21)),
+        ("một trăm linh năm lượt", ReportRequest(ADD, 105)),
+        ("tổng một nghìn hai trăm", ReportRequest(SET, 1200)),
+        ("chín nghìn chín trăm chín mươi chín", ReportRequest(ADD, 9999)),
+        ("thêm năm lượt ạ", ReportRequest(ADD, 5)),
+    ],
+)
+def test_numbers_written_in_words(text, expected):
+    assert parse_report(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["một trăm hai", "một nghìn hai", "mười mười", "trăm hai", "năm 2024 được 45", "ba", "năm"],
+)
+def test_number_words_that_could_mean_two_numbers_are_never_booked(text):
+    assert isinstance(parse_report(text), ParseError)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thme 40", ReportRequest(ADD, 40)),
+        ("tehm 40 lout", ReportRequest(ADD, 40)),
+        ("theem 40 luwowtj", ReportRequest(ADD, 40)),
+        ("toong 180", ReportRequest(SET, 180)),
+        ("da co them 45 luot du thi", ReportRequest(ADD, 45)),
+        ("tuan nay dat 180", ReportRequest(SET, 180)),
+    ],
+)
+def test_slips_and_text_without_diacritics(text, expected):
+    assert parse_report(text) == expected

@@ -311,3 +311,16 @@ def test_names_with_markup_are_escaped(dialogue):
     notice = next(r for r in replies if r.chat.chat_id == ADMIN_ID)
     assert "&lt;b&gt;Mallory&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt;" in notice.text
     assert "<b>Mallory</b>" not in notice.text
+
+
+def test_a_unit_named_in_the_text_must_be_the_senders_own(dialogue):
+    approve(dialogue)
+    text = only_text(dialogue.send(AN, "Khương Mai báo cáo thêm 70 lượt dự thi ạ"))
+    assert "Đã ghi nhận «+70»" in text and total(dialogue) == 70
+    assert "✅" in only_text(dialogue.send(AN, "phuong khuong mai them 5 luot"))
+    asked = only_text(dialogue.send(AN, "Khương Trung báo cáo thêm 30 lượt"))
+    assert asked.startswith("❓ Tin nhắn nêu tên <b>Phường Khương Trung</b> (KT)")
+    assert total(dialogue) == 75 and total(dialogue, "KT") == 0
+    # An admin names the unit to report for.
+    assert "Phường Khương Trung" in only_text(dialogue.send(ADMIN, "Khương Trung thêm 30 lượt"))
+    assert total(dialogue, "KT") == 30

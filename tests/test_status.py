@@ -130,7 +130,9 @@ def test_units_table_for_admins_in_tree_order(dialogue):
 
 
 def test_unknown_commands_and_edits_of_other_commands_are_harmless(dialogue):
-    assert only_text(dialogue.send(AN, "/foo")) == texts.FREE_TEXT_HINT
+    unknown = only_text(dialogue.send(AN, "/foo"))
+    assert unknown.startswith("Không có lệnh «/foo».") and "/tiendo" in unknown
+    assert dialogue.send(AN, "/foo", group=-7) == []  # a group's command for another bot
     dialogue.send(ADMIN, "/status")
     assert dialogue.edit(dialogue.last_message_id(), "/status KM", at=at("2024-09-12 09:01")) == []
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.domain import exports, media, monthly, registration, reporting, status, subscriptions
+from bot.domain import (
+    exports,
+    media,
+    monthly,
+    registration,
+    reporting,
+    status,
+    subscriptions,
+    texts,
+)
 from bot.domain.commands import EDITABLE
 from bot.domain.messages import Inbound, Outbound
 from bot.domain.policy import Policy
@@ -46,6 +55,9 @@ def handle(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> lis
             return reporting.report_edit(turn)
         return []  # re-running /status or /undo because its message was edited helps nobody
     if inbound.command is None:
+        if inbound.text.startswith("/") and (inbound.is_private or inbound.replies_to_bot):
+            name = inbound.text.split()[0]
+            return turn.reply(texts.unknown_command(name, policy.monthly_due_day))
         return reporting.report_free_text(turn)
     use_case = USE_CASES.get(inbound.command)
     if use_case is None:

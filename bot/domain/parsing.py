@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.model import ReportMode
+from bot.domain.numberwords import NUMBER_WORDS, NotANumber, replace_number_words
 
 # Longer messages are not reports; refusing them early keeps the work per message bounded.
 MAX_REPORT_TEXT = 200
@@ -45,10 +46,45 @@ _FILLER_WORDS = frozenset(
         "sung",
         "ket",
         "qua",
+        # Courtesy and particles: "70 lượt ạ", "thêm 70 lượt nhé", "đồng chí", "em báo cáo".
+        "a",
+        "nhe",
+        "nha",
+        "voi",
+        "em",
+        "anh",
+        "chi",
+        "dong",
+        "oi",
+        "ah",
+        "roi",
+        "day",
+        "phuong",
+        # "vận động thêm 30 người dự thi"
+        "van",
+        "nguoi",
     }
 )
 _WEEK_WORDS = frozenset({"tuan", "nay", "truoc", LAST_WEEK_WORD})
 VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS
+# Common slips: letters swapped, and Telex typed with the Vietnamese keyboard off.
+SLIPS = {
+    "thme": "them",
+    "tehm": "them",
+    "theem": "them",
+    "thên": "them",
+    "tnog": "tong",
+    "toong": "tong",
+    "toongr": "tong",
+    "lout": "luot",
+    "luto": "luot",
+    "luowt": "luot",
+    "luowtj": "luot",
+    "luwowtj": "luot",
+    "tuaanf": "tuan",
+    "nayf": "nay",
+    "truwowcs": "truoc",
+}
 
 # Answers to "is this figure right?" (folded), particles such as "ạ", "nhé" left aside.
 _YES = frozenset(
@@ -132,7 +168,16 @@ def parse_report(text: str, *, allow_unit_code: bool = False) -> ReportRequest |
             if not text:
                 return ParseError(ParseProblem.EMPTY)
 
-    tokens = _tokenize(fold(text))
+    lowered = text.lower()
+    if lowered in NUMBER_WORDS:
+        # A lone "ba" or "năm" may be a name or a greeting as well as a number: not a report.
+        return ParseError(ParseProblem.NOT_UNDERSTOOD)
+    try:
+        text = replace_number_words(lowered)
+    except NotANumber:
+        return ParseError(ParseProblem.MALFORMED_NUMBER)
+    folded = " ".join(SLIPS.get(word, word) for word in fold(text).split())
+    tokens = _tokenize(folded)
     if isinstance(tokens, ParseError):
         return tokens
     return _interpret(tokens, unit_code)

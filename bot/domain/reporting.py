@@ -9,6 +9,7 @@ is checked against the week's lock at the moment it arrives.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.domain import texts
@@ -23,7 +24,14 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
-from bot.domain.parsing import ParseError, ReportRequest, confirmation_answer, parse_report
+from bot.domain.naming import Named, find_named_unit
+from bot.domain.parsing import (
+    ParseError,
+    ParseProblem,
+    ReportRequest,
+    confirmation_answer,
+    parse_report,
+)
 from bot.domain.progress import Standing
 from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
 from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
@@ -44,7 +52,27 @@ def report_free_text(turn: Turn) -> list[Outbound]:
     answer = confirmation_answer(turn.inbound.text)
     if answer is not None:
         return _answer_waiting(turn, answer)
-    return _submit_parsed(turn, parse_report(turn.inbound.text))
+    parsed = parse_report(turn.inbound.text)
+    if isinstance(parsed, ParseError) and parsed.problem is ParseProblem.NOT_UNDERSTOOD:
+        named = find_named_unit(turn.inbound.text, turn.store.units.active())
+        if named is not None:
+            return _named_report(turn, named)
+    return _submit_parsed(turn, parsed)
+
+
+def _named_report(turn: Turn, named: Named) -> list[Outbound]:
+    """«Khương Mai báo cáo thêm 70 lượt»: the unit named must be the sender's own (an admin
+    names the unit to report for); otherwise ask, and book nothing."""
+    parsed = parse_report(named.rest)
+    if isinstance(parsed, ParseError):
+        return _submit_parsed(turn, parsed)
+    if len(named.units) > 1:
+        return turn.reply(texts.named_several_units(named.units))
+    unit = named.units[0]
+    own = turn.member_unit()
+    if own is not None and own.code != unit.code and not turn.is_admin():
+        return turn.reply(texts.named_other_unit(unit, own))
+    return _submit_parsed(turn, replace(parsed, unit_code=unit.code))
 
 
 def report_edit(turn: Turn) -> list[Outbound]:

@@ -412,6 +412,23 @@ def awaiting_approval(unit: Unit) -> str:
     )
 
 
+def named_other_unit(named: Unit, own: Unit) -> str:
+    return (
+        f"❓ Tin nhắn nêu tên {unit_name(named)}, nhưng đồng chí là người báo cáo của "
+        f"{unit_name(own)} nên tôi chưa ghi nhận. Nếu đây là số liệu của {esc(own.name)}, "
+        "xin gửi lại không kèm tên đơn vị; nếu là của đơn vị khác, đề nghị người báo cáo của "
+        "đơn vị đó gửi."
+    )
+
+
+def named_several_units(units: Sequence[Unit]) -> str:
+    names = "; ".join(unit_name(unit) for unit in units)
+    return (
+        f"❓ Tên trong tin nhắn trùng với nhiều đơn vị: {names}. Xin gửi lại kèm mã đơn vị, "
+        "ví dụ /bc KM 45, để tôi ghi đúng nơi."
+    )
+
+
 def own_unit_only(unit: Unit) -> str:
     return f"Bạn chỉ có thể báo cáo cho đơn vị của mình: {unit_name(unit)}."
 
@@ -802,6 +819,14 @@ def command_menu(due_day: int) -> tuple[tuple[str, str], ...]:
         ("baocaothang", f"Gửi báo cáo tháng (trước ngày {due_day})"),
         ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
         ("huongdan", "Hướng dẫn sử dụng"),
+    )
+
+
+def unknown_command(name: str, due_day: int) -> str:
+    listed = "\n".join(f"• /{command} — {esc(what)}" for command, what in command_menu(due_day))
+    return (
+        f"Không có lệnh «{esc(name)}». Các lệnh thường dùng:\n{listed}\n"
+        "Gõ /huongdan để xem đầy đủ các lệnh dành cho đồng chí."
     )
 
 
