@@ -122,9 +122,9 @@ def test_help_lists_what_each_role_may_do(dialogue):
 def test_units_table_for_admins_in_tree_order(dialogue):
     text = only_text(dialogue.send(ADMIN, "/donvi"))
     lines = text.splitlines()
-    assert lines[1] == "TX — Quận Thanh Xuân — không giao"
+    assert lines[1] == "TX — Quận Thanh Xuân — không giao chỉ tiêu"
     assert lines.index("  KM — Phường Khương Mai — 200") < lines.index(
-        "    KM01 — Chi bộ Tổ dân phố số 1 — không giao"
+        "    KM01 — Chi bộ Tổ dân phố số 1 — không giao chỉ tiêu"
     )
     assert not any("OLD" in line for line in lines)
 
@@ -157,3 +157,30 @@ def test_status_all_for_thousands_of_units_is_three_messages_at_most_and_a_sprea
     [table] = reply.attachments
     assert isinstance(table, TableSpec)
     assert {row[0] for row in table.rows} >= {f"P{n:03d}" for n in range(600)}
+
+
+def test_status_and_export_of_a_named_period_and_a_units_history(dialogue):
+    from bot.domain.messages import TableSpec
+
+    dialogue.send(AN, "/register KM")
+    dialogue.send(ADMIN, "/approve 1001")
+    dialogue.send(AN, "50", at=at("2024-09-04 09:00"))  # week 36
+    dialogue.send(AN, "120", at=at("2024-09-11 09:00"))  # week 37
+    dialogue.send(AN, "30")  # Thursday of week 37
+    last = only_text(dialogue.send(AN, "/tiendo tuantruoc"))
+    assert "Tuần 36 (02/09–08/09/2024): <b>50/200</b>" in last
+    named = only_text(dialogue.send(AN, "/tiendo tuan 36"))
+    assert "Tuần 36 (02/09–08/09/2024): <b>50/200</b>" in named
+    assert "<b>150/200</b>" in only_text(dialogue.send(AN, "/tiendo"))
+    [week] = dialogue.send(ADMIN, "/xuat tuantruoc")
+    assert "tuần 36" in week.text and isinstance(week.attachments[0], TableSpec)
+    [by_number] = dialogue.send(ADMIN, "/xuat tuan 37")
+    assert "tuần 37" in by_number.text
+    [month] = dialogue.send(ADMIN, "/xuat thang 9")
+    assert "tháng 9/2024" in month.text and "tuần 36–37" in month.text
+    history = only_text(dialogue.send(AN, "/lichsu"))
+    assert history.startswith("🗂 <b>8 tuần gần nhất</b> — <b>Phường Khương Mai</b> (KM)")
+    assert "• Tuần 37 (09/09–15/09/2024): 150/200 (75%) ⏳" in history
+    assert "• Tuần 36 (02/09–08/09/2024): 50/200 (25%) ⚠️" in history
+    assert "KT" in only_text(dialogue.send(ADMIN, "/lichsu KT"))
+    assert only_text(dialogue.send(STRANGER, "/lichsu")) == texts.NOT_REGISTERED

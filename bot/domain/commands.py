@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("report", "bc", "baocao"),
     "undo": ("undo", "huy"),
     "status": ("status", "tiendo"),
+    "history": ("history", "lichsu"),
     "units": ("units", "donvi"),
     "monthly": ("monthly", "baocaothang"),
     "subscribe": ("subscribe", "dangkynhan"),

@@ -34,6 +34,7 @@ USE_CASES: dict[str, UseCase] = {
     "report": reporting.report_command,
     "undo": reporting.undo,
     "status": status.status,
+    "history": status.history,
     "units": status.units,
     "monthly": monthly.submit,
     "subscribe": subscriptions.subscribe,

@@ -9,6 +9,7 @@ from bot.domain import texts
 from bot.domain.messages import Column, Outbound, TableSpec
 from bot.domain.model import NO_FIGURE, Figure, Unit
 from bot.domain.parsing import fold
+from bot.domain.periods import parse_period
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.tree import UnitTree
@@ -16,8 +17,6 @@ from bot.domain.turn import Turn
 from bot.domain.weeks import Month, Week, local_date
 
 _WHOLE = frozenset({"", "all", "tatca", "tat ca"})
-_WEEK = frozenset({"week", "tuan", "tuan nay"})
-_MONTH = frozenset({"month", "thang", "thang nay"})
 
 # Extra columns per unit code, appended after the standard ones.
 Extra = tuple[tuple[Column, ...], Mapping[str, tuple[str | int | float | None, ...]]]
@@ -25,26 +24,30 @@ Totals = Mapping[tuple[str, date], Figure]
 
 
 def export(turn: Turn) -> list[Outbound]:
+    """`/xuat`: the whole campaign, or a week or month as people name it («tuantruoc»,
+    «tuan 37», «thang 9»)."""
     if not turn.is_admin():
         return turn.reply(texts.NOT_ADMIN)
     choice = fold(" ".join(turn.inbound.args).strip())
     today = local_date(turn.now, turn.policy.tz)
-    spec: TableSpec | None
+    period = None if choice in _WHOLE else parse_period(choice, today)
+    month: Month | None = None
+    spec: TableSpec | None = None
     if choice in _WHOLE:
         weeks = campaign_weeks(turn.policy, today)
         spec = whole_campaign_table(turn.store, turn.policy, weeks)
-    elif choice in _WEEK:
-        weeks = [week for week in [turn.policy.week_of(turn.now)] if turn.policy.covers(week)]
-        spec = week_table(turn.store, turn.policy, weeks[0]) if weeks else None
-    elif choice in _MONTH:
-        month = Month.of(turn.now, turn.policy.tz)
+    elif isinstance(period, Week):
+        weeks = [period] if turn.policy.covers(period) else []
+        spec = week_table(turn.store, turn.policy, period) if weeks else None
+    elif isinstance(period, Month):
+        month = period
         weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
         spec = month_table(turn.store, turn.policy, month, weeks) if weeks else None
     else:
         return turn.reply(texts.EXPORT_USAGE)
     if spec is None or not weeks:
         return turn.reply(texts.EXPORT_NOTHING_YET)
-    return turn.reply(texts.export_ready(weeks), attachments=(spec,))
+    return turn.reply(texts.export_ready(weeks, month), attachments=(spec,))
 
 
 def campaign_weeks(policy: Policy, today: date) -> list[Week]:

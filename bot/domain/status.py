@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from bot.domain import texts
 from bot.domain.exports import week_table
 from bot.domain.messages import Outbound
-from bot.domain.model import Unit, UnitWeekTotal, combined
+from bot.domain.model import NO_FIGURE, Unit, UnitWeekTotal, combined
 from bot.domain.parsing import fold
+from bot.domain.periods import parse_period
 from bot.domain.progress import ranking_key
 from bot.domain.standing import figures_of, standing_of
 from bot.domain.tree import UnitTree, top_units
 from bot.domain.turn import Turn
-from bot.domain.weeks import Week
+from bot.domain.weeks import Week, local_date
 
 _ALL_WORDS = frozenset({"all", "tatca", "tat ca"})
 # An answer is at most this many messages of Telegram's 4 096 characters.
@@ -23,10 +24,10 @@ REPLY_BUDGET = REPLY_MESSAGES * 4000
 
 
 def status(turn: Turn) -> list[Outbound]:
-    argument = " ".join(turn.inbound.args).strip()
+    argument, week = _period_in(turn, " ".join(turn.inbound.args).strip())
     admin = turn.is_admin()
     if fold(argument) in _ALL_WORDS:
-        return all_units_reply(turn) if admin else turn.reply(texts.STATUS_ALL_ADMIN_ONLY)
+        return all_units_reply(turn, week) if admin else turn.reply(texts.STATUS_ALL_ADMIN_ONLY)
     chat_unit = turn.chat_unit()
     member_unit = turn.member_unit()
     if argument:
@@ -36,22 +37,22 @@ def status(turn: Turn) -> list[Outbound]:
             return turn.reply(_needs_unit(turn))
         if unit is None or not unit.active:
             return turn.reply(texts.unknown_unit(code))
-        return turn.reply(unit_status(turn, unit))
+        return turn.reply(unit_status(turn, unit, week))
     unit = chat_unit or member_unit
     if unit is not None:
-        return turn.reply(unit_status(turn, unit))
+        return turn.reply(unit_status(turn, unit, week))
     if admin:
-        return all_units_reply(turn)
+        return all_units_reply(turn, week)
     return turn.reply(_needs_unit(turn))
 
 
-def all_units_reply(turn: Turn) -> list[Outbound]:
+def all_units_reply(turn: Turn, chosen: Week | None = None) -> list[Outbound]:
     """Every unit, in at most REPLY_MESSAGES messages: beyond that, the start of the list
     and the whole of it as a spreadsheet (a group must not get dozens of messages)."""
-    text = all_units_status(turn)
+    text = all_units_status(turn, chosen)
     if len(text) <= REPLY_BUDGET:
         return turn.reply(text)
-    week, _ = _status_week(turn)
+    week, _ = _status_week(turn, chosen)
     lines = text.splitlines()
     kept: list[str] = []
     size = 0
@@ -65,10 +66,10 @@ def all_units_reply(turn: Turn) -> list[Outbound]:
     return turn.reply("\n".join([*kept, "", closing]), attachments=(table,))
 
 
-def unit_status(turn: Turn, unit: Unit) -> str:
+def unit_status(turn: Turn, unit: Unit, chosen: Week | None = None) -> str:
     """The unit's progress with its breakdown, its sub-units (a ward's cells, a district's
     wards and organisations), and its place among siblings of the same kind."""
-    week, note = _status_week(turn)
+    week, note = _status_week(turn, chosen)
     tree = turn.unit_tree()
     chain = [unit, *tree.ancestors(unit.code)]
     children = tree.children(unit.code)
@@ -85,6 +86,36 @@ def unit_status(turn: Turn, unit: Unit) -> str:
         turn.metric,
         note,
     )
+
+
+HISTORY_WEEKS = 8
+
+
+def history(turn: Turn) -> list[Outbound]:
+    """`/lichsu [MÃ]`: a unit's last weeks against its quota, sub-units included."""
+    argument = " ".join(turn.inbound.args).strip()
+    admin = turn.is_admin()
+    unit = turn.chat_unit() or turn.member_unit()
+    if argument:
+        if not (admin or unit):
+            return turn.reply(_needs_unit(turn))
+        named = turn.store.units.get(argument.split()[0].upper())
+        if named is None or not named.active:
+            return turn.reply(texts.unknown_unit(argument.split()[0]))
+        unit = named
+    if unit is None:
+        return turn.reply(texts.HISTORY_USAGE if admin else _needs_unit(turn))
+    current, _ = _status_week(turn)
+    weeks = [
+        week
+        for week in (current.shifted(-k) for k in range(HISTORY_WEEKS))
+        if turn.policy.covers(week)
+    ]
+    figures = turn.store.ledger.totals_by_week(
+        turn.campaign.id, [week.start for week in weeks], [unit.code]
+    )
+    rows = [(week, figures.get((unit.code, week.start), NO_FIGURE).total) for week in weeks]
+    return turn.reply(texts.unit_history(unit, rows, current, turn.metric))
 
 
 def comparable_siblings(siblings: Sequence[Unit], unit: Unit) -> list[Unit]:
@@ -104,10 +135,10 @@ class SubUnitReport:
     noun: str
 
 
-def all_units_status(turn: Turn) -> str:
+def all_units_status(turn: Turn, chosen: Week | None = None) -> str:
     """Every unit: the district total, the top-level units ranked, and under each, which of
     its sub-units have not reported."""
-    week, note = _status_week(turn)
+    week, note = _status_week(turn, chosen)
     rows = {
         row.unit.code: row
         for row in turn.store.ledger.week_totals(turn.campaign.id, week.start, None)
@@ -165,8 +196,23 @@ def units(turn: Turn) -> list[Outbound]:
     return turn.reply(texts.units_table(turn.unit_tree().ordered()))
 
 
-def _status_week(turn: Turn) -> tuple[Week, str | None]:
-    """This week, or the campaign's last week (with a note) once the campaign is over."""
+def _period_in(turn: Turn, argument: str) -> tuple[str, Week | None]:
+    """A week named at the end of the argument («tuantruoc», «tuan 37»), and the rest."""
+    words = argument.split()
+    today = local_date(turn.now, turn.policy.tz)
+    for size in (2, 1):
+        if len(words) >= size:
+            period = parse_period(fold(" ".join(words[-size:])), today)
+            if isinstance(period, Week):
+                return " ".join(words[:-size]), period
+    return argument, None
+
+
+def _status_week(turn: Turn, chosen: Week | None = None) -> tuple[Week, str | None]:
+    """The week asked for, else this week, or the campaign's last week (with a note) once
+    the campaign is over."""
+    if chosen is not None:
+        return chosen, None
     campaign = turn.campaign
     today = turn.now.astimezone(turn.policy.tz).date()
     if campaign.end is not None and today > campaign.end:

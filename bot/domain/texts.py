@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.messages import Column
-from bot.domain.model import Campaign, Figure, Person, ReportMode, Unit, UnitWeekTotal
+from bot.domain.model import Campaign, Figure, Person, ReportMode, Unit, UnitKind, UnitWeekTotal
 from bot.domain.parsing import ParseProblem
 from bot.domain.progress import Progress, Standing
 from bot.domain.weeks import Month, Week
@@ -476,7 +476,7 @@ REGISTER_IN_PRIVATE = (
 
 def request_sent(unit: Unit, *, admins_available: bool) -> str:
     text = (
-        f"📨 Đã gửi yêu cầu báo cáo cho {unit_name(unit)}. "
+        f"📨 Đã gửi yêu cầu đăng ký làm người báo cáo của {unit_name(unit)}. "
         "Bạn sẽ nhận được thông báo khi yêu cầu được duyệt."
     )
     if not admins_available:
@@ -653,6 +653,24 @@ def all_status(
     return "\n".join(lines)
 
 
+HISTORY_USAGE = "Cách dùng: /lichsu MÃ_ĐƠN_VỊ, ví dụ /lichsu KM — số liệu 8 tuần gần nhất."
+
+
+def unit_history(unit: Unit, rows: Sequence[tuple[Week, int]], current: Week, metric: str) -> str:
+    lines = [f"🗂 <b>8 tuần gần nhất</b> — {unit_name(unit)} ({esc(metric)})"]
+    quota = unit.weekly_quota
+    for week, total in rows:
+        if quota:
+            mark = "✅" if total >= quota else ("⏳" if week == current else "⚠️")
+            figure = f"{number(total)}/{number(quota)} ({total * 100 // quota}%) {mark}"
+        else:
+            figure = number(total)
+        lines.append(f"• {week_label(week)}: {figure}")
+    if not rows:
+        lines.append("Chưa có tuần nào của cuộc thi.")
+    return "\n".join(lines)
+
+
 def status_cut_short(left_out: int) -> str:
     return (
         f"<i>… và {number(left_out)} dòng nữa: danh sách quá dài để gửi trong nhóm, "
@@ -690,7 +708,13 @@ def help_text(
     elif not admin:
         lines.append("Bạn chưa đăng ký báo cáo cho đơn vị nào.")
     lines.append(f"ID của bạn: {esc(user_id)}")
-    lines += ["", "<b>Các lệnh</b>", "/huongdan — hướng dẫn này", "/tiendo — tiến độ tuần này"]
+    lines += [
+        "",
+        "<b>Các lệnh</b>",
+        "/huongdan — hướng dẫn này",
+        "/tiendo — tiến độ tuần này; /tiendo tuantruoc, /tiendo tuan 37 — tuần khác",
+        "/lichsu — số liệu 8 tuần gần nhất của đơn vị",
+    ]
     if unit is None and not admin:
         lines.append("/dangky MÃ — đăng ký báo cáo cho đơn vị (ví dụ: /dangky KM)")
     if unit is not None or admin:
@@ -715,12 +739,14 @@ def help_text(
             "/donvi — danh sách mã đơn vị",
             "/dangkynhan [MÃ] — nhận bản tổng hợp tuần và tháng tại cuộc trò chuyện này",
             "/huynhan — dừng nhận bản tổng hợp",
-            "/xuat, /xuat tuan, /xuat thang — bảng số liệu Excel",
+            "/xuat, /xuat tuan, /xuat tuantruoc, /xuat tuan 37, /xuat thang, /xuat thang 9 — "
+            "bảng số liệu Excel",
+            "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
         ]
     lines += [
         "",
         "Lệnh tiếng Anh tương ứng: /help, /register, /report, /undo, /status, /monthly, "
-        "/subscribe, /unsubscribe, /export.",
+        "/subscribe, /unsubscribe, /export, /history.",
     ]
     return "\n".join(lines)
 
@@ -728,7 +754,7 @@ def help_text(
 def units_table(units: Sequence[tuple[int, Unit]]) -> str:
     lines = ["<b>Danh sách đơn vị</b> (mã — tên — chỉ tiêu tuần)"]
     for depth, unit in units:
-        quota = number(unit.weekly_quota) if unit.weekly_quota > 0 else "không giao"
+        quota = number(unit.weekly_quota) if unit.weekly_quota > 0 else "không giao chỉ tiêu"
         lines.append(f"{'  ' * depth}{esc(unit.code)} — {esc(unit.name)} — {quota}")
     return "\n".join(lines)
 
@@ -816,6 +842,7 @@ def command_menu(due_day: int) -> tuple[tuple[str, str], ...]:
         ("bc", "Báo cáo số lượt dự thi: /bc 45, /bc =180"),
         ("tiendo", "Xem tiến độ tuần này"),
         ("huy", "Hủy báo cáo gần nhất của bạn"),
+        ("lichsu", "Số liệu 8 tuần gần nhất của đơn vị"),
         ("baocaothang", f"Gửi báo cáo tháng (trước ngày {due_day})"),
         ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
         ("huongdan", "Hướng dẫn sử dụng"),
@@ -896,8 +923,17 @@ def console_button(label: str, typed: str) -> str:
     return f"[{label}: {typed}]"
 
 
+def file_size(size: int) -> str:
+    """'820 byte', '12,3 KB', '1,5 MB' (Vietnamese decimal comma)."""
+    if size < 1024:
+        return f"{size} byte"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB".replace(".", ",")
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
 def console_attachment(filename: str, size: int) -> str:
-    return f"📎 {filename} ({number(size)} byte)"
+    return f"📎 {filename} ({file_size(size)})"
 
 
 def console_unknown_control(name: str) -> str:
@@ -965,12 +1001,23 @@ def cli_initialised(campaign: Campaign, counts: Mapping[str, int]) -> str:
     )
 
 
+KIND_NAMES = {
+    UnitKind.DISTRICT: "quận",
+    UnitKind.WARD: "phường",
+    UnitKind.YOUTH_UNION: "đoàn thanh niên",
+    UnitKind.PARTY_CELL: "chi bộ",
+    UnitKind.PARTY_COMMITTEE: "đảng bộ",
+    UnitKind.MASS_ORG: "đoàn thể",
+    UnitKind.AGENCY: "cơ quan",
+}
+
+
 def cli_units_table(units: Sequence[tuple[int, Unit]]) -> str:
     lines = [f"{'Mã':<10} {'Chỉ tiêu/tuần':>13}  {'Loại':<16} Tên"]
     for depth, unit in units:
         state = "" if unit.active else "  (ngừng theo dõi)"
         lines.append(
-            f"{unit.code:<10} {unit.weekly_quota:>13}  {unit.kind.value:<16} "
+            f"{unit.code:<10} {unit.weekly_quota:>13}  {KIND_NAMES[unit.kind]:<16} "
             f"{'  ' * depth}{unit.name}{state}"
         )
     return "\n".join(lines)
@@ -1125,7 +1172,8 @@ def subscribed(scope: Unit | None) -> str:
 # --- spreadsheets
 
 EXPORT_USAGE = (
-    "Cách dùng: /xuat — toàn bộ cuộc thi; /xuat tuan — tuần này; /xuat thang — tháng này."
+    "Cách dùng: /xuat — toàn bộ cuộc thi; /xuat tuan — tuần này; /xuat tuantruoc — tuần "
+    "trước; /xuat tuan 37 — tuần 37; /xuat thang — tháng này; /xuat thang 9 — tháng 9."
 )
 EXPORT_NOTHING_YET = "Chưa có tuần nào của cuộc thi trong khoảng thời gian này."
 EXPORT_FILE_WHOLE = "quizbot-toan-bo.xlsx"
@@ -1166,8 +1214,10 @@ def export_columns(weeks: Sequence[Week], *, with_totals: bool) -> tuple[Column,
     )
 
 
-def export_ready(weeks: Sequence[Week]) -> str:
-    if len(weeks) == 1:
+def export_ready(weeks: Sequence[Week], month: Month | None = None) -> str:
+    if month is not None:
+        span = f"{month_label(month)} ({_weeks_span(weeks)})"
+    elif len(weeks) == 1:
         span = week_label(weeks[0], mid_sentence=True)
     else:
         span = (
@@ -1175,6 +1225,11 @@ def export_ready(weeks: Sequence[Week]) -> str:
             f"({full_date(weeks[0].start)}–{full_date(weeks[-1].end)})"
         )
     return f"📎 Bảng số liệu {span}: mỗi đơn vị một dòng, mỗi tuần một cột, kèm tổng và tỷ lệ."
+
+
+def _weeks_span(weeks: Sequence[Week]) -> str:
+    first, last = weeks[0].number, weeks[-1].number
+    return f"tuần {first}" if first == last else f"tuần {first}–{last}"
 
 
 # --- weekly reminder and digest
@@ -1430,12 +1485,13 @@ def cli_job_report(
     head = (
         f"{job}, kỳ {period}: đã xếp {queued} lượt gửi."
         if planned_now
-        else f"{job}, kỳ {period}: kỳ này đã chạy trước đó, không lập lại; gửi tiếp phần còn chờ."
+        else f"{job}, kỳ {period}: kỳ này đã chạy trước đó, không lặp lại; gửi tiếp phần còn chờ."
     )
     return (
-        f"{head} Đã gửi {outcome.get('sent', 0)}, chat không còn nhận {outcome.get('gone', 0)}, "
-        f"không rõ {outcome.get('uncertain', 0)}, hoãn {outcome.get('postponed', 0)}, "
-        f"lỗi {outcome.get('failed', 0)}."
+        f"{head} Đã gửi {outcome.get('sent', 0)} tin; {outcome.get('gone', 0)} tin không gửi "
+        "được vì người nhận đã chặn bot hoặc nhóm đã giải tán; "
+        f"{outcome.get('uncertain', 0)} tin không rõ đã đến chưa (không gửi lại); "
+        f"{outcome.get('postponed', 0)} tin hẹn gửi lại sau; {outcome.get('failed', 0)} tin lỗi."
     )
 
 
