@@ -75,7 +75,8 @@ async def test_registration_reports_edits_undo_status_and_restart(api, tmp_path)
     try:
         # Registration: the admin gets the request with buttons and approves with one.
         _, reply = await say(api, AN, "/register KM", first_name="Nguyễn Văn", last_name="An")
-        assert "Đã gửi yêu cầu đăng ký làm người báo cáo của <b>Phường Khương Mai</b> (KM)" in reply.text
+        expected = "Đã gửi yêu cầu đăng ký làm người báo cáo của <b>Phường Khương Mai</b> (KM)"
+        assert expected in reply.text
         notice = await api.wait_for(lambda sent: any(s.chat_id == ADMIN for s in sent))
         request = next(s for s in notice if s.chat_id == ADMIN)
         assert "<b>Nguyễn Văn An</b> (ID 1001)" in request.text

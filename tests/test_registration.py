@@ -20,7 +20,8 @@ def test_a_request_reaches_every_admin_with_approve_and_reject_buttons(dialogue)
     dialogue.store.admins.grant("telegram", "901", at("2024-09-01 00:00"))
     replies = dialogue.send(AN, "/dangky km")
     assert replies[0].chat.chat_id == AN.user_id
-    assert "Đã gửi yêu cầu đăng ký làm người báo cáo của <b>Phường Khương Mai</b> (KM)" in replies[0].text
+    expected = "Đã gửi yêu cầu đăng ký làm người báo cáo của <b>Phường Khương Mai</b> (KM)"
+    assert expected in replies[0].text
     notices = replies[1:]
     assert sorted(n.chat.chat_id for n in notices) == [ADMIN_ID, "901"]
     for notice in notices:
