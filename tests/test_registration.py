@@ -121,7 +121,7 @@ def test_rejection_tells_the_requester_and_grants_nothing(dialogue):
 
 def test_only_admins_decide(dialogue):
     dialogue.send(AN, "/register KM")
-    for command in ("/approve 1001", "/reject 1001", "/duyet 1001", "/units", "/donvi"):
+    for command in ("/approve 1001", "/reject 1001", "/duyet 1001"):
         assert only_text(dialogue.send(STRANGER, command)) == texts.NOT_ADMIN, command
     assert statuses(dialogue) == [("KM", MembershipStatus.PENDING)]
 
@@ -134,8 +134,10 @@ def test_decisions_need_a_user_with_a_pending_request(dialogue):
 
 def test_unknown_or_missing_unit_code(dialogue):
     assert only_text(dialogue.send(AN, "/register")) == texts.REGISTER_USAGE
-    assert only_text(dialogue.send(AN, "/register ZZZ")) == texts.unknown_unit("ZZZ")
-    assert only_text(dialogue.send(AN, "/register OLD")) == texts.unknown_unit("OLD")
+    assert only_text(dialogue.send(AN, "/register ZZZ")).startswith(
+        "Không tìm thấy đơn vị nào có mã hoặc tên «ZZZ»."
+    )
+    assert "Không tìm thấy" in only_text(dialogue.send(AN, "/register OLD"))
     assert statuses(dialogue) == []
 
 
@@ -205,3 +207,22 @@ def test_without_any_admin_the_requester_is_told(memory_store):
     )
     text = only_text(dialogue.send(AN, "/register KM"))
     assert "Hiện chưa có quản trị viên nào để duyệt" in text
+
+
+def test_registration_and_the_unit_list_find_units_by_name(dialogue):
+    replies = dialogue.send(AN, "/dangky khuong mai")
+    assert "Phường Khương Mai</b> (KM)" in replies[0].text
+    assert statuses(dialogue) == [("KM", MembershipStatus.PENDING)]
+    several = only_text(dialogue.send(STRANGER, "/dangky Chi bộ Tổ dân phố"))
+    assert several.startswith("Có 2 đơn vị khớp với «Chi bộ Tổ dân phố»")
+    assert "• KM01 — Chi bộ Tổ dân phố số 1" in several
+    unknown = only_text(dialogue.send(STRANGER, "/dangky Khuong Maii"))
+    assert (
+        "Không tìm thấy" in unknown
+        and "Có phải đồng chí muốn tìm: Phường Khương Mai (KM)" in unknown
+    )
+    # /donvi works for everyone, by name too; quotas are for admins.
+    listing = only_text(dialogue.send(STRANGER, "/donvi khương"))
+    assert "KM — Phường Khương Mai" in listing and "KT — Phường Khương Trung" in listing
+    assert "200" not in listing
+    assert "KM — Phường Khương Mai — 200" in only_text(dialogue.send(ADMIN, "/donvi"))

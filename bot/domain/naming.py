@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,3 +60,30 @@ def find_named_unit(text: str, units: Sequence[Unit]) -> Named | None:
     start, size, _ = best[0]
     rest = " ".join(originals[:start] + originals[start + size :])
     return Named(tuple(found.values()), rest)
+
+
+def search_units(query: str, units: Sequence[Unit]) -> list[Unit]:
+    """Units whose code is the query or whose name contains it, diacritics and case aside
+    («khuong mai», «Khương Mai»); the exact code first."""
+    wanted = " ".join(_words(query))
+    if not wanted:
+        return []
+    exact = [unit for unit in units if unit.code == query.strip().upper()]
+    found = [
+        unit
+        for unit in units
+        if unit not in exact and any(wanted in form for form in name_forms(unit))
+    ]
+    return exact + sorted(found, key=lambda unit: (len(unit.name), unit.name))
+
+
+def closest_units(query: str, units: Sequence[Unit], count: int = 3) -> list[Unit]:
+    """The units whose code or name is nearest to a query that matched none."""
+    wanted = " ".join(_words(query))
+    forms = {form: unit for unit in units for form in (*name_forms(unit), unit.code.lower())}
+    close = difflib.get_close_matches(wanted, list(forms), n=count * 2, cutoff=0.5)
+    chosen: list[Unit] = []
+    for form in close:
+        if forms[form] not in chosen:
+            chosen.append(forms[form])
+    return chosen[:count]

@@ -11,6 +11,7 @@ from datetime import datetime, time
 from bot.domain import texts
 from bot.domain.messages import Button, Outbound
 from bot.domain.model import Membership, MembershipStatus, Person, Unit
+from bot.domain.naming import closest_units, search_units
 from bot.domain.turn import Turn
 from bot.domain.weeks import local_date
 
@@ -21,10 +22,17 @@ REQUESTS_PER_DAY = 3
 def register(turn: Turn) -> list[Outbound]:
     if not turn.inbound.args:
         return turn.reply(texts.REGISTER_USAGE)
-    code = turn.inbound.args[0].upper()
-    unit = turn.store.units.get(code)
+    query = " ".join(turn.inbound.args)
+    unit = turn.store.units.get(query.strip().upper())
     if unit is None or not unit.active:
-        return turn.reply(texts.unknown_unit(code))
+        # «/dangky Khương Mai»: by name, as people know their unit.
+        active = turn.store.units.active()
+        found = search_units(query, active)
+        if len(found) > 1:
+            return turn.reply(texts.several_units_match(query, found))
+        if not found:
+            return turn.reply(texts.no_unit_matches(query, closest_units(query, active)))
+        unit = found[0]
     if turn.inbound.is_private:
         return _request_membership(turn, unit)
     return _bind_group(turn, unit)

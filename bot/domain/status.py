@@ -9,6 +9,7 @@ from bot.domain import texts
 from bot.domain.exports import week_table
 from bot.domain.messages import Outbound
 from bot.domain.model import NO_FIGURE, Unit, UnitWeekTotal, combined
+from bot.domain.naming import closest_units, search_units
 from bot.domain.parsing import fold
 from bot.domain.periods import parse_period
 from bot.domain.progress import ranking_key
@@ -191,9 +192,19 @@ def help_(turn: Turn) -> list[Outbound]:
 
 
 def units(turn: Turn) -> list[Outbound]:
-    if not turn.is_admin():
-        return turn.reply(texts.NOT_ADMIN)
-    return turn.reply(texts.units_table(turn.unit_tree().ordered()))
+    """`/donvi [tên]`: the units, or those matching a name, for everyone; admins also see
+    the quotas."""
+    query = " ".join(turn.inbound.args).strip()
+    tree = turn.unit_tree()
+    if not query:
+        shown = tree.ordered()
+    else:
+        everything = list(tree.by_code.values())
+        found = search_units(query, everything)
+        if not found:
+            return turn.reply(texts.no_unit_matches(query, closest_units(query, everything)))
+        shown = [(0, unit) for unit in found]
+    return turn.reply(texts.units_table(shown, with_quotas=turn.is_admin()))
 
 
 def _period_in(turn: Turn, argument: str) -> tuple[str, Week | None]:

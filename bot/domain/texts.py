@@ -429,6 +429,23 @@ def named_several_units(units: Sequence[Unit]) -> str:
     )
 
 
+def several_units_match(query: str, units: Sequence[Unit]) -> str:
+    listed = "\n".join(f"• {esc(unit.code)} — {esc(unit.name)}" for unit in units[:15])
+    more = f"\n… và {len(units) - 15} đơn vị khác." if len(units) > 15 else ""
+    return (
+        f"Có {len(units)} đơn vị khớp với «{esc(query)}»:\n{listed}{more}\n"
+        "Xin gửi lại kèm mã đơn vị, ví dụ /dangky KM."
+    )
+
+
+def no_unit_matches(query: str, closest: Sequence[Unit]) -> str:
+    text = f"Không tìm thấy đơn vị nào có mã hoặc tên «{esc(query)}»."
+    if closest:
+        names = "; ".join(f"{esc(unit.name)} ({esc(unit.code)})" for unit in closest)
+        text += f" Có phải đồng chí muốn tìm: {names}?"
+    return text + " Gửi /donvi để xem danh sách đơn vị."
+
+
 def own_unit_only(unit: Unit) -> str:
     return f"Bạn chỉ có thể báo cáo cho đơn vị của mình: {unit_name(unit)}."
 
@@ -751,11 +768,17 @@ def help_text(
     return "\n".join(lines)
 
 
-def units_table(units: Sequence[tuple[int, Unit]]) -> str:
-    lines = ["<b>Danh sách đơn vị</b> (mã — tên — chỉ tiêu tuần)"]
+def units_table(units: Sequence[tuple[int, Unit]], *, with_quotas: bool = True) -> str:
+    heading = "(mã — tên — chỉ tiêu tuần)" if with_quotas else "(mã — tên)"
+    lines = [f"<b>Danh sách đơn vị</b> {heading}"]
     for depth, unit in units:
-        quota = number(unit.weekly_quota) if unit.weekly_quota > 0 else "không giao chỉ tiêu"
-        lines.append(f"{'  ' * depth}{esc(unit.code)} — {esc(unit.name)} — {quota}")
+        line = f"{'  ' * depth}{esc(unit.code)} — {esc(unit.name)}"
+        if with_quotas:
+            quota = number(unit.weekly_quota) if unit.weekly_quota > 0 else "không giao chỉ tiêu"
+            line += f" — {quota}"
+        lines.append(line)
+    lines.append("")
+    lines.append("Tìm theo tên: /donvi Khương Mai. Đăng ký báo cáo: /dangky MÃ hoặc /dangky TÊN.")
     return "\n".join(lines)
 
 
