@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from bot.app import NotInitialised, initialise, open_core
 from bot.clock import FixedClock, MovableClock, SystemClock
@@ -76,8 +76,17 @@ def _failure_kind(error: Exception) -> str:
     return "unexpected"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse speaks English: its refusals are told in Vietnamese, with the usage line."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = self.format_usage().replace("usage:", texts.CLI_USAGE_WORD, 1).strip()
+        print(texts.cli_usage_error(self.prog, usage), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="quizbot", description=texts.CLI_DESCRIPTION)
+    parser = _Parser(prog="quizbot", description=texts.CLI_DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("init", help=texts.CLI_HELP_INIT).set_defaults(handler=_init)

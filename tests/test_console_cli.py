@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.app import initialise, open_core
 from bot.channels.console.simulator import ConsoleSimulator, plain
 from bot.cli import main
@@ -239,3 +241,13 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
     assert sheet.title == "Tuần 37-2024" and sheet["E1"].value == "Tuần 37 (09/09–15/09)"
     assert main(["export", "--month", "2024-13", "-o", str(target)]) == 2
     assert "Kỳ «2024-13» không hợp lệ" in capsys.readouterr().err
+
+
+def test_a_command_line_mistake_is_explained_in_vietnamese(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["export"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Lỗi: lệnh «quizbot export» chưa đúng: hãy chọn một kỳ")
+    assert "Cách dùng: quizbot export" in error and "usage" not in error
+    assert "the following arguments" not in error

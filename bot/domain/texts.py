@@ -1000,6 +1000,20 @@ def cli_failed(kind: str, detail: str) -> str:
     return f"Lỗi: {_CLI_FAILURES[kind]} ({detail.splitlines()[0] if detail else ''})"
 
 
+CLI_USAGE_WORD = "Cách dùng:"
+
+
+def cli_usage_error(program: str, usage: str) -> str:
+    hints = {
+        "quizbot export": (
+            "hãy chọn một kỳ: --week 2024-W37 hoặc --month 2024-09, và tệp -o TỆP.xlsx"
+        ),
+        "quizbot jobs run": "hãy ghi tên việc, ví dụ: quizbot jobs run weekly-reminder",
+    }
+    hint = hints.get(program, "thiếu hoặc sai tham số; xem quizbot --help")
+    return f"Lỗi: lệnh «{program}» chưa đúng: {hint}.\n{usage}"
+
+
 def cli_bad_settings(problem: str) -> str:
     return f"Cấu hình không hợp lệ: {problem}"
 
