@@ -252,11 +252,15 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     try:
         if arguments.week:
             week = _parsed(Week.from_iso, arguments.week)
-            spec = core.database.run(lambda store: week_table(store, core.policy, week))
+            spec = core.database.run(
+                lambda store: week_table(store, core.policy, week, as_of=core.now())
+            )
         else:
             month = _parsed(Month.from_iso, arguments.month)
             weeks = [w for w in month.weeks() if core.policy.covers(w)]
-            spec = core.database.run(lambda store: month_table(store, core.policy, month, weeks))
+            spec = core.database.run(
+                lambda store: month_table(store, core.policy, month, weeks, as_of=core.now())
+            )
         attachment = core.renderer.render(spec)
     finally:
         core.close()

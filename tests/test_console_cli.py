@@ -238,7 +238,7 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
     import openpyxl
 
     sheet = openpyxl.load_workbook(target).active
-    assert sheet.title == "Tuần 37-2024" and sheet["E1"].value == "Tuần 37 (09/09–15/09)"
+    assert sheet.title == "Tuần 37" and sheet["E5"].value == "Tuần 37 (09/09–15/09)"
     assert main(["export", "--month", "2024-13", "-o", str(target)]) == 2
     assert "Kỳ «2024-13» không hợp lệ" in capsys.readouterr().err
 

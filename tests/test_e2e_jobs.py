@@ -157,14 +157,21 @@ async def test_the_weekly_digest_arrives_with_a_real_png_chart_and_xlsx(api, tmp
     width, height = Image.open(io.BytesIO(png)).size
     assert width >= 800 and height >= 300
     sheet = openpyxl.load_workbook(io.BytesIO(sent[2].file_content)).active
-    assert sheet.freeze_panes == "C2"
-    header = [cell.value for cell in sheet[1]]
+    # Title rows (campaign, scope, as of), a blank row, then the frozen, filtered header.
+    assert sheet["A1"].value == settings.campaign_name and sheet["A1"].font.bold
+    assert sheet["A2"].value.startswith("Phạm vi: Quận Thanh Xuân (TX) và các đơn vị trực thuộc")
+    assert sheet["A3"].value.startswith("Số liệu tính đến ")
+    assert sheet.freeze_panes == "C6" and sheet.auto_filter.ref.startswith("A5:")
+    assert sheet.title == "Tuần 37"
+    header = [cell.value for cell in sheet[5]]
     assert header[:5] == ["Mã", "Đơn vị", "Cấp trên", "Chỉ tiêu/tuần", "Tuần 37 (09/09–15/09)"]
-    rows = {row[0].value: [cell.value for cell in row] for row in sheet.iter_rows(min_row=2)}
+    rows = {row[0].value: [cell.value for cell in row] for row in sheet.iter_rows(min_row=6)}
+    total = next(iter(sheet.iter_rows(min_row=sheet.max_row)))
+    assert total[1].value == "Tổng cộng" and total[1].font.bold and total[4].value == 320
     standing = header.index("Tình trạng")
     assert rows["KM"][4] == 120 and rows["KM"][standing] == "Chưa đạt"
     assert rows["KT"][4] == 200 and rows["KT"][standing] == "Đạt"
-    km_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "KM")
+    km_row = next(row for row in sheet.iter_rows(min_row=6) if row[0].value == "KM")
     share = km_row[header.index("Tỷ lệ")]
     assert share.value == pytest.approx(0.6) and share.number_format == "0%"
 
@@ -178,8 +185,10 @@ async def test_the_monthly_digest_sorts_submissions_and_attaches_the_month(api, 
     assert "Đúng hạn: 1 · Muộn: 0 · Chưa gửi: 2 (trên 3 đơn vị)" in text.text
     assert document.file_name == "quizbot-thang-2024-09.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(document.file_content)).active
-    header = [cell.value for cell in sheet[1]]
-    rows = {row[0].value: [cell.value for cell in row] for row in sheet.iter_rows(min_row=2)}
+    assert sheet.title == "Tháng 9-2024"
+    assert sheet["A2"].value.startswith("Phạm vi: Phường Khương Mai (KM) và các đơn vị trực thuộc")
+    header = [cell.value for cell in sheet[5]]
+    rows = {row[0].value: [cell.value for cell in row] for row in sheet.iter_rows(min_row=6)}
     assert header[4:6] == ["Tuần 36 (02/09–08/09)", "Tuần 37 (09/09–15/09)"]
     assert rows["KM"][4:7] == [30, 120, 150]
     assert rows["KM"][header.index("Báo cáo tháng")] == "Đúng hạn"
@@ -343,7 +352,7 @@ async def test_monthly_report_with_a_document_export_and_subscribe_over_telegram
         document = next(s for s in sent if s.method == "sendDocument")
         assert document.chat_id == ADMIN and document.file_name.endswith(".xlsx")
         sheet = openpyxl.load_workbook(io.BytesIO(document.file_content)).active
-        assert sheet["A1"].value == "Mã" and sheet.max_row >= 9
+        assert sheet["A5"].value == "Mã" and sheet.max_row >= 13
     finally:
         await bot.stop()
     database = Database(make_engine(settings.database_url))

@@ -117,10 +117,11 @@ def spreadsheet_rows(table: TableSpec) -> dict[str, int]:
     """Unit code (or the total row's label) -> the week's figure, read back from the XLSX."""
     workbook = load_workbook(io.BytesIO(FileRenderer().render(table).content))
     sheet = workbook.worksheets[0]
-    header = [cell.value for cell in sheet[1]]
+    header_row = next(row[0].row for row in sheet.iter_rows() if row[0].value == "Mã")
+    header = [cell.value for cell in sheet[header_row]]
     week_column = next(i for i, h in enumerate(header) if str(h).startswith("Tuần 37"))
     found = {}
-    for row in sheet.iter_rows(min_row=2, values_only=True):
+    for row in sheet.iter_rows(min_row=header_row + 1, values_only=True):
         key = row[0] or str(row[1]).strip()
         found[key] = row[week_column]
     return found

@@ -299,4 +299,4 @@ def test_export_builds_one_row_per_unit_and_one_column_per_week(district):
     ]
     assert {row[0]: row for row in week.rows}["KM"][4:] == (120, 0.6)
     [month] = district.send(ADMIN, "/xuat tháng", at=at("2024-09-12 09:00"))[0].attachments
-    assert month.sheet_title == "Tháng 09-2024"
+    assert month.sheet_title == "Tháng 9-2024"

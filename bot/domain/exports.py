@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from bot.domain import texts
 from bot.domain.messages import Column, Outbound, TableSpec
@@ -35,14 +35,14 @@ def export(turn: Turn) -> list[Outbound]:
     spec: TableSpec | None = None
     if choice in _WHOLE:
         weeks = campaign_weeks(turn.policy, today)
-        spec = whole_campaign_table(turn.store, turn.policy, weeks)
+        spec = whole_campaign_table(turn.store, turn.policy, weeks, as_of=turn.now)
     elif isinstance(period, Week):
         weeks = [period] if turn.policy.covers(period) else []
-        spec = week_table(turn.store, turn.policy, period) if weeks else None
+        spec = week_table(turn.store, turn.policy, period, as_of=turn.now) if weeks else None
     elif isinstance(period, Month):
         month = period
         weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
-        spec = month_table(turn.store, turn.policy, month, weeks) if weeks else None
+        spec = month_table(turn.store, turn.policy, month, weeks, as_of=turn.now) if weeks else None
     else:
         return turn.reply(texts.EXPORT_USAGE)
     if spec is None or not weeks:
@@ -62,9 +62,17 @@ def campaign_weeks(policy: Policy, today: date) -> list[Week]:
     return weeks
 
 
-def whole_campaign_table(store: Store, policy: Policy, weeks: Sequence[Week]) -> TableSpec:
+def whole_campaign_table(
+    store: Store, policy: Policy, weeks: Sequence[Week], as_of: datetime | None = None
+) -> TableSpec:
     return build_table(
-        store, policy, weeks, texts.EXPORT_FILE_WHOLE, texts.EXPORT_SHEET_WHOLE, extra=None
+        store,
+        policy,
+        weeks,
+        texts.EXPORT_FILE_WHOLE,
+        texts.EXPORT_SHEET_WHOLE,
+        extra=None,
+        as_of=as_of,
     )
 
 
@@ -76,9 +84,12 @@ def week_table(
     units: Sequence[Unit] | None = None,
     totals: Totals | None = None,
     tree: UnitTree | None = None,
+    as_of: datetime | None = None,
 ) -> TableSpec:
     filename, title = texts.export_file_week(week), texts.export_sheet_week(week)
-    return build_table(store, policy, [week], filename, title, extra, units, totals, tree)
+    return build_table(
+        store, policy, [week], filename, title, extra, units, totals, tree, as_of=as_of
+    )
 
 
 def month_table(
@@ -89,9 +100,10 @@ def month_table(
     extra: Extra | None = None,
     units: Sequence[Unit] | None = None,
     totals: Totals | None = None,
+    as_of: datetime | None = None,
 ) -> TableSpec:
     filename, title = texts.export_file_month(month), texts.export_sheet_month(month)
-    return build_table(store, policy, weeks, filename, title, extra, units, totals)
+    return build_table(store, policy, weeks, filename, title, extra, units, totals, as_of=as_of)
 
 
 def build_table(
@@ -104,6 +116,8 @@ def build_table(
     units: Sequence[Unit] | None = None,
     totals: Totals | None = None,
     tree: UnitTree | None = None,
+    *,
+    as_of: datetime | None = None,
 ) -> TableSpec:
     """The table for `units` (default: every active unit), in tree order, over `weeks`.
 
@@ -159,4 +173,13 @@ def build_table(
             *((None,) * len(extra_columns)),
         )
     )
-    return TableSpec(filename, sheet_title, tuple(columns), tuple(rows))
+    scope = tops[0] if len(tops) == 1 and units is not None else None
+    title_lines = texts.table_title_lines(policy.campaign, scope, sheet_title, as_of, policy.tz)
+    return TableSpec(
+        filename,
+        sheet_title,
+        tuple(columns),
+        tuple(rows),
+        title_lines=title_lines,
+        total_row=True,
+    )

@@ -158,7 +158,9 @@ def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) 
             texts.DIGEST_EXTRA_COLUMNS,
             {line.unit.code: texts.digest_extra_values(line) for line in digest.lines},
         )
-        table = week_table(store, policy, week, extra, units=scoped, totals=totals, tree=tree)
+        table = week_table(
+            store, policy, week, extra, units=scoped, totals=totals, tree=tree, as_of=now
+        )
         messages.append(
             Outbound(
                 subscription.chat,
@@ -306,7 +308,9 @@ def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime)
             texts.MONTHLY_EXTRA_COLUMNS,
             {line.unit.code: texts.monthly_extra_values(line, policy.tz) for line in lines},
         )
-        table = month_table(store, policy, month, weeks, extra, units=scoped, totals=totals)
+        table = month_table(
+            store, policy, month, weeks, extra, units=scoped, totals=totals, as_of=now
+        )
         messages.append(
             Outbound(
                 subscription.chat,

@@ -118,6 +118,10 @@ class TableSpec:
     rows: tuple[tuple[str | int | float | None, ...], ...]
     # How many leading columns stay visible when scrolling sideways.
     frozen_columns: int = 2
+    # Lines above the table (campaign, scope, "as of"), the first one as its title.
+    title_lines: tuple[str, ...] = ()
+    # Whether the last row is a total (shown bold, left out of the filter).
+    total_row: bool = False
 
 
 Rendered = Attachment | ChartSpec | TableSpec

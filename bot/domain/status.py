@@ -63,7 +63,7 @@ def all_units_reply(turn: Turn, chosen: Week | None = None) -> list[Outbound]:
         kept.append(line)
         size += len(line) + 1
     closing = texts.status_cut_short(len(lines) - len(kept))
-    table = week_table(turn.store, turn.policy, week)
+    table = week_table(turn.store, turn.policy, week, as_of=turn.now)
     return turn.reply("\n".join([*kept, "", closing]), attachments=(table,))
 
 

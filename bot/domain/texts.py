@@ -1223,7 +1223,7 @@ def export_file_week(week: Week) -> str:
 
 
 def export_sheet_week(week: Week) -> str:
-    return f"Tuần {week.number}-{week.start.isocalendar().year}"
+    return f"Tuần {week.number}"
 
 
 def export_file_month(month: Month) -> str:
@@ -1231,7 +1231,19 @@ def export_file_month(month: Month) -> str:
 
 
 def export_sheet_month(month: Month) -> str:
-    return f"Tháng {month.month:02d}-{month.year}"
+    return f"Tháng {month.month}-{month.year}"
+
+
+def table_title_lines(
+    campaign: Campaign, scope: Unit | None, span: str, as_of: datetime | None, tz: ZoneInfo
+) -> tuple[str, ...]:
+    """Above a spreadsheet: what, of whom, and as of when (plain text: it goes in a cell)."""
+    whom = f"{scope.name} ({scope.code}) và các đơn vị trực thuộc" if scope else "Tất cả đơn vị"
+    lines = [campaign.name, f"Phạm vi: {whom} — {span}"]
+    if as_of is not None:
+        local = as_of.astimezone(tz)
+        lines.append(f"Số liệu tính đến {local:%H:%M} ngày {local:%d/%m/%Y}.")
+    return tuple(lines)
 
 
 def week_column(week: Week) -> str:

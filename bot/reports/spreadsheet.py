@@ -7,7 +7,7 @@ import re
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -18,6 +18,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
+_TITLE_FONT = Font(bold=True, size=13)
+_NOTE_FONT = Font(italic=True)
+_TOTAL_FONT = Font(bold=True)
 
 
 def render_table(spec: TableSpec) -> Attachment:
@@ -27,10 +30,20 @@ def render_table(spec: TableSpec) -> Attachment:
     sheet = workbook.create_sheet(title=title)
     for index, column in enumerate(spec.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = f"{get_column_letter(spec.frozen_columns + 1)}2"
+    header_row = len(spec.title_lines) + 2 if spec.title_lines else 1
+    sheet.freeze_panes = f"{get_column_letter(spec.frozen_columns + 1)}{header_row + 1}"
+    last_column = get_column_letter(len(spec.columns))
+    filtered_rows = len(spec.rows) - (1 if spec.total_row else 0)
+    sheet.auto_filter.ref = f"A{header_row}:{last_column}{header_row + max(filtered_rows, 1)}"
+    for index, line in enumerate(spec.title_lines):
+        cell = _text_cell(sheet, line)
+        cell.font = _TITLE_FONT if index == 0 else _NOTE_FONT
+        sheet.append([cell])
+    if spec.title_lines:
+        sheet.append([])
     sheet.append([_header(sheet, column.header) for column in spec.columns])
     percent_columns = [i for i, column in enumerate(spec.columns) if column.kind == "percent"]
-    for row in spec.rows:
+    for number, row in enumerate(spec.rows, start=1):
         values: list[object] = [
             _text_cell(sheet, value) if isinstance(value, str) else value for value in row
         ]
@@ -39,10 +52,18 @@ def render_table(spec: TableSpec) -> Attachment:
                 cell = WriteOnlyCell(sheet, value=values[index])
                 cell.number_format = "0%"
                 values[index] = cell
+        if spec.total_row and number == len(spec.rows):
+            values = [_bold(sheet, value) for value in values]
         sheet.append(values)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return Attachment(spec.filename, buffer.getvalue(), kind="document")
+
+
+def _bold(sheet: object, value: object) -> object:
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+    cell.font = _TOTAL_FONT
+    return cell
 
 
 def _printable(text: str) -> str:
