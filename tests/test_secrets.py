@@ -17,8 +17,8 @@ from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings, cli_environment
 
 REPO = Path(__file__).resolve().parents[1]
-# Looks like a real one (8-10 digits, 35 characters after the colon) but is not.
-REJECTED = "5123456789:AAHrejected-token-xxxxxxxxxxxxxxxxxxx"
+# Shaped like a real token (digits, a colon, a long secret), yet not one: 7 digits.
+REJECTED = "5123456:AAHrejected-token-xxxxxxxxxxxxxxxxxxxxxxxx"
 SERVER_TOKEN = "4242:the-token-the-fake-server-accepts"
 
 
