@@ -145,7 +145,10 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
 
         if not arguments.console:
             print(texts.CONSOLE_STARTING)
-        asyncio.run(run_console(settings, MovableClock(), sys.stdin, sys.stdout))
+        try:
+            asyncio.run(run_console(settings, MovableClock(), sys.stdin, sys.stdout))
+        except KeyboardInterrupt:  # Ctrl-C ends the simulator, not with a traceback
+            print(f"\n{texts.CONSOLE_BYE}")
         return 0
 
     from bot.channels.telegram.app import build_application

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
 from bot.app import Core, open_core
@@ -41,9 +43,17 @@ def attach_jobs(application: Application, settings: Settings, core: Core) -> Non
     application.bot_data["on_stop"].append(stop)
 
 
+def console_files_dir(settings: Settings) -> Path:
+    """Where the simulator saves the files the bot sends: beside the SQLite file, or data/."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "console-files"
+    return Path("data") / "console-files"
+
+
 async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, out: TextIO) -> None:
     core = open_core(settings, clock, console=True)
-    simulator = ConsoleSimulator(core, clock, stdin, out)
+    simulator = ConsoleSimulator(core, clock, stdin, out, files_dir=console_files_dir(settings))
     service = JobService(core, simulator.notifier, settings.schedules)
 
     def tell(reports: list[RunReport]) -> None:

@@ -251,3 +251,67 @@ def test_a_command_line_mistake_is_explained_in_vietnamese(capsys):
     assert error.startswith("Lỗi: lệnh «quizbot export» chưa đúng: hãy chọn một kỳ")
     assert "Cách dùng: quizbot export" in error and "usage" not in error
     assert "the following arguments" not in error
+
+
+async def test_the_simulator_saves_the_files_the_bot_sends_and_lists_them(tmp_path):
+    from bot.runtime import run_console
+
+    settings = load_settings(environment(tmp_path), env_file=None)
+    initialise(settings)
+    script = "\n".join(
+        [":time 2024-09-09 08:00", "/dangkynhan", ":time 2024-09-16 14:00", ":files", ":quit"]
+    )
+    out = io.StringIO()
+    await run_console(settings, MovableClock(), io.StringIO(script), out)
+    output = out.getvalue()
+    folder = tmp_path / "console-files"
+    saved = sorted(folder.iterdir())
+    # Two Mondays went by: two weekly digests, each with its chart and its spreadsheet.
+    assert [path.suffix for path in saved] == [".png", ".xlsx", ".png", ".xlsx"]
+    assert saved[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for path in saved:
+        assert f"đã lưu tại {path}" in output
+    assert "Các tệp bot đã gửi (mở được ngay):" in output and str(saved[1]) in output
+
+
+async def test_the_simulator_says_when_today_is_outside_the_campaign(tmp_path):
+    from bot.runtime import run_console
+
+    settings = load_settings({**environment(tmp_path), "CAMPAIGN_END": "2024-12-29"}, env_file=None)
+    initialise(settings)
+    out = io.StringIO()
+    await run_console(settings, MovableClock(), io.StringIO(":quit"), out)
+    assert "nằm ngoài thời gian cuộc thi (02/09/2024–29/12/2024)" in out.getvalue()
+    assert ":time 2024-12-29 09:00" in out.getvalue()
+
+
+def test_ctrl_c_leaves_the_simulator_without_a_traceback(tmp_path):
+    import signal
+    import time
+
+    env = {
+        **os.environ,
+        **environment(tmp_path),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "init"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--console"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(3)  # started and waiting for input
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert texts.CONSOLE_BYE in stdout.decode()

@@ -904,6 +904,7 @@ CONSOLE_HELP = "\n".join(
         "  :time 2024-09-12 09:00  đặt giờ;  :time +1d, +3h, -30m  dịch giờ (các việc định kỳ",
         "                        đến hạn trong khoảng đó sẽ chạy, như khi xem một tuần trôi qua)",
         "  :jobs                 các việc định kỳ và lần chạy tới",
+        "  :files                các tệp bot đã gửi (biểu đồ, Excel) và nơi đã lưu",
         "  :job TÊN              chạy ngay một việc định kỳ (ví dụ :job weekly-reminder)",
         "  :quit                 thoát",
     ]
@@ -955,8 +956,29 @@ def file_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
 
 
-def console_attachment(filename: str, size: int) -> str:
-    return f"📎 {filename} ({file_size(size)})"
+def console_attachment(filename: str, size: int, saved: object = None) -> str:
+    where = f" → đã lưu tại {saved}" if saved is not None else ""
+    return f"📎 {filename} ({file_size(size)}){where}"
+
+
+def console_files(paths: Sequence[str]) -> str:
+    if not paths:
+        return "Bot chưa gửi tệp nào."
+    return "\n".join(["Các tệp bot đã gửi (mở được ngay):", *(f"  {path}" for path in paths)])
+
+
+def console_outside_campaign(campaign: Campaign, today: date) -> str:
+    inside = campaign.start if today < campaign.start else (campaign.end or campaign.start)
+    return (
+        f"Lưu ý: hôm nay ({full_date(today)}) nằm ngoài thời gian cuộc thi "
+        f"({full_date(campaign.start)}"
+        + (f"–{full_date(campaign.end)}" if campaign.end else " trở đi")
+        + "), nên bot sẽ không nhận báo cáo. Để thử, hãy dời giờ vào trong cuộc thi, ví dụ: "
+        f":time {inside:%Y-%m-%d} 09:00"
+    )
+
+
+CONSOLE_BYE = "Đã thoát trình mô phỏng."
 
 
 def console_unknown_control(name: str) -> str:

@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import Core
@@ -59,6 +60,8 @@ class ConsoleState:
     group_title: str = ""
     next_message_id: int = 1
     history: dict[str, SentMessage] = field(default_factory=dict)
+    # Files the bot sent, saved where they can be opened (charts, spreadsheets).
+    files: list[Path] = field(default_factory=list)
 
     @property
     def chat(self) -> ChatRef:
@@ -80,9 +83,10 @@ class ConsoleNotifier:
     limits = DeliveryLimits()
     platform = "console"
 
-    def __init__(self, out: TextIO, state: ConsoleState) -> None:
+    def __init__(self, out: TextIO, state: ConsoleState, files_dir: Path | None = None) -> None:
         self.out = out
         self.state = state
+        self.files_dir = files_dir
 
     def parts(self, message: Outbound) -> list[Outbound]:
         return single_sends(message, lambda text: [text])
@@ -107,11 +111,22 @@ class ConsoleNotifier:
             self.out.write(f"{buttons}\n")
         for attachment in message.attachments:
             if isinstance(attachment, Attachment):  # the outbox hands over rendered files
+                saved = self._save(attachment)
                 size = len(attachment.content)
-                self.out.write(f"{texts.console_attachment(attachment.filename, size)}\n")
+                self.out.write(f"{texts.console_attachment(attachment.filename, size, saved)}\n")
         self.out.write("\n")
         self.out.flush()
         return Delivery(DeliveryStatus.DELIVERED)
+
+    def _save(self, attachment: Attachment) -> Path | None:
+        """Write the file where it can be opened; numbered, so a second digest keeps the first."""
+        if self.files_dir is None:
+            return None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{len(self.state.files) + 1:03d}-{attachment.filename}"
+        path.write_bytes(attachment.content)
+        self.state.files.append(path)
+        return path
 
 
 class ConsoleSimulator:
@@ -122,19 +137,24 @@ class ConsoleSimulator:
         stdin: TextIO,
         out: TextIO,
         extra_controls: dict[str, Callable[[list[str]], Awaitable[None]]] | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
         self.stdin = stdin
         self.out = out
         self.state = ConsoleState()
-        self.notifier = ConsoleNotifier(out, self.state)
+        self.notifier = ConsoleNotifier(out, self.state, files_dir)
         self.extra_controls = extra_controls or {}
         # Called after the clock moves, so that jobs due in between run (the scheduler's tick).
         self.after_time_change: Callable[[], Awaitable[object]] | None = None
 
     async def run(self) -> None:
         self.say(texts.CONSOLE_WELCOME)
+        campaign = self.core.policy.campaign
+        today = self.clock.now().astimezone(self.core.policy.tz).date()
+        if not campaign.is_running_on(today):
+            self.say(texts.console_outside_campaign(campaign, today))
         self.say(texts.console_whoami(self.state.user, self.state.group_title or None))
         while True:
             self.out.write(texts.console_prompt(self.state.user, self.state.group_title or None))
@@ -217,6 +237,7 @@ class ConsoleSimulator:
             "again": self._again,
             "time": self._time,
             "file": self._file,
+            "files": self._files,
             **self.extra_controls,
         }
         handler = handlers.get(name)
@@ -228,6 +249,9 @@ class ConsoleSimulator:
 
     async def _help(self, _args: list[str]) -> None:
         self.say(texts.CONSOLE_HELP)
+
+    async def _files(self, _args: list[str]) -> None:
+        self.say(texts.console_files([str(path) for path in self.state.files]))
 
     async def _user(self, args: list[str]) -> None:
         if not args or not args[0].isdigit():
