@@ -58,6 +58,9 @@ def test_reminders_reach_every_chat_of_the_units_behind_once(district):
     assert by_chat["-500"] == by_chat["1001"]
     assert "Phường Khương Mai" in by_chat["1001"] and "<b>120/200</b>" in by_chat["1001"]
     assert "cần khoảng 20 lượt mỗi ngày trong 4 ngày còn lại" in by_chat["1001"]
+    # Where the ward stands among the district's wards, and an encouraging word.
+    assert "Đơn vị đang xếp thứ 2/3 trong các phường của quận." in by_chat["1001"]
+    assert "Đề nghị đồng chí tiếp tục động viên" in by_chat["1001"]
     assert "chưa báo cáo lượt dự thi nào" in by_chat["1003"]
     assert "cần khoảng 50 lượt mỗi ngày" in by_chat["1003"]
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from bot.domain import texts
 from bot.domain.exports import month_table, week_table
 from bot.domain.messages import Bar, ChartSpec, Outbound
-from bot.domain.model import NO_FIGURE, Figure, Submission, Unit, UnitKind
+from bot.domain.model import NO_FIGURE, Figure, Submission, Unit, UnitKind, UnitWeekTotal
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.progress import Progress, Standing, ranking_key
@@ -74,9 +74,25 @@ def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime
             tree.sub_unit_noun(unit.code),
         )
         below = sub_unit_report(tree, rows, unit)
-        text = texts.weekly_reminder(standing, week, below, policy.campaign.metric)
+        text = texts.weekly_reminder(
+            standing, week, below, policy.campaign.metric, _rank(tree, rows, unit)
+        )
         messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
     return messages
+
+
+def _rank(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> tuple[int, int, str]:
+    """Where the unit stands among its siblings of the same kind (wards among wards)."""
+    siblings = [
+        rows[sibling.code]
+        for sibling in tree.children(unit.parent)
+        if sibling.kind is unit.kind and sibling.code in rows
+    ]
+    ordered = sorted(
+        siblings, key=lambda row: ranking_key(row.total, row.unit.weekly_quota, row.unit.name)
+    )
+    place = next(i for i, row in enumerate(ordered, start=1) if row.unit.code == unit.code)
+    return place, len(ordered), texts.KIND_PLURALS[unit.kind]
 
 
 # ---------------------------------------------------------------- monthly nudge

@@ -1306,7 +1306,14 @@ def _weeks_span(weeks: Sequence[Week]) -> str:
 # --- weekly reminder and digest
 
 
-def weekly_reminder(standing: Standing, week: Week, below: SubUnitReport, metric: str) -> str:
+def weekly_reminder(
+    standing: Standing,
+    week: Week,
+    below: SubUnitReport,
+    metric: str,
+    rank: tuple[int, int, str] | None = None,
+) -> str:
+    """`rank`: (place, out of, what the siblings are called), among units of its kind."""
     unit, progress = standing.unit, standing.progress
     lines = [f"📣 <b>Nhắc nhở tiến độ tuần</b> — {unit_name(unit)}"]
     if not standing.figure.reported:
@@ -1318,6 +1325,9 @@ def weekly_reminder(standing: Standing, week: Week, below: SubUnitReport, metric
         lines.append(progress_lines(week, progress, metric)[-1])
     else:
         lines.extend(standing_lines(week, standing, metric))
+    if rank is not None and rank[1] > 1:
+        place, out_of, noun = rank
+        lines.append(f"Đơn vị đang xếp thứ {place}/{out_of} trong các {noun} của quận.")
     if below.silent:
         codes = ", ".join(f"{esc(u.name)} ({esc(u.code)})" for u in below.silent)
         lines.append(
@@ -1329,8 +1339,22 @@ def weekly_reminder(standing: Standing, week: Week, below: SubUnitReport, metric
             "Nếu đã có kết quả, đề nghị đồng chí báo cáo ngay bằng /bc N hoặc nhắn «thêm N lượt»."
         )
     else:
-        lines.append("Báo cáo thêm bằng /bc N hoặc nhắn «thêm N lượt».")
+        lines.append(
+            "Đề nghị đồng chí tiếp tục động viên để đơn vị hoàn thành chỉ tiêu; báo cáo thêm "
+            "bằng /bc N hoặc nhắn «thêm N lượt»."
+        )
     return "\n".join(lines)
+
+
+KIND_PLURALS = {
+    UnitKind.WARD: "phường",
+    UnitKind.PARTY_COMMITTEE: "đảng bộ, chi bộ trực thuộc",
+    UnitKind.PARTY_CELL: "chi bộ",
+    UnitKind.YOUTH_UNION: "đoàn thanh niên",
+    UnitKind.MASS_ORG: "đoàn thể",
+    UnitKind.AGENCY: "cơ quan",
+    UnitKind.DISTRICT: "quận",
+}
 
 
 _STANDING_TEXT = {
