@@ -16,10 +16,8 @@ from datetime import datetime, timedelta
 
 from bot.app import Core
 from bot.clock import Clock
-from bot.domain import texts
-from bot.domain.jobs import JOBS
+from bot.domain.jobs import JOBS, uncertain_sends_notice
 from bot.domain.messages import Outbound, with_files
-from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier
 from bot.storage.repositories import SqlStore
 from jobs.outbox import DrainReport, OutboxDispatcher
@@ -98,24 +96,12 @@ class JobRunner:
         return RunReport(name, period, must_plan, queued, delivery)
 
     async def _tell_admins(self, name: str, period: str, uncertain: int) -> None:
-        """Sends that may or may not have arrived are never repeated: the admins hear of them."""
-        text = texts.uncertain_sends_for_admins(name, period, uncertain)
+        notices = uncertain_sends_notice(
+            self.core.policy, self.notifier.platform, name, period, uncertain
+        )
+        parts = [part for notice in notices for part in self.notifier.parts(notice)]
         now = self.wall_clock.now()
-
-        def queue(store: SqlStore) -> None:
-            admins = {
-                ChatRef(platform, user_id)
-                for platform, user_id in self.core.policy.configured_admins
-            }
-            parts = [
-                part
-                for chat in sorted(admins, key=lambda chat: (chat.platform, chat.chat_id))
-                if chat.platform == self.notifier.platform
-                for part in self.notifier.parts(Outbound(chat, text))
-            ]
-            store.outbox.enqueue(None, parts, now)
-
-        await self.core.database.run_async(queue)
+        await self.core.database.run_async(lambda store: store.outbox.enqueue(None, parts, now))
         await self.dispatcher.drain()
 
     def _render(self, messages: list[Outbound]) -> list[Outbound]:

@@ -155,9 +155,8 @@ def build_table(
                 *extra_values.get(unit.code, (None,) * len(extra_columns)),
             )
         )
-    tops = tree.tops(unit.code for unit in listed) if len(tree) else []
-    week_sums = [sum(column) for column in zip(*(week_figures(u.code) for u in tops), strict=True)]
-    week_sums = week_sums or [0] * len(weeks)
+    tops = tree.tops(unit.code for unit in listed)
+    week_sums = [sum(totals.get((u.code, w.start), NO_FIGURE).total for u in tops) for w in weeks]
     quota_sum = sum(tree.effective_quota(unit.code) for unit in tops)
     grand_total = sum(week_sums)
     grand_quota = quota_sum * len(weeks)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from bot.domain import texts
 from bot.domain.exports import month_table, week_table
 from bot.domain.messages import Bar, ChartSpec, Outbound
-from bot.domain.model import NO_FIGURE, Figure, Submission, Unit, UnitKind, UnitWeekTotal
+from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.progress import Progress, Standing, ranking_key
@@ -95,6 +95,16 @@ def _rank(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> tupl
     return place, len(ordered), texts.KIND_PLURALS[unit.kind]
 
 
+def uncertain_sends_notice(
+    policy: Policy, platform: str, job: str, period: str, count: int
+) -> list[Outbound]:
+    """Sends that may or may not have arrived are never repeated: the admins hear of them."""
+    text = texts.uncertain_sends_for_admins(job, period, count)
+    return [
+        Outbound(ChatRef(platform, user), text) for user in policy.configured_admin_ids(platform)
+    ]
+
+
 # ---------------------------------------------------------------- monthly nudge
 
 
@@ -123,19 +133,9 @@ def reporting_units(units: Sequence[Unit]) -> list[Unit]:
 
 
 @dataclass(frozen=True)
-class DigestLine:
-    unit: Unit
-    figure: Figure
+class DigestLine(UnitWeekTotal):
     # Weeks in a row below quota, ending with the digested week (0 when met or no quota).
     missed_weeks: int
-
-    @property
-    def total(self) -> int:
-        return self.figure.total
-
-    @property
-    def reported(self) -> bool:
-        return self.figure.reported
 
     @property
     def standing(self) -> str:

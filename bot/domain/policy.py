@@ -52,5 +52,11 @@ class Policy:
         campaign = self.campaign
         return week.end >= campaign.start and (campaign.end is None or week.start <= campaign.end)
 
+    def configured_admin_ids(self, platform: str) -> list[str]:
+        """The admins named in the settings for one platform, in a stable order."""
+        return sorted(
+            user for admin_platform, user in self.configured_admins if admin_platform == platform
+        )
+
     def is_configured_admin(self, person: Person) -> bool:
         return (person.platform, person.user_id) in self.configured_admins

@@ -48,9 +48,7 @@ def reject(turn: Turn) -> list[Outbound]:
 
 def admin_user_ids(turn: Turn) -> list[str]:
     platform = turn.sender.platform
-    configured = [
-        user for admin_platform, user in turn.policy.configured_admins if admin_platform == platform
-    ]
+    configured = turn.policy.configured_admin_ids(platform)
     return sorted(set(configured) | set(turn.store.admins.granted(platform)))
 
 

@@ -118,16 +118,11 @@ def undo(turn: Turn) -> list[Outbound]:
     change = _Change(turn, unit, week)
     turn.store.ledger.void(entry, turn.sender, turn.now, source)
     standing = change.done(entry)
+    words = texts.entry_words(entry.mode, entry.requested)
     reply = texts.report_undone(
-        unit,
-        week,
-        standing,
-        texts.entry_words(entry.mode, entry.requested),
-        turn.policy.tz,
-        entry.sent_at,
-        turn.metric,
+        unit, week, standing, words, turn.policy.tz, entry.sent_at, turn.metric
     )
-    return turn.reply(reply) + change.notices(texts.entry_words(entry.mode, entry.requested))
+    return turn.reply(reply) + change.notices(words)
 
 
 def confirm_held(turn: Turn) -> list[Outbound]:
@@ -270,7 +265,8 @@ class _Change:
         if effects:
             ledger.set_effects(effects)
         self.after = self._figures()
-        return standing_of(self.turn, self.unit, self.week, self.after, self.chain)
+        self.standing = standing_of(self.turn, self.unit, self.week, self.after, self.chain)
+        return self.standing
 
     def notices(self, words: str) -> list[Outbound]:
         """An admin changed a unit's figures: its secretaries and groups are told, and so
@@ -278,28 +274,32 @@ class _Change:
         if not self.by_admin:
             return []
         turn = self.turn
-        here = turn.inbound.chat
-        standing = standing_of(turn, self.unit, self.week, self.after, self.chain)
-        told = texts.admin_changed_figures(turn.sender, self.unit, self.week, words, standing)
+        told = texts.admin_changed_figures(turn.sender, self.unit, self.week, words, self.standing)
         chats = turn.store.chats.unit_chats([self.unit.code]).get(self.unit.code, [])
-        messages = [Outbound(chat, told) for chat in chats if chat != here]
+        messages = [Outbound(chat, told) for chat in chats if chat != turn.inbound.chat]
         if turn.store.job_runs.has_run(DIGEST_JOB, self.week.iso):
-            changes = [
-                (self.before[unit.code], self.after[unit.code])
-                for unit in self.chain
-                if unit.code in self.before
-                and unit.code in self.after
-                and self.before[unit.code].total != self.after[unit.code].total
-            ]
-            chain_codes = {unit.code for unit in self.chain}
-            for subscription in turn.store.subscriptions.active():
-                if subscription.scope is not None and subscription.scope not in chain_codes:
-                    continue
-                shown = _within_scope(changes, subscription.scope)
-                if shown and subscription.chat != here:
-                    text = texts.digest_correction(self.week, shown, turn.metric)
-                    messages.append(Outbound(subscription.chat, text))
+            messages += self._corrections()
         return messages
+
+    def _corrections(self) -> list[Outbound]:
+        """For each subscription whose scope holds the unit: old -> new, up to its scope."""
+        changes = [
+            (self.before[unit.code], self.after[unit.code])
+            for unit in self.chain
+            if unit.code in self.before
+            and unit.code in self.after
+            and self.before[unit.code].total != self.after[unit.code].total
+        ]
+        chain_codes = {unit.code for unit in self.chain}
+        corrections = []
+        for subscription in self.turn.store.subscriptions.active():
+            if subscription.scope is not None and subscription.scope not in chain_codes:
+                continue
+            shown = _within_scope(changes, subscription.scope)
+            if shown and subscription.chat != self.turn.inbound.chat:
+                text = texts.digest_correction(self.week, shown, self.turn.metric)
+                corrections.append(Outbound(subscription.chat, text))
+        return corrections
 
 
 def _within_scope(

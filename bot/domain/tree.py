@@ -33,12 +33,6 @@ class UnitTree:
     def __contains__(self, code: object) -> bool:
         return code in self.by_code
 
-    def __len__(self) -> int:
-        return len(self.by_code)
-
-    def get(self, code: str | None) -> Unit | None:
-        return self.by_code.get(code) if code is not None else None
-
     def children(self, code: str | None) -> list[Unit]:
         """Direct sub-units of `code` (the roots for None), kind then name order."""
         return list(self._children.get(code, []))
