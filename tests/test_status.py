@@ -51,7 +51,8 @@ def test_the_districts_status_ranks_its_top_level_units_with_the_district_total(
     assert ranked[:3] == [
         "1. Đảng bộ Công an quận (DBCA) — 5/5 (100%) ✅",
         "2. Phường Khương Mai (KM) — 150/200 (75%)",
-        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+        # Vietnamese order among equals: Đ comes before P (not after Z, as code points have it).
+        "3. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
     ]
 
 
@@ -78,9 +79,9 @@ def test_status_all_is_for_admins_and_marks_units_without_reports(dialogue):
     assert lines[4:] == [
         "1. Phường Khương Mai (KM) — 203/200 (101%) ✅",
         "    ↳ 1/2 chi bộ trực thuộc đã báo cáo; chưa báo cáo: KM02",
-        "2. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
-        "3. Phường Nhân Chính (NC) — 0/200 (0%) — ❌ chưa báo cáo",
-        "4. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
+        "2. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
+        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+        "4. Phường Nhân Chính (NC) — 0/200 (0%) — ❌ chưa báo cáo",
         "5. Đảng bộ Công an quận (DBCA) — 0/5 (0%) — ❌ chưa báo cáo",
         "6. Ủy ban MTTQ quận (MTTQ) — 12 (không giao chỉ tiêu)",
     ]
@@ -119,14 +120,35 @@ def test_help_lists_what_each_role_may_do(dialogue):
     assert "quản trị viên" in admin and "/duyet ID" in admin and "/tiendo all" in admin
 
 
-def test_units_table_for_admins_in_tree_order(dialogue):
+def test_units_table_for_admins_in_tree_order_with_quotas_and_secretaries(dialogue):
+    dialogue.send(AN, "/register KM")
+    dialogue.send(ADMIN, "/approve 1001")
     text = only_text(dialogue.send(ADMIN, "/donvi"))
     lines = text.splitlines()
-    assert lines[1] == "TX — Quận Thanh Xuân — không giao chỉ tiêu"
-    assert lines.index("  KM — Phường Khương Mai — 200") < lines.index(
-        "    KM01 — Chi bộ Tổ dân phố số 1 — không giao chỉ tiêu"
+    assert lines[1] == "TX — Quận Thanh Xuân — không giao chỉ tiêu — chưa có người báo cáo"
+    khuong_mai = "  KM — Phường Khương Mai — 200 — <b>Nguyễn Văn An</b> (ID 1001)"
+    assert lines.index(khuong_mai) < lines.index(
+        "    KM01 — Chi bộ Tổ dân phố số 1 — không giao chỉ tiêu — chưa có người báo cáo"
     )
     assert not any("OLD" in line for line in lines)
+    # A secretary sees codes and names only: no quotas, nobody's id.
+    for_secretary = only_text(dialogue.send(AN, "/donvi khuong mai"))
+    assert "Phường Khương Mai" in for_secretary and "ID 1001" not in for_secretary
+    assert "200" not in for_secretary
+
+
+def test_names_are_listed_in_vietnamese_order(memory_store):
+    from bot.domain.collation import sorted_names
+    from bot.domain.model import Unit, UnitKind
+    from bot.domain.tree import UnitTree
+
+    names = ["Đống Đa", "Dịch Vọng", "Ân Thi", "An Lạc", "Bá", "Bà", "Ba", "Bạ", "Ơ", "Ô", "O", "Z"]
+    assert sorted_names(names) == [
+        "An Lạc", "Ân Thi", "Ba", "Bà", "Bá", "Bạ", "Dịch Vọng", "Đống Đa", "O", "Ô", "Ơ", "Z",
+    ]  # fmt: skip
+    wards = [Unit(f"W{i}", name, UnitKind.WARD, "TX", 200) for i, name in enumerate(names)]
+    tree = UnitTree([Unit("TX", "Quận", UnitKind.DISTRICT, None, 0), *wards])
+    assert [unit.name for unit in tree.children("TX")] == sorted_names(names)
 
 
 def test_unknown_commands_and_edits_of_other_commands_are_harmless(dialogue):

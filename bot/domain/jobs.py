@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.domain import texts
+from bot.domain.collation import vietnamese_key
 from bot.domain.exports import month_table, week_table
 from bot.domain.messages import Bar, ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
@@ -317,7 +318,7 @@ def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime)
             submission = submissions.get(unit.code)
             on_time = submission is not None and submission.submitted_at < due
             lines.append(MonthlyLine(unit, submission, on_time, month_total(unit.code)))
-        lines.sort(key=lambda line: line.unit.name)
+        lines.sort(key=lambda line: vietnamese_key(line.unit.name))
         scope_total = sum(month_total(u.code) for u in tree.tops(u.code for u in everything))
         digest = MonthlyDigest(scope, month, due, weeks, tuple(lines), scope_total)
         extra = (

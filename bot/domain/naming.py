@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain.collation import vietnamese_key
 from bot.domain.model import Unit
 from bot.domain.parsing import fold
 
@@ -74,7 +75,7 @@ def search_units(query: str, units: Sequence[Unit]) -> list[Unit]:
         for unit in units
         if unit not in exact and any(wanted in form for form in name_forms(unit))
     ]
-    return exact + sorted(found, key=lambda unit: (len(unit.name), unit.name))
+    return exact + sorted(found, key=lambda unit: (len(unit.name), vietnamese_key(unit.name)))
 
 
 def closest_units(query: str, units: Sequence[Unit], count: int = 3) -> list[Unit]:

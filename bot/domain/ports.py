@@ -75,6 +75,10 @@ class MembershipRepository(Protocol):
         """Serialise one person's requests, approvals and undos until the unit of work ends."""
         ...
 
+    def secretaries(self, unit_codes: Sequence[str]) -> dict[str, list[Person]]:
+        """The approved reporters of each unit, on every platform."""
+        ...
+
     def reporting_unit(self, platform: str, user_id: str) -> Unit | None:
         """The unit of this person's approved membership (one query: asked on every report)."""
         ...

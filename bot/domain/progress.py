@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.collation import vietnamese_key
 from bot.domain.model import Figure, Unit
 
 
@@ -42,11 +43,11 @@ class Progress:
         return -(-self.remaining // self.days_left)
 
 
-def ranking_key(total: int, quota: int, name: str) -> tuple[int, float, int, int, str]:
+def ranking_key(total: int, quota: int, name: str) -> tuple[int, float, int, int, bytes]:
     """Sort key for leaderboards: units with a quota first, by share of quota, then total;
     among equals the larger quota first (a ward before a cell), then by name."""
     share = total / quota if quota > 0 else 0.0
-    return (0 if quota > 0 else 1, -share, -total, -quota, name)
+    return (0 if quota > 0 else 1, -share, -total, -quota, vietnamese_key(name))
 
 
 @dataclass(frozen=True)

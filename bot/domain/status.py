@@ -193,7 +193,7 @@ def help_(turn: Turn) -> list[Outbound]:
 
 def units(turn: Turn) -> list[Outbound]:
     """`/donvi [tên]`: the units, or those matching a name, for everyone; admins also see
-    the quotas."""
+    the quotas and who reports for each unit."""
     query = " ".join(turn.inbound.args).strip()
     tree = turn.unit_tree()
     if not query:
@@ -204,7 +204,10 @@ def units(turn: Turn) -> list[Outbound]:
         if not found:
             return turn.reply(texts.no_unit_matches(query, closest_units(query, everything)))
         shown = [(0, unit) for unit in found]
-    return turn.reply(texts.units_table(shown, with_quotas=turn.is_admin()))
+    if not turn.is_admin():
+        return turn.reply(texts.units_table(shown))
+    secretaries = turn.store.members.secretaries([unit.code for _, unit in shown])
+    return turn.reply(texts.units_table(shown, secretaries=secretaries))
 
 
 def _period_in(turn: Turn, argument: str) -> tuple[str, Week | None]:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.domain.collation import vietnamese_key
 from bot.domain.messages import Column
 from bot.domain.model import Campaign, Figure, Person, ReportMode, Unit, UnitKind, UnitWeekTotal
 from bot.domain.parsing import ParseProblem
@@ -768,14 +769,23 @@ def help_text(
     return "\n".join(lines)
 
 
-def units_table(units: Sequence[tuple[int, Unit]], *, with_quotas: bool = True) -> str:
-    heading = "(mã — tên — chỉ tiêu tuần)" if with_quotas else "(mã — tên)"
+def units_table(
+    units: Sequence[tuple[int, Unit]],
+    *,
+    secretaries: Mapping[str, Sequence[Person]] | None = None,
+) -> str:
+    """Everyone sees codes and names; admins (`secretaries` given) also the quotas and who
+    reports for each unit."""
+    for_admins = secretaries is not None
+    heading = "(mã — tên — chỉ tiêu tuần — người báo cáo)" if for_admins else "(mã — tên)"
     lines = [f"<b>Danh sách đơn vị</b> {heading}"]
     for depth, unit in units:
         line = f"{'  ' * depth}{esc(unit.code)} — {esc(unit.name)}"
-        if with_quotas:
+        if secretaries is not None:
             quota = number(unit.weekly_quota) if unit.weekly_quota > 0 else "không giao chỉ tiêu"
-            line += f" — {quota}"
+            people = secretaries.get(unit.code, [])
+            who = ", ".join(person_name(person) for person in people) or "chưa có người báo cáo"
+            line += f" — {quota} — {who}"
         lines.append(line)
     lines.append("")
     lines.append("Tìm theo tên: /donvi Khương Mai. Đăng ký báo cáo: /dangky MÃ hoặc /dangky TÊN.")
@@ -1411,7 +1421,7 @@ def weekly_digest(digest: WeeklyDigest, metric: str, list_limit: int) -> str:
         lines += entries if everything else _capped(entries, list_limit // 2)
     streaks = sorted(
         (line for line in with_quota if line.missed_weeks >= 2),
-        key=lambda line: (-line.missed_weeks, line.unit.name),
+        key=lambda line: (-line.missed_weeks, vietnamese_key(line.unit.name)),
     )
     if streaks:
         lines += ["", "🔁 <b>Chưa đạt chỉ tiêu từ 2 tuần liên tiếp trở lên</b>"]

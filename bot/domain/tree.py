@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
+from bot.domain.collation import vietnamese_key
 from bot.domain.model import KIND_ORDER, Unit, UnitKind
 
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
 
 
-def _tree_key(unit: Unit) -> tuple[int, str]:
-    return (_KIND_RANK[unit.kind], unit.name)
+def _tree_key(unit: Unit) -> tuple[int, bytes]:
+    return (_KIND_RANK[unit.kind], vietnamese_key(unit.name))
 
 
 class UnitTree:

@@ -401,6 +401,29 @@ class SqlMembers:
     def approved(self, platform: str, user_id: str) -> Membership | None:
         return self._latest(platform, user_id, MembershipStatus.APPROVED)
 
+    def secretaries(self, unit_codes: Sequence[str]) -> dict[str, list[Person]]:
+        found: dict[str, list[Person]] = {}
+        codes = sorted(set(unit_codes))
+        for start in range(0, len(codes), MAX_CODES_IN_QUERY):
+            chunk = codes[start : start + MAX_CODES_IN_QUERY]
+            rows = self.connection.execute(
+                sa.select(
+                    MEMBERSHIP.c.unit_code,
+                    MEMBERSHIP.c.platform,
+                    MEMBERSHIP.c.user_id,
+                    MEMBERSHIP.c.display_name,
+                )
+                .where(
+                    MEMBERSHIP.c.status == MembershipStatus.APPROVED.value,
+                    MEMBERSHIP.c.unit_code.in_(chunk),
+                )
+                .order_by(MEMBERSHIP.c.id)
+            )
+            for row in rows:
+                person = Person(row.platform, row.user_id, row.display_name)
+                found.setdefault(row.unit_code, []).append(person)
+        return found
+
     def pending(self, platform: str, user_id: str) -> Membership | None:
         return self._latest(platform, user_id, MembershipStatus.PENDING)
 

@@ -107,6 +107,14 @@ class MemoryMembers:
     def approved(self, platform: str, user_id: str) -> Membership | None:
         return self._latest(platform, user_id, MembershipStatus.APPROVED)
 
+    def secretaries(self, unit_codes: Sequence[str]) -> dict[str, list[Person]]:
+        wanted = set(unit_codes)
+        found: dict[str, list[Person]] = {}
+        for m in self.rows:
+            if m.status is MembershipStatus.APPROVED and m.unit_code in wanted:
+                found.setdefault(m.unit_code, []).append(m.person)
+        return found
+
     def pending(self, platform: str, user_id: str) -> Membership | None:
         return self._latest(platform, user_id, MembershipStatus.PENDING)
 
