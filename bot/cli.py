@@ -203,14 +203,16 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     core = open_core(settings, clock)
     # Without --at: the job's latest due slot, so running it again completes that run
     # instead of starting a new period.
-    slot = at or Schedule(settings.schedules, core.policy).last_slot(arguments.name, clock.now())
+    schedule = Schedule(settings.schedules, core.policy)
+    slot = at or schedule.last_slot(arguments.name, clock.now()) or clock.now()
 
     async def run() -> None:
         notifier, close = await _job_notifier(settings)
         try:
             dispatcher = OutboxDispatcher(core.database, notifier)
             runner = JobRunner(core, notifier, dispatcher, wall_clock=SystemClock())
-            report = await runner.run(arguments.name, slot or clock.now())
+            together = schedule.due_with(arguments.name, slot)
+            report = await runner.run(arguments.name, slot, together=together)
         finally:
             await close()
         print(

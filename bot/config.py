@@ -13,7 +13,7 @@ from dotenv import dotenv_values
 
 from bot.domain import texts
 from bot.domain.model import Campaign
-from bot.domain.policy import Policy
+from bot.domain.policy import Policy, ReminderTarget
 
 DEFAULT_CAMPAIGN_NAME = (
     "Cuộc thi tìm hiểu về 70 năm Ngày Giải phóng Thủ đô (10/10/1954 – 10/10/2024)"
@@ -118,6 +118,7 @@ class Settings:
     campaign_metric: str = "lượt dự thi"
     log_level: str = "INFO"
     monthly_due_day: int = 20
+    reminder_target: ReminderTarget = ReminderTarget.GROUP
     # Cron expressions (minute hour day month day-of-week), several per job allowed.
     schedules: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(DEFAULT_SCHEDULES)
@@ -138,6 +139,7 @@ class Settings:
             late_grace=timedelta(hours=self.late_report_cutoff_hours),
             configured_admins=frozenset(admins),
             monthly_due_day=self.monthly_due_day,
+            reminder_target=self.reminder_target,
         )
 
 
@@ -192,6 +194,9 @@ def load_settings(
         job: parse_crons(setting, text(setting, "; ".join(default)))
         for job, (setting, default) in SCHEDULE_SETTINGS.items()
     }
+    target = text("REMINDER_TARGET", ReminderTarget.GROUP.value).lower()
+    if target not in {choice.value for choice in ReminderTarget}:
+        raise SettingsError(texts.setting_bad_reminder_target(target))
     cutoff_hours = integer("LATE_REPORT_CUTOFF_HOURS", Settings.late_report_cutoff_hours, 0)
     too_early = digest_before_cutoff(
         schedules["weekly-digest"], timezone, timedelta(hours=cutoff_hours)
@@ -220,5 +225,6 @@ def load_settings(
         campaign_metric=text("CAMPAIGN_METRIC", Settings.campaign_metric),
         log_level=text("LOG_LEVEL", "INFO").upper(),
         monthly_due_day=due_day,
+        reminder_target=ReminderTarget(target),
         schedules=schedules,
     )

@@ -57,7 +57,15 @@ class JobRunner:
         # process judges a claim stale by its age, and a past stamp would look abandoned.
         self.wall_clock = wall_clock or core.clock
 
-    async def run(self, name: str, slot: datetime, now: datetime | None = None) -> RunReport:
+    async def run(
+        self,
+        name: str,
+        slot: datetime,
+        now: datetime | None = None,
+        together: frozenset[str] = frozenset(),
+    ) -> RunReport:
+        """`together`: the other jobs due at the same slot (a reminder and a nudge due at
+        once become one message per chat)."""
         job = JOBS[name]
         policy = self.core.policy
         moment = now or self.core.now()
@@ -70,7 +78,7 @@ class JobRunner:
         queued = 0
         if must_plan:
             messages = await database.run_async(
-                lambda store: job.collect(store, policy, slot, moment)
+                lambda store: job.collect(store, policy, slot, moment, together)
             )
             rendered = await asyncio.to_thread(self._render, messages)
             parts = [part for message in rendered for part in self.notifier.parts(message)]

@@ -67,6 +67,15 @@ class Schedule:
                     slot = trigger.get_next_fire_time(None, slot + timedelta(seconds=1))
         return sorted(found)
 
+    def due_with(self, name: str, slot: datetime) -> frozenset[str]:
+        """The other jobs that fall due at exactly this slot."""
+        return frozenset(
+            other
+            for other, triggers in self.triggers.items()
+            if other != name
+            and any(trigger.get_next_fire_time(None, slot) == slot for trigger in triggers)
+        )
+
     def planned(self, now: datetime) -> list[Planned]:
         return [
             Planned(name, cron, trigger.get_next_fire_time(None, now))
@@ -124,7 +133,10 @@ class JobScheduler:
         slot = self.schedule.last_slot(name, self.clock.now())
         if slot is None:
             return None
-        return await self.runner.run(name, slot)
+        return await self._run(name, slot)
+
+    async def _run(self, name: str, slot: datetime, now: datetime | None = None) -> RunReport:
+        return await self.runner.run(name, slot, now, self.schedule.due_with(name, slot))
 
     async def catch_up(self) -> list[RunReport]:
         """Run each job's latest slot if it was missed and is still useful; then sweep."""
@@ -133,7 +145,7 @@ class JobScheduler:
         for name, job in JOBS.items():
             slot = self.schedule.last_slot(name, now)
             if slot is not None and job.still_useful(slot, now, self.policy):
-                reports.append(await self.runner.run(name, slot))
+                reports.append(await self._run(name, slot))
         await self.sweep()
         return reports
 
@@ -144,7 +156,7 @@ class JobScheduler:
         )
         for run in stale:
             if run.job in JOBS and JOBS[run.job].still_useful(run.slot, now, self.policy):
-                await self.runner.run(run.job, run.slot)
+                await self._run(run.job, run.slot)
         await self.runner.dispatcher.drain()
 
     async def tick(self) -> list[RunReport]:
@@ -158,5 +170,5 @@ class JobScheduler:
         """Every slot in (after, until], in order, each as if run on time."""
         reports = []
         for slot, name in self.schedule.slots_between(after, until):
-            reports.append(await self.runner.run(name, slot, now=slot))
+            reports.append(await self._run(name, slot, now=slot))
         return reports

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -112,6 +112,8 @@ def outbox_counts(settings) -> dict[str, int]:
 
 
 def district(api, tmp_path, **extra):
+    # Reminders to groups and secretaries alike, so that one run reaches both kinds of chat.
+    extra.setdefault("REMINDER_TARGET", "both")
     settings = bot_settings(api, tmp_path, CAMPAIGN_END="2024-12-29", **extra)
     seed(
         settings,
@@ -143,6 +145,36 @@ async def test_a_reminder_run_reaches_only_the_units_behind_and_runs_once(api, t
     again = await run_job(settings, "weekly-reminder", THURSDAY)
     assert not again.planned_now and again.delivery.sent == 0
     assert len(api.snapshot()) == 3
+
+
+async def test_by_default_a_unit_with_a_group_is_reminded_there_once_with_its_nudge(api, tmp_path):
+    from jobs.scheduler import JobScheduler, Schedule
+
+    settings = district(api, tmp_path, REMINDER_TARGET="group")
+    # Thursday 19 September 2024, 09:00: the weekly reminder and the monthly nudge are due.
+    slot = datetime(2024, 9, 19, 9, 0, tzinfo=TZ)
+    clock = FixedClock(slot)
+    core = open_core(settings, clock)
+    notifier = await open_broadcast_notifier(
+        settings.telegram_api_base_url, settings.telegram_token.reveal()
+    )
+    try:
+        runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier))
+        schedule = Schedule(settings.schedules, core.policy)
+        assert schedule.due_with("weekly-reminder", slot) == {"monthly-nudge"}
+        scheduler = JobScheduler(runner, schedule, core.policy, clock)
+        reports = await scheduler.run_between(slot - timedelta(minutes=1), slot)
+        assert sorted(report.job for report in reports) == ["monthly-nudge", "weekly-reminder"]
+    finally:
+        await notifier.bot.shutdown()
+        core.close()
+    sent = [s for s in api.snapshot() if s.method == "sendMessage"]
+    # KM: its group only (not also its secretary); KT and DTN, without groups, in private.
+    # Each is behind in week 38 and has no monthly report: one message carries both.
+    assert sorted(s.chat_id for s in sent) == [-500, 1002, 1003]
+    for message in sent:
+        assert "Nhắc nhở tiến độ tuần" in message.text
+        assert "Nhắc báo cáo tháng 9/2024" in message.text
 
 
 async def test_the_weekly_digest_arrives_with_a_real_png_chart_and_xlsx(api, tmp_path):
@@ -365,7 +397,6 @@ async def test_monthly_report_with_a_document_export_and_subscribe_over_telegram
 
 
 async def test_a_run_whose_planning_crashed_is_planned_again_by_the_sweep(api, tmp_path):
-    from datetime import timedelta
 
     from jobs.scheduler import JobScheduler, Schedule
 

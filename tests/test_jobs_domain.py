@@ -50,12 +50,14 @@ def recipients(messages) -> list[str]:
 # ---------------------------------------------------------------- reminders
 
 
-def test_reminders_reach_every_chat_of_the_units_behind_once(district):
+def test_reminders_go_to_the_units_group_else_to_its_secretaries(district):
     slot = at("2024-09-12 09:00")
     messages = weekly_reminders(district.store, district.policy, slot, slot)
-    assert recipients(messages) == sorted(["-500", "1001", "1003"])
+    # KM has a bound group: the reminder goes there, not also to its secretary; DTN has no
+    # group: its secretary is told in private.
+    assert recipients(messages) == sorted(["-500", "1003"])
     by_chat = {message.chat.chat_id: message.text for message in messages}
-    assert by_chat["-500"] == by_chat["1001"]
+    by_chat["1001"] = by_chat["-500"]
     assert "Phường Khương Mai" in by_chat["1001"] and "<b>120/200</b>" in by_chat["1001"]
     assert "cần khoảng 20 lượt mỗi ngày trong 4 ngày còn lại" in by_chat["1001"]
     # Where the ward stands among the district's wards, and an encouraging word.
@@ -63,6 +65,48 @@ def test_reminders_reach_every_chat_of_the_units_behind_once(district):
     assert "Đề nghị đồng chí tiếp tục động viên" in by_chat["1001"]
     assert "chưa báo cáo lượt dự thi nào" in by_chat["1003"]
     assert "cần khoảng 50 lượt mỗi ngày" in by_chat["1003"]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("secretaries", ["1001", "1003"]), ("both", ["-500", "1001", "1003"])],
+)
+def test_the_reminder_target_setting_routes_reminders(district, target, expected):
+    from dataclasses import replace
+
+    from bot.domain.policy import ReminderTarget
+
+    policy = replace(district.policy, reminder_target=ReminderTarget(target))
+    slot = at("2024-09-12 09:00")
+    assert recipients(weekly_reminders(district.store, policy, slot, slot)) == expected
+    # A unit with a group and no secretary is still reached when secretaries are asked for.
+    district.store.chats.bind(chat(-600), "NC", AN, slot)
+    district.send(ADMIN, "/report NC 10", at=at("2024-09-12 08:00"))
+    assert "-600" in recipients(weekly_reminders(district.store, policy, slot, slot))
+
+
+def test_a_reminder_and_a_nudge_due_together_are_one_message_per_chat(district):
+    # Thursday 19 September 2024, 09:00: the weekly reminder and the last monthly nudge.
+    slot = at("2024-09-19 09:00")
+    district.send(AN, "50", at=at("2024-09-16 10:00"))  # KM behind in week 38, no monthly report
+    both = {"weekly-reminder", "monthly-nudge"}
+    reminders = weekly_reminders(district.store, district.policy, slot, slot, frozenset(both))
+    nudges = monthly_nudges(district.store, district.policy, slot, slot, frozenset(both))
+    assert nudges == []  # carried by the reminder
+    by_chat = {}
+    for message in reminders:
+        assert message.chat.chat_id not in by_chat, "one message per chat"
+        by_chat[message.chat.chat_id] = message.text
+    # KM's group: behind this week and no monthly report: both in one message.
+    assert "Nhắc nhở tiến độ tuần" in by_chat["-500"] and "Nhắc báo cáo tháng 9" in by_chat["-500"]
+    # Each chat's message is its reminder (if behind) followed by its nudge (if no report).
+    separate: dict[str, list[str]] = {}
+    alone_reminders = weekly_reminders(district.store, district.policy, slot, slot)
+    alone_nudges = monthly_nudges(district.store, district.policy, slot, slot)
+    for message in alone_reminders + alone_nudges:
+        separate.setdefault(message.chat.chat_id, []).append(message.text)
+    assert by_chat == {chat_id: "\n\n".join(parts) for chat_id, parts in separate.items()}
+    assert any(len(parts) == 2 for parts in separate.values())
 
 
 def test_units_at_quota_and_units_without_quota_get_no_reminder(district):
@@ -97,7 +141,7 @@ def test_nudges_only_units_without_this_months_report(district):
 def test_the_last_nudge_says_today_is_the_last_day_and_none_after_the_deadline(district):
     slot = at("2024-09-19 09:00")
     texts_sent = [m.text for m in monthly_nudges(district.store, district.policy, slot, slot)]
-    assert texts_sent and all("hôm nay là ngày cuối" in text for text in texts_sent)
+    assert texts_sent and all("hôm nay là hạn cuối" in text for text in texts_sent)
     late = at("2024-09-20 09:00")
     assert monthly_nudges(district.store, district.policy, late, late) == []
 

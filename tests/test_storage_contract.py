@@ -285,6 +285,8 @@ def test_unit_chats_are_bound_groups_and_secretaries_private_chats_minus_gone(an
     ]
     any_database.run(lambda store: store.chats.mark_reachable(ChatRef("telegram", "1001"), NOW))
     assert len(any_database.run(lambda store: store.chats.unit_chats(["KM"]))["KM"]) == 2
+    groups = any_database.run(lambda store: store.chats.unit_groups(["KM", "KT"]))
+    assert groups == {"KM": [ChatRef("telegram", "-500")]}
 
 
 def test_a_migrated_group_keeps_its_binding_and_subscription(any_database):

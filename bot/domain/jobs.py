@@ -16,7 +16,7 @@ from bot.domain.collation import vietnamese_key
 from bot.domain.exports import month_table, week_table
 from bot.domain.messages import Bar, ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
-from bot.domain.policy import Policy
+from bot.domain.policy import Policy, ReminderTarget
 from bot.domain.ports import Store
 from bot.domain.progress import Progress, Standing, ranking_key
 from bot.domain.status import sub_unit_report
@@ -30,7 +30,10 @@ STREAK_WINDOW = 8
 DIGEST_LIST_LIMIT = 100
 CHART_MAX_BARS = 40
 
-Collect = Callable[[Store, Policy, datetime, datetime], list[Outbound]]
+# (store, policy, slot, now, the other jobs due at the same slot) -> the messages.
+Collect = Callable[[Store, Policy, datetime, datetime, frozenset[str]], list[Outbound]]
+WEEKLY_REMINDER = "weekly-reminder"
+MONTHLY_NUDGE = "monthly-nudge"
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,50 @@ class JobDefinition:
 # ---------------------------------------------------------------- weekly reminder
 
 
-def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+def weekly_reminders(
+    store: Store,
+    policy: Policy,
+    slot: datetime,
+    now: datetime,
+    together: frozenset[str] = frozenset(),
+) -> list[Outbound]:
+    """Units behind their quota are reminded. When the monthly nudge falls due at the same
+    slot, each chat gets one message carrying both."""
+    reminders = _weekly_reminders(store, policy, slot, now)
+    if MONTHLY_NUDGE in together:
+        return one_message_per_chat(reminders, _monthly_nudges(store, policy, slot, now))
+    return reminders
+
+
+def one_message_per_chat(*batches: Sequence[Outbound]) -> list[Outbound]:
+    """Text messages for the same chat joined into one, in the order given."""
+    merged: dict[ChatRef, list[str]] = {}
+    for batch in batches:
+        for message in batch:
+            merged.setdefault(message.chat, []).append(message.text)
+    return [Outbound(chat, texts.joined_reminders(parts)) for chat, parts in merged.items()]
+
+
+def reminder_chats(store: Store, policy: Policy, codes: Sequence[str]) -> dict[str, list[ChatRef]]:
+    """Where each unit's reminders go, as the REMINDER_TARGET setting says."""
+    everything = store.chats.unit_chats(codes)
+    if policy.reminder_target is ReminderTarget.BOTH:
+        return everything
+    groups = store.chats.unit_groups(codes)
+    chosen = {}
+    for code, chats in everything.items():
+        bound = groups.get(code, [])
+        privates = [chat for chat in chats if chat not in bound]
+        if policy.reminder_target is ReminderTarget.GROUP:
+            chosen[code] = bound or privates
+        else:
+            chosen[code] = privates or bound
+    return chosen
+
+
+def _weekly_reminders(
+    store: Store, policy: Policy, slot: datetime, now: datetime
+) -> list[Outbound]:
     week = policy.week_of(slot)
     if not policy.campaign.is_running_on(local_date(slot, policy.tz)):
         return []
@@ -63,7 +109,7 @@ def weekly_reminders(store: Store, policy: Policy, slot: datetime, now: datetime
     }
     tree = UnitTree(row.unit for row in rows.values())
     behind = [r for r in rows.values() if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
-    chats = store.chats.unit_chats([row.unit.code for row in behind])
+    chats = reminder_chats(store, policy, [row.unit.code for row in behind])
     messages: list[Outbound] = []
     for row in sorted(behind, key=lambda r: r.unit.code):
         unit = row.unit
@@ -109,14 +155,26 @@ def uncertain_sends_notice(
 # ---------------------------------------------------------------- monthly nudge
 
 
-def monthly_nudges(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+def monthly_nudges(
+    store: Store,
+    policy: Policy,
+    slot: datetime,
+    now: datetime,
+    together: frozenset[str] = frozenset(),
+) -> list[Outbound]:
+    if WEEKLY_REMINDER in together:
+        return []  # carried by the weekly reminder of the same slot, one message per chat
+    return _monthly_nudges(store, policy, slot, now)
+
+
+def _monthly_nudges(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
     month = Month.of(slot, policy.tz)
     due = policy.monthly_due(month)
     if now >= due or not policy.campaign.is_running_on(local_date(slot, policy.tz)):
         return []
     sent = {s.unit_code for s in store.submissions.for_month(policy.campaign.id, month.iso)}
     missing = [u for u in reporting_units(store.units.active()) if u.code not in sent]
-    chats = store.chats.unit_chats([unit.code for unit in missing])
+    chats = reminder_chats(store, policy, [unit.code for unit in missing])
     days_left = (due.date() - local_date(now, policy.tz)).days
     messages: list[Outbound] = []
     for unit in sorted(missing, key=lambda u: u.code):
@@ -158,7 +216,13 @@ class WeeklyDigest:
     quota: int
 
 
-def weekly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+def weekly_digests(
+    store: Store,
+    policy: Policy,
+    slot: datetime,
+    now: datetime,
+    together: frozenset[str] = frozenset(),
+) -> list[Outbound]:
     week = policy.week_of(slot).previous()
     subscriptions = store.subscriptions.active()
     if not subscriptions or not policy.covers(week):
@@ -291,7 +355,13 @@ class MonthlyDigest:
     month_total: int
 
 
-def monthly_digests(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+def monthly_digests(
+    store: Store,
+    policy: Policy,
+    slot: datetime,
+    now: datetime,
+    together: frozenset[str] = frozenset(),
+) -> list[Outbound]:
     month = Month.of(slot, policy.tz)
     subscriptions = store.subscriptions.active()
     if not subscriptions or not policy.campaign.is_running_on(local_date(slot, policy.tz)):
@@ -360,9 +430,9 @@ def _month(slot: datetime, policy: Policy) -> str:
 JOBS: dict[str, JobDefinition] = {
     job.name: job
     for job in (
-        JobDefinition("weekly-reminder", _slot_period, timedelta(0), True, weekly_reminders),
+        JobDefinition(WEEKLY_REMINDER, _slot_period, timedelta(0), True, weekly_reminders),
         JobDefinition("weekly-digest", _digested_week, timedelta(days=2), False, weekly_digests),
-        JobDefinition("monthly-nudge", _day, timedelta(0), True, monthly_nudges),
+        JobDefinition(MONTHLY_NUDGE, _day, timedelta(0), True, monthly_nudges),
         JobDefinition("monthly-digest", _month, timedelta(days=2), False, monthly_digests),
     )
 }

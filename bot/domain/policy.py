@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.model import Campaign, Person
 from bot.domain.weeks import Month, Week
+
+
+class ReminderTarget(StrEnum):
+    """Where a unit's reminders go (the REMINDER_TARGET setting)."""
+
+    # Its bound group when it has one, else its secretaries' private chats.
+    GROUP = "group"
+    # Its secretaries' private chats when it has any, else its bound group.
+    SECRETARIES = "secretaries"
+    BOTH = "both"
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,7 @@ class Policy:
     monthly_due_day: int = 20
     # A report above this many times the quota it counts toward is confirmed before booking.
     plausibility_factor: int = 3
+    reminder_target: ReminderTarget = ReminderTarget.GROUP
 
     def week_of(self, moment: datetime) -> Week:
         return Week.of(moment, self.tz)

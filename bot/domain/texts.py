@@ -1155,6 +1155,14 @@ def setting_digest_before_cutoff(name: str, expression: str, late_grace: timedel
     )
 
 
+def setting_bad_reminder_target(value: str) -> str:
+    return (
+        f"REMINDER_TARGET phải là group (nhóm của đơn vị, không có nhóm thì gửi riêng người "
+        f"báo cáo), secretaries (gửi riêng người báo cáo) hoặc both (cả hai), "
+        f"không phải «{value}»."
+    )
+
+
 def setting_bad_due_day(day: int) -> str:
     return f"MONTHLY_DUE_DAY phải từ 2 đến 28 (ngày có ở mọi tháng), không phải {day}."
 
@@ -1209,8 +1217,13 @@ def monthly_received(
     return "\n".join(lines)
 
 
+def joined_reminders(parts: Sequence[str]) -> str:
+    """Reminders due at the same moment for one chat, sent as one message."""
+    return "\n\n".join(parts)
+
+
 def monthly_nudge(unit: Unit, month: Month, due: datetime, days_left: int, tz: ZoneInfo) -> str:
-    when = "hôm nay là ngày cuối" if days_left <= 1 else f"còn {days_left} ngày, tính cả hôm nay"
+    when = "hôm nay là hạn cuối" if days_left <= 1 else f"còn {days_left} ngày, tính cả hôm nay"
     return "\n".join(
         [
             f"📝 <b>Nhắc báo cáo {month_label(month)}</b> — {unit_name(unit)}",

@@ -514,6 +514,14 @@ class SqlChats:
             )
 
     def unit_chats(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        return self._reachable(unit_codes, with_secretaries=True)
+
+    def unit_groups(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        return self._reachable(unit_codes, with_secretaries=False)
+
+    def _reachable(
+        self, unit_codes: Sequence[str] | None, *, with_secretaries: bool
+    ) -> dict[str, list[ChatRef]]:
         wanted = None if unit_codes is None else set(unit_codes)
         by_query = wanted is not None and len(wanted) <= MAX_CODES_IN_QUERY
         groups = sa.select(CHAT.c.unit_code, CHAT.c.platform, CHAT.c.chat_id).where(
@@ -525,7 +533,7 @@ class SqlChats:
         if by_query and wanted is not None:
             groups = groups.where(CHAT.c.unit_code.in_(sorted(wanted)))
             privates = privates.where(MEMBERSHIP.c.unit_code.in_(sorted(wanted)))
-        reachable = sa.union(groups, privates).subquery()
+        reachable = (sa.union(groups, privates) if with_secretaries else groups).subquery()
         query = (
             sa.select(reachable.c.unit_code, reachable.c.platform, reachable.c.chat_id)
             .select_from(

@@ -163,12 +163,21 @@ class MemoryChats:
         self.rows[chat] = unit_code
 
     def unit_chats(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        return self._reachable(unit_codes, with_secretaries=True)
+
+    def unit_groups(self, unit_codes: Sequence[str] | None) -> dict[str, list[ChatRef]]:
+        return self._reachable(unit_codes, with_secretaries=False)
+
+    def _reachable(
+        self, unit_codes: Sequence[str] | None, *, with_secretaries: bool
+    ) -> dict[str, list[ChatRef]]:
         pairs = {(code, chat) for chat, code in self.rows.items()}
-        pairs |= {
-            (m.unit_code, ChatRef(m.person.platform, m.person.user_id))
-            for m in self.members.rows
-            if m.status is MembershipStatus.APPROVED
-        }
+        if with_secretaries:
+            pairs |= {
+                (m.unit_code, ChatRef(m.person.platform, m.person.user_id))
+                for m in self.members.rows
+                if m.status is MembershipStatus.APPROVED
+            }
         found: dict[str, list[ChatRef]] = {}
         for code, chat in sorted(pairs, key=lambda p: (p[0], p[1].platform, p[1].chat_id)):
             if chat not in self.gone and (unit_codes is None or code in unit_codes):
