@@ -397,7 +397,6 @@ async def test_monthly_report_with_a_document_export_and_subscribe_over_telegram
 
 
 async def test_a_run_whose_planning_crashed_is_planned_again_by_the_sweep(api, tmp_path):
-
     from jobs.scheduler import JobScheduler, Schedule
 
     settings = district(api, tmp_path)
