@@ -40,7 +40,8 @@ SCRIPT = [
 
 
 def figure_in(text: str, code: str) -> int:
-    match = re.search(rf"\({code}\)[^\n]*? — ([0-9.]+)", text)
+    # A figure, not a streak ("— 2 tuần" in the digest's escalation list).
+    match = re.search(rf"\({code}\)[^\n]*? — ([0-9.]+)(?![0-9.]| tuần)", text)
     assert match, (code, text)
     return int(match.group(1).replace(".", ""))
 

@@ -165,10 +165,10 @@ def test_weekly_digest_for_the_week_just_ended_with_chart_and_table(district):
     met = text.index("✅ <b>Đạt chỉ tiêu</b>")
     behind = text.index("⚠️ <b>Chưa đạt</b>")
     silent = text.index("❌ <b>Chưa báo cáo</b>")
-    assert met < silent < behind
+    assert behind < silent < met
     assert "• Phường Khương Trung (KT) — 200/200 (100%)" in text
     assert "• Phường Khương Mai (KM) — 120/200 (60%)" in text
-    streaks = text.split("🔁")[1]
+    streaks = text.split("🔁")[1].split("⚠️")[0]
     assert "Phường Nhân Chính (NC) — 2 tuần" in streaks
     assert "Phường Khương Trung" not in streaks
     chart, table = digest.attachments
@@ -185,6 +185,105 @@ def test_weekly_digest_for_the_week_just_ended_with_chart_and_table(district):
     assert rows["KM"][4] == 120 and rows["KM"][-2] == "Chưa đạt" and rows["KM"][-1] == 2
     assert rows["KT"][-2] == "Đạt" and rows["KT"][-1] == 0
     assert table.rows[-1][1] == "Tổng cộng" and table.rows[-1][4] == 320
+
+
+def test_the_digest_follows_the_tree_behind_then_silent_then_met_at_each_level(district):
+    subscribe(district, -900)
+    district.send(ADMIN, "/report KM02 15", at=at("2024-09-10 10:00"))  # KM: 135/200
+    district.send(ADMIN, "/report DBCA 5", at=at("2024-09-10 10:00"))
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(district.store, district.policy, slot, slot)
+    body = digest.text.split("⚠️ <b>Chưa đạt</b>\n")[1].split("\n\n<i>")[0]
+    assert body.splitlines() == [
+        "• Phường Khương Mai (KM) — 135/200 (67%)",
+        # A ward's cells right under it: the one not reported first, then the one that did.
+        "    ◦ Chi bộ Tổ dân phố số 1 (KM01) — chưa báo cáo",
+        "    ◦ Chi bộ Tổ dân phố số 2 (KM02) — 15 lượt",
+        "",
+        "❌ <b>Chưa báo cáo</b>",
+        "• Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%)",
+        "• Phường Nhân Chính (NC) — 0/200 (0%)",
+        "",
+        "✅ <b>Đạt chỉ tiêu</b>",
+        "• Đảng bộ Công an quận (DBCA) — 5/5 (100%)",
+        "• Phường Khương Trung (KT) — 200/200 (100%)",
+    ]
+
+
+def test_a_digest_is_sent_even_when_nobody_reported(memory_store, policy):
+    dialogue = Dialogue(memory_store, policy, at("2024-09-02 08:00"))
+    subscribe(dialogue, -900)
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(dialogue.store, dialogue.policy, slot, slot)
+    assert "Tổng: <b>0</b> lượt dự thi (bằng 0% tổng chỉ tiêu 805)." in digest.text
+    assert "Trong tuần chưa có đơn vị nào báo cáo." in digest.text
+    assert "• Phường Khương Mai (KM) — 0/200 (0%)" in digest.text
+    chart, table = digest.attachments
+    assert {bar.standing for bar in chart.bars} == {"silent"}
+
+
+def thanh_xuan_store():
+    from pathlib import Path
+
+    from bot.storage.seed import read_units_file
+    from tests.support.memory_store import MemoryStore
+
+    store = MemoryStore()
+    for unit in read_units_file(Path(__file__).parent.parent / "data" / "units.csv"):
+        store.units.upsert(unit)
+    store.campaigns.activate("Cuộc thi", date(2024, 9, 2), date(2024, 12, 29), "lượt dự thi")
+    return store
+
+
+def test_the_district_digest_of_thanh_xuan_is_three_telegram_messages_at_most(policy):
+    from bot.domain.textsplit import split_message
+
+    store = thanh_xuan_store()
+    assert len(store.units.active()) > 70
+    dialogue = Dialogue(store, policy, at("2024-09-02 08:00"))
+    subscribe(dialogue, -900)
+    wards = [unit for unit in store.units.active() if unit.kind.value == "ward"]
+    for n, ward in enumerate(wards):
+        dialogue.send(ADMIN, f"/report {ward.code} {40 * n}", at=at("2024-09-10 10:00"))
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(store, dialogue.policy, slot, slot)
+    assert len(split_message(digest.text, 4096)) <= 3
+    # Every ward is there, with its cells under it.
+    for ward in wards:
+        assert f"• {ward.name} ({ward.code})" in digest.text
+    assert digest.text.count("    ◦ ") >= 50
+
+
+def test_a_huge_scope_points_to_the_spreadsheet_and_never_hides_a_top_level_streak(policy):
+    WARDS = 160
+    from bot.domain.model import Unit, UnitKind
+    from bot.domain.textsplit import split_message
+    from tests.support.memory_store import MemoryStore
+
+    store = MemoryStore()
+    store.units.upsert(Unit("HN", "Thành phố", UnitKind.DISTRICT, None, 0))
+    for n in range(WARDS):
+        name = f"Phường số {n} của thành phố"
+        store.units.upsert(Unit(f"P{n:03d}", name, UnitKind.WARD, "HN", 200))
+        for cell in range(3):
+            code = f"P{n:03d}C{cell}"
+            store.units.upsert(Unit(code, f"Chi bộ {cell}", UnitKind.PARTY_CELL, f"P{n:03d}", 0))
+    store.campaigns.activate("Cuộc thi", date(2024, 9, 2), date(2024, 12, 29), "lượt dự thi")
+    dialogue = Dialogue(store, policy, at("2024-09-02 08:00"))
+    subscribe(dialogue, -900)
+    # Every ward reports well in week 36 but the last, which is behind two weeks running.
+    for n in range(WARDS):
+        if n != WARDS - 1:
+            dialogue.send(ADMIN, f"/report P{n:03d} 200", at=at("2024-09-04 10:00"))
+            dialogue.send(ADMIN, f"/report P{n:03d} 50", at=at("2024-09-10 10:00"))
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(store, dialogue.policy, slot, slot)
+    assert len(split_message(digest.text, 4096)) <= 3
+    assert "xem đầy đủ trong tệp Excel đính kèm" in digest.text
+    streaks = digest.text.split("🔁")[1].split("⚠️")[0]
+    assert f"• Phường số {WARDS - 1} của thành phố (P{WARDS - 1:03d}) — 2 tuần" in streaks
+    table = digest.attachments[1]
+    assert {row[0] for row in table.rows} >= {f"P{n:03d}" for n in range(WARDS)}
 
 
 def test_a_scoped_digest_covers_the_unit_and_everything_below_it(district):

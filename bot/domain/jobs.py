@@ -20,7 +20,7 @@ from bot.domain.policy import Policy, ReminderTarget
 from bot.domain.ports import Store
 from bot.domain.progress import Progress, Standing, ranking_key
 from bot.domain.status import sub_unit_report
-from bot.domain.tree import UnitTree, scope_units
+from bot.domain.tree import UnitTree, scope_units, top_units
 from bot.domain.weeks import Month, Week, local_date
 
 # How many weeks back "missed the quota N weeks running" looks.
@@ -28,6 +28,8 @@ STREAK_WINDOW = 8
 # A digest lists every unit of a scope up to this size; beyond it only the units that need
 # attention are listed (the spreadsheet always has all of them).
 DIGEST_LIST_LIMIT = 100
+# A weekly digest's text is at most this long: three Telegram messages (files aside).
+DIGEST_BUDGET = 3 * 4000
 CHART_MAX_BARS = 40
 
 # (store, policy, slot, now, the other jobs due at the same slot) -> the messages.
@@ -205,15 +207,44 @@ class DigestLine(UnitWeekTotal):
             return "silent"
         return "behind"
 
+    @property
+    def level_group(self) -> int:
+        """Order within a level of the tree: behind, then not reported, then met (or, with
+        no quota, reported)."""
+        if self.unit.weekly_quota == 0:
+            return 1 if not self.reported else 3
+        return {"behind": 0, "silent": 1, "met": 2}[self.standing]
+
+
+def level_key(line: DigestLine) -> tuple[int, float, bytes]:
+    """Furthest behind first among the behind, best first among those that met."""
+    quota = line.unit.weekly_quota
+    share = line.total / quota if quota else 0.0
+    group = line.level_group
+    return (group, share if group == 0 else -share, vietnamese_key(line.unit.name))
+
+
+@dataclass(frozen=True)
+class DigestBranch:
+    """A top-level unit of the scope (a ward, a district organisation) with its sub-units."""
+
+    line: DigestLine
+    sub_units: tuple[DigestLine, ...]
+    # What the sub-units are called together ("chi bộ").
+    noun: str
+
 
 @dataclass(frozen=True)
 class WeeklyDigest:
     scope: Unit | None
     week: Week
+    # Every unit worth listing, ranked (for the chart and the counts).
     lines: tuple[DigestLine, ...]
     # The scope's own figure: every entry in it counted once, against what it must reach.
     total: int
     quota: int
+    # The scope's top-level units in level order, each with its sub-units in level order.
+    branches: tuple[DigestBranch, ...] = ()
 
 
 def weekly_digests(
@@ -245,7 +276,7 @@ def weekly_digests(
         messages.append(
             Outbound(
                 subscription.chat,
-                texts.weekly_digest(digest, policy.campaign.metric, DIGEST_LIST_LIMIT),
+                texts.weekly_digest(digest, policy.campaign.metric, DIGEST_BUDGET),
                 attachments=(digest_chart(digest), table),
             )
         )
@@ -295,11 +326,35 @@ def build_weekly_digest(
     total = sum(totals.get((unit.code, week.start), NO_FIGURE).total for unit in tops)
     quota = sum(tree.effective_quota(unit.code) for unit in tops)
     listed = tuple(line for line in ranked if _worth_listing(line))
-    return WeeklyDigest(scope, week, listed, total, quota)
+    by_code = {line.unit.code: line for line in lines}
+    branches = []
+    for top in top_units(tree, scope):
+        if top.code not in by_code or not _owes_or_said(tree, by_code[top.code]):
+            continue
+        below = [
+            by_code[child.code]
+            for child in tree.children(top.code)
+            if child.code in by_code and _owes_or_said(tree, by_code[child.code])
+        ]
+        below.sort(key=level_key)
+        branches.append(DigestBranch(by_code[top.code], tuple(below), tree.sub_unit_noun(top.code)))
+    branches.sort(key=lambda branch: level_key(branch.line))
+    return WeeklyDigest(scope, week, listed, total, quota, tuple(branches))
 
 
 def _worth_listing(line: DigestLine) -> bool:
     return line.unit.weekly_quota > 0 or line.reported
+
+
+def _owes_or_said(tree: UnitTree, line: DigestLine) -> bool:
+    """Listed in the tree: a unit that reported, or one whose entries count toward a quota
+    (its own, its sub-units', or its ward's: a silent cell of a ward is news)."""
+    code = line.unit.code
+    return (
+        line.reported
+        or tree.effective_quota(code) > 0
+        or any(above.weekly_quota > 0 for above in tree.ancestors(code))
+    )
 
 
 def digest_chart(digest: WeeklyDigest) -> ChartSpec:

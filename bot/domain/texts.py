@@ -20,7 +20,7 @@ from bot.domain.progress import Progress, Standing
 from bot.domain.weeks import Month, Week
 
 if TYPE_CHECKING:
-    from bot.domain.jobs import DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
+    from bot.domain.jobs import DigestBranch, DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
     from bot.domain.status import SubUnitReport
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
@@ -1403,56 +1403,115 @@ def _capped(lines: Sequence[str], limit: int) -> list[str]:
     return [*lines[:limit], f"… và {number(len(lines) - limit)} đơn vị khác (xem tệp Excel)."]
 
 
-def weekly_digest(digest: WeeklyDigest, metric: str, list_limit: int) -> str:
-    with_quota = [line for line in digest.lines if line.unit.weekly_quota > 0]
-    met = [line for line in with_quota if line.standing == "met"]
-    behind = [line for line in with_quota if line.standing == "behind"]
-    silent = [line for line in with_quota if line.standing == "silent"]
+_DIGEST_HEADINGS = {
+    0: "⚠️ <b>Chưa đạt</b>",
+    1: "❌ <b>Chưa báo cáo</b>",
+    2: "✅ <b>Đạt chỉ tiêu</b>",
+    3: "ℹ️ <b>Không giao chỉ tiêu</b>",
+}
+# How many units the escalation list names below the top level before it points to the file.
+_STREAK_SUB_UNITS = 20
+
+
+def weekly_digest(digest: WeeklyDigest, metric: str, budget: int) -> str:
+    """The tree of the scope: its top-level units grouped behind, not reported, met, each
+    with its sub-units. When that is longer than `budget`, each unit's sub-units shrink to
+    one line; when even that is too long, the list stops and points to the spreadsheet.
+    The escalation list names every top-level unit behind two weeks or more, always."""
+    branches = digest.branches
+    tops = [branch.line for branch in branches]
+    with_quota = [line for line in tops if line.unit.weekly_quota > 0]
+    met = sum(1 for line in with_quota if line.standing == "met")
+    behind = sum(1 for line in with_quota if line.standing == "behind")
+    silent = sum(1 for line in with_quota if line.standing == "silent")
     total, quota = digest.total, digest.quota
     share = f" (bằng {total * 100 // quota}% tổng chỉ tiêu {number(quota)})" if quota else ""
-    lines = [
+    head = [
         f"📊 <b>Tổng hợp {week_label(digest.week, mid_sentence=True)}</b>",
         f"Phạm vi: {scope_name(digest.scope)}.",
-        f"Đạt chỉ tiêu: {len(met)}/{len(with_quota)} đơn vị · Chưa đạt: {len(behind)} · "
-        f"Chưa báo cáo: {len(silent)}",
         f"Tổng: <b>{number(total)}</b> {esc(metric)}{share}.",
+        f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa đạt: {behind} · "
+        f"Chưa báo cáo: {silent}",
     ]
-    everything = len(digest.lines) <= list_limit
-    groups = [("❌ <b>Chưa báo cáo</b>", silent), ("⚠️ <b>Chưa đạt</b>", behind)]
-    if everything:
-        groups.insert(0, ("✅ <b>Đạt chỉ tiêu</b>", met))
-        no_quota = [line for line in digest.lines if line.unit.weekly_quota == 0]
-        groups.append(("ℹ️ <b>Không giao chỉ tiêu</b>", no_quota))
-    for heading, members in groups:
-        if not members:
-            continue
-        lines += ["", heading]
-        entries = [
-            f"• {esc(line.unit.name)} ({esc(line.unit.code)}) — {_digest_figures(line)}"
-            for line in members
-        ]
-        lines += entries if everything else _capped(entries, list_limit // 2)
-    streaks = sorted(
-        (line for line in with_quota if line.missed_weeks >= 2),
-        key=lambda line: (-line.missed_weeks, vietnamese_key(line.unit.name)),
-    )
-    if streaks:
-        lines += ["", "🔁 <b>Chưa đạt chỉ tiêu từ 2 tuần liên tiếp trở lên</b>"]
-        lines += _capped(
-            [
-                f"• {esc(line.unit.name)} ({esc(line.unit.code)}) — {line.missed_weeks} tuần"
-                for line in streaks
-            ],
-            list_limit // 2,
+    if not any(line.reported for line in digest.lines):
+        head.append("Trong tuần chưa có đơn vị nào báo cáo.")
+    streaks = _streak_lines(digest)
+    tail = ["", "<i>Biểu đồ và bảng số liệu (Excel) gửi kèm.</i>"]
+    fixed = len("\n".join([*head, *streaks, *tail])) + 2
+    for detailed in (True, False):
+        body = _digest_tree(branches, detailed=detailed)
+        if fixed + len("\n".join(body)) <= budget:
+            return "\n".join([*head, *streaks, *body, *tail])
+    body = _digest_tree(branches, detailed=False)
+    kept: list[str] = []
+    room = budget - fixed - 200  # the closing line
+    for line in body:
+        if len(line) + 1 > room:
+            break
+        kept.append(line)
+        room -= len(line) + 1
+    left = sum(1 for line in body[len(kept) :] if line.startswith("• "))
+    kept.append(f"… và {number(left)} đơn vị khác: xem đầy đủ trong tệp Excel đính kèm.")
+    return "\n".join([*head, *streaks, *kept, *tail])
+
+
+def _digest_tree(branches: Sequence[DigestBranch], *, detailed: bool) -> list[str]:
+    lines: list[str] = []
+    group = None
+    for branch in branches:
+        if branch.line.level_group != group:
+            group = branch.line.level_group
+            lines += ["", _DIGEST_HEADINGS[group]]
+        lines.append(
+            f"• {esc(branch.line.unit.name)} ({esc(branch.line.unit.code)}) — "
+            f"{_digest_figures(branch.line)}"
         )
-    lines += ["", "<i>Biểu đồ và bảng số liệu (Excel) gửi kèm.</i>"]
-    return "\n".join(lines)
+        if not branch.sub_units:
+            continue
+        if detailed:
+            lines += [
+                f"    ◦ {esc(line.unit.name)} ({esc(line.unit.code)}) — {_digest_figures(line)}"
+                for line in branch.sub_units
+            ]
+            continue
+        silent = [line.unit for line in branch.sub_units if not line.reported]
+        count = len(branch.sub_units)
+        text = f"    ↳ {count - len(silent)}/{count} {branch.noun} trực thuộc đã báo cáo"
+        if silent:
+            text += "; chưa báo cáo: " + ", ".join(esc(unit.code) for unit in silent)
+        lines.append(text)
+    return lines
+
+
+def _streak_lines(digest: WeeklyDigest) -> list[str]:
+    tops = [branch.line for branch in digest.branches if branch.line.missed_weeks >= 2]
+    below = [
+        line for branch in digest.branches for line in branch.sub_units if line.missed_weeks >= 2
+    ]
+    if not tops and not below:
+        return []
+
+    def entry(line: DigestLine) -> str:
+        return f"• {esc(line.unit.name)} ({esc(line.unit.code)}) — {line.missed_weeks} tuần"
+
+    def by_streak(lines: list[DigestLine]) -> list[DigestLine]:
+        return sorted(lines, key=lambda line: (-line.missed_weeks, vietnamese_key(line.unit.name)))
+
+    found = ["", "🔁 <b>Chưa đạt chỉ tiêu từ 2 tuần liên tiếp trở lên</b>"]
+    found += [entry(line) for line in by_streak(tops)]
+    shown = by_streak(below)[:_STREAK_SUB_UNITS]
+    found += [f"    ◦ {entry(line)[2:]}" for line in shown]
+    if len(below) > len(shown):
+        found.append(
+            f"    … và {number(len(below) - len(shown))} đơn vị trực thuộc khác (xem tệp Excel)."
+        )
+    return found
 
 
 def _digest_figures(line: DigestLine) -> str:
     quota = line.unit.weekly_quota
     if quota == 0:
-        return f"{number(line.total)} lượt"
+        return f"{number(line.total)} lượt" if line.reported else "chưa báo cáo"
     return f"{number(line.total)}/{number(quota)} ({line.total * 100 // quota}%)"
 
 
