@@ -218,7 +218,7 @@ def test_a_digest_is_sent_even_when_nobody_reported(memory_store, policy):
     assert "Tổng: <b>0</b> lượt dự thi (bằng 0% tổng chỉ tiêu 805)." in digest.text
     assert "Trong tuần chưa có đơn vị nào báo cáo." in digest.text
     assert "• Phường Khương Mai (KM) — 0/200 (0%)" in digest.text
-    chart, table = digest.attachments
+    chart, _table = digest.attachments
     assert {bar.standing for bar in chart.bars} == {"silent"}
 
 
@@ -284,6 +284,63 @@ def test_a_huge_scope_points_to_the_spreadsheet_and_never_hides_a_top_level_stre
     assert f"• Phường số {WARDS - 1} của thành phố (P{WARDS - 1:03d}) — 2 tuần" in streaks
     table = digest.attachments[1]
     assert {row[0] for row in table.rows} >= {f"P{n:03d}" for n in range(WARDS)}
+
+
+def test_the_chart_wraps_full_names_titles_its_campaign_and_keeps_labels_off_the_line(district):
+    from bot.domain.model import Unit, UnitKind
+
+    long_name = "Đảng bộ Cơ quan Ủy ban Mặt trận Tổ quốc Việt Nam quận Thanh Xuân"
+    district.store.units.upsert(Unit("MTCQ", long_name, UnitKind.PARTY_COMMITTEE, "TX", 5))
+    subscribe(district, -900)
+    district.send(ADMIN, "/report KM 190", at=at("2024-09-10 10:00"))  # 95%+: near the line
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(district.store, district.policy, slot, slot)
+    chart = digest.attachments[0]
+    assert chart.title.splitlines() == [
+        district.policy.campaign.name,
+        "Tất cả các đơn vị",
+        "Tuần 37 (09/09–15/09/2024): tỷ lệ hoàn thành chỉ tiêu",
+    ]
+    [long_bar] = [bar for bar in chart.bars if bar.label.endswith("(MTCQ)")]
+    # The whole name, on several lines, never cut inside a word.
+    assert long_bar.label.replace("\n", " ") == f"{long_name} (MTCQ)"
+    assert len(long_bar.label.splitlines()) > 1
+    assert all(len(line) <= texts.CHART_LABEL_WIDTH for line in long_bar.label.splitlines())
+    for bar in chart.bars:
+        assert bar.label_at > max(bar.length, chart.reference)  # right of its bar and the line
+        assert bar.label_at < chart.x_max
+    km = next(bar for bar in chart.bars if bar.label.endswith("(KM)"))
+    assert km.value_label == "310/200 (155%)" and km.length == 150.0
+
+
+def test_a_wards_chart_shows_its_cells(district):
+    subscribe(district, -901, "KM")
+    district.send(ADMIN, "/report KM01 12", at=at("2024-09-10 10:00"))
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(district.store, district.policy, slot, slot)
+    chart = digest.attachments[0]
+    assert [(bar.label, bar.value_label, bar.standing) for bar in chart.bars] == [
+        ("Chi bộ Tổ dân phố số 1 (KM01)", "12 lượt", "reported"),
+        ("Chi bộ Tổ dân phố số 2 (KM02)", "chưa báo cáo", "silent"),
+    ]
+    assert chart.reference is None
+    assert "Phường Khương Mai (KM)" in chart.title
+    assert "số lượt dự thi của các đơn vị trực thuộc" in chart.title
+
+
+def test_the_chart_is_a_png_of_the_size_its_bars_need(district):
+    import io
+
+    from PIL import Image
+
+    from bot.reports.chart import render_chart
+
+    subscribe(district, -900)
+    slot = at("2024-09-16 08:00")
+    [digest] = weekly_digests(district.store, district.policy, slot, slot)
+    picture = render_chart(digest.attachments[0])
+    image = Image.open(io.BytesIO(picture.content))
+    assert image.format == "PNG" and image.width == 1000 and image.height >= 320
 
 
 def test_a_scoped_digest_covers_the_unit_and_everything_below_it(district):

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.domain import texts
+from bot.domain.charts import ChartRow, count_chart, share_chart
 from bot.domain.collation import vietnamese_key
 from bot.domain.exports import month_table, week_table
-from bot.domain.messages import Bar, ChartSpec, Outbound
+from bot.domain.messages import ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
 from bot.domain.policy import Policy, ReminderTarget
 from bot.domain.ports import Store
@@ -277,7 +278,7 @@ def weekly_digests(
             Outbound(
                 subscription.chat,
                 texts.weekly_digest(digest, policy.campaign.metric, DIGEST_BUDGET),
-                attachments=(digest_chart(digest), table),
+                attachments=(digest_chart(digest, policy.campaign.name), table),
             )
         )
     return messages
@@ -357,35 +358,37 @@ def _owes_or_said(tree: UnitTree, line: DigestLine) -> bool:
     )
 
 
-def digest_chart(digest: WeeklyDigest) -> ChartSpec:
-    """Bars for the units with a quota; in a large scope, its top level, else the lowest."""
-    with_quota = [line for line in digest.lines if line.unit.weekly_quota > 0]
-    chosen, lowest_only = with_quota, False
+def digest_chart(digest: WeeklyDigest, campaign: str) -> ChartSpec:
+    """The scope's top-level units against their quotas (the district's wards and
+    organisations, a ward's cells when they carry quotas); a ward whose cells owe nothing of
+    their own gets their entries counted instead. Beyond CHART_MAX_BARS, the lowest shares."""
+    tops = [branch.line for branch in digest.branches]
+    with_quota = [line for line in tops if line.unit.weekly_quota > 0]
+    filename = texts.chart_file(digest.week)
+    if not with_quota and tops:
+        shown = sorted(tops, key=lambda line: (-line.total, vietnamese_key(line.unit.name)))
+        rows = [
+            ChartRow(line.unit, line.total, 0, "reported" if line.reported else "silent")
+            for line in shown[:CHART_MAX_BARS]
+        ]
+        title = texts.chart_title(campaign, digest.scope, digest.week, counts=True)
+        return count_chart(filename, title, rows)
+    chosen = sorted(
+        with_quota,
+        key=lambda line: ranking_key(line.total, line.unit.weekly_quota, line.unit.name),
+    )
+    lowest_only = 0
     if len(chosen) > CHART_MAX_BARS:
-        root = digest.scope.code if digest.scope else _root_code(with_quota)
-        top_level = [line for line in with_quota if line.unit.parent == root]
-        if 0 < len(top_level) <= CHART_MAX_BARS:
-            chosen = top_level
-        else:
-            chosen = sorted(with_quota, key=lambda line: line.total / line.unit.weekly_quota)
-            chosen, lowest_only = chosen[:CHART_MAX_BARS], True
-    bars = tuple(
-        Bar(texts.chart_label(line.unit), line.total, line.unit.weekly_quota, line.standing)
-        for line in chosen
+        chosen = sorted(chosen, key=lambda line: line.total / line.unit.weekly_quota)
+        chosen = chosen[:CHART_MAX_BARS]
+        lowest_only = len(chosen)
+    rows = [
+        ChartRow(line.unit, line.total, line.unit.weekly_quota, line.standing) for line in chosen
+    ]
+    title = texts.chart_title(
+        campaign, digest.scope, digest.week, counts=False, lowest_only=lowest_only
     )
-    return ChartSpec(
-        filename=texts.chart_file(digest.week),
-        title=texts.chart_title(digest.scope, digest.week, lowest_only, len(chosen)),
-        bars=bars,
-        axis_label=texts.CHART_AXIS,
-        legend=texts.CHART_LEGEND,
-    )
-
-
-def _root_code(lines: Sequence[DigestLine]) -> str | None:
-    codes = {line.unit.code for line in lines}
-    parents = {line.unit.parent for line in lines if line.unit.parent not in codes}
-    return next(iter(parents)) if len(parents) == 1 else None
+    return share_chart(filename, title, rows)
 
 
 # ---------------------------------------------------------------- monthly digest

@@ -82,22 +82,34 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Bar:
+    # The unit's full name and code, wrapped on word boundaries ("\n" between lines).
     label: str
     total: int
     quota: int
-    # "met", "behind" or "silent" (no report at all).
+    # "met", "behind", "silent" (no report at all) or, on a chart of counts, "reported".
     standing: str
+    # Drawn length in axis units (percent of quota, or entries on a chart of counts).
+    length: float
+    value_label: str
+    # Where the value label starts: right of the bar and of the reference line, so that the
+    # two never cross.
+    label_at: float
 
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """A horizontal bar chart of units against their quotas, rendered outside the domain."""
+    """A horizontal bar chart of units, rendered outside the domain: every position and
+    label is decided here, the renderer only draws."""
 
     filename: str
     title: str
     bars: tuple[Bar, ...]
     axis_label: str
-    legend: tuple[str, str, str]  # labels for met, behind, silent
+    # (standing, label) for each colour shown.
+    legend: tuple[tuple[str, str], ...]
+    # The dashed 100% line, on a chart of shares; none on a chart of counts.
+    reference: float | None
+    x_max: float
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ table goes through `esc()` before it is placed in a message.
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -1516,23 +1517,46 @@ def _digest_figures(line: DigestLine) -> str:
 
 
 CHART_AXIS = "% chỉ tiêu tuần"
-CHART_LEGEND = ("Đạt chỉ tiêu", "Chưa đạt", "Chưa báo cáo")
+CHART_COUNT_AXIS = "Số lượt dự thi trong tuần"
+CHART_SHARE_LEGEND = (("met", "Đạt chỉ tiêu"), ("behind", "Chưa đạt"), ("silent", "Chưa báo cáo"))
+CHART_COUNT_LEGEND = (("reported", "Đã báo cáo"), ("silent", "Chưa báo cáo"))
+# Characters per line of a unit's name beside its bar; words are never cut.
+CHART_LABEL_WIDTH = 30
 
 
 def chart_label(unit: Unit) -> str:
-    name = unit.name if len(unit.name) <= 38 else unit.name[:37] + "…"
-    return f"{name} ({unit.code})"
+    words = f"{unit.name} ({unit.code})"
+    return "\n".join(
+        textwrap.wrap(words, CHART_LABEL_WIDTH, break_long_words=False, break_on_hyphens=False)
+    )
+
+
+def chart_share_value(total: int, quota: int) -> str:
+    return f"{number(total)}/{number(quota)} ({total * 100 // quota}%)"
+
+
+def chart_count_value(total: int, *, reported: bool) -> str:
+    return f"{number(total)} lượt" if reported else "chưa báo cáo"
 
 
 def chart_file(week: Week) -> str:
     return f"quizbot-bieu-do-{week.iso}.png"
 
 
-def chart_title(scope: Unit | None, week: Week, lowest_only: bool, bars: int) -> str:
-    whom = scope.name if scope else "Tất cả các đơn vị"
+def chart_title(
+    campaign: str, scope: Unit | None, week: Week, *, counts: bool, lowest_only: int = 0
+) -> str:
+    """Campaign, scope and week; `lowest_only`: how many bars, when only the lowest are shown."""
+    whom = f"{scope.name} ({scope.code})" if scope else "Tất cả các đơn vị"
     if lowest_only:
-        whom += f" — {bars} đơn vị có tỷ lệ thấp nhất"
-    return f"{whom}\n{week_label(week)}: tỷ lệ hoàn thành chỉ tiêu"
+        whom += f" — {lowest_only} đơn vị có tỷ lệ thấp nhất"
+    what = "số lượt dự thi của các đơn vị trực thuộc" if counts else "tỷ lệ hoàn thành chỉ tiêu"
+    lines = [
+        *textwrap.wrap(campaign, 90, break_long_words=False),
+        *textwrap.wrap(whom, 90, break_long_words=False),
+        f"{week_label(week)}: {what}",
+    ]
+    return "\n".join(lines)
 
 
 # --- monthly digest

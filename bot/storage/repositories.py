@@ -234,15 +234,16 @@ def rolled_columns(tree: sa.CTE, own: sa.Subquery) -> list[sa.ColumnElement[Any]
     units below it reported."""
     is_self = tree.c.code == tree.c.root
     zero = sa.literal(0)
+
+    def summed(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        # PostgreSQL sums integers as numeric (Decimal in Python): figures are integers.
+        return sa.cast(sa.func.coalesce(sa.func.sum(value), 0), sa.BigInteger)
+
     return [
-        sa.func.coalesce(sa.func.sum(own.c.own_total), 0).label("total"),
-        sa.func.coalesce(sa.func.sum(own.c.own_entries), 0).label("entries"),
-        sa.func.coalesce(sa.func.sum(sa.case((is_self, own.c.own_total), else_=zero)), 0).label(
-            "own"
-        ),
-        sa.func.coalesce(sa.func.sum(sa.case((is_self, own.c.own_entries), else_=zero)), 0).label(
-            "own_entries"
-        ),
+        summed(own.c.own_total).label("total"),
+        summed(own.c.own_entries).label("entries"),
+        summed(sa.case((is_self, own.c.own_total), else_=zero)).label("own"),
+        summed(sa.case((is_self, own.c.own_entries), else_=zero)).label("own_entries"),
         sa.func.count(sa.case((sa.and_(~is_self, own.c.own_entries > 0), 1))).label("reporting"),
     ]
 
