@@ -73,14 +73,14 @@ def seed(settings, *, secretaries=(), groups=(), reports=(), subscriptions=(), s
             store.subscriptions.subscribe(
                 ChatRef("telegram", str(chat_id)), scope, ADMIN_PERSON, now
             )
-        for number, (code, moment) in enumerate(submissions):
+        for number, (code, moment, *file) in enumerate(submissions):
             store.submissions.save(
                 campaign_id=campaign.id,
                 unit_code=code,
                 month=moment.strftime("%Y-%m"),
                 text="Báo cáo",
-                file_id=None,
-                file_name=None,
+                file_id=file[0] if file else None,
+                file_name=file[1] if file else None,
                 submitter=ADMIN_PERSON,
                 source=MessageRef("telegram", "seed-m", str(number)),
                 at=moment,
@@ -211,10 +211,14 @@ async def test_the_weekly_digest_arrives_with_a_real_png_chart_and_xlsx(api, tmp
 async def test_the_monthly_digest_sorts_submissions_and_attaches_the_month(api, tmp_path):
     settings = district(api, tmp_path)
     seed_subscription(settings, -900, "KM")
-    seed(settings, submissions=[("KM", at("2024-09-18 10:00"))])
+    seed(settings, submissions=[("KM", at("2024-09-18 10:00"), "DOC-KM-9", "bc-km.pdf")])
     await run_job(settings, "monthly-digest", at("2024-09-20 08:00"))
-    text, document = [s for s in api.snapshot() if s.chat_id == -900]
+    text, document, forwarded = [s for s in api.snapshot() if s.chat_id == -900]
     assert "Đúng hạn: 1 · Muộn: 0 · Chưa gửi: 2 (trên 3 đơn vị)" in text.text
+    assert "«Báo cáo»" in text.text and "kèm tệp «bc-km.pdf»" in text.text
+    # The unit's own file goes on by its Telegram file id, captioned with whose it is.
+    assert forwarded.method == "sendDocument" and forwarded.params["document"] == "DOC-KM-9"
+    assert forwarded.text == "📎 Báo cáo tháng 9/2024 — <b>Phường Khương Mai</b> (KM)"
     assert document.file_name == "quizbot-thang-2024-09.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(document.file_content)).active
     assert sheet.title == "Tháng 9-2024"

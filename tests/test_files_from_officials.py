@@ -142,7 +142,8 @@ def test_a_monthly_report_file_named_like_a_formula_is_a_plain_name_in_the_diges
     )
     slot = at("2024-09-20 08:00")
     [digest] = monthly_digests(dialogue.store, dialogue.policy, slot, slot)
-    [table] = digest.attachments
+    table, forwarded = digest.attachments
+    assert forwarded.file_id == "F1"  # the unit's file itself goes on to the digest's chat
     sheet = load_workbook(io.BytesIO(render_table(table).content)).active
     cells = [
         cell

@@ -376,11 +376,13 @@ def test_monthly_digest_sorts_on_time_late_and_missing_with_month_totals(distric
     assert "Hạn gửi: hết ngày 19/09/2024." in text
     assert "Đúng hạn: 1 · Muộn: 1 · Chưa gửi: 6 (trên 8 đơn vị)" in text
     assert "các tuần đã kết thúc trong tháng (tuần 36–37): <b>350</b>" in text
-    on_time = text.split("✅ <b>Đúng hạn</b>")[1].split("⏰")[0]
-    assert "Phường Khương Mai (KM) — gửi 19/09 23:59 · 150 lượt" in on_time
-    late = text.split("⏰ <b>Gửi muộn</b>")[1].split("❌")[0]
+    # What needs action first: missing, late, then on time.
+    missing = text.split("❌ <b>Chưa gửi</b>")[1].split("⏰")[0]
+    assert "Phường Nhân Chính (NC) · 0 lượt" in missing
+    late = text.split("⏰ <b>Gửi muộn</b>")[1].split("✅")[0]
     assert "Phường Khương Trung (KT) — gửi 20/09 07:00 · 200 lượt" in late
-    assert "Phường Nhân Chính (NC) · 0 lượt" in text.split("❌ <b>Chưa gửi</b>")[1]
+    on_time = text.split("✅ <b>Đúng hạn</b>")[1]
+    assert "Phường Khương Mai (KM) — gửi 19/09 23:59 · 150 lượt" in on_time
     [table] = digest.attachments
     rows = {row[0]: row for row in table.rows}
     assert [c.header for c in table.columns][4:6] == [
@@ -388,8 +390,94 @@ def test_monthly_digest_sorts_on_time_late_and_missing_with_month_totals(distric
         "Tuần 37 (09/09–15/09)",
     ]
     assert rows["KM"][4:7] == (30, 120, 150)
-    assert rows["KM"][-3:-1] == ("Đúng hạn", "19/09/2024 23:59")
-    assert rows["KT"][-3] == "Muộn" and rows["NC"][-3] == "Chưa gửi"
+    assert rows["KM"][-4:-2] == ("Đúng hạn", "19/09/2024 23:59")
+    assert rows["KT"][-4] == "Muộn" and rows["NC"][-4] == "Chưa gửi"
+
+
+def send_file(dialogue, who, file_id, name, caption, when):
+    from bot.domain.messages import ChatKind, FileRef, Inbound
+
+    return dialogue.handle(
+        Inbound(
+            sender=who,
+            chat=chat(who.user_id),
+            chat_kind=ChatKind.PRIVATE,
+            sent_at=at(when),
+            text=caption,
+            command="monthly",
+            args=tuple(caption.split()[1:]),
+            message_id=f"file-{file_id}",
+            document=FileRef(file_id, name),
+        ),
+        at(when),
+    )
+
+
+LONG_REPORT = (
+    "Tháng 9 phường đã tổ chức 12 buổi tuyên truyền tại các tổ dân phố, phối hợp với Đoàn "
+    "thanh niên hướng dẫn người cao tuổi cài đặt và dự thi trên điện thoại; "
+) * 4 + "KẾT-THÚC-BÁO-CÁO"
+
+
+def test_the_monthly_digest_quotes_each_report_and_forwards_its_file(district):
+    from bot.domain.messages import StoredFile
+
+    subscribe(district, -900)
+    district.send(AN, f"/baocaothang {LONG_REPORT}", at=at("2024-09-18 10:00"))
+    send_file(
+        district, BINH, "FILE-KT", "bc-thang9.pdf", "/baocaothang Xem tệp.", "2024-09-18 11:00"
+    )
+    slot = at("2024-09-20 08:00")
+    [digest] = monthly_digests(district.store, district.policy, slot, slot)
+    text = digest.text
+    km = text.split("Phường Khương Mai (KM) — gửi")[1].split("\n•")[0]
+    assert "«Tháng 9 phường đã tổ chức 12 buổi tuyên truyền" in km
+    assert "KẾT-THÚC-BÁO-CÁO" not in km and "… (/xembaocao KM)»" in km
+    assert "Phường Khương Trung (KT) — gửi 18/09 11:00 · 200 lượt · kèm tệp «bc-thang9.pdf»" in text
+    assert "/xembaocao MÃ" in text
+    table, forwarded = digest.attachments
+    assert forwarded == StoredFile(
+        "FILE-KT", "bc-thang9.pdf", "📎 Báo cáo tháng 9/2024 — <b>Phường Khương Trung</b> (KT)"
+    )
+    # The spreadsheet holds every report whole.
+    header = [column.header for column in table.columns]
+    rows = {row[0]: row for row in table.rows}
+    assert rows["KM"][header.index("Nội dung báo cáo")] == LONG_REPORT
+    assert rows["KT"][header.index("Tệp đính kèm")] == "bc-thang9.pdf"
+
+
+def test_a_file_kept_by_another_platform_is_not_forwarded(district):
+    from bot.domain.model import ChatRef
+
+    district.store.subscriptions.subscribe(
+        ChatRef("zalo", "z-900"), None, ADMIN, at("2024-09-02 08:00")
+    )
+    send_file(district, BINH, "FILE-KT", "bc.pdf", "/baocaothang", "2024-09-18 11:00")
+    slot = at("2024-09-20 08:00")
+    [digest] = monthly_digests(district.store, district.policy, slot, slot)
+    assert digest.chat.platform == "zalo"
+    assert (
+        len(digest.attachments) == 1
+    )  # the spreadsheet only: a Telegram file id means nothing there
+    assert "kèm tệp «bc.pdf»" in digest.text
+
+
+def test_the_monthly_digest_of_many_reports_stays_within_three_messages(policy):
+    from bot.domain.textsplit import split_message
+
+    store = thanh_xuan_store()
+    dialogue = Dialogue(store, policy, at("2024-09-02 08:00"))
+    subscribe(dialogue, -900)
+    for n, unit in enumerate(store.units.active()):
+        if unit.kind.value != "district":
+            dialogue.send(ADMIN, f"/dangky {unit.code}", group=-2000 - n, at=at("2024-09-02 08:00"))
+            dialogue.send(
+                ADMIN, f"/baocaothang {LONG_REPORT}", group=-2000 - n, at=at("2024-09-18 08:00")
+            )
+    slot = at("2024-09-20 08:00")
+    [digest] = monthly_digests(store, dialogue.policy, slot, slot)
+    assert "Đúng hạn: 77 · Muộn: 0 · Chưa gửi: 0" in digest.text
+    assert len(split_message(digest.text, 4096)) <= 3
 
 
 # ---------------------------------------------------------------- job table

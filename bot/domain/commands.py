@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "history": ("history", "lichsu"),
     "units": ("units", "donvi"),
     "monthly": ("monthly", "baocaothang"),
+    "readreport": ("readreport", "xembaocao"),
     "subscribe": ("subscribe", "dangkynhan"),
     "unsubscribe": ("unsubscribe", "huynhan"),
     "export": ("export", "xuat"),

@@ -37,6 +37,7 @@ USE_CASES: dict[str, UseCase] = {
     "history": status.history,
     "units": status.units,
     "monthly": monthly.submit,
+    "readreport": monthly.read,
     "subscribe": subscriptions.subscribe,
     "unsubscribe": subscriptions.unsubscribe,
     "export": exports.export,

@@ -17,6 +17,7 @@ from bot.domain.collation import vietnamese_key
 from bot.domain.exports import month_table, week_table
 from bot.domain.messages import ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
+from bot.domain.monthly import report_files
 from bot.domain.policy import Policy, ReminderTarget
 from bot.domain.ports import Store
 from bot.domain.progress import Progress, Standing, ranking_key
@@ -26,9 +27,6 @@ from bot.domain.weeks import Month, Week, local_date
 
 # How many weeks back "missed the quota N weeks running" looks.
 STREAK_WINDOW = 8
-# A digest lists every unit of a scope up to this size; beyond it only the units that need
-# attention are listed (the spreadsheet always has all of them).
-DIGEST_LIST_LIMIT = 100
 # A weekly digest's text is at most this long: three Telegram messages (files aside).
 DIGEST_BUDGET = 3 * 4000
 CHART_MAX_BARS = 40
@@ -456,11 +454,17 @@ def monthly_digests(
         table = month_table(
             store, policy, month, weeks, extra, units=scoped, totals=totals, as_of=now
         )
+        files = [
+            file
+            for line in lines
+            if line.submission is not None
+            for file in report_files(line.submission, line.unit, subscription.chat.platform, month)
+        ]
         messages.append(
             Outbound(
                 subscription.chat,
-                texts.monthly_digest(digest, policy.tz, policy.campaign.metric, DIGEST_LIST_LIMIT),
-                attachments=(table,),
+                texts.monthly_digest(digest, policy.tz, policy.campaign.metric, DIGEST_BUDGET),
+                attachments=(table, *files),
             )
         )
     return messages

@@ -136,7 +136,17 @@ class TableSpec:
     total_row: bool = False
 
 
-Rendered = Attachment | ChartSpec | TableSpec
+@dataclass(frozen=True)
+class StoredFile:
+    """A file the platform already keeps (a unit's report), sent on by its id: the bot
+    never downloads it. Only chats of the same platform can receive it."""
+
+    file_id: str
+    file_name: str
+    caption: str = ""
+
+
+Rendered = Attachment | ChartSpec | TableSpec | StoredFile
 
 
 @dataclass(frozen=True)
@@ -199,10 +209,11 @@ def with_files(
     message: Outbound, render: Callable[[ChartSpec | TableSpec], Attachment]
 ) -> Outbound:
     """The message with every chart and table description replaced by its rendered file."""
-    if all(isinstance(item, Attachment) for item in message.attachments):
+    if all(isinstance(item, Attachment | StoredFile) for item in message.attachments):
         return message
     files = tuple(
-        item if isinstance(item, Attachment) else render(item) for item in message.attachments
+        item if isinstance(item, Attachment | StoredFile) else render(item)
+        for item in message.attachments
     )
     return replace(message, attachments=files)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from bot.domain import texts
-from bot.domain.messages import Outbound
+from bot.domain.messages import Outbound, StoredFile
+from bot.domain.model import Submission, Unit
+from bot.domain.parsing import fold
+from bot.domain.periods import parse_period
 from bot.domain.roles import Refusal, reporting_unit
 from bot.domain.turn import Turn
-from bot.domain.weeks import Month, local_date
+from bot.domain.weeks import Month, Week, local_date
 
 # Telegram allows 4096 characters in a message; a report longer than this is a file's job.
 MAX_MONTHLY_TEXT = 3500
@@ -55,4 +58,56 @@ def submit(turn: Turn) -> list[Outbound]:
             replaced=replaced,
             file_name=document.file_name if document else None,
         )
+    )
+
+
+def read(turn: Turn) -> list[Outbound]:
+    """`/xembaocao MÃ [thang N]`: a unit's monthly report in full, its file sent on. For
+    admins, the unit's own people and those above it, and chats subscribed to digests that
+    cover it."""
+    args = turn.inbound.args
+    if not args:
+        return turn.reply(texts.READ_REPORT_USAGE)
+    code = args[0].upper()
+    unit = turn.store.units.get(code)
+    if unit is None or not unit.active:
+        return turn.reply(texts.unknown_unit(args[0]))
+    today = local_date(turn.now, turn.policy.tz)
+    month: Month | Week | None = Month(today.year, today.month)
+    if len(args) > 1:
+        month = parse_period(fold(" ".join(args[1:])), today)
+    if not isinstance(month, Month):
+        return turn.reply(texts.READ_REPORT_USAGE)
+    if not _may_read(turn, unit):
+        return turn.reply(texts.READ_REPORT_NOT_ALLOWED)
+    submission = turn.store.submissions.current(turn.campaign.id, unit.code, month.iso)
+    if submission is None:
+        return turn.reply(texts.no_monthly_report(unit, month))
+    due = turn.policy.monthly_due(month)
+    text = texts.monthly_report_in_full(unit, month, submission, due, turn.policy.tz)
+    files = report_files(submission, unit, turn.inbound.chat.platform, month)
+    return turn.reply(text, attachments=files)
+
+
+def report_files(
+    submission: Submission, unit: Unit, platform: str, month: Month
+) -> tuple[StoredFile, ...]:
+    """The report's file, for a chat of the platform that keeps it (a file id means nothing
+    to another platform)."""
+    if submission.file_id is None or submission.submitter.platform != platform:
+        return ()
+    name = submission.file_name or "bao-cao"
+    return (StoredFile(submission.file_id, name, texts.report_file_caption(unit, month)),)
+
+
+def _may_read(turn: Turn, unit: Unit) -> bool:
+    if turn.is_admin():
+        return True
+    covering = {unit.code, *(above.code for above in turn.ancestors(unit))}
+    own = [turn.chat_unit(), turn.member_unit()]
+    if any(mine is not None and mine.code in covering for mine in own):
+        return True
+    subscription = turn.store.subscriptions.of(turn.inbound.chat)
+    return subscription is not None and (
+        subscription.scope is None or subscription.scope in covering
     )

@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.collation import vietnamese_key
 from bot.domain.messages import Column
-from bot.domain.model import Campaign, Figure, Person, ReportMode, Unit, UnitKind, UnitWeekTotal
+from bot.domain.model import (
+    Campaign,
+    Figure,
+    Person,
+    ReportMode,
+    Submission,
+    Unit,
+    UnitKind,
+    UnitWeekTotal,
+)
 from bot.domain.parsing import ParseProblem
 from bot.domain.progress import Progress, Standing
 from bot.domain.weeks import Month, Week
@@ -745,6 +754,8 @@ def help_text(
             "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
             f"/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày {due_day}), hoặc gửi "
             "tệp với chú thích /baocaothang",
+            "/xembaocao MÃ [thang 9] — đọc toàn văn báo cáo tháng của đơn vị mình hoặc đơn vị "
+            "trực thuộc",
         ]
     if admin:
         lines += [
@@ -761,11 +772,12 @@ def help_text(
             "/xuat, /xuat tuan, /xuat tuantruoc, /xuat tuan 37, /xuat thang, /xuat thang 9 — "
             "bảng số liệu Excel",
             "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
+            "/xembaocao MÃ [thang 9] — toàn văn báo cáo tháng của một đơn vị, kèm tệp",
         ]
     lines += [
         "",
         "Lệnh tiếng Anh tương ứng: /help, /register, /report, /undo, /status, /monthly, "
-        "/subscribe, /unsubscribe, /export, /history.",
+        "/subscribe, /unsubscribe, /export, /history, /readreport.",
     ]
     return "\n".join(lines)
 
@@ -970,6 +982,11 @@ def file_size(size: int) -> str:
 def console_attachment(filename: str, size: int, saved: object = None) -> str:
     where = f" → đã lưu tại {saved}" if saved is not None else ""
     return f"📎 {filename} ({file_size(size)}){where}"
+
+
+def console_stored_file(file_name: str, caption: str) -> str:
+    about = f" — {caption}" if caption else ""
+    return f"📎 {file_name} (tệp đơn vị đã gửi, chuyển tiếp nguyên bản){about}"
 
 
 def console_files(paths: Sequence[str]) -> str:
@@ -1398,12 +1415,6 @@ def digest_extra_values(line: DigestLine) -> tuple[str, int | None]:
     return (_STANDING_TEXT[line.standing], line.missed_weeks)
 
 
-def _capped(lines: Sequence[str], limit: int) -> list[str]:
-    if len(lines) <= limit:
-        return list(lines)
-    return [*lines[:limit], f"… và {number(len(lines) - limit)} đơn vị khác (xem tệp Excel)."]
-
-
 _DIGEST_HEADINGS = {
     0: "⚠️ <b>Chưa đạt</b>",
     1: "❌ <b>Chưa báo cáo</b>",
@@ -1565,56 +1576,124 @@ MONTHLY_EXTRA_COLUMNS = (
     Column("Báo cáo tháng", "text", 14),
     Column("Thời điểm gửi", "text", 18),
     Column("Tệp đính kèm", "text", 24),
+    Column("Nội dung báo cáo", "text", 60),
 )
 
 
-def monthly_extra_values(line: MonthlyLine, tz: ZoneInfo) -> tuple[str, str, str]:
+def monthly_extra_values(line: MonthlyLine, tz: ZoneInfo) -> tuple[str, str, str, str]:
     submission = line.submission
     if submission is None:
-        return ("Chưa gửi", "", "")
+        return ("Chưa gửi", "", "", "")
     sent = submission.submitted_at.astimezone(tz).strftime("%d/%m/%Y %H:%M")
-    return ("Đúng hạn" if line.on_time else "Muộn", sent, submission.file_name or "")
+    status = "Đúng hạn" if line.on_time else "Muộn"
+    return (status, sent, submission.file_name or "", submission.text)
 
 
-def monthly_digest(digest: MonthlyDigest, tz: ZoneInfo, metric: str, list_limit: int) -> str:
+# How much of each report's text the monthly digest quotes, longest first, as room allows.
+_EXCERPTS = (240, 100, 0)
+
+
+def monthly_digest(digest: MonthlyDigest, tz: ZoneInfo, metric: str, budget: int) -> str:
+    """On time, late, missing; under each report that came in, the start of its text and
+    how to read it whole. Quotes shrink, then the lists stop, to stay within `budget`."""
     on_time = [line for line in digest.lines if line.on_time]
     late = [line for line in digest.lines if line.submission and not line.on_time]
     missing = [line for line in digest.lines if line.submission is None]
-    lines = [
+    head = [
         f"🗓 <b>Báo cáo {month_label(digest.month)}</b>",
         f"Phạm vi: {scope_name(digest.scope)}. Hạn gửi: {due_label(digest.due, tz)}.",
         f"Đúng hạn: {len(on_time)} · Muộn: {len(late)} · Chưa gửi: {len(missing)} "
         f"(trên {len(digest.lines)} đơn vị)",
     ]
     if digest.weeks:
-        month_total = digest.month_total
-        first, last = digest.weeks[0].number, digest.weeks[-1].number
-        span = f"tuần {first}" if first == last else f"tuần {first}–{last}"
-        lines.append(
-            f"Tổng {esc(metric)} các tuần đã kết thúc trong tháng ({span}): "
-            f"<b>{number(month_total)}</b>."
+        head.append(
+            f"Tổng {esc(metric)} các tuần đã kết thúc trong tháng ({_weeks_span(digest.weeks)}): "
+            f"<b>{number(digest.month_total)}</b>."
         )
     else:
-        lines.append("Chưa có tuần nào của tháng kết thúc.")
-    everything = len(digest.lines) <= list_limit
-    groups = [("⏰ <b>Gửi muộn</b>", late), ("❌ <b>Chưa gửi</b>", missing)]
-    if everything:
-        groups.insert(0, ("✅ <b>Đúng hạn</b>", on_time))
-    for heading, members in groups:
-        if not members:
-            continue
-        entries = [_monthly_entry(line, tz) for line in members]
-        lines += ["", heading, *(entries if everything else _capped(entries, list_limit // 2))]
-    lines += ["", "<i>Bảng số liệu tháng (Excel) gửi kèm.</i>"]
+        head.append("Chưa có tuần nào của tháng kết thúc.")
+    tail = [
+        "",
+        "<i>Đọc toàn văn một báo cáo: /xembaocao MÃ. Bảng số liệu tháng (Excel, có cột nội "
+        "dung báo cáo) gửi kèm; tệp các đơn vị đã gửi được chuyển tiếp ngay sau đây.</i>",
+    ]
+    # What needs action first, as in the weekly digest.
+    groups = [
+        ("❌ <b>Chưa gửi</b>", missing),
+        ("⏰ <b>Gửi muộn</b>", late),
+        ("✅ <b>Đúng hạn</b>", on_time),
+    ]
+    fixed = len("\n".join([*head, *tail])) + 2
+    body: list[str] = []
+    for excerpt in _EXCERPTS:
+        body = []
+        for heading, members in groups:
+            if members:
+                body += ["", heading]
+                for line in members:
+                    body += _monthly_entry(line, tz, excerpt)
+        if fixed + len("\n".join(body)) <= budget:
+            return "\n".join([*head, *body, *tail])
+    kept: list[str] = []
+    room = budget - fixed - 200
+    for entry in body:
+        if len(entry) + 1 > room:
+            break
+        kept.append(entry)
+        room -= len(entry) + 1
+    left = sum(1 for entry in body[len(kept) :] if entry.startswith("• "))
+    kept.append(f"… và {number(left)} đơn vị khác: xem đầy đủ trong tệp Excel đính kèm.")
+    return "\n".join([*head, *kept, *tail])
+
+
+def _monthly_entry(line: MonthlyLine, tz: ZoneInfo, excerpt: int) -> list[str]:
+    head = f"• {esc(line.unit.name)} ({esc(line.unit.code)})"
+    submission = line.submission
+    if submission is None:
+        return [f"{head} · {number(line.month_total)} lượt"]
+    sent = submission.submitted_at.astimezone(tz).strftime("%d/%m %H:%M")
+    head += f" — gửi {sent} · {number(line.month_total)} lượt"
+    if submission.file_name:
+        head += f" · kèm tệp «{esc(submission.file_name)}»"
+    quoted = " ".join(submission.text.split())
+    if not excerpt or not quoted:
+        return [head]
+    if len(quoted) > excerpt:
+        cut = quoted[:excerpt].rsplit(" ", 1)[0]
+        quoted = f"{cut}… (/xembaocao {line.unit.code})"
+    return [head, f"    «{esc(quoted)}»"]
+
+
+READ_REPORT_USAGE = (
+    "Cách dùng: /xembaocao MÃ_ĐƠN_VỊ, ví dụ /xembaocao KM (tháng này) hoặc /xembaocao KM thang 9."
+)
+READ_REPORT_NOT_ALLOWED = (
+    "Đồng chí chỉ xem được báo cáo tháng của đơn vị mình và các đơn vị trực thuộc "
+    "(quản trị viên và cuộc trò chuyện nhận bản tổng hợp xem được các đơn vị trong phạm vi)."
+)
+
+
+def no_monthly_report(unit: Unit, month: Month) -> str:
+    return f"{unit_name(unit)} chưa gửi báo cáo {month_label(month)}."
+
+
+def monthly_report_in_full(
+    unit: Unit, month: Month, submission: Submission, due: datetime, tz: ZoneInfo
+) -> str:
+    sent = submission.submitted_at.astimezone(tz).strftime("%H:%M ngày %d/%m/%Y")
+    timing = "đúng hạn" if submission.submitted_at < due else "muộn"
+    lines = [
+        f"🗓 <b>Báo cáo {month_label(month)}</b> — {unit_name(unit)}",
+        f"Gửi lúc {sent} ({timing}), người gửi: {person_name(submission.submitter)}.",
+    ]
+    if submission.file_name:
+        lines.append(f"Tệp đính kèm: «{esc(submission.file_name)}».")
+    lines += ["", esc(submission.text) if submission.text else "<i>(Báo cáo chỉ có tệp.)</i>"]
     return "\n".join(lines)
 
 
-def _monthly_entry(line: MonthlyLine, tz: ZoneInfo) -> str:
-    head = f"• {esc(line.unit.name)} ({esc(line.unit.code)})"
-    if line.submission is not None:
-        sent = line.submission.submitted_at.astimezone(tz).strftime("%d/%m %H:%M")
-        head += f" — gửi {sent}"
-    return f"{head} · {number(line.month_total)} lượt"
+def report_file_caption(unit: Unit, month: Month) -> str:
+    return f"📎 Báo cáo {month_label(month)} — {unit_name(unit)}"
 
 
 # --- jobs and export on the command line (operators; plain text)

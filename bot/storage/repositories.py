@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.messages import Attachment, Outbound
+from bot.domain.messages import Attachment, Outbound, StoredFile
 from bot.domain.model import (
     Campaign,
     ChatRef,
@@ -1200,35 +1200,43 @@ class OutboxItem:
     attempts: int
 
 
+# An outbox file row that holds a platform's file id, not the file (StoredFile).
+STORED_KIND = "stored"
+
+
+def _file_row(file: Attachment | StoredFile) -> dict[str, Any]:
+    if isinstance(file, StoredFile):
+        return {"filename": file.file_name, "kind": STORED_KIND, "content": file.file_id.encode()}
+    return {"filename": file.filename, "kind": file.kind, "content": file.content}
+
+
 class SqlOutbox:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     def enqueue(self, run_id: int | None, parts: Sequence[Outbound], at: datetime) -> int:
         for part in parts:
-            files = [a for a in part.attachments if isinstance(a, Attachment)]
+            files = [a for a in part.attachments if isinstance(a, Attachment | StoredFile)]
             if len(files) != len(part.attachments) or len(files) > 1 or (files and part.text):
                 raise ValueError("an outbox row is one send: a text or one rendered file")
+            row = _file_row(files[0]) if files else None
+            # A forwarded file's caption travels in the text column.
+            text = files[0].caption if files and isinstance(files[0], StoredFile) else part.text
             result = self.connection.execute(
                 sa.insert(OUTBOX).values(
                     run_id=run_id,
                     platform=part.chat.platform,
                     chat_id=part.chat.chat_id,
-                    text=part.text,
+                    text=text,
                     state="pending",
                     attempts=0,
                     created_at=at,
                     updated_at=at,
                 )
             )
-            if files:
+            if row is not None:
                 self.connection.execute(
-                    sa.insert(OUTBOX_FILE).values(
-                        outbox_id=new_id(result),
-                        filename=files[0].filename,
-                        kind=files[0].kind,
-                        content=files[0].content,
-                    )
+                    sa.insert(OUTBOX_FILE).values(outbox_id=new_id(result), **row)
                 )
         return len(parts)
 
@@ -1263,10 +1271,15 @@ class SqlOutbox:
         ).first()
         if row is None or (row.not_before is not None and row.not_before > at):
             return None
-        files = (Attachment(row.filename, row.content, row.kind),) if row.filename else ()
-        return OutboxItem(
-            row.id, row.run_id, chat, Outbound(chat, row.text, attachments=files), row.attempts
-        )
+        if row.filename is None:
+            message = Outbound(chat, row.text)
+        elif row.kind == STORED_KIND:
+            stored = StoredFile(bytes(row.content).decode(), row.filename, row.text)
+            message = Outbound(chat, "", attachments=(stored,))
+        else:
+            rendered = Attachment(row.filename, row.content, row.kind)
+            message = Outbound(chat, row.text, attachments=(rendered,))
+        return OutboxItem(row.id, row.run_id, chat, message, row.attempts)
 
     def claim(self, item_id: int, at: datetime) -> bool:
         """pending -> sending; False if another dispatcher took it first."""

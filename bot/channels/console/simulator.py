@@ -30,6 +30,7 @@ from bot.domain.messages import (
     FileRef,
     Inbound,
     Outbound,
+    StoredFile,
     single_sends,
 )
 from bot.domain.model import ChatRef, Person
@@ -110,6 +111,9 @@ class ConsoleNotifier:
             )
             self.out.write(f"{buttons}\n")
         for attachment in message.attachments:
+            if isinstance(attachment, StoredFile):
+                line = texts.console_stored_file(attachment.file_name, plain(attachment.caption))
+                self.out.write(f"{line}\n")
             if isinstance(attachment, Attachment):  # the outbox hands over rendered files
                 saved = self._save(attachment)
                 size = len(attachment.content)

@@ -28,6 +28,7 @@ from bot.domain.messages import (
     Outbound,
     RateLimited,
     Rendered,
+    StoredFile,
     single_sends,
 )
 from bot.domain.textsplit import split_message
@@ -150,6 +151,15 @@ class TelegramNotifier:
             await self._send_attachment(chat_id, attachment)
 
     async def _send_attachment(self, chat_id: int, attachment: Rendered) -> None:
+        if isinstance(attachment, StoredFile):
+            # Telegram keeps the file: its id is enough to send it on.
+            await self.bot.send_document(
+                chat_id,
+                attachment.file_id,
+                caption=attachment.caption or None,
+                parse_mode=ParseMode.HTML,
+            )
+            return
         if not isinstance(attachment, Attachment):
             raise TypeError("render charts and tables before sending them")
         upload = InputFile(attachment.content, filename=attachment.filename)

@@ -1,0 +1,99 @@
+"""Charts as data: which bars, how long, and where each value label goes.
+
+The renderer draws exactly this, so a test can check the geometry (a label never crosses the
+100% line) without decoding pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain import texts
+from bot.domain.messages import Bar, ChartSpec
+from bot.domain.model import Unit
+
+# Bars longer than this share of the quota are drawn at this length (and labelled exactly),
+# so one unit at 900% does not squash everyone else against the axis.
+CAP_PERCENT = 150.0
+# A unit with no report still gets a sliver of its colour (a share of the axis).
+STUB_SHARE = 0.012
+# Space between a bar (or the 100% line) and its value label, as a share of the axis.
+GAP_SHARE = 0.015
+# Room right of the farthest label start for the label's own text, as a share of the axis.
+LABEL_ROOM_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    unit: Unit
+    total: int
+    quota: int
+    # "met", "behind", "silent" or "reported".
+    standing: str
+
+
+def share_chart(filename: str, title: str, rows: Sequence[ChartRow]) -> ChartSpec:
+    """Each unit's share of its quota, with the 100% line."""
+    reference = 100.0
+    shares = [row.total * 100 / row.quota for row in rows]
+    widest = max([reference, *(min(share, CAP_PERCENT) for share in shares)])
+    stub, gap = widest * STUB_SHARE, widest * GAP_SHARE
+    bars = []
+    for row, share in zip(rows, shares, strict=True):
+        length = stub if row.standing == "silent" else min(share, CAP_PERCENT)
+        bars.append(
+            Bar(
+                label=texts.chart_label(row.unit),
+                total=row.total,
+                quota=row.quota,
+                standing=row.standing,
+                length=length,
+                value_label=texts.chart_share_value(row.total, row.quota),
+                # Right of the dashed line even when the bar stops short of it.
+                label_at=max(length, reference) + gap,
+            )
+        )
+    return ChartSpec(
+        filename=filename,
+        title=title,
+        bars=tuple(bars),
+        axis_label=texts.CHART_AXIS,
+        legend=texts.CHART_SHARE_LEGEND,
+        reference=reference,
+        x_max=_x_max(bars, widest),
+    )
+
+
+def count_chart(filename: str, title: str, rows: Sequence[ChartRow]) -> ChartSpec:
+    """Entries per unit, for units without quotas of their own (a ward's party cells)."""
+    widest = float(max([1, *(row.total for row in rows)]))
+    stub, gap = widest * STUB_SHARE, widest * GAP_SHARE
+    bars = []
+    for row in rows:
+        length = float(row.total) if row.total > 0 else stub
+        bars.append(
+            Bar(
+                label=texts.chart_label(row.unit),
+                total=row.total,
+                quota=0,
+                standing=row.standing,
+                length=length,
+                value_label=texts.chart_count_value(row.total, reported=row.standing != "silent"),
+                label_at=length + gap,
+            )
+        )
+    return ChartSpec(
+        filename=filename,
+        title=title,
+        bars=tuple(bars),
+        axis_label=texts.CHART_COUNT_AXIS,
+        legend=texts.CHART_COUNT_LEGEND,
+        reference=None,
+        x_max=_x_max(bars, widest),
+    )
+
+
+def _x_max(bars: Sequence[Bar], widest: float) -> float:
+    farthest = max((bar.label_at for bar in bars), default=widest)
+    return farthest + widest * LABEL_ROOM_SHARE
