@@ -587,7 +587,12 @@ def test_export_builds_one_row_per_unit_and_one_column_per_week(district):
         "Chỉ tiêu/tuần",
         "Tuần 37 (09/09–15/09)",
         "Tỷ lệ",
+        "Tình trạng",  # in every export, not only the digest's
     ]
-    assert {row[0]: row for row in week.rows}["KM"][4:] == (120, 0.6)
+    week_rows = {row[0]: row for row in week.rows}
+    assert week_rows["KM"][4:] == (120, 0.6, "Chưa đạt")
+    assert week_rows["KT"][-1] == "Đạt" and week_rows["NC"][-1] == "Chưa báo cáo"
+    assert week_rows["MTTQ"][-1] == "Không giao chỉ tiêu"
+    assert rows["KM"][9] == "Chưa đạt"  # the whole campaign: 150 of 400
     [month] = district.send(ADMIN, "/xuat tháng", at=at("2024-09-12 09:00"))[0].attachments
     assert month.sheet_title == "Tháng 9-2024"

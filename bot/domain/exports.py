@@ -137,6 +137,9 @@ def build_table(
     def week_figures(code: str) -> list[int]:
         return [totals.get((code, week.start), NO_FIGURE).total for week in weeks]
 
+    def reported(code: str) -> bool:
+        return any(totals.get((code, week.start), NO_FIGURE).reported for week in weeks)
+
     columns = (*texts.export_columns(weeks, with_totals=several), *extra_columns)
     rows: list[tuple[str | int | float | None, ...]] = []
     for depth, unit in ordered:
@@ -152,6 +155,7 @@ def build_table(
                 *figures,
                 *((total, period_quota) if several else ()),
                 total / period_quota if period_quota else None,
+                texts.export_status(period_quota, total, reported(unit.code)),
                 *extra_values.get(unit.code, (None,) * len(extra_columns)),
             )
         )
@@ -169,6 +173,7 @@ def build_table(
             *week_sums,
             *((grand_total, grand_quota) if several else ()),
             grand_total / grand_quota if grand_quota else None,
+            None,
             *((None,) * len(extra_columns)),
         )
     )

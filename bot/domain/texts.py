@@ -1323,7 +1323,17 @@ def export_columns(weeks: Sequence[Week], *, with_totals: bool) -> tuple[Column,
         *(Column(week_column(week), "int", 16) for week in weeks),
         *(totals if with_totals else ()),
         Column("Tỷ lệ", "percent", 9),
+        Column("Tình trạng", "text", 14),
     )
+
+
+def export_status(quota: int, total: int, reported: bool) -> str:
+    """A unit's standing over the exported period (the quota is the period's)."""
+    if quota == 0:
+        return "Không giao chỉ tiêu"
+    if total >= quota:
+        return "Đạt"
+    return "Chưa đạt" if reported else "Chưa báo cáo"
 
 
 def export_ready(weeks: Sequence[Week], month: Month | None = None) -> str:
@@ -1398,21 +1408,11 @@ KIND_PLURALS = {
 }
 
 
-_STANDING_TEXT = {
-    "met": "Đạt",
-    "behind": "Chưa đạt",
-    "silent": "Chưa báo cáo",
-}
-DIGEST_EXTRA_COLUMNS = (
-    Column("Tình trạng", "text", 14),
-    Column("Số tuần liên tiếp chưa đạt", "int", 14),
-)
+DIGEST_EXTRA_COLUMNS = (Column("Số tuần liên tiếp chưa đạt", "int", 14),)
 
 
-def digest_extra_values(line: DigestLine) -> tuple[str, int | None]:
-    if line.unit.weekly_quota == 0:
-        return ("Không giao chỉ tiêu", None)
-    return (_STANDING_TEXT[line.standing], line.missed_weeks)
+def digest_extra_values(line: DigestLine) -> tuple[int | None]:
+    return (line.missed_weeks if line.unit.weekly_quota > 0 else None,)
 
 
 _DIGEST_HEADINGS = {
