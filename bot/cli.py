@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(
             "WARNING" if _is_console(arguments, settings) else settings.log_level,
-            [settings.telegram_token.reveal()],
+            settings.secrets,
         )
         return int(arguments.handler(arguments, settings) or 0)
     except SettingsError as error:
@@ -57,7 +57,9 @@ def _failed(error: Exception) -> int:
     """Any other failure as one redacted Vietnamese line; the traceback, redacted, only
     at DEBUG. The secrets were registered with the logging set-up; when the settings never
     loaded, the environment's token is registered here."""
-    register_secrets([os.environ.get("TELEGRAM_BOT_TOKEN", "")])
+    register_secrets(
+        [os.environ.get(name, "") for name in ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN")]
+    )
     logging.getLogger(__name__).debug("quizbot stopped", exc_info=error)
     print(
         redact(texts.cli_failed(_failure_kind(error), f"{type(error).__name__}: {error}")),

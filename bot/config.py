@@ -19,7 +19,9 @@ DEFAULT_CAMPAIGN_NAME = (
     "Cuộc thi tìm hiểu về 70 năm Ngày Giải phóng Thủ đô (10/10/1954 – 10/10/2024)"
 )
 TELEGRAM = "telegram"
+ZALO = "zalo"
 CONSOLE = "console"
+DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com"
 # In the console simulator this user is an admin, so that one person can try every role.
 CONSOLE_ADMIN_ID = "1"
 
@@ -108,6 +110,16 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite:///data/quizbot.db"
     admin_ids: frozenset[str] = frozenset()
+    zalo_token: Secret = field(default_factory=lambda: Secret(""))
+    zalo_api_base_url: str = DEFAULT_ZALO_API_BASE_URL
+    # Zalo ids are opaque strings (20 hex characters in live payloads).
+    zalo_admin_ids: frozenset[str] = frozenset()
+    # Where the bot's own web server is reachable from the internet (webhooks, file links).
+    public_base_url: str = ""
+    http_port: int = 8080
+    zalo_monthly_message_budget: int = 3000
+    # The secret Zalo sends back with every webhook delivery (derived from the token if unset).
+    zalo_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     units_file: Path = Path("data/units.csv")
     max_report: int = 10_000
@@ -128,8 +140,19 @@ class Settings:
     def has_telegram(self) -> bool:
         return bool(self.telegram_token)
 
+    @property
+    def has_zalo(self) -> bool:
+        return bool(self.zalo_token)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every value that must never appear in a log line, an exception or a reply."""
+        values = (self.telegram_token, self.zalo_token, self.zalo_webhook_secret)
+        return [secret.reveal() for secret in values if secret]
+
     def policy(self, campaign: Campaign, *, console: bool = False) -> Policy:
         admins = {(TELEGRAM, user_id) for user_id in self.admin_ids}
+        admins |= {(ZALO, user_id) for user_id in self.zalo_admin_ids}
         if console:
             admins |= {(CONSOLE, user_id) for user_id in self.admin_ids | {CONSOLE_ADMIN_ID}}
         return Policy(
@@ -140,6 +163,7 @@ class Settings:
             configured_admins=frozenset(admins),
             monthly_due_day=self.monthly_due_day,
             reminder_target=self.reminder_target,
+            message_budgets={ZALO: self.zalo_monthly_message_budget},
         )
 
 
@@ -175,6 +199,18 @@ def load_settings(
     bad_admins = sorted(admin for admin in admin_ids if not admin.lstrip("-").isdigit())
     if bad_admins:
         raise SettingsError(texts.setting_bad_admin_ids(bad_admins))
+    zalo_admin_ids = frozenset(
+        part.strip() for part in text("ZALO_ADMIN_IDS", "").split(",") if part.strip()
+    )
+    bad_zalo = sorted(admin for admin in zalo_admin_ids if not admin.isascii() or " " in admin)
+    if bad_zalo:
+        raise SettingsError(texts.setting_bad_zalo_admin_ids(bad_zalo))
+    public_base_url = text("PUBLIC_BASE_URL", "").rstrip("/")
+    if public_base_url and not public_base_url.startswith(("https://", "http://")):
+        raise SettingsError(texts.setting_bad_public_url(public_base_url))
+    webhook_secret = text("ZALO_WEBHOOK_SECRET", "")
+    if webhook_secret and not 8 <= len(webhook_secret) <= 256:
+        raise SettingsError(texts.SETTING_BAD_WEBHOOK_SECRET)
     try:
         timezone = ZoneInfo(text("TIMEZONE", "Asia/Ho_Chi_Minh"))
     except (ZoneInfoNotFoundError, ValueError) as error:
@@ -215,6 +251,15 @@ def load_settings(
         ),
         database_url=text("DATABASE_URL", Settings.database_url),
         admin_ids=admin_ids,
+        zalo_token=Secret(text("ZALO_BOT_TOKEN", "")),
+        zalo_api_base_url=text("ZALO_API_BASE_URL", DEFAULT_ZALO_API_BASE_URL).rstrip("/"),
+        zalo_admin_ids=zalo_admin_ids,
+        public_base_url=public_base_url,
+        http_port=integer("HTTP_PORT", Settings.http_port, 1),
+        zalo_monthly_message_budget=integer(
+            "ZALO_MONTHLY_MESSAGE_BUDGET", Settings.zalo_monthly_message_budget, 0
+        ),
+        zalo_webhook_secret=Secret(webhook_secret),
         timezone=timezone,
         units_file=Path(text("UNITS_FILE", str(Settings.units_file))),
         max_report=integer("MAX_REPORT", Settings.max_report, 1),

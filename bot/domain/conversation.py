@@ -6,6 +6,7 @@ This is the single entry point every channel calls, inside one unit of work.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from bot.domain import (
@@ -48,6 +49,28 @@ USE_CASES: dict[str, UseCase] = {
 
 
 def handle(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> list[Outbound]:
+    first_contact = inbound.is_private and store.contacts.remember(
+        inbound.sender.platform, inbound.sender.user_id, inbound.chat.chat_id, now
+    )
+    replies = _answer(inbound, store, policy, now)
+    if first_contact and inbound.chat.platform in policy.introduced_on:
+        return introduced(replies, inbound)
+    return replies
+
+
+def introduced(replies: list[Outbound], inbound: Inbound) -> list[Outbound]:
+    """The first answer to a new person says it comes from an automated system (Zalo's
+    terms ask it), unless it already does (the help text)."""
+    for index, reply in enumerate(replies):
+        if reply.chat != inbound.chat:
+            continue
+        if texts.AUTOMATED_MARK not in reply.text:
+            replies[index] = replace(reply, text=f"{reply.text}\n{texts.AUTOMATED_NOTICE}")
+        break
+    return replies
+
+
+def _answer(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> list[Outbound]:
     turn = Turn(inbound=inbound, store=store, policy=policy, now=now)
     if inbound.media is not None and inbound.command is None:
         # Never a figure: an edited caption changes nothing, a new one gets an answer.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -35,6 +36,11 @@ class Policy:
     # A report above this many times the quota it counts toward is confirmed before booking.
     plausibility_factor: int = 3
     reminder_target: ReminderTarget = ReminderTarget.GROUP
+    # Messages a month a platform's plan allows (Zalo's basic plan: about 3 000); a platform
+    # not named here has no budget.
+    message_budgets: Mapping[str, int] = field(default_factory=dict)
+    # Platforms whose terms ask a bot to say it is automated in its first answer to a person.
+    introduced_on: frozenset[str] = frozenset({"zalo"})
 
     def week_of(self, moment: datetime) -> Week:
         return Week.of(moment, self.tz)

@@ -275,6 +275,22 @@ class SubscriptionRepository(Protocol):
         ...
 
 
+class ContactRepository(Protocol):
+    def remember(self, platform: str, user_id: str, chat_id: str, at: datetime) -> bool:
+        """Keep where the person is reached in private; True the first time they write."""
+        ...
+
+    def private_chat(self, platform: str, user_id: str) -> ChatRef | None: ...
+
+
+class MessageCountRepository(Protocol):
+    """Messages sent per platform and local month ("2024-09"), for platforms with a budget."""
+
+    def add(self, platform: str, month: str, count: int) -> None: ...
+
+    def sent(self, platform: str, month: str) -> int: ...
+
+
 class Store(Protocol):
     """Everything one unit of work can reach."""
 
@@ -310,6 +326,12 @@ class Store(Protocol):
 
     @property
     def job_runs(self) -> JobRunRepository: ...
+
+    @property
+    def contacts(self) -> ContactRepository: ...
+
+    @property
+    def message_counts(self) -> MessageCountRepository: ...
 
 
 class Renderer(Protocol):

@@ -720,7 +720,7 @@ def help_text(
     group_unit: Unit | None,
 ) -> str:
     lines = [
-        f"👋 Xin chào! Tôi là trợ lý tự động theo dõi «{esc(campaign.name)}».",
+        f"👋 Xin chào! Tôi là {AUTOMATED_MARK} theo dõi «{esc(campaign.name)}».",
         "Các đơn vị báo cáo số lượt dự thi; tôi cộng dồn theo chỉ tiêu tuần, nhắc đơn vị "
         "còn thiếu và gửi tổng hợp cho cán bộ phụ trách.",
         "",
@@ -893,6 +893,12 @@ def command_menu(due_day: int) -> tuple[tuple[str, str], ...]:
         ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
         ("huongdan", "Hướng dẫn sử dụng"),
     )
+
+
+AUTOMATED_MARK = "trợ lý tự động"
+AUTOMATED_NOTICE = (
+    f"🤖 <i>Đây là {AUTOMATED_MARK} (chatbot) của cuộc thi; tin nhắn do máy trả lời.</i>"
+)
 
 
 def unknown_command(name: str, due_day: int) -> str:
@@ -1171,6 +1177,20 @@ def setting_digest_before_cutoff(name: str, expression: str, late_grace: timedel
         f"({cutoff_phrase(late_grace)}), nên số liệu trong bản tổng hợp chưa phải số cuối cùng. "
         "Hãy đặt lịch sau thời điểm khóa sổ, ví dụ «0 13 * * mon»."
     )
+
+
+def setting_bad_zalo_admin_ids(values: Sequence[str]) -> str:
+    return (
+        "ZALO_ADMIN_IDS phải là các ID người dùng Zalo, cách nhau bằng dấu phẩy; không hợp lệ: "
+        + ", ".join(f"«{value}»" for value in values)
+    )
+
+
+def setting_bad_public_url(value: str) -> str:
+    return f"PUBLIC_BASE_URL phải là một địa chỉ bắt đầu bằng https://, không phải «{value}»."
+
+
+SETTING_BAD_WEBHOOK_SECRET = "ZALO_WEBHOOK_SECRET phải dài từ 8 đến 256 ký tự."
 
 
 def setting_bad_reminder_target(value: str) -> str:

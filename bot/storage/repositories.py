@@ -41,14 +41,17 @@ from bot.storage.tables import (
     CampaignRow,
     ChatBindingRow,
     ChatStateRow,
+    ContactRow,
     DigestSubscriptionRow,
     InboundMessageRow,
     JobRunRow,
     MembershipRow,
+    MessageCountRow,
     MonthlySubmissionRow,
     OutboxFileRow,
     OutboxRow,
     PendingReportRow,
+    PublishedFileRow,
     ReceivedUpdateRow,
     ReportAuditRow,
     ReportEntryRow,
@@ -76,6 +79,9 @@ OUTBOX = _table(OutboxRow)
 OUTBOX_FILE = _table(OutboxFileRow)
 PENDING = _table(PendingReportRow)
 RECEIVED = _table(ReceivedUpdateRow)
+MESSAGE_COUNT = _table(MessageCountRow)
+PUBLISHED = _table(PublishedFileRow)
+CONTACT = _table(ContactRow)
 
 # Above this many codes a filter reads everything and keeps what it needs in Python, so a
 # query never approaches the database's limit on bound parameters.
@@ -528,9 +534,25 @@ class SqlChats:
         groups = sa.select(CHAT.c.unit_code, CHAT.c.platform, CHAT.c.chat_id).where(
             CHAT.c.active.is_(True)
         )
-        privates = sa.select(
-            MEMBERSHIP.c.unit_code, MEMBERSHIP.c.platform, MEMBERSHIP.c.user_id.label("chat_id")
-        ).where(MEMBERSHIP.c.status == MembershipStatus.APPROVED.value)
+        # A secretary's private chat as the platform gave it; before any private message
+        # was seen (or on Telegram, where they are equal), the user id.
+        privates = (
+            sa.select(
+                MEMBERSHIP.c.unit_code,
+                MEMBERSHIP.c.platform,
+                sa.func.coalesce(CONTACT.c.chat_id, MEMBERSHIP.c.user_id).label("chat_id"),
+            )
+            .select_from(
+                MEMBERSHIP.outerjoin(
+                    CONTACT,
+                    sa.and_(
+                        CONTACT.c.platform == MEMBERSHIP.c.platform,
+                        CONTACT.c.user_id == MEMBERSHIP.c.user_id,
+                    ),
+                )
+            )
+            .where(MEMBERSHIP.c.status == MembershipStatus.APPROVED.value)
+        )
         if by_query and wanted is not None:
             groups = groups.where(CHAT.c.unit_code.in_(sorted(wanted)))
             privates = privates.where(MEMBERSHIP.c.unit_code.in_(sorted(wanted)))
@@ -1408,6 +1430,90 @@ class SqlReceivedUpdates:
         ).scalar()
 
 
+class SqlContacts:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def remember(self, platform: str, user_id: str, chat_id: str, at: datetime) -> bool:
+        values = {"platform": platform, "user_id": user_id, "chat_id": chat_id, "first_seen": at}
+        return insert_if_absent(self.connection, CONTACT, values)
+
+    def private_chat(self, platform: str, user_id: str) -> ChatRef | None:
+        chat_id = self.connection.execute(
+            sa.select(CONTACT.c.chat_id).where(
+                CONTACT.c.platform == platform, CONTACT.c.user_id == user_id
+            )
+        ).scalar()
+        return ChatRef(platform, chat_id) if chat_id is not None else None
+
+
+class SqlMessageCounts:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, platform: str, month: str, count: int) -> None:
+        updated = self.connection.execute(
+            sa.update(MESSAGE_COUNT)
+            .where(MESSAGE_COUNT.c.platform == platform, MESSAGE_COUNT.c.month == month)
+            .values(sent=MESSAGE_COUNT.c.sent + count)
+        )
+        if updated.rowcount == 0:
+            values = {"platform": platform, "month": month, "sent": 0}
+            insert_if_absent(self.connection, MESSAGE_COUNT, values)
+            self.connection.execute(
+                sa.update(MESSAGE_COUNT)
+                .where(MESSAGE_COUNT.c.platform == platform, MESSAGE_COUNT.c.month == month)
+                .values(sent=MESSAGE_COUNT.c.sent + count)
+            )
+
+    def sent(self, platform: str, month: str) -> int:
+        value = self.connection.execute(
+            sa.select(MESSAGE_COUNT.c.sent).where(
+                MESSAGE_COUNT.c.platform == platform, MESSAGE_COUNT.c.month == month
+            )
+        ).scalar()
+        return int(value or 0)
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    id: str
+    filename: str
+    kind: str
+    content: bytes
+    expires_at: datetime
+
+
+class SqlPublishedFiles:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def publish(self, file: PublishedFile, at: datetime) -> None:
+        self.connection.execute(
+            sa.insert(PUBLISHED).values(
+                id=file.id,
+                filename=file.filename,
+                kind=file.kind,
+                content=file.content,
+                created_at=at,
+                expires_at=file.expires_at,
+            )
+        )
+
+    def get(self, file_id: str) -> PublishedFile | None:
+        row = self.connection.execute(sa.select(PUBLISHED).where(PUBLISHED.c.id == file_id)).first()
+        if row is None:
+            return None
+        return PublishedFile(row.id, row.filename, row.kind, bytes(row.content), row.expires_at)
+
+    def purge_expired(self, at: datetime) -> int:
+        return int(
+            self.connection.execute(
+                sa.delete(PUBLISHED).where(PUBLISHED.c.expires_at < at)
+            ).rowcount
+        )
+
+
 class SqlStore:
     """All repositories of one unit of work, sharing its connection and transaction."""
 
@@ -1426,3 +1532,6 @@ class SqlStore:
         self.received = SqlReceivedUpdates(connection)
         self.job_runs = SqlJobRuns(connection)
         self.outbox = SqlOutbox(connection)
+        self.contacts = SqlContacts(connection)
+        self.message_counts = SqlMessageCounts(connection)
+        self.published = SqlPublishedFiles(connection)

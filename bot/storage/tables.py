@@ -308,3 +308,39 @@ class ReceivedUpdateRow(SQLModel, table=True):
     payload: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     received_at: datetime = _utc()
     handled_at: datetime | None = _utc(nullable=True)
+
+
+class MessageCountRow(SQLModel, table=True):
+    """Messages sent per platform and local month: Zalo's plan allows about 3 000."""
+
+    __tablename__ = "message_count"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    month: str = Field(primary_key=True, max_length=7)
+    sent: int = 0
+
+
+class PublishedFileRow(SQLModel, table=True):
+    """A rendered chart or spreadsheet behind a signed, expiring link (Zalo takes files only
+    by URL)."""
+
+    __tablename__ = "published_file"
+
+    id: str = Field(primary_key=True, max_length=40)
+    filename: str = Field(max_length=200)
+    kind: str = Field(max_length=10)
+    content: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+
+
+class ContactRow(SQLModel, table=True):
+    """Where a person is reached in private, kept from their first private message (a
+    platform may not use the user id as the chat id)."""
+
+    __tablename__ = "contact"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    user_id: str = Field(primary_key=True, max_length=64)
+    chat_id: str = Field(max_length=64)
+    first_seen: datetime = _utc()

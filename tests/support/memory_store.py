@@ -546,6 +546,32 @@ class MemoryJobRuns:
         return (job, period) in self.done
 
 
+class MemoryContacts:
+    def __init__(self) -> None:
+        self.chats: dict[tuple[str, str], str] = {}
+
+    def remember(self, platform: str, user_id: str, chat_id: str, at: datetime) -> bool:
+        if (platform, user_id) in self.chats:
+            return False
+        self.chats[(platform, user_id)] = chat_id
+        return True
+
+    def private_chat(self, platform: str, user_id: str) -> ChatRef | None:
+        chat_id = self.chats.get((platform, user_id))
+        return ChatRef(platform, chat_id) if chat_id is not None else None
+
+
+class MemoryMessageCounts:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def add(self, platform: str, month: str, count: int) -> None:
+        self.counts[(platform, month)] = self.counts.get((platform, month), 0) + count
+
+    def sent(self, platform: str, month: str) -> int:
+        return self.counts.get((platform, month), 0)
+
+
 @dataclass
 class MemoryStore:
     units: MemoryUnits = field(default_factory=MemoryUnits)
@@ -559,6 +585,8 @@ class MemoryStore:
     ledger: MemoryLedger = field(init=False)
     pending_reports: MemoryPendingReports = field(default_factory=MemoryPendingReports)
     job_runs: MemoryJobRuns = field(default_factory=MemoryJobRuns)
+    contacts: MemoryContacts = field(default_factory=MemoryContacts)
+    message_counts: MemoryMessageCounts = field(default_factory=MemoryMessageCounts)
 
     def __post_init__(self) -> None:
         self.members = MemoryMembers(self.units)
