@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from bot.app import NotInitialised, initialise, open_core
+from bot.app import Core, NotInitialised, initialise, open_core
 from bot.clock import FixedClock, MovableClock, SystemClock
 from bot.config import TELEGRAM, Settings, SettingsError, load_settings
 from bot.domain import texts
+from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
 from bot.domain.tree import UnitTree
@@ -132,7 +133,9 @@ def _local_time(text: str, settings: Settings) -> datetime:
 
 
 def _is_console(arguments: argparse.Namespace, settings: Settings) -> bool:
-    return arguments.command == "run" and (arguments.console or not settings.has_telegram)
+    return arguments.command == "run" and (
+        arguments.console or not (settings.has_telegram or settings.has_zalo)
+    )
 
 
 def _init(_arguments: argparse.Namespace, settings: Settings) -> int:
@@ -153,14 +156,15 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
             print(f"\n{texts.CONSOLE_BYE}")
         return 0
 
-    from bot.channels.telegram.app import build_application
-    from bot.channels.telegram.polling import serve
-    from bot.runtime import attach_jobs
+    from bot.runtime import BotProcess
 
     core = open_core(settings, SystemClock())
-    application = build_application(settings, core)
-    attach_jobs(application, settings, core)
-    logging.getLogger(__name__).info("starting Telegram polling")
+    channels = [
+        name
+        for name, on in (("Telegram", settings.has_telegram), ("Zalo", settings.has_zalo))
+        if on
+    ]
+    logging.getLogger(__name__).info("starting %s", " and ".join(channels))
 
     async def until_stopped() -> None:
         stop = asyncio.Event()
@@ -168,9 +172,17 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         for stopping in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(stopping, stop.set)
         # Pending updates are kept on restart: they are reports people already sent.
-        await serve(application, core.database, stop)
+        process = BotProcess(settings, core)
+        try:
+            await process.start()
+            await process.run_until(stop)
+        finally:
+            await process.stop()
 
-    asyncio.run(until_stopped())
+    try:
+        asyncio.run(until_stopped())
+    finally:
+        core.close()
     return 0
 
 
@@ -209,7 +221,7 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     slot = at or schedule.last_slot(arguments.name, clock.now()) or clock.now()
 
     async def run() -> None:
-        notifier, close = await _job_notifier(settings)
+        notifier, close = await _job_notifier(settings, core)
         try:
             dispatcher = OutboxDispatcher(core.database, notifier)
             runner = JobRunner(core, notifier, dispatcher, wall_clock=SystemClock())
@@ -234,15 +246,14 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _job_notifier(settings: Settings) -> tuple[Notifier, Callable[[], Awaitable[None]]]:
-    """Telegram when a token is set, else the console (printed to standard output)."""
-    if settings.has_telegram:
-        from bot.channels.telegram.notifier import open_broadcast_notifier
+async def _job_notifier(
+    settings: Settings, core: Core
+) -> tuple[Notifier | Channels, Callable[[], Awaitable[None]]]:
+    """Every configured chat platform; without any, the console (standard output)."""
+    if settings.has_telegram or settings.has_zalo:
+        from bot.runtime import open_job_channels
 
-        notifier = await open_broadcast_notifier(
-            settings.telegram_api_base_url, settings.telegram_token.reveal()
-        )
-        return notifier, notifier.bot.shutdown
+        return await open_job_channels(settings, core)
     from bot.channels.console.simulator import ConsoleNotifier, ConsoleState
 
     async def nothing() -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -10,11 +15,21 @@ from telegram.ext import Application
 
 from bot.app import Core, open_core
 from bot.channels.console.simulator import ConsoleSimulator
+from bot.channels.telegram.app import build_application
 from bot.channels.telegram.notifier import TelegramNotifier, open_broadcast_notifier
+from bot.channels.telegram.polling import serve
+from bot.channels.web.app import WebServer, build_web_app
+from bot.channels.web.files import FileLinks, link_secret
+from bot.channels.zalo.client import ZaloClient
+from bot.channels.zalo.notifier import ZaloNotifier
+from bot.channels.zalo.receiving import ZaloReceiver, poll
 from bot.clock import MovableClock
-from bot.config import Settings
+from bot.config import ZALO, Settings
 from bot.domain import texts
+from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
+from bot.domain.ports import Notifier
+from bot.domain.weeks import Month
 from jobs.runner import RunReport
 from jobs.service import JobService
 
@@ -41,6 +56,155 @@ def attach_jobs(application: Application, settings: Settings, core: Core) -> Non
 
     application.bot_data["on_start"].append(start)
     application.bot_data["on_stop"].append(stop)
+
+
+def zalo_webhook_secret(settings: Settings) -> str:
+    """ZALO_WEBHOOK_SECRET, or one derived from the token (stable across restarts)."""
+    if settings.zalo_webhook_secret:
+        return settings.zalo_webhook_secret.reveal()
+    seed = settings.zalo_token.reveal().encode()
+    return hmac.new(seed, b"quizbot zalo webhook", hashlib.sha256).hexdigest()
+
+
+def message_counter(core: Core, platform: str) -> Callable[[int], Awaitable[None]]:
+    """Counts a platform's sent messages in the campaign's local month."""
+
+    async def count(sent: int) -> None:
+        month = Month.of(core.now(), core.policy.tz).iso
+        await core.database.run_async(lambda store: store.message_counts.add(platform, month, sent))
+
+    return count
+
+
+async def open_job_channels(
+    settings: Settings, core: Core
+) -> tuple[Channels, Callable[[], Awaitable[None]]]:
+    """The notifiers of every configured platform for a one-off job run, and how to close
+    them."""
+    notifiers: list[Notifier] = []
+    closers: list[Callable[[], Awaitable[object]]] = []
+    if settings.has_telegram:
+        telegram = await open_broadcast_notifier(
+            settings.telegram_api_base_url, settings.telegram_token.reveal()
+        )
+        notifiers.append(telegram)
+        closers.append(telegram.bot.shutdown)
+    if settings.has_zalo:
+        client = ZaloClient(settings.zalo_api_base_url, settings.zalo_token.reveal())
+        notifiers.append(zalo_notifier(settings, core, client))
+        closers.append(client.close)
+
+    async def close() -> None:
+        for closing in closers:
+            await closing()
+
+    return Channels(notifiers), close
+
+
+def zalo_notifier(settings: Settings, core: Core, client: ZaloClient) -> ZaloNotifier:
+    """Zalo's notifier: files by signed link when the bot has a public address."""
+    links = None
+    if settings.public_base_url:
+        secret = link_secret(settings.zalo_token.reveal())
+        links = FileLinks(core.database, settings.public_base_url, secret)
+    return ZaloNotifier(client, links, message_counter(core, ZALO), core.policy.tz)
+
+
+class BotProcess:
+    """Every configured channel in one process, over one database, with the scheduler:
+    Telegram (polling), Zalo (polling, or its webhook when PUBLIC_BASE_URL is set) and the
+    bot's web server (when PUBLIC_BASE_URL is set)."""
+
+    def __init__(self, settings: Settings, core: Core, *, http_host: str = "0.0.0.0") -> None:
+        self.settings = settings
+        self.core = core
+        self.http_host = http_host
+        self.application: Application | None = None
+        self.zalo: ZaloReceiver | None = None
+        self.zalo_client: ZaloClient | None = None
+        self.zalo_notifier: ZaloNotifier | None = None
+        self.links: FileLinks | None = None
+        self.web: WebServer | None = None
+        self.service: JobService | None = None
+        self._broadcast: TelegramNotifier | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        settings, core = self.settings, self.core
+        notifiers: list[Notifier] = []
+        if settings.has_telegram:
+            self.application = build_application(settings, core)
+            self._broadcast = await open_broadcast_notifier(
+                settings.telegram_api_base_url, settings.telegram_token.reveal()
+            )
+            notifiers.append(self._broadcast)
+        if settings.has_zalo:
+            self.zalo_client = ZaloClient(settings.zalo_api_base_url, settings.zalo_token.reveal())
+            self.zalo_notifier = zalo_notifier(settings, core, self.zalo_client)
+            self.links = self.zalo_notifier.links
+            self.zalo = ZaloReceiver(core, self.zalo_notifier.send_replies)
+            notifiers.append(self.zalo_notifier)
+        self.service = JobService(core, Channels(notifiers), settings.schedules)
+        if settings.public_base_url:
+            app = build_web_app(
+                core.database,
+                zalo=self.zalo,
+                zalo_secret=zalo_webhook_secret(settings) if self.zalo else "",
+                files=self.links,
+            )
+            self.web = WebServer(app, self.http_host, settings.http_port)
+            await self.web.start()
+        if self.application is not None:
+            serving = serve(self.application, core.database, self._stop)
+            # Not cancelled at stop: it stops the application itself once `_stop` is set.
+            self._tasks.append(asyncio.create_task(serving, name="telegram"))
+            while not self.application.running:
+                await self._raise_failures()
+                await asyncio.sleep(0.01)
+        if self.zalo is not None and self.zalo_client is not None:
+            if settings.public_base_url:
+                url = f"{settings.public_base_url}/zalo/webhook"
+                await self.zalo_client.set_webhook(url, zalo_webhook_secret(settings))
+                await self.zalo.replay()
+            else:
+                self._tasks.append(
+                    asyncio.create_task(poll(self.zalo_client, self.zalo, self._stop))
+                )
+        await self.service.start()
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set, or a channel fails for good (a rejected token)."""
+        waiting = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({waiting, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
+            await self._raise_failures()
+        finally:
+            waiting.cancel()
+
+    async def _raise_failures(self) -> None:
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                task.result()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self.service is not None:
+            await self.service.stop()
+        for task in self._tasks:
+            if not task.done() and task.get_name() != "telegram":
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.zalo is not None:
+            await self.zalo.idle()
+        if self.web is not None:
+            await self.web.stop()
+        if self._broadcast is not None:
+            await self._broadcast.bot.shutdown()
+        if self.zalo_client is not None:
+            await self.zalo_client.close()
 
 
 def console_files_dir(settings: Settings) -> Path:

@@ -15,12 +15,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock, SystemClock
+from bot.domain.delivery import Channels
 from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier
@@ -48,11 +50,15 @@ class DrainReport:
     rate_limited: int = 0
 
 
+def _finish_failed(store: SqlStore, *, item_id: int, at: datetime, why: str) -> None:
+    store.outbox.finish(item_id, "failed", at, why)
+
+
 class OutboxDispatcher:
     def __init__(
         self,
         database: Database,
-        notifier: Notifier,
+        notifiers: Notifier | Channels,
         # Delivery happens in real time even when a job runs "as if" at another time.
         clock: Clock | None = None,
         *,
@@ -60,14 +66,19 @@ class OutboxDispatcher:
         max_wait: timedelta = MAX_WAIT,
     ) -> None:
         self.database = database
-        self.notifier = notifier
+        self.channels = Channels.of(notifiers)
         self.clock = clock or SystemClock()
         self.first_retry = first_retry
         self.max_wait = max_wait
-        limits = notifier.limits
+        # Each platform's overall rate, kept apart: Telegram's limit says nothing of Zalo's.
         # Capacity 1: sends are spread evenly, never in bursts.
-        self._overall = AsyncLimiter(1, 1 / limits.per_second) if limits.per_second else None
-        self._paused_until = 0.0
+        self._overall = {
+            notifier.platform: AsyncLimiter(1, 1 / notifier.limits.per_second)
+            for notifier in self.channels
+            if notifier.limits.per_second
+        }
+        # A 429 pauses every sender of that platform (only).
+        self._paused_until: dict[str, float] = {}
         self._draining = asyncio.Lock()
 
     async def drain(self) -> DrainReport:
@@ -90,7 +101,8 @@ class OutboxDispatcher:
                 queue: asyncio.Queue[ChatRef] = asyncio.Queue()
                 for chat in chats:
                     queue.put_nowait(chat)
-                workers = min(self.notifier.limits.concurrency, len(chats))
+                concurrency = sum(notifier.limits.concurrency for notifier in self.channels)
+                workers = min(max(concurrency, 1), len(chats))
                 await asyncio.gather(*(self._work(queue, report) for _ in range(workers)))
             await self._db(lambda store: store.job_runs.finish_completed(self.clock.now()))
         return report
@@ -101,7 +113,12 @@ class OutboxDispatcher:
 
     async def _send_chat(self, chat: ChatRef, report: DrainReport) -> None:
         """A chat's sends, in order, one at a time."""
-        limits = self.notifier.limits
+        notifier = self.channels.get(chat.platform)
+        if notifier is None:
+            await self._undeliverable(chat, report)
+            return
+        limits = notifier.limits
+        overall = self._overall.get(chat.platform)
         limiters = []
         if limits.per_chat_per_second:
             limiters.append(AsyncLimiter(1, 1 / limits.per_chat_per_second))
@@ -113,22 +130,36 @@ class OutboxDispatcher:
                 return
             for limiter in limiters:
                 await limiter.acquire()
-            await self._wait_out_pause()
-            if self._overall is not None:
-                await self._overall.acquire()
-            await self._wait_out_pause()
+            await self._wait_out_pause(chat.platform)
+            if overall is not None:
+                await overall.acquire()
+            await self._wait_out_pause(chat.platform)
             if not await self._claim(item):
                 return  # another dispatcher is sending this chat's messages
-            if not await self._deliver(item, report):
+            if not await self._deliver(notifier, item, report):
                 return
 
-    async def _deliver(self, item: OutboxItem, report: DrainReport) -> bool:
+    async def _undeliverable(self, chat: ChatRef, report: DrainReport) -> None:
+        """Sends for a platform this bot does not serve (its token was removed): recorded as
+        failed at once, with the reason, rather than tried five times to no avail."""
+        reason = f"no channel for platform {chat.platform}"
+        while True:
+            item = await self._db(lambda store: store.outbox.next_for_chat(chat, self.clock.now()))
+            if item is None or not await self._claim(item):
+                return
+            log.warning("send to %s chat %s: %s", chat.platform, chat.chat_id, reason)
+            await self._db(
+                partial(_finish_failed, item_id=item.id, at=self.clock.now(), why=reason)
+            )
+            report.failed += 1
+
+    async def _deliver(self, notifier: Notifier, item: OutboxItem, report: DrainReport) -> bool:
         """Send one row and record the outcome; False when this chat must stop for now."""
         now = self.clock.now
         try:
-            delivery = await self.notifier.send(item.message)
+            delivery = await notifier.send(item.message)
         except RateLimited as limited:
-            self._pause(limited.retry_after)
+            self._pause(item.chat.platform, limited.retry_after)
             report.rate_limited += 1
             wait = timedelta(seconds=limited.retry_after)
             await self._db(
@@ -187,11 +218,12 @@ class OutboxDispatcher:
         store.outbox.postpone(item.id, self.clock.now() + delay, self.clock.now(), error)
         return True
 
-    def _pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+    def _pause(self, platform: str, seconds: float) -> None:
+        until = max(self._paused_until.get(platform, 0.0), time.monotonic() + seconds)
+        self._paused_until[platform] = until
 
-    async def _wait_out_pause(self) -> None:
-        while (remaining := self._paused_until - time.monotonic()) > 0:
+    async def _wait_out_pause(self, platform: str) -> None:
+        while (remaining := self._paused_until.get(platform, 0.0) - time.monotonic()) > 0:
             await asyncio.sleep(remaining)
 
     async def _db(self, work: Callable[[SqlStore], T]) -> T:

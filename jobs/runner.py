@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from bot.app import Core
 from bot.clock import Clock
+from bot.domain.budget import allowance, fit, held_back_notice
+from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS, uncertain_sends_notice
 from bot.domain.messages import Outbound, with_files
 from bot.domain.ports import Notifier
@@ -46,12 +48,12 @@ class JobRunner:
     def __init__(
         self,
         core: Core,
-        notifier: Notifier,
+        notifiers: Notifier | Channels,
         dispatcher: OutboxDispatcher,
         wall_clock: Clock | None = None,
     ) -> None:
         self.core = core
-        self.notifier = notifier
+        self.channels = Channels.of(notifiers)
         self.dispatcher = dispatcher
         # Claims are stamped in real time, even for a run "as if" at another moment: another
         # process judges a claim stale by its age, and a past stamp would look abandoned.
@@ -81,17 +83,19 @@ class JobRunner:
                 lambda store: job.collect(store, policy, slot, moment, together)
             )
             rendered = await asyncio.to_thread(self._render, messages)
-            parts = [part for message in rendered for part in self.notifier.parts(message)]
+            planned = [(message, self.channels.parts(message)) for message in rendered]
 
-            def queue(store: SqlStore) -> None:
+            def queue(store: SqlStore) -> int:
+                sends, notices = self._within_budgets(store, name, period, planned)
                 # Fenced by the claim: queue only if nobody took this run over meanwhile.
-                if not store.job_runs.planned(run.id, len(parts), moment, claimed_at):
+                if not store.job_runs.planned(run.id, len(sends), moment, claimed_at):
                     raise ClaimLost(f"{name} {period}")
-                store.outbox.enqueue(run.id, parts, moment)
+                store.outbox.enqueue(run.id, sends, moment)
+                store.outbox.enqueue(None, notices, moment)
+                return len(sends)
 
             try:
-                await database.run_async(queue)
-                queued = len(parts)
+                queued = await database.run_async(queue)
                 log.info("job %s for %s: %d sends queued", name, period, queued)
             except ClaimLost:
                 must_plan = False
@@ -103,11 +107,55 @@ class JobRunner:
             await self._tell_admins(name, period, delivery.uncertain)
         return RunReport(name, period, must_plan, queued, delivery)
 
+    def _within_budgets(
+        self,
+        store: SqlStore,
+        name: str,
+        period: str,
+        planned: list[tuple[Outbound, list[Outbound]]],
+    ) -> tuple[list[Outbound], list[Outbound]]:
+        """The sends that fit each platform's monthly budget, most useful first, and the
+        admins' notices naming what was held back (notices are never held back)."""
+        policy = self.core.policy
+        now = self.wall_clock.now()
+        allowed = {
+            platform: allowance(store, policy, platform, name, now)
+            for platform in {message.chat.platform for message, _ in planned}
+        }
+        sends: list[Outbound] = []
+        notices: list[Outbound] = []
+        for platform, limit in allowed.items():
+            mine = [
+                (message, parts) for message, parts in planned if message.chat.platform == platform
+            ]
+            if limit is None:
+                sends.extend(part for _, parts in mine for part in parts)
+                continue
+            fitted = fit(mine, limit.left)
+            sends.extend(fitted.sends)
+            if fitted.held:
+                log.warning(
+                    "job %s for %s: %d %s messages held back by the budget",
+                    name,
+                    period,
+                    len(fitted.held),
+                    platform,
+                )
+                for notice in held_back_notice(
+                    policy, self.channels.platforms, limit, name, period, fitted.held
+                ):
+                    notices.extend(self.channels.parts(notice))
+        return sends, notices
+
     async def _tell_admins(self, name: str, period: str, uncertain: int) -> None:
-        notices = uncertain_sends_notice(
-            self.core.policy, self.notifier.platform, name, period, uncertain
-        )
-        parts = [part for notice in notices for part in self.notifier.parts(notice)]
+        notices = [
+            notice
+            for platform in self.channels.platforms
+            for notice in uncertain_sends_notice(
+                self.core.policy, platform, name, period, uncertain
+            )
+        ]
+        parts = [part for notice in notices for part in self.channels.parts(notice)]
         now = self.wall_clock.now()
         await self.core.database.run_async(lambda store: store.outbox.enqueue(None, parts, now))
         await self.dispatcher.drain()

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 
 from bot.app import Core
+from bot.domain.delivery import Channels
 from bot.domain.ports import Notifier
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
@@ -15,7 +16,7 @@ from jobs.scheduler import JobScheduler, Schedule
 
 class JobService:
     def __init__(
-        self, core: Core, notifier: Notifier, schedules: Mapping[str, Sequence[str]]
+        self, core: Core, notifier: Notifier | Channels, schedules: Mapping[str, Sequence[str]]
     ) -> None:
         self.dispatcher = OutboxDispatcher(core.database, notifier)
         self.runner = JobRunner(core, notifier, self.dispatcher)

@@ -112,7 +112,8 @@ def _weekly_reminders(
     behind = [r for r in rows.values() if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
     chats = reminder_chats(store, policy, [row.unit.code for row in behind])
     messages: list[Outbound] = []
-    for row in sorted(behind, key=lambda r: r.unit.code):
+    # Furthest behind first: where a platform's message budget runs short, they are told.
+    for row in sorted(behind, key=lambda r: (r.total / r.unit.weekly_quota, r.unit.code)):
         unit = row.unit
         standing = Standing(
             unit,

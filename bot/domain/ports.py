@@ -291,6 +291,12 @@ class MessageCountRepository(Protocol):
     def sent(self, platform: str, month: str) -> int: ...
 
 
+class OutboxCounts(Protocol):
+    def waiting(self, platform: str) -> int:
+        """Sends of a platform queued and not yet out."""
+        ...
+
+
 class Store(Protocol):
     """Everything one unit of work can reach."""
 
@@ -332,6 +338,9 @@ class Store(Protocol):
 
     @property
     def message_counts(self) -> MessageCountRepository: ...
+
+    @property
+    def outbox(self) -> OutboxCounts: ...
 
 
 class Renderer(Protocol):

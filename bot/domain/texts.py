@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.collation import vietnamese_key
-from bot.domain.messages import Column
+from bot.domain.messages import Column, Outbound
 from bot.domain.model import (
     Campaign,
     Figure,
@@ -970,6 +970,70 @@ def console_sent(message_id: str) -> str:
 
 def console_edited(message_id: str) -> str:
     return f"(sửa tin #{message_id})"
+
+
+# --- message budgets (Zalo)
+
+PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "mô phỏng"}
+
+
+def budget_held_back(
+    platform: str,
+    month: Month,
+    budget: int,
+    used: int,
+    job: str,
+    period: str,
+    held: Sequence[Outbound],
+) -> str:
+    """To the admins: which messages of a run were not sent because the month's budget of a
+    platform is used up, named one by one (first line of each, where it would have gone)."""
+    name = PLATFORM_NAMES.get(platform, platform)
+    lines = [
+        f"⚠️ <b>Hạn mức tin nhắn {name} {month_label(month)} sắp hết</b>: đã gửi và đang chờ "
+        f"gửi {number(used)}/{number(budget)} tin; phần còn lại được giữ cho các bản tổng hợp "
+        "gửi cán bộ trong tháng.",
+        f"Việc «{esc(JOB_TITLES.get(job, job))}» (kỳ {esc(period)}) chưa gửi "
+        f"{number(len(held))} tin sau:",
+    ]
+    for message in held[:30]:
+        first = message.text.splitlines()[0] if message.text else "(tệp)"
+        lines.append(f"• {first} → {name} {esc(message.chat.chat_id)}")
+    if len(held) > 30:
+        lines.append(f"… và {number(len(held) - 30)} tin khác.")
+    lines.append(
+        "Các tin này không tự gửi lại. Có thể nâng ZALO_MONTHLY_MESSAGE_BUDGET nếu gói Zalo cho "
+        "phép, rồi chạy lại việc này bằng «quizbot jobs run»."
+    )
+    return "\n".join(lines)
+
+
+# --- Zalo (plain text: no markup, no documents)
+
+
+def zalo_file_link(filename: str, url: str, expires: datetime) -> str:
+    until = expires.strftime("%d/%m/%Y")
+    return f"📎 Tải tệp {filename} tại: {url}\n(Đường dẫn dùng được đến hết ngày {until}.)"
+
+
+def zalo_file_unavailable(filename: str) -> str:
+    return (
+        f"📎 Tệp {filename} chưa gửi được qua Zalo (bot chưa có địa chỉ web công khai). "
+        "Đồng chí có thể lấy tệp bằng lệnh /xuat trên Telegram, hoặc nhờ cán bộ kỹ thuật chạy "
+        "«quizbot export»."
+    )
+
+
+def zalo_file_elsewhere(filename: str) -> str:
+    return (
+        f"📎 Tệp «{filename}» được gửi qua Telegram nên không chuyển tiếp được sang Zalo; "
+        "đồng chí xem tệp trên Telegram."
+    )
+
+
+def typed_choices(choices: Sequence[tuple[str, str]]) -> str:
+    """Buttons written out where a chat has none («Duyệt: gõ /duyet 123»)."""
+    return "👉 " + " · ".join(f"{esc(label)}: gõ {esc(typed)}" for label, typed in choices)
 
 
 def console_button(label: str, typed: str) -> str:

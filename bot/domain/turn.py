@@ -92,8 +92,11 @@ class Turn:
         return self.reply(text)
 
     def to_user(self, user_id: str, text: str, buttons: tuple[Button, ...] = ()) -> Outbound:
-        """A message to someone's private chat (on Telegram its id is the user's id)."""
-        return Outbound(ChatRef(self.sender.platform, user_id), text, buttons=buttons)
+        """A message to someone's private chat, as the store knows it from their first
+        private message; before that, the user id (which is the chat id on Telegram)."""
+        platform = self.sender.platform
+        chat = self.store.contacts.private_chat(platform, user_id) or ChatRef(platform, user_id)
+        return Outbound(chat, text, buttons=buttons)
 
     def unit_tree(self) -> UnitTree:
         return UnitTree(self.store.units.active())

@@ -1364,6 +1364,13 @@ class SqlOutbox:
         )
         return result.rowcount
 
+    def waiting(self, platform: str) -> int:
+        """Sends of a platform queued and not yet out (they will count against its budget)."""
+        query = sa.select(sa.func.count()).where(
+            OUTBOX.c.platform == platform, OUTBOX.c.state.in_(("pending", "sending"))
+        )
+        return int(self.connection.execute(query).scalar() or 0)
+
     def counts(self, run_id: int | None = None) -> dict[str, int]:
         query = sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
         if run_id is not None:

@@ -89,6 +89,8 @@ class RunningBot:
         if self._serving is not None:
             await self._serving
         self.application = None
+        if self.core is not None:
+            self.core.close()
 
     async def caught_up(self) -> None:
         """Wait until the start-up catch-up of scheduled jobs is over."""

@@ -561,6 +561,13 @@ class MemoryContacts:
         return ChatRef(platform, chat_id) if chat_id is not None else None
 
 
+class MemoryOutboxCounts:
+    """Nothing is queued in memory: messages are delivered by the dialogue itself."""
+
+    def waiting(self, platform: str) -> int:
+        return 0
+
+
 class MemoryMessageCounts:
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str], int] = {}
@@ -587,6 +594,7 @@ class MemoryStore:
     job_runs: MemoryJobRuns = field(default_factory=MemoryJobRuns)
     contacts: MemoryContacts = field(default_factory=MemoryContacts)
     message_counts: MemoryMessageCounts = field(default_factory=MemoryMessageCounts)
+    outbox: MemoryOutboxCounts = field(default_factory=MemoryOutboxCounts)
 
     def __post_init__(self) -> None:
         self.members = MemoryMembers(self.units)

@@ -170,7 +170,6 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    # The core is closed by whoever opened it: other channels may share it.
     for stop in reversed(application.bot_data["on_stop"]):
         await stop(application)
-    core: Core = application.bot_data["core"]
-    core.close()

@@ -1,0 +1,1 @@
+"""The bot's own web server: webhooks, signed links to rendered files, health."""

@@ -1,0 +1,106 @@
+"""The bot's web server, one ASGI app (Starlette under uvicorn: small, well kept, and the
+server python-telegram-bot's own webhook examples run on): the Zalo webhook, the signed file
+links, and a health check."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from json import JSONDecodeError
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.channels.web.files import FileLinks, content_type
+from bot.channels.zalo.receiving import ZaloReceiver
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
+# A webhook body larger than this is not an update.
+MAX_BODY_BYTES = 1_000_000
+
+
+def build_web_app(
+    database: Database,
+    *,
+    zalo: ZaloReceiver | None = None,
+    zalo_secret: str = "",
+    files: FileLinks | None = None,
+) -> Starlette:
+    async def healthz(_request: Request) -> Response:
+        try:
+            await database.run_async(lambda store: store.connection.exec_driver_sql("SELECT 1"))
+        except Exception:
+            log.exception("health check: the database is not reachable")
+            return JSONResponse({"status": "error", "database": False}, status_code=503)
+        return JSONResponse({"status": "ok", "database": True})
+
+    async def zalo_webhook(request: Request) -> Response:
+        if zalo is None or not zalo_secret:
+            return Response(status_code=404)
+        given = request.headers.get(ZALO_SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), zalo_secret.encode()):
+            return Response(status_code=403)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response(status_code=413)
+        try:
+            update = await request.json()
+        except (JSONDecodeError, UnicodeDecodeError):
+            return JSONResponse({"ok": False}, status_code=400)
+        # Stored before the answer: once Zalo has its 200 it will not deliver this again.
+        await zalo.accept(update)
+        return JSONResponse({"ok": True})
+
+    async def file_link(request: Request) -> Response:
+        if files is None:
+            return Response(status_code=404)
+        opened = await files.open(
+            request.path_params["file_id"],
+            request.query_params.get("exp", ""),
+            request.query_params.get("sig", ""),
+        )
+        if opened is None:
+            return Response(status_code=403)
+        return Response(opened.content, media_type=content_type(opened.filename))
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/zalo/webhook", zalo_webhook, methods=["POST"]),
+            Route("/files/{file_id}/{name}", file_link, methods=["GET"]),
+        ]
+    )
+
+
+class WebServer:
+    """uvicorn in the bot's own event loop, started and stopped with the bot."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # the port was taken: say so
+            await asyncio.sleep(0.01)
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful when started on port 0)."""
+        servers = self._server.servers
+        return int(servers[0].sockets[0].getsockname()[1]) if servers else 0
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task

@@ -1,0 +1,129 @@
+"""Receiving from Zalo through the durable inbox, by polling or by webhook.
+
+Zalo removes an update from its queue once it is read (getUpdates has no offset), and a
+webhook delivery is answered once: in both cases the update is written to the database
+before anything else, then handled, then marked handled. At start-up, stored updates not yet
+handled are handled first. Updates are keyed by (event, message id), so a retried webhook
+delivery or a replay is never handled twice; each chat's updates are handled one at a time,
+in the order they arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.app import Core
+from bot.channels.zalo.client import (
+    ZaloClient,
+    ZaloError,
+    ZaloUnauthorized,
+    ZaloUncertain,
+    ZaloUnreachable,
+)
+from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
+from bot.domain.messages import Outbound
+from bot.storage.repositories import ReceivedUpdate
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 30
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
+
+SendReplies = Callable[[list[Outbound]], Awaitable[None]]
+
+
+class ZaloReceiver:
+    def __init__(self, core: Core, send_replies: SendReplies) -> None:
+        self.core = core
+        self.send_replies = send_replies
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def accept(self, body: object) -> bool:
+        """Store an update (a webhook body or a polled update) and start handling it.
+        False when it is not an update or was stored before (a retried delivery)."""
+        update = unwrap(body)
+        key = update_key(update) if update is not None else None
+        if update is None or key is None:
+            return False
+        stored = ReceivedUpdate(
+            key=key,
+            sequence=None,
+            chat_id=chat_id_of(update),
+            payload=json.dumps(update, ensure_ascii=False),
+        )
+        now = self.core.now()
+        new = await self.core.database.run_async(
+            lambda store: store.received.store(PLATFORM, [stored], now)
+        )
+        if key in new:
+            self._start(key, update)
+        return key in new
+
+    async def replay(self) -> int:
+        """Handle what was stored but not handled before the last stop, in arrival order."""
+        stored = await self.core.database.run_async(
+            lambda store: store.received.unhandled(PLATFORM)
+        )
+        for update in stored:
+            self._start(update.key, json.loads(update.payload))
+        return len(stored)
+
+    async def idle(self) -> None:
+        """Wait until every update accepted so far is handled (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _start(self, key: str, update: dict[str, Any]) -> None:
+        # Tasks start in creation order and a lock serves its waiters first come, first
+        # served: a chat's updates are handled in the order they arrived.
+        task = asyncio.create_task(self._handle(key, update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, key: str, update: dict[str, Any]) -> None:
+        chat = chat_id_of(update) or ""
+        lock = self._chat_locks.setdefault(chat, asyncio.Lock())
+        async with lock:
+            try:
+                inbound = to_inbound(update, self.core.now())
+                if inbound is not None:
+                    replies = await self.core.handle_async(inbound)
+                    await self.send_replies(replies)
+            except Exception:
+                log.exception("Zalo update %s could not be handled", key)
+            now = self.core.now()
+            await self.core.database.run_async(
+                lambda store: store.received.mark_handled(PLATFORM, [key], now)
+            )
+        if not lock.locked() and self._chat_locks.get(chat) is lock:
+            del self._chat_locks[chat]
+
+
+async def poll(client: ZaloClient, receiver: ZaloReceiver, stop: asyncio.Event) -> None:
+    """getUpdates until `stop`: each update is stored the moment it is read."""
+    await client.delete_webhook()  # getUpdates answers nothing while a webhook is set
+    replayed = await receiver.replay()
+    if replayed:
+        log.info("handling %d Zalo updates stored before the last stop", replayed)
+    delay = RETRY_FIRST_SECONDS
+    while not stop.is_set():
+        try:
+            update = await client.get_update(POLL_TIMEOUT_SECONDS)
+        except ZaloUnauthorized:
+            raise
+        except (ZaloError, ZaloUnreachable, ZaloUncertain) as error:
+            log.warning("Zalo getUpdates failed (%s); trying again in %.0f s", error, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            continue
+        delay = RETRY_FIRST_SECONDS
+        if update is not None:
+            await receiver.accept(update)

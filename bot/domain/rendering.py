@@ -1,0 +1,26 @@
+"""Neutral rich text (HTML-lite: <b>, <i>, escaped user text) rendered for channels that
+have less: plain text, and buttons written out as what to type."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+
+from bot.domain import texts
+from bot.domain.messages import Outbound
+
+_TAG = re.compile(r"</?[a-z]+>")
+
+
+def plain_text(rich: str) -> str:
+    """What a person reads where there is no markup: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", rich))
+
+
+def buttons_as_text(message: Outbound) -> Outbound:
+    """Where a chat has no buttons, the message says what to type instead."""
+    if not message.buttons:
+        return message
+    choices = [(button.label, button.as_text) for button in message.buttons]
+    return replace(message, text=f"{message.text}\n{texts.typed_choices(choices)}", buttons=())
