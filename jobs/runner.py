@@ -132,6 +132,10 @@ class JobRunner:
                 sends.extend(part for _, parts in mine for part in parts)
                 continue
             fitted = fit(mine, limit.left)
+            if fitted.held:
+                # The admins' notice on this platform costs messages too: make room for it.
+                told_here = len(policy.configured_admin_ids(platform))
+                fitted = fit(mine, max(0, limit.left - told_here))
             sends.extend(fitted.sends)
             if fitted.held:
                 log.warning(

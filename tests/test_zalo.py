@@ -19,7 +19,7 @@ from bot.channels.zalo.client import (
 from bot.channels.zalo.inbound import to_inbound, unwrap, update_key
 from bot.domain.messages import ChatKind
 from tests.support.fake_zalo_api import FakeZaloApi
-from tests.support.zalo import ZALO_ADMIN, ZALO_TOKEN, RunningZalo, zalo_settings
+from tests.support.zalo import QUIET, ZALO_ADMIN, ZALO_TOKEN, RunningZalo, zalo_settings
 
 NOW = datetime.now(UTC)
 AN = "f1e2d3c4b5a697887766"  # a ward secretary's Zalo id (20 hex characters, as live)
@@ -27,7 +27,7 @@ AN = "f1e2d3c4b5a697887766"  # a ward secretary's Zalo id (20 hex characters, as
 
 @pytest.fixture
 def zalo():
-    with FakeZaloApi(ZALO_TOKEN) as api:
+    with FakeZaloApi(ZALO_TOKEN, now=QUIET.timestamp) as api:
         yield api
 
 
@@ -97,9 +97,7 @@ def test_updates_are_read_tolerantly(zalo):
 # ---------------------------------------------------------------- the whole bot on Zalo
 
 
-async def test_a_secretary_registers_is_approved_reports_and_asks_progress_on_zalo(
-    zalo, tmp_path
-):
+async def test_a_secretary_registers_is_approved_reports_and_asks_progress_on_zalo(zalo, tmp_path):
     async with RunningZalo(zalo_settings(zalo, tmp_path)):
         zalo.say(AN, "/dangky khuong mai", name="Nguyễn Văn An")
         await eventually(lambda: len(zalo.snapshot()) >= 2)
@@ -137,7 +135,9 @@ def test_long_answers_are_split_on_line_boundaries_within_2000_characters():
     from bot.domain.messages import Button, Outbound
     from bot.domain.model import ChatRef
 
-    lines = [f"<b>Dòng {n}</b> &amp; một đoạn chữ khá dài để đủ độ dài cần thiết" for n in range(120)]
+    lines = [
+        f"<b>Dòng {n}</b> &amp; một đoạn chữ khá dài để đủ độ dài cần thiết" for n in range(120)
+    ]
     message = Outbound(
         ChatRef("zalo", AN), "\n".join(lines), buttons=(Button("✅ Có", "confirm_held", "7", "có"),)
     )
@@ -149,3 +149,192 @@ def test_long_answers_are_split_on_line_boundaries_within_2000_characters():
     assert parts[-1].text.endswith("👉 ✅ Có: gõ có")
     for part in parts:  # each part ends at a line's end
         assert all(line.startswith(("Dòng", "👉")) for line in part.text.splitlines())
+
+
+# ---------------------------------------------------------------- the web server
+
+
+SECRET = "webhook-secret-for-tests"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def public_settings(zalo, tmp_path, **extra):
+    port = free_port()
+    return zalo_settings(
+        zalo,
+        tmp_path,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        HTTP_PORT=str(port),
+        ZALO_WEBHOOK_SECRET=SECRET,
+        **extra,
+    )
+
+
+def stored_updates(process) -> int:
+    import sqlalchemy as sa
+
+    from bot.storage.repositories import RECEIVED
+
+    return process.core.database.run(
+        lambda store: store.connection.execute(
+            sa.select(sa.func.count()).select_from(RECEIVED)
+        ).scalar()
+    )
+
+
+async def test_the_webhook_checks_its_secret_stores_then_answers_and_drops_repeats(zalo, tmp_path):
+    from tests.support.fake_zalo_api import deliver
+
+    settings = public_settings(zalo, tmp_path)
+    async with RunningZalo(settings) as process:
+        assert zalo.webhook == {
+            "url": f"{settings.public_base_url}/zalo/webhook",
+            "secret": "webhook-secret-for-tests",
+        }
+        url = zalo.webhook["url"]
+        update = zalo.update(user_id=AN, text="/huongdan")
+        for secret in (None, "wrong-secret-of-length"):
+            assert await asyncio.to_thread(deliver, url, update, secret) == 403
+        assert stored_updates(process) == 0
+        assert await asyncio.to_thread(deliver, url, update, "webhook-secret-for-tests") == 200
+        assert stored_updates(process) == 1  # stored before the 200
+        # Delivered again (Zalo retries): stored and answered once.
+        assert await asyncio.to_thread(deliver, url, update, "webhook-secret-for-tests") == 200
+        wrapped = {"ok": True, "result": zalo.update(user_id=AN, text="/donvi")}
+        assert await asyncio.to_thread(deliver, url, wrapped, "webhook-secret-for-tests") == 200
+        await process.zalo.idle()
+        assert stored_updates(process) == 2
+    sent = zalo.texts_to(AN)
+    assert len(sent) == 2 and "trợ lý tự động" in sent[0] and "Danh sách đơn vị" in sent[1]
+
+
+async def test_health_says_whether_the_database_answers(zalo, tmp_path):
+    import httpx
+
+    settings = public_settings(zalo, tmp_path)
+    async with RunningZalo(settings):
+        async with httpx.AsyncClient() as http:
+            answer = await http.get(f"{settings.public_base_url}/healthz")
+    assert answer.status_code == 200 and answer.json() == {"status": "ok", "database": True}
+
+
+# ---------------------------------------------------------------- jobs on Zalo
+
+BINH = "0a1b2c3d4e5f60718293"  # another ward's secretary
+
+
+def seed_zalo(process, secretaries=(), subscribers=()) -> None:
+    from bot.domain.model import ChatRef, MembershipStatus, Person
+
+    admin = Person("zalo", ZALO_ADMIN, "Quản trị")
+    now = process.core.now()
+
+    def work(store):
+        for user_id, code in secretaries:
+            request = store.members.request(Person("zalo", user_id, f"Thư ký {code}"), code, now)
+            store.members.decide(request.id, MembershipStatus.APPROVED, admin, now)
+        for chat_id in subscribers:
+            store.subscriptions.subscribe(ChatRef("zalo", chat_id), None, admin, now)
+
+    process.core.database.run(work)
+
+
+async def test_reminders_and_digests_reach_zalo_with_the_chart_and_the_spreadsheet_by_link(
+    zalo, tmp_path
+):
+    import io
+    import re
+
+    import httpx
+    import openpyxl
+
+    from tests.support.fake_zalo_api import deliver
+
+    settings = public_settings(zalo, tmp_path)
+    async with RunningZalo(settings) as process:
+        seed_zalo(process, [(AN, "KM"), (BINH, "KT")], [ZALO_ADMIN])
+        # With a public address, updates come by webhook (polling stops while one is set).
+        update = zalo.update(user_id=AN, text="thêm 150 lượt")
+        assert await asyncio.to_thread(deliver, zalo.webhook["url"], update, SECRET) == 200
+        await process.zalo.idle()
+        runner = process.service.runner
+        now = process.core.now()
+        reminded = await runner.run("weekly-reminder", now)
+        assert reminded.delivery.sent == 2
+        assert "Nhắc nhở tiến độ tuần" in zalo.texts_to(AN)[1] and "150/200" in zalo.texts_to(AN)[1]
+        assert "chưa báo cáo lượt dự thi nào" in zalo.texts_to(BINH)[0]
+
+        await runner.run("weekly-digest", now)
+        to_admin = [sent for sent in zalo.snapshot() if sent.chat_id == ZALO_ADMIN]
+        assert "Tổng hợp tuần" in to_admin[0].text and "<b>" not in to_admin[0].text
+        [photo] = [sent for sent in to_admin if sent.method == "sendPhoto"]
+        # Zalo fetched the chart from the bot's own server: a PNG.
+        assert photo.photo_status == 200 and photo.photo_type == "image/png"
+        assert photo.photo.startswith(b"\x89PNG\r\n\x1a\n")
+        [link_text] = [sent.text for sent in to_admin if "Tải tệp" in sent.text]
+        link = re.search(r"(http://\S+)", link_text).group(1)
+        async with httpx.AsyncClient() as http:
+            sheet = await http.get(link)
+            assert sheet.status_code == 200
+            workbook = openpyxl.load_workbook(io.BytesIO(sheet.content))
+            assert workbook.active.title.startswith("Tuần")
+            unsigned = link.split("&sig=")[0]
+            assert (await http.get(unsigned)).status_code == 403
+            stamp = re.search(r"exp=(\d+)", link).group(1)
+            extended = link.replace(f"exp={stamp}", f"exp={int(stamp) + 86400}")
+            assert (await http.get(extended)).status_code == 403
+            # A genuine signature on an expiry that has passed.
+            file_id = link.split("/files/")[1].split("/")[0]
+            past = datetime.fromtimestamp(time.time() - 60, UTC)
+            expired = process.links.url(file_id, "x.xlsx", past)
+            assert (await http.get(expired)).status_code == 403
+
+
+async def test_without_a_public_address_a_digest_on_zalo_says_where_to_get_the_files(
+    zalo, tmp_path
+):
+    async with RunningZalo(zalo_settings(zalo, tmp_path)) as process:
+        seed_zalo(process, subscribers=[ZALO_ADMIN])
+        report = await process.service.runner.run("weekly-digest", process.core.now())
+        assert report.delivery.failed == 0
+    texts_sent = zalo.texts_to(ZALO_ADMIN)
+    assert sum("chưa gửi được qua Zalo" in text and "/xuat" in text for text in texts_sent) == 2
+    assert not [sent for sent in zalo.snapshot() if sent.method == "sendPhoto"]
+
+
+async def test_the_budget_keeps_the_furthest_behind_and_tells_the_admins_what_it_held(
+    zalo, tmp_path
+):
+    secretaries = [(f"{n:020x}", code) for n, code in enumerate(["KM", "KT", "NC", "DTN"], 1)]
+    async with RunningZalo(
+        zalo_settings(zalo, tmp_path, ZALO_MONTHLY_MESSAGE_BUDGET="6")
+    ) as process:
+        seed_zalo(process, secretaries)
+        figures = {"KM": 150, "KT": 20, "NC": 100}  # DTN: nothing (furthest behind)
+        for user_id, code in secretaries:
+            if code in figures:
+                zalo.say(user_id, f"/bc {figures[code]}")
+        await eventually(lambda: len(zalo.snapshot()) == 3)  # the answers: 3 of the 6
+        report = await process.service.runner.run("weekly-reminder", process.core.now())
+        month = process.core.now().astimezone(process.core.policy.tz).strftime("%Y-%m")
+        counted = process.core.database.run(lambda store: store.message_counts.sent("zalo", month))
+    # 3 answers sent, 3 left, one of them for the admin's notice: 2 reminders fit...
+    reminded = {
+        sent.chat_id
+        for sent in zalo.snapshot()
+        if sent.text.startswith("📣 Nhắc nhở tiến độ tuần") and sent.chat_id != ZALO_ADMIN
+    }
+    # ...the furthest behind first: DTN (0/200) and KT (20/200).
+    assert reminded == {secretaries[3][0], secretaries[1][0]}
+    assert report.queued == 2
+    [notice] = zalo.texts_to(ZALO_ADMIN)
+    assert "Hạn mức tin nhắn Zalo" in notice and "chưa gửi 2 tin" in notice
+    assert "Phường Nhân Chính (NC)" in notice and "Phường Khương Mai (KM)" in notice
+    assert counted == len(zalo.snapshot()) == 6

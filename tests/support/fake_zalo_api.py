@@ -19,6 +19,7 @@ import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 TEXT_LIMIT = 2000
@@ -37,8 +38,10 @@ class ZaloSent:
 
 
 class FakeZaloApi:
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, now: Callable[[], float] = time.time) -> None:
         self.token = token
+        # Stamps the updates it makes (epoch seconds): a test on a fixed clock passes its own.
+        self.now = now
         self._lock = threading.Condition()
         self._updates: deque[dict[str, Any]] = deque()
         self._ids = itertools.count(1)
@@ -94,7 +97,7 @@ class FakeZaloApi:
             "from": {"id": user_id, "display_name": name, "is_bot": False},
             "chat": {"id": chat_id or user_id, "chat_type": "GROUP" if group else "PRIVATE"},
             "message_id": message_id or f"m{next(self._ids):08x}",
-            "date": int(time.time() * 1000),
+            "date": int(self.now() * 1000),
         }
         if text:
             message["text"] = text
