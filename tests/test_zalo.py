@@ -219,9 +219,8 @@ async def test_health_says_whether_the_database_answers(zalo, tmp_path):
     import httpx
 
     settings = public_settings(zalo, tmp_path)
-    async with RunningZalo(settings):
-        async with httpx.AsyncClient() as http:
-            answer = await http.get(f"{settings.public_base_url}/healthz")
+    async with RunningZalo(settings), httpx.AsyncClient() as http:
+        answer = await http.get(f"{settings.public_base_url}/healthz")
     assert answer.status_code == 200 and answer.json() == {"status": "ok", "database": True}
 
 
