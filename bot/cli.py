@@ -187,12 +187,14 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot.domain.status import budget_usage
     from jobs.scheduler import Schedule
 
     core = open_core(settings, SystemClock())
     try:
         last_runs = core.database.run(lambda store: store.job_runs.latest())
         counts = core.database.run(lambda store: store.outbox.counts())
+        budgets = core.database.run(lambda store: budget_usage(store, core.policy, core.now()))
     finally:
         core.close()
     planned = Schedule(settings.schedules, core.policy).planned(core.now())
@@ -202,6 +204,7 @@ def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
             {job: (run.period, run.state) for job, run in last_runs.items()},
             settings.timezone,
             uncertain=counts.get("unknown", 0),
+            budgets=budgets,
         )
     )
     return 0

@@ -163,7 +163,7 @@ class Settings:
             configured_admins=frozenset(admins),
             monthly_due_day=self.monthly_due_day,
             reminder_target=self.reminder_target,
-            message_budgets={ZALO: self.zalo_monthly_message_budget},
+            message_budgets={ZALO: self.zalo_monthly_message_budget} if self.has_zalo else {},
         )
 
 

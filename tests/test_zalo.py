@@ -337,3 +337,30 @@ async def test_the_budget_keeps_the_furthest_behind_and_tells_the_admins_what_it
     assert "Hạn mức tin nhắn Zalo" in notice and "chưa gửi 2 tin" in notice
     assert "Phường Nhân Chính (NC)" in notice and "Phường Khương Mai (KM)" in notice
     assert counted == len(zalo.snapshot()) == 6
+
+
+async def test_the_months_zalo_messages_show_in_jobs_list_and_in_the_admins_progress(
+    zalo, tmp_path, monkeypatch, capsys
+):
+    from bot.cli import main
+
+    settings = zalo_settings(zalo, tmp_path, ZALO_MONTHLY_MESSAGE_BUDGET="3000")
+    async with RunningZalo(settings):
+        zalo.say(ZALO_ADMIN, "/huongdan")
+        await eventually(lambda: len(zalo.texts_to(ZALO_ADMIN)) == 1)
+        zalo.say(ZALO_ADMIN, "/tiendo all")
+        await eventually(lambda: len(zalo.texts_to(ZALO_ADMIN)) == 2)
+    assert "📨 Tin nhắn Zalo tháng 9/2024: đã gửi 1/3.000, còn 2.999." in zalo.texts_to(ZALO_ADMIN)[1]
+    for key, value in {
+        "ZALO_BOT_TOKEN": ZALO_TOKEN,
+        "ZALO_API_BASE_URL": zalo.base_url,
+        "DATABASE_URL": settings.database_url,
+        "UNITS_FILE": str(settings.units_file),
+        "CAMPAIGN_START": "2024-09-02",
+        "TELEGRAM_BOT_TOKEN": "",
+    }.items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    assert main(["jobs", "list"]) == 0
+    # Counted in the campaign's local month; the listing is for the month it runs in.
+    assert "Tin nhắn Zalo tháng" in capsys.readouterr().out

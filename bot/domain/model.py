@@ -12,6 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from bot.domain.weeks import Month
+
 
 class UnitKind(StrEnum):
     DISTRICT = "district"
@@ -197,6 +199,20 @@ class Submission:
     file_name: str | None
     submitter: Person
     submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class BudgetUsage:
+    """A platform's messages sent in a month against its monthly budget."""
+
+    platform: str
+    month: Month
+    sent: int
+    budget: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.budget - self.sent)
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain import texts
 from bot.domain.exports import week_table
 from bot.domain.messages import Outbound
-from bot.domain.model import NO_FIGURE, Unit, UnitWeekTotal, combined
+from bot.domain.model import NO_FIGURE, BudgetUsage, Unit, UnitWeekTotal, combined
 from bot.domain.naming import closest_units, search_units
 from bot.domain.parsing import fold
 from bot.domain.periods import parse_period
+from bot.domain.policy import Policy
+from bot.domain.ports import Store
 from bot.domain.progress import ranking_key
 from bot.domain.standing import figures_of, standing_of
 from bot.domain.tree import UnitTree, top_units
 from bot.domain.turn import Turn
-from bot.domain.weeks import Week, local_date
+from bot.domain.weeks import Month, Week, local_date
 
 _ALL_WORDS = frozenset({"all", "tatca", "tat ca"})
 # An answer is at most this many messages of Telegram's 4 096 characters.
@@ -150,7 +153,18 @@ def all_units_status(turn: Turn, chosen: Week | None = None) -> str:
     quota = sum(tree.effective_quota(unit.code) for unit in roots)
     top_rows = listed(ranked([rows[u.code] for u in top_units(tree, None) if u.code in rows]))
     below = {row.unit.code: sub_unit_report(tree, rows, row.unit) for row in top_rows}
-    return texts.all_status(week, summary, quota, top_rows, below, turn.metric, note)
+    text = texts.all_status(week, summary, quota, top_rows, below, turn.metric, note)
+    usage = budget_usage(turn.store, turn.policy, turn.now)
+    return "\n".join([text, "", *map(texts.budget_line, usage)]) if usage else text
+
+
+def budget_usage(store: Store, policy: Policy, now: datetime) -> list[BudgetUsage]:
+    """Messages sent this month on each platform with a budget, against it."""
+    month = Month.of(now, policy.tz)
+    return [
+        BudgetUsage(platform, month, store.message_counts.sent(platform, month.iso), budget)
+        for platform, budget in sorted(policy.message_budgets.items())
+    ]
 
 
 def sub_unit_report(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> SubUnitReport:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.collation import vietnamese_key
 from bot.domain.messages import Column, Outbound
 from bot.domain.model import (
+    BudgetUsage,
     Campaign,
     Figure,
     Person,
@@ -1008,6 +1009,18 @@ def budget_held_back(
     return "\n".join(lines)
 
 
+def budget_line(usage: BudgetUsage) -> str:
+    name = PLATFORM_NAMES.get(usage.platform, usage.platform)
+    return (
+        f"📨 Tin nhắn {name} {month_label(usage.month)}: đã gửi {number(usage.sent)}/"
+        f"{number(usage.budget)}, còn {number(usage.left)}."
+    )
+
+
+def plain_budget_line(usage: BudgetUsage) -> str:
+    return html.unescape(budget_line(usage))
+
+
 # --- Zalo (plain text: no markup, no documents)
 
 
@@ -1810,6 +1823,7 @@ def cli_jobs_table(
     last_runs: Mapping[str, tuple[str, str]],
     tz: ZoneInfo,
     uncertain: int = 0,
+    budgets: Sequence[BudgetUsage] = (),
 ) -> str:
     lines = [f"{'Việc':<16} {'Lịch (cron)':<18} {'Lần chạy tới':<26} Lần chạy gần nhất"]
     if uncertain:
@@ -1821,6 +1835,8 @@ def cli_jobs_table(
         lines.append(f"{job:<16} {cron:<18} {upcoming:<26} {last}")
     lines.append("")
     lines += [f"{job}: {title}" for job, title in JOB_TITLES.items()]
+    if budgets:
+        lines += ["", *(plain_budget_line(usage) for usage in budgets)]
     return "\n".join(lines)
 
 
