@@ -154,7 +154,9 @@ class Settings:
         admins = {(TELEGRAM, user_id) for user_id in self.admin_ids}
         admins |= {(ZALO, user_id) for user_id in self.zalo_admin_ids}
         if console:
-            admins |= {(CONSOLE, user_id) for user_id in self.admin_ids | {CONSOLE_ADMIN_ID}}
+            # The simulator's admin is one on either platform it can act as.
+            for platform in (CONSOLE, ZALO):
+                admins |= {(platform, user_id) for user_id in self.admin_ids | {CONSOLE_ADMIN_ID}}
         return Policy(
             campaign=campaign,
             tz=self.timezone,

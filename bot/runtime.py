@@ -218,7 +218,7 @@ def console_files_dir(settings: Settings) -> Path:
 async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, out: TextIO) -> None:
     core = open_core(settings, clock, console=True)
     simulator = ConsoleSimulator(core, clock, stdin, out, files_dir=console_files_dir(settings))
-    service = JobService(core, simulator.notifier, settings.schedules)
+    service = JobService(core, simulator.channels, settings.schedules)
 
     def tell(reports: list[RunReport]) -> None:
         for report in reports:

@@ -84,6 +84,32 @@ async def test_a_week_in_the_console(tmp_path):
     assert "<b>" not in output
 
 
+async def test_the_simulator_acts_as_a_zalo_user_and_shows_what_zalo_would(tmp_path):
+    script = "\n".join(
+        [
+            ":time 2024-09-12 09:00",
+            ":platform zalo",
+            ":user 1001 Nguyễn Văn An",
+            "/dangky KM",
+            ":user 1 Quản trị",
+            "/duyet 1001",
+            ":user 1001 Nguyễn Văn An",
+            "thêm 45 lượt",
+            "/tiendo",
+            ":platform bogus",
+            ":quit",
+        ]
+    )
+    output = await run_console(tmp_path, script)
+    assert "Đang gõ như người dùng Zalo" in output
+    # Zalo's terms: the first answer to a new person says it is automated.
+    assert "trợ lý tự động" in output.split("/dangky KM")[1]
+    # No buttons on Zalo: the admin's request says what to type instead.
+    assert "👉 ✅ Duyệt: gõ /duyet 1001 · ❌ Từ chối: gõ /tuchoi 1001" in output
+    assert "[✅ Duyệt:" not in output
+    assert "45/200" in output and texts.CONSOLE_PLATFORM_USAGE in output
+
+
 def test_plain_rendering_unescapes():
     assert plain("<b>A &amp; B</b> &lt;x&gt;") == "A & B <x>"
 

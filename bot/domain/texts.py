@@ -935,6 +935,7 @@ CONSOLE_HELP = "\n".join(
         "                        đến hạn trong khoảng đó sẽ chạy, như khi xem một tuần trôi qua)",
         "  :jobs                 các việc định kỳ và lần chạy tới",
         "  :files                các tệp bot đã gửi (biểu đồ, Excel) và nơi đã lưu",
+        "  :platform zalo        gõ như người dùng Zalo (xem tin nhắn như Zalo hiển thị)",
         "  :job TÊN              chạy ngay một việc định kỳ (ví dụ :job weekly-reminder)",
         "  :quit                 thoát",
     ]
@@ -1070,6 +1071,21 @@ def console_attachment(filename: str, size: int, saved: object = None) -> str:
 def console_stored_file(file_name: str, caption: str) -> str:
     about = f" — {caption}" if caption else ""
     return f"📎 {file_name} (tệp đơn vị đã gửi, chuyển tiếp nguyên bản){about}"
+
+
+CONSOLE_PLATFORM_USAGE = (
+    "Cách dùng: :platform zalo (gõ như người dùng Zalo, xem tin nhắn như Zalo hiển thị: chữ "
+    "thường, không nút bấm) hoặc :platform console (trở lại)."
+)
+
+
+def console_platform(platform: str) -> str:
+    if platform == "zalo":
+        return (
+            "Đang gõ như người dùng Zalo: tin nhắn của bot hiện như trên Zalo (chữ thường, mỗi "
+            "tin tối đa 2 000 ký tự, nút bấm thay bằng lệnh cần gõ)."
+        )
+    return "Đang gõ như người dùng của trình mô phỏng."
 
 
 def console_files(paths: Sequence[str]) -> str:

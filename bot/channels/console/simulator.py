@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Core
+from bot.channels.zalo.notifier import zalo_parts
 from bot.clock import MovableClock
-from bot.config import CONSOLE, CONSOLE_ADMIN_ID
+from bot.config import CONSOLE, CONSOLE_ADMIN_ID, ZALO
 from bot.domain import texts
 from bot.domain.commands import split_command
+from bot.domain.delivery import Channels
 from bot.domain.messages import (
     Attachment,
     ChatKind,
@@ -57,6 +59,8 @@ class SentMessage:
 @dataclass
 class ConsoleState:
     user: Person = field(default_factory=lambda: Person(CONSOLE, CONSOLE_ADMIN_ID, "Quản trị viên"))
+    # Whose chats are typed in: the console's own, or Zalo's (its plain-text rendering).
+    platform: str = CONSOLE
     group: ChatRef | None = None
     group_title: str = ""
     next_message_id: int = 1
@@ -66,7 +70,7 @@ class ConsoleState:
 
     @property
     def chat(self) -> ChatRef:
-        return self.group or ChatRef(CONSOLE, self.user.user_id)
+        return self.group or ChatRef(self.platform, self.user.user_id)
 
     @property
     def chat_kind(self) -> ChatKind:
@@ -79,17 +83,27 @@ class ConsoleState:
 
 
 class ConsoleNotifier:
-    """Prints outbound messages; those for another chat say whose chat they land in."""
+    """Prints outbound messages; those for another chat say whose chat they land in. As the
+    Zalo channel (`platform="zalo"`) it prints what Zalo would show: plain text in parts of
+    2 000 characters, buttons written out."""
 
     limits = DeliveryLimits()
-    platform = "console"
 
-    def __init__(self, out: TextIO, state: ConsoleState, files_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        state: ConsoleState,
+        files_dir: Path | None = None,
+        platform: str = CONSOLE,
+    ) -> None:
         self.out = out
         self.state = state
         self.files_dir = files_dir
+        self.platform = platform
 
     def parts(self, message: Outbound) -> list[Outbound]:
+        if self.platform == ZALO:
+            return zalo_parts(message)
         return single_sends(message, lambda text: [text])
 
     async def send(self, message: Outbound) -> Delivery:
@@ -149,6 +163,8 @@ class ConsoleSimulator:
         self.out = out
         self.state = ConsoleState()
         self.notifier = ConsoleNotifier(out, self.state, files_dir)
+        self.zalo_notifier = ConsoleNotifier(out, self.state, files_dir, platform=ZALO)
+        self.channels = Channels([self.notifier, self.zalo_notifier])
         self.extra_controls = extra_controls or {}
         # Called after the clock moves, so that jobs due in between run (the scheduler's tick).
         self.after_time_change: Callable[[], Awaitable[object]] | None = None
@@ -214,7 +230,9 @@ class ConsoleSimulator:
 
     async def deliver(self, messages: list[Outbound]) -> None:
         for message in messages:
-            await self.notifier.send(message)
+            for part in self.channels.parts(message):
+                notifier = self.channels.get(part.chat.platform) or self.notifier
+                await notifier.send(part)
 
     def say(self, text: str) -> None:
         self.out.write(f"{text}\n")
@@ -242,6 +260,7 @@ class ConsoleSimulator:
             "time": self._time,
             "file": self._file,
             "files": self._files,
+            "platform": self._platform,
             **self.extra_controls,
         }
         handler = handlers.get(name)
@@ -254,6 +273,19 @@ class ConsoleSimulator:
     async def _help(self, _args: list[str]) -> None:
         self.say(texts.CONSOLE_HELP)
 
+    async def _platform(self, args: list[str]) -> None:
+        """Type as a user of another platform (same ids, that platform's chats)."""
+        if not args or args[0].lower() not in (CONSOLE, ZALO):
+            self.say(texts.CONSOLE_PLATFORM_USAGE)
+            return
+        platform = args[0].lower()
+        self.state.platform = platform
+        user = self.state.user
+        self.state.user = Person(platform, user.user_id, user.display_name)
+        self.state.group, self.state.group_title = None, ""
+        self.say(texts.console_platform(platform))
+        self.say(texts.console_whoami(self.state.user, None))
+
     async def _files(self, _args: list[str]) -> None:
         self.say(texts.console_files([str(path) for path in self.state.files]))
 
@@ -262,7 +294,7 @@ class ConsoleSimulator:
             self.say(texts.CONSOLE_USER_USAGE)
             return
         name = " ".join(args[1:]) or texts.console_default_name(args[0])
-        self.state.user = Person(CONSOLE, args[0], name)
+        self.state.user = Person(self.state.platform, args[0], name)
         self.say(texts.console_whoami(self.state.user, self.state.group_title or None))
 
     async def _group(self, args: list[str]) -> None:
@@ -270,7 +302,7 @@ class ConsoleSimulator:
             self.say(texts.CONSOLE_GROUP_USAGE)
             return
         group_id = "-" + args[0].lstrip("-")
-        self.state.group = ChatRef(CONSOLE, group_id)
+        self.state.group = ChatRef(self.state.platform, group_id)
         self.state.group_title = " ".join(args[1:]) or texts.console_chat_label(group_id)
         self.say(texts.console_whoami(self.state.user, self.state.group_title))
 

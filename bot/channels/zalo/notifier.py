@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.channels.web.files import FileLinks
@@ -41,6 +42,13 @@ QUOTA_PAUSE_SECONDS = 60.0
 Counter = Callable[[int], Awaitable[None]]
 
 
+def zalo_parts(message: Outbound) -> list[Outbound]:
+    """No buttons, no edits, no markup: what to type is written out, an edit is a new
+    message, the text is plain and split on line boundaries."""
+    written = replace(buttons_as_text(message), edit_message_id=None)
+    return single_sends(written, lambda text: split_message(plain_text(text), ZALO_TEXT_LIMIT))
+
+
 class ZaloNotifier:
     platform = PLATFORM
     limits = ZALO_LIMITS
@@ -58,13 +66,7 @@ class ZaloNotifier:
         self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
 
     def parts(self, message: Outbound) -> list[Outbound]:
-        """No buttons, no edits, no markup: what to type is written out, an edit is a new
-        message, the text is plain and split on line boundaries."""
-        written = buttons_as_text(message)
-        return single_sends(
-            written,
-            lambda text: split_message(plain_text(text), ZALO_TEXT_LIMIT),
-        )
+        return zalo_parts(message)
 
     async def send(self, message: Outbound) -> Delivery:
         for part in self.parts(message):
