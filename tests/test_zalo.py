@@ -350,7 +350,9 @@ async def test_the_months_zalo_messages_show_in_jobs_list_and_in_the_admins_prog
         await eventually(lambda: len(zalo.texts_to(ZALO_ADMIN)) == 1)
         zalo.say(ZALO_ADMIN, "/tiendo all")
         await eventually(lambda: len(zalo.texts_to(ZALO_ADMIN)) == 2)
-    assert "📨 Tin nhắn Zalo tháng 9/2024: đã gửi 1/3.000, còn 2.999." in zalo.texts_to(ZALO_ADMIN)[1]
+    assert (
+        "📨 Tin nhắn Zalo tháng 9/2024: đã gửi 1/3.000, còn 2.999." in zalo.texts_to(ZALO_ADMIN)[1]
+    )
     for key, value in {
         "ZALO_BOT_TOKEN": ZALO_TOKEN,
         "ZALO_API_BASE_URL": zalo.base_url,
