@@ -366,3 +366,55 @@ async def test_the_months_zalo_messages_show_in_jobs_list_and_in_the_admins_prog
     assert main(["jobs", "list"]) == 0
     # Counted in the campaign's local month; the listing is for the month it runs in.
     assert "Tin nhắn Zalo tháng" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- both platforms at once
+
+
+async def test_one_process_serves_telegram_and_zalo_with_the_same_figures(zalo, tmp_path):
+    from bot.domain.rendering import plain_text
+    from tests.support.fake_bot_api import FakeBotApi
+    from tests.support.harness import ADMIN, TOKEN
+
+    telegram_secretary = 1001
+    with FakeBotApi(TOKEN) as telegram:
+        settings = zalo_settings(
+            zalo,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            ADMIN_IDS=str(ADMIN),
+        )
+        async with RunningZalo(settings) as process:
+            # Ward KM has a secretary on each platform; each platform's admin subscribes.
+            seed_zalo(process, [(AN, "KM")], [ZALO_ADMIN])
+            from bot.domain.model import ChatRef, MembershipStatus, Person
+
+            def telegram_side(store):
+                person = Person("telegram", str(telegram_secretary), "Trần Bình")
+                request = store.members.request(person, "KM", QUIET)
+                admin = Person("telegram", str(ADMIN), "Admin")
+                store.members.decide(request.id, MembershipStatus.APPROVED, admin, QUIET)
+                store.subscriptions.subscribe(ChatRef("telegram", "-900"), None, admin, QUIET)
+
+            process.core.database.run(telegram_side)
+            telegram.push_message(user_id=telegram_secretary, text="thêm 30 lượt", date=int(QUIET.timestamp()))
+            zalo.say(AN, "thêm 20 lượt")
+            await eventually(lambda: telegram.messages_to(telegram_secretary) and zalo.texts_to(AN))
+            telegram.push_message(user_id=telegram_secretary, text="/tiendo", date=int(QUIET.timestamp()))
+            zalo.say(AN, "/tiendo")
+            await eventually(
+                lambda: len(telegram.messages_to(telegram_secretary)) == 2
+                and len(zalo.texts_to(AN)) == 2
+            )
+            on_telegram = plain_text(telegram.messages_to(telegram_secretary)[1].text)
+            on_zalo = zalo.texts_to(AN)[1]
+            assert "50/200" in on_telegram and "50/200" in on_zalo
+            assert on_telegram.splitlines()[:3] == on_zalo.splitlines()[:3]
+            # The digest of this week goes to the subscribed chats on both platforms.
+            monday = QUIET.replace(day=16, hour=13)
+            report = await process.service.runner.run("weekly-digest", monday, now=monday)
+            assert report.delivery.sent >= 2
+        telegram_digest = plain_text(telegram.messages_to(-900)[0].text)
+        zalo_digest = next(t for t in zalo.texts_to(ZALO_ADMIN) if "Tổng hợp tuần" in t)
+        assert "Tổng: 50 lượt dự thi" in telegram_digest and "Tổng: 50 lượt dự thi" in zalo_digest
