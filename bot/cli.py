@@ -72,8 +72,14 @@ def _failed(error: Exception) -> int:
 def _failure_kind(error: Exception) -> str:
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.channels.zalo.client import ZaloError, ZaloUnauthorized, ZaloUnreachable
+
     if isinstance(error, InvalidToken):
         return "rejected_token"
+    if isinstance(error, ZaloUnauthorized):
+        return "zalo_rejected_token"
+    if isinstance(error, ZaloUnreachable | ZaloError):
+        return "zalo_unreachable"
     if isinstance(error, NetworkError):
         return "unreachable"
     return "unexpected"

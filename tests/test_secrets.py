@@ -73,3 +73,36 @@ def test_every_form_of_a_registered_token_is_scrubbed():
     assert set(forms(REJECTED)) <= secret_forms(REJECTED)
     text = " ".join(f"<{form}>" for form in forms(REJECTED))
     assert redact(text) == "<***> <***> <***> <***>"
+
+
+ZALO_SERVER_TOKEN = "zalo-fake:the-token-the-fake-zalo-accepts"
+ZALO_REJECTED = "3123456:zalo-rejected-token-xxxxxxxxxxxxxxxxxxxx"
+
+
+@pytest.mark.parametrize("case", ["rejected token", "wrong base URL"])
+def test_a_failing_zalo_start_prints_one_redacted_line(tmp_path, case):
+    from tests.support.fake_zalo_api import FakeZaloApi
+    from tests.support.zalo import zalo_settings
+
+    with FakeZaloApi(ZALO_SERVER_TOKEN) as zalo:
+        settings = zalo_settings(zalo, tmp_path)
+        initialise(settings)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "ZALO_BOT_TOKEN": ZALO_REJECTED if case == "rejected token" else ZALO_SERVER_TOKEN,
+            "ZALO_API_BASE_URL": zalo.base_url
+            if case == "rejected token"
+            else "http://127.0.0.1:9",
+            "DATABASE_URL": settings.database_url,
+            "UNITS_FILE": str(settings.units_file),
+            "CAMPAIGN_START": "2024-09-02",
+            "LOG_LEVEL": "DEBUG",
+        }
+        result = run_cli(env, "run")
+    token = env["ZALO_BOT_TOKEN"]
+    assert result.returncode == 1, result.stderr
+    output = result.stdout + result.stderr
+    for form in forms(token):
+        assert form not in output, (form, output)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Lỗi:")]
+    assert len(lines) == 1 and "ZALO" in lines[0], result.stderr

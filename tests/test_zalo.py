@@ -398,14 +398,20 @@ async def test_one_process_serves_telegram_and_zalo_with_the_same_figures(zalo, 
                 store.subscriptions.subscribe(ChatRef("telegram", "-900"), None, admin, QUIET)
 
             process.core.database.run(telegram_side)
-            telegram.push_message(user_id=telegram_secretary, text="thêm 30 lượt", date=int(QUIET.timestamp()))
+            telegram.push_message(
+                user_id=telegram_secretary, text="thêm 30 lượt", date=int(QUIET.timestamp())
+            )
             zalo.say(AN, "thêm 20 lượt")
             await eventually(lambda: telegram.messages_to(telegram_secretary) and zalo.texts_to(AN))
-            telegram.push_message(user_id=telegram_secretary, text="/tiendo", date=int(QUIET.timestamp()))
+            telegram.push_message(
+                user_id=telegram_secretary, text="/tiendo", date=int(QUIET.timestamp())
+            )
             zalo.say(AN, "/tiendo")
             await eventually(
-                lambda: len(telegram.messages_to(telegram_secretary)) == 2
-                and len(zalo.texts_to(AN)) == 2
+                lambda: (
+                    len(telegram.messages_to(telegram_secretary)) == 2
+                    and len(zalo.texts_to(AN)) == 2
+                )
             )
             on_telegram = plain_text(telegram.messages_to(telegram_secretary)[1].text)
             on_zalo = zalo.texts_to(AN)[1]

@@ -1140,6 +1140,15 @@ _CLI_FAILURES = {
         "Không kết nối được tới máy chủ Telegram (TELEGRAM_API_BASE_URL). Hãy kiểm tra mạng "
         "và địa chỉ máy chủ rồi chạy lại."
     ),
+    "zalo_rejected_token": (
+        "Máy chủ Zalo từ chối ZALO_BOT_TOKEN (token sai hoặc đã được tạo lại trong Zalo Bot "
+        "Manager) hoặc ZALO_API_BASE_URL không trỏ đúng máy chủ Zalo Bot API. Hãy kiểm tra hai "
+        "thiết lập này trong .env."
+    ),
+    "zalo_unreachable": (
+        "Không kết nối được tới máy chủ Zalo (ZALO_API_BASE_URL). Hãy kiểm tra mạng và địa chỉ "
+        "máy chủ rồi chạy lại."
+    ),
     "unexpected": "quizbot dừng vì một lỗi không mong muốn.",
 }
 
