@@ -98,12 +98,18 @@ class OutboxDispatcher:
                         break
                     await asyncio.sleep(max((wakeup - self.clock.now()).total_seconds(), 0.05))
                     continue
-                queue: asyncio.Queue[ChatRef] = asyncio.Queue()
+                # Each platform its own queue and workers: a platform at its rate limit must
+                # not hold up another's chats (Zalo's go out beside Telegram's, not after).
+                queues: dict[str, asyncio.Queue[ChatRef]] = {}
                 for chat in chats:
-                    queue.put_nowait(chat)
-                concurrency = sum(notifier.limits.concurrency for notifier in self.channels)
-                workers = min(max(concurrency, 1), len(chats))
-                await asyncio.gather(*(self._work(queue, report) for _ in range(workers)))
+                    queues.setdefault(chat.platform, asyncio.Queue()).put_nowait(chat)
+                workers = []
+                for platform, queue in queues.items():
+                    notifier = self.channels.get(platform)
+                    concurrency = notifier.limits.concurrency if notifier is not None else 1
+                    count = min(max(concurrency, 1), queue.qsize())
+                    workers += [self._work(queue, report) for _ in range(count)]
+                await asyncio.gather(*workers)
             await self._db(lambda store: store.job_runs.finish_completed(self.clock.now()))
         return report
 

@@ -53,6 +53,10 @@ class FakeZaloApi:
         # Per chat: answer every send with this error code (ok: false, HTTP 200).
         self.failing_chats: dict[str, int] = {}
         self.max_poll_seconds = 0.5
+        # While set, getUpdates hands nothing out (as if the queue were empty).
+        self.hold_updates = False
+        # Seconds each send takes to be answered (a slow platform).
+        self.send_delay = 0.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -166,7 +170,7 @@ class FakeZaloApi:
         wait = min(float(body.get("timeout") or 0), self.max_poll_seconds)
         deadline = time.monotonic() + wait
         with self._lock:
-            while not self._updates:
+            while not self._updates or self.hold_updates:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return _error(408, "Request timeout")
@@ -182,6 +186,8 @@ class FakeZaloApi:
         if chat_id in self.failing_chats:
             code = self.failing_chats[chat_id]
             return _error(code, "Refused by the fake")
+        if self.send_delay:
+            time.sleep(self.send_delay)
         text = str(body.get("text") if method == "sendMessage" else body.get("caption") or "")
         if method == "sendMessage" and not 1 <= len(text) <= TEXT_LIMIT:
             return _error(400, "Bad Request: text must be 1-2000 characters")
