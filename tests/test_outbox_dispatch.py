@@ -31,9 +31,9 @@ def chat(chat_id) -> ChatRef:
 class ScriptedNotifier:
     """Answers each send from a per-chat script (default: delivered) and records it."""
 
-    def __init__(self, limits: DeliveryLimits | None = None, script=None):
+    def __init__(self, limits: DeliveryLimits | None = None, script=None, platform="telegram"):
         self.limits = limits or DeliveryLimits(concurrency=4)
-        self.platform = "telegram"
+        self.platform = platform
         self.script = {key: list(value) for key, value in (script or {}).items()}
         self.sent: list[tuple[float, str, str]] = []
         self.attempts: list[str] = []
@@ -69,6 +69,41 @@ async def test_everything_is_sent_once_in_each_chats_order(sqlite_database):
         assert notifier.texts_to(n) == [f"{n}-0", f"{n}-1", f"{n}-2"]
     again = await OutboxDispatcher(sqlite_database, notifier, SystemClock(), **FAST).drain()
     assert again.sent == 0 and len(notifier.sent) == 15
+
+
+async def test_each_row_goes_through_its_platforms_notifier_at_that_platforms_pace(
+    sqlite_database,
+):
+    from bot.domain.delivery import Channels
+
+    telegram = ScriptedNotifier(DeliveryLimits(per_second=5, concurrency=4))
+    zalo = ScriptedNotifier(DeliveryLimits(per_second=50, concurrency=4), platform="zalo")
+    queue(
+        sqlite_database,
+        [Outbound(chat(n), f"t{n}") for n in range(5)]
+        + [Outbound(ChatRef("zalo", f"z{n:019x}"), f"z{n}") for n in range(10)],
+    )
+    started = time.monotonic()
+    report = await OutboxDispatcher(
+        sqlite_database, Channels([telegram, zalo]), SystemClock(), **FAST
+    ).drain()
+    assert report.sent == 15
+    assert sorted(text for _, _, text in telegram.sent) == [f"t{n}" for n in range(5)]
+    assert len(zalo.sent) == 10 and all(text.startswith("z") for _, _, text in zalo.sent)
+    # Zalo's ten went out at Zalo's pace, beside Telegram's five (5/s), not after them.
+    assert max(at for at, _, _ in zalo.sent) - started < 0.5
+
+
+async def test_a_row_for_a_platform_without_a_channel_fails_at_once_with_the_reason(
+    sqlite_database,
+):
+    notifier = ScriptedNotifier()
+    queue(sqlite_database, [Outbound(ChatRef("zalo", "z1"), "a"), Outbound(chat(1), "b")])
+    report = await OutboxDispatcher(sqlite_database, notifier, SystemClock(), **FAST).drain()
+    assert report.sent == 1 and report.failed == 1 and report.postponed == 0
+    assert notifier.attempts == ["1"]  # never handed to the Telegram notifier
+    counts = sqlite_database.run(lambda store: store.outbox.counts())
+    assert counts == {"sent": 1, "failed": 1}
 
 
 async def test_sends_are_paced_evenly_under_the_overall_limit(sqlite_database):

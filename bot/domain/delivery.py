@@ -1,12 +1,48 @@
 """Which notifier delivers a message: the one of its chat's platform (as httpx picks a
-transport by URL). Each notifier owns its limits, its start and its close."""
+transport by URL). Each notifier owns its limits, its start and its close, and declares what
+its platform can show; the domain adds the text fallback where a capability is missing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
-from bot.domain.messages import Outbound
+from bot.domain.messages import Outbound, single_sends
 from bot.domain.ports import Notifier
+from bot.domain.rendering import buttons_as_text, plain_text
+from bot.domain.textsplit import split_message
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a chat platform can show."""
+
+    # Inline buttons under a message (else: what to type is written out).
+    buttons: bool
+    # Changing a message already sent (else: the new text is a new message).
+    edits: bool
+    # The longest text one message may carry (longer ones are split on line boundaries).
+    max_text: int
+    # "html" (the domain's <b>/<i> kept) or "plain" (tags dropped, entities decoded).
+    markup: str
+    # Files sent as documents (else: a spreadsheet goes as a link).
+    documents: bool
+    # Photos uploaded with the message, or only fetched by the platform from a URL.
+    photos_by_url: bool
+
+
+def sends_for(message: Outbound, capabilities: Capabilities) -> list[Outbound]:
+    """A message as the separate sends a platform with these capabilities needs: each text
+    part on its own, then each file; buttons and edits replaced where missing."""
+    if not capabilities.buttons:
+        message = buttons_as_text(message)
+    if not capabilities.edits and message.edit_message_id is not None:
+        message = replace(message, edit_message_id=None)
+    if capabilities.markup == "plain":
+        return single_sends(
+            message, lambda text: split_message(plain_text(text), capabilities.max_text)
+        )
+    return single_sends(message, lambda text: split_message(text, capabilities.max_text))
 
 
 class Channels:

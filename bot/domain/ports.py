@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.messages import (
     Attachment,
@@ -34,6 +34,9 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
+
+if TYPE_CHECKING:
+    from bot.domain.delivery import Capabilities
 
 
 class UnitRepository(Protocol):
@@ -359,6 +362,11 @@ class Notifier(Protocol):
 
     @property
     def limits(self) -> DeliveryLimits: ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the platform can show (buttons, edits, text length, markup, files)."""
+        ...
 
     def parts(self, message: Outbound) -> list[Outbound]:
         """The message as the separate sends the platform needs (long text split, each file

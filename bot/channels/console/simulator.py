@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Core
-from bot.channels.zalo.notifier import zalo_parts
+from bot.channels.zalo.notifier import ZALO_CAPABILITIES, zalo_parts
 from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID, ZALO
 from bot.domain import texts
 from bot.domain.commands import split_command
-from bot.domain.delivery import Channels
+from bot.domain.delivery import Capabilities, Channels
 from bot.domain.messages import (
     Attachment,
     ChatKind,
@@ -82,6 +82,17 @@ class ConsoleState:
         return message_id
 
 
+# The terminal shows buttons as what to type beside their label, and any length of text.
+CONSOLE_CAPABILITIES = Capabilities(
+    buttons=True,
+    edits=True,
+    max_text=1_000_000,
+    markup="html",
+    documents=True,
+    photos_by_url=False,
+)
+
+
 class ConsoleNotifier:
     """Prints outbound messages; those for another chat say whose chat they land in. As the
     Zalo channel (`platform="zalo"`) it prints what Zalo would show: plain text in parts of
@@ -100,6 +111,10 @@ class ConsoleNotifier:
         self.state = state
         self.files_dir = files_dir
         self.platform = platform
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return ZALO_CAPABILITIES if self.platform == ZALO else CONSOLE_CAPABILITIES
 
     def parts(self, message: Outbound) -> list[Outbound]:
         if self.platform == ZALO:

@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.domain.delivery import Capabilities, sends_for
 from bot.domain.messages import (
     Attachment,
     Delivery,
@@ -29,7 +30,6 @@ from bot.domain.messages import (
     RateLimited,
     Rendered,
     StoredFile,
-    single_sends,
 )
 from bot.domain.textsplit import split_message
 
@@ -75,15 +75,26 @@ def _never_left(error: NetworkError) -> bool:
     )
 
 
+TELEGRAM_CAPABILITIES = Capabilities(
+    buttons=True,
+    edits=True,
+    max_text=TELEGRAM_TEXT_LIMIT,
+    markup="html",
+    documents=True,
+    photos_by_url=False,
+)
+
+
 class TelegramNotifier:
     limits = TELEGRAM_LIMITS
+    capabilities = TELEGRAM_CAPABILITIES
     platform = "telegram"
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     def parts(self, message: Outbound) -> list[Outbound]:
-        return single_sends(message, lambda text: split_message(text, TELEGRAM_TEXT_LIMIT))
+        return sends_for(message, self.capabilities)
 
     async def send(self, message: Outbound) -> Delivery:
         chat_id = int(message.chat.chat_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.channels.web.files import FileLinks
@@ -16,6 +15,7 @@ from bot.channels.zalo.client import (
     ZaloUncertain,
 )
 from bot.domain import texts
+from bot.domain.delivery import Capabilities, sends_for
 from bot.domain.messages import (
     Attachment,
     Delivery,
@@ -25,10 +25,7 @@ from bot.domain.messages import (
     Outbound,
     RateLimited,
     StoredFile,
-    single_sends,
 )
-from bot.domain.rendering import buttons_as_text, plain_text
-from bot.domain.textsplit import split_message
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +39,25 @@ QUOTA_PAUSE_SECONDS = 60.0
 Counter = Callable[[int], Awaitable[None]]
 
 
+# No buttons, no edits, no markup, no documents; photos only by URL.
+ZALO_CAPABILITIES = Capabilities(
+    buttons=False,
+    edits=False,
+    max_text=ZALO_TEXT_LIMIT,
+    markup="plain",
+    documents=False,
+    photos_by_url=True,
+)
+
+
 def zalo_parts(message: Outbound) -> list[Outbound]:
-    """No buttons, no edits, no markup: what to type is written out, an edit is a new
-    message, the text is plain and split on line boundaries."""
-    written = replace(buttons_as_text(message), edit_message_id=None)
-    return single_sends(written, lambda text: split_message(plain_text(text), ZALO_TEXT_LIMIT))
+    return sends_for(message, ZALO_CAPABILITIES)
 
 
 class ZaloNotifier:
     platform = PLATFORM
     limits = ZALO_LIMITS
+    capabilities = ZALO_CAPABILITIES
 
     def __init__(
         self,
