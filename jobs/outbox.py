@@ -25,9 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.domain.delivery import Channels
 from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
-from bot.domain.ports import Notifier
-from bot.storage.database import Database
-from bot.storage.repositories import OutboxItem, SqlStore
+from bot.domain.ports import Notifier, OutboxItem, Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,14 +48,14 @@ class DrainReport:
     rate_limited: int = 0
 
 
-def _finish_failed(store: SqlStore, *, item_id: int, at: datetime, why: str) -> None:
+def _finish_failed(store: Store, *, item_id: int, at: datetime, why: str) -> None:
     store.outbox.finish(item_id, "failed", at, why)
 
 
 class OutboxDispatcher:
     def __init__(
         self,
-        database: Database,
+        database: UnitOfWork,
         notifiers: Notifier | Channels,
         # Delivery happens in real time even when a job runs "as if" at another time.
         clock: Clock | None = None,
@@ -189,7 +187,7 @@ class OutboxDispatcher:
         if delivery.status is DeliveryStatus.CHAT_GONE:
             report.gone += 1
 
-            def gone(store: SqlStore) -> None:
+            def gone(store: Store) -> None:
                 store.outbox.finish(item.id, "gone", now())
                 store.outbox.drop_chat(item.chat, "gone", now())
                 store.chats.mark_gone(item.chat, "blocked or removed", now())
@@ -200,7 +198,7 @@ class OutboxDispatcher:
         if delivery.status is DeliveryStatus.MIGRATED and delivery.new_chat_id is not None:
             new_chat = ChatRef(item.chat.platform, delivery.new_chat_id)
 
-            def migrated(store: SqlStore) -> None:
+            def migrated(store: Store) -> None:
                 store.outbox.finish(item.id, "sent", now())
                 store.chats.migrate(item.chat, new_chat, now())
                 store.outbox.reroute(item.chat, new_chat, now())
@@ -214,7 +212,7 @@ class OutboxDispatcher:
         """pending -> sending, committed before the request goes out."""
         return await self._db(lambda store: store.outbox.claim(item.id, self.clock.now()))
 
-    def _retry_later(self, store: SqlStore, item: OutboxItem, error: str) -> bool:
+    def _retry_later(self, store: Store, item: OutboxItem, error: str) -> bool:
         """Postpone with exponential backoff; False once the attempts are used up."""
         attempts = item.attempts + 1
         if attempts >= MAX_ATTEMPTS:
@@ -232,5 +230,5 @@ class OutboxDispatcher:
         while (remaining := self._paused_until.get(platform, 0.0) - time.monotonic()) > 0:
             await asyncio.sleep(remaining)
 
-    async def _db(self, work: Callable[[SqlStore], T]) -> T:
+    async def _db(self, work: Callable[[Store], T]) -> T:
         return await self.database.run_async(work)

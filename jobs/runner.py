@@ -14,15 +14,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.app import Core
 from bot.clock import Clock
 from bot.domain.budget import allowance, fit, held_back_notice
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS, uncertain_sends_notice
 from bot.domain.messages import Outbound, with_files
-from bot.domain.ports import Notifier
-from bot.storage.repositories import SqlStore
+from bot.domain.ports import Notifier, Store
 from jobs.outbox import DrainReport, OutboxDispatcher
+from jobs.ports import JobCore as Core
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ class JobRunner:
             rendered = await asyncio.to_thread(self._render, messages)
             planned = [(message, self.channels.parts(message)) for message in rendered]
 
-            def queue(store: SqlStore) -> int:
+            def queue(store: Store) -> int:
                 sends, notices = self._within_budgets(store, name, period, planned)
                 # Fenced by the claim: queue only if nobody took this run over meanwhile.
                 if not store.job_runs.planned(run.id, len(sends), moment, claimed_at):
@@ -109,7 +108,7 @@ class JobRunner:
 
     def _within_budgets(
         self,
-        store: SqlStore,
+        store: Store,
         name: str,
         period: str,
         planned: list[tuple[Outbound, list[Outbound]]],

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 
-from bot.app import Core
 from bot.domain.delivery import Channels
 from bot.domain.ports import Notifier
 from jobs.outbox import OutboxDispatcher
+from jobs.ports import JobCore as Core
 from jobs.runner import JobRunner
 from jobs.scheduler import JobScheduler, Schedule
 

@@ -60,3 +60,16 @@ def test_the_check_would_catch_an_offender(tmp_path):
     offender = tmp_path / "bad.py"
     offender.write_text("from sqlalchemy import select\nimport telegram.ext\n")
     assert imported_modules(offender) == {"sqlalchemy", "telegram.ext"}
+
+
+def test_jobs_reach_the_database_and_the_application_only_through_ports():
+    jobs = Path(bot.domain.__file__).parents[2] / "jobs"
+    offenders = {
+        f"{path.name}: {module}"
+        for path in sorted(jobs.rglob("*.py"))
+        for module in imported_modules(path)
+        if module in ("bot.app", "bot.storage")
+        or module.startswith("bot.storage.")
+        or module.startswith("bot.channels")
+    }
+    assert offenders == set()

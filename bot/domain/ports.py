@@ -5,9 +5,10 @@ Repositories never commit: the caller's unit of work does, once per update or jo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.domain.messages import (
     Attachment,
@@ -34,6 +35,8 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from bot.domain.delivery import Capabilities
@@ -238,10 +241,91 @@ class PendingReportRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    job: str
+    period: str
+    slot: datetime
+    state: str  # planning -> planned -> done
+    messages: int
+    finished_at: datetime | None
+
+
 class JobRunRepository(Protocol):
+    """The job ledger. A period is claimed once; a claim that never got planned (a crash
+    between claiming and queueing) can be taken over once it is stale."""
+
     def has_run(self, job: str, period: str) -> bool:
         """Whether the job's messages for this period were queued (planned or done)."""
         ...
+
+    def claim(
+        self, job: str, period: str, slot: datetime, at: datetime, stale_after: timedelta
+    ) -> tuple[JobRun, bool]:
+        """The run of (job, period) and whether the caller must plan it now."""
+        ...
+
+    def planned(
+        self, run_id: int, messages: int, at: datetime, claimed_at: datetime | None = None
+    ) -> bool:
+        """planning -> planned; with `claimed_at`, only if that claim is still the current
+        one (False: another process took the claim over)."""
+        ...
+
+    def finish_completed(self, at: datetime) -> int:
+        """Planned runs with nothing left pending in the outbox become done."""
+        ...
+
+    def stale_planning(self, claimed_before: datetime) -> list[JobRun]: ...
+
+    def latest(self) -> dict[str, JobRun]: ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One send waiting in the outbox: a text or a single file, for one chat."""
+
+    id: int
+    run_id: int | None
+    chat: ChatRef
+    message: Outbound
+    attempts: int
+
+
+class OutboxRepository(Protocol):
+    """Sends waiting to go out, one row per send; states: pending -> sending -> sent, gone,
+    unknown (in flight at a crash: never resent) or failed."""
+
+    def enqueue(self, run_id: int | None, parts: Sequence[Outbound], at: datetime) -> int: ...
+
+    def ready_chats(self, at: datetime) -> list[ChatRef]:
+        """Chats whose oldest pending send is due, oldest first."""
+        ...
+
+    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None: ...
+
+    def claim(self, item_id: int, at: datetime) -> bool:
+        """pending -> sending; False if another dispatcher took it first."""
+        ...
+
+    def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None: ...
+
+    def postpone(self, item_id: int, not_before: datetime, at: datetime, error: str) -> None: ...
+
+    def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int: ...
+
+    def reroute(self, old: ChatRef, new: ChatRef, at: datetime) -> None: ...
+
+    def next_wakeup(self) -> datetime | None: ...
+
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> int: ...
+
+    def waiting(self, platform: str) -> int:
+        """Sends of a platform queued and not yet out."""
+        ...
+
+    def counts(self, run_id: int | None = None) -> dict[str, int]: ...
 
 
 class SubmissionRepository(Protocol):
@@ -294,12 +378,6 @@ class MessageCountRepository(Protocol):
     def sent(self, platform: str, month: str) -> int: ...
 
 
-class OutboxCounts(Protocol):
-    def waiting(self, platform: str) -> int:
-        """Sends of a platform queued and not yet out."""
-        ...
-
-
 class Store(Protocol):
     """Everything one unit of work can reach."""
 
@@ -343,7 +421,20 @@ class Store(Protocol):
     def message_counts(self) -> MessageCountRepository: ...
 
     @property
-    def outbox(self) -> OutboxCounts: ...
+    def outbox(self) -> OutboxRepository: ...
+
+
+class UnitOfWork(Protocol):
+    """Runs a piece of work against a Store in one transaction (the database boundary)."""
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the work runs in this process (SQLite, memory): no thread needed."""
+        ...
+
+    def run(self, work: Callable[[Store], T]) -> T: ...
+
+    async def run_async(self, work: Callable[[Store], T]) -> T: ...
 
 
 class Renderer(Protocol):

@@ -36,6 +36,7 @@ from bot.domain.model import (
     UnitKind,
     UnitWeekTotal,
 )
+from bot.domain.ports import JobRun, OutboxItem
 from bot.storage.tables import (
     AdminGrantRow,
     CampaignRow,
@@ -1124,17 +1125,6 @@ class SqlPendingReports:
         return result.rowcount == 1
 
 
-@dataclass(frozen=True)
-class JobRun:
-    id: int
-    job: str
-    period: str
-    slot: datetime
-    state: str
-    messages: int
-    finished_at: datetime | None
-
-
 def _job_run(row: Row[Any]) -> JobRun:
     return JobRun(row.id, row.job, row.period, row.slot, row.state, row.messages, row.finished_at)
 
@@ -1209,17 +1199,6 @@ class SqlJobRuns:
         for row in self.connection.execute(sa.select(JOB_RUN).order_by(JOB_RUN.c.slot)):
             runs[row.job] = _job_run(row)
         return runs
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One send waiting in the outbox: a text or a single file, for one chat."""
-
-    id: int
-    run_id: int | None
-    chat: ChatRef
-    message: Outbound
-    attempts: int
 
 
 # An outbox file row that holds a platform's file id, not the file (StoredFile).

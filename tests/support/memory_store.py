@@ -7,10 +7,12 @@ cannot drift from the real repositories unnoticed.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
+from bot.domain.messages import Outbound
 from bot.domain.model import (
     Campaign,
     ChatRef,
@@ -28,6 +30,9 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
+from bot.domain.ports import JobRun, OutboxItem
+
+T = TypeVar("T")
 
 
 class DuplicateSource(Exception):
@@ -537,13 +542,189 @@ class MemoryPendingReports:
 
 
 class MemoryJobRuns:
-    """Only what the domain asks of the job ledger: whether a period's run happened."""
+    """The job ledger in memory, with the same claim rules as the SQL one."""
 
     def __init__(self) -> None:
+        # (job, period) whose run happened, set directly by tests that need only that.
         self.done: set[tuple[str, str]] = set()
+        self.runs: dict[tuple[str, str], JobRun] = {}
+        self.claimed_at: dict[int, datetime] = {}
+        self.outbox: MemoryOutbox | None = None
 
     def has_run(self, job: str, period: str) -> bool:
-        return (job, period) in self.done
+        run = self.runs.get((job, period))
+        return (job, period) in self.done or (run is not None and run.state != "planning")
+
+    def claim(
+        self, job: str, period: str, slot: datetime, at: datetime, stale_after: timedelta
+    ) -> tuple[JobRun, bool]:
+        run = self.runs.get((job, period))
+        if run is None:
+            run = JobRun(len(self.runs) + 1, job, period, slot, "planning", 0, None)
+            self.runs[(job, period)] = run
+            self.claimed_at[run.id] = at
+            return run, True
+        if run.state == "planning" and self.claimed_at[run.id] <= at - stale_after:
+            self.claimed_at[run.id] = at
+            return run, True
+        return run, False
+
+    def _by_id(self, run_id: int) -> JobRun:
+        return next(run for run in self.runs.values() if run.id == run_id)
+
+    def planned(
+        self, run_id: int, messages: int, at: datetime, claimed_at: datetime | None = None
+    ) -> bool:
+        run = self._by_id(run_id)
+        if claimed_at is not None and (
+            run.state != "planning" or self.claimed_at[run_id] != claimed_at
+        ):
+            return False
+        self.runs[(run.job, run.period)] = replace(run, state="planned", messages=messages)
+        return True
+
+    def finish_completed(self, at: datetime) -> int:
+        finished = 0
+        for key, run in list(self.runs.items()):
+            pending = self.outbox is not None and self.outbox.has_pending(run.id)
+            if run.state == "planned" and not pending:
+                self.runs[key] = replace(run, state="done", finished_at=at)
+                finished += 1
+        return finished
+
+    def stale_planning(self, claimed_before: datetime) -> list[JobRun]:
+        return [
+            run
+            for run in self.runs.values()
+            if run.state == "planning" and self.claimed_at[run.id] <= claimed_before
+        ]
+
+    def latest(self) -> dict[str, JobRun]:
+        found: dict[str, JobRun] = {}
+        for run in sorted(self.runs.values(), key=lambda run: run.slot):
+            found[run.job] = run
+        return found
+
+
+@dataclass
+class _OutboxRow:
+    id: int
+    run_id: int | None
+    message: Outbound
+    state: str = "pending"
+    attempts: int = 0
+    not_before: datetime | None = None
+    updated_at: datetime | None = None
+    error: str | None = None
+
+
+class MemoryOutbox:
+    """The outbox in memory: the dispatcher's whole protocol, for fast tests."""
+
+    def __init__(self) -> None:
+        self.rows: list[_OutboxRow] = []
+
+    def enqueue(self, run_id: int | None, parts: Sequence[Outbound], at: datetime) -> int:
+        for part in parts:
+            if len(part.attachments) > 1 or (part.attachments and part.text):
+                raise ValueError("an outbox row is one send: a text or one rendered file")
+            self.rows.append(_OutboxRow(len(self.rows) + 1, run_id, part, updated_at=at))
+        return len(parts)
+
+    def has_pending(self, run_id: int) -> bool:
+        return any(row.run_id == run_id and row.state == "pending" for row in self.rows)
+
+    def _pending(self, chat: ChatRef) -> list[_OutboxRow]:
+        return [row for row in self.rows if row.state == "pending" and row.message.chat == chat]
+
+    def ready_chats(self, at: datetime) -> list[ChatRef]:
+        heads: dict[ChatRef, _OutboxRow] = {}
+        for row in self.rows:
+            if row.state == "pending":
+                heads.setdefault(row.message.chat, row)
+        return [
+            chat
+            for chat, head in sorted(heads.items(), key=lambda item: item[1].id)
+            if head.not_before is None or head.not_before <= at
+        ]
+
+    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
+        pending = self._pending(chat)
+        if not pending or (pending[0].not_before is not None and pending[0].not_before > at):
+            return None
+        head = pending[0]
+        return OutboxItem(head.id, head.run_id, chat, head.message, head.attempts)
+
+    def _row(self, item_id: int) -> _OutboxRow:
+        return self.rows[item_id - 1]
+
+    def claim(self, item_id: int, at: datetime) -> bool:
+        row = self._row(item_id)
+        if row.state != "pending":
+            return False
+        row.state, row.attempts, row.updated_at = "sending", row.attempts + 1, at
+        return True
+
+    def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None:
+        row = self._row(item_id)
+        row.state, row.updated_at, row.error = state, at, error
+
+    def postpone(self, item_id: int, not_before: datetime, at: datetime, error: str) -> None:
+        row = self._row(item_id)
+        row.state, row.not_before, row.updated_at, row.error = "pending", not_before, at, error
+
+    def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int:
+        pending = self._pending(chat)
+        for row in pending:
+            row.state, row.updated_at = state, at
+        return len(pending)
+
+    def reroute(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
+        for row in self._pending(old):
+            row.message = replace(row.message, chat=new)
+
+    def next_wakeup(self) -> datetime | None:
+        times = [r.not_before for r in self.rows if r.state == "pending" and r.not_before]
+        return min(times) if times else None
+
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> int:
+        stuck = [
+            row
+            for row in self.rows
+            if row.state == "sending" and row.updated_at is not None and row.updated_at < older_than
+        ]
+        for row in stuck:
+            row.state, row.updated_at = "unknown", at
+        return len(stuck)
+
+    def waiting(self, platform: str) -> int:
+        return sum(
+            1
+            for row in self.rows
+            if row.message.chat.platform == platform and row.state in ("pending", "sending")
+        )
+
+    def counts(self, run_id: int | None = None) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for row in self.rows:
+            if run_id is None or row.run_id == run_id:
+                found[row.state] = found.get(row.state, 0) + 1
+        return found
+
+
+class MemoryDatabase:
+    """The unit of work over a MemoryStore: work runs at once, in this process."""
+
+    in_process = True
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def run(self, work: Callable[[Any], T]) -> T:
+        return work(self.store)
+
+    async def run_async(self, work: Callable[[Any], T]) -> T:
+        return work(self.store)
 
 
 class MemoryContacts:
@@ -559,13 +740,6 @@ class MemoryContacts:
     def private_chat(self, platform: str, user_id: str) -> ChatRef | None:
         chat_id = self.chats.get((platform, user_id))
         return ChatRef(platform, chat_id) if chat_id is not None else None
-
-
-class MemoryOutboxCounts:
-    """Nothing is queued in memory: messages are delivered by the dialogue itself."""
-
-    def waiting(self, platform: str) -> int:
-        return 0
 
 
 class MemoryMessageCounts:
@@ -594,7 +768,7 @@ class MemoryStore:
     job_runs: MemoryJobRuns = field(default_factory=MemoryJobRuns)
     contacts: MemoryContacts = field(default_factory=MemoryContacts)
     message_counts: MemoryMessageCounts = field(default_factory=MemoryMessageCounts)
-    outbox: MemoryOutboxCounts = field(default_factory=MemoryOutboxCounts)
+    outbox: MemoryOutbox = field(default_factory=MemoryOutbox)
 
     def __post_init__(self) -> None:
         self.members = MemoryMembers(self.units)
@@ -602,3 +776,4 @@ class MemoryStore:
         self.subscriptions = MemorySubscriptions(self.chats)
         self.chats.subscriptions = self.subscriptions
         self.ledger = MemoryLedger(self.units)
+        self.job_runs.outbox = self.outbox
