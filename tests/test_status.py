@@ -1,7 +1,7 @@
 """Progress views: a unit and its siblings, all units, help and the unit table."""
 
 from bot.domain import texts
-from tests.conftest import ADMIN_ID, at
+from tests.conftest import ADMIN_ID, CAMPAIGN, at
 from tests.support.dialogue import only_text, person
 
 ADMIN = person(ADMIN_ID, "Trần Thị Bình")
@@ -206,3 +206,29 @@ def test_status_and_export_of_a_named_period_and_a_units_history(dialogue):
     assert "• Tuần 36 (02/09–08/09/2024): 50/200 (25%) ⚠️" in history
     assert "KT" in only_text(dialogue.send(ADMIN, "/lichsu KT"))
     assert only_text(dialogue.send(STRANGER, "/lichsu")) == texts.NOT_REGISTERED
+
+
+def test_one_command_table_feeds_the_parser_the_help_and_the_menu():
+    from bot.domain.commands import COMMAND_TABLE, canonical, menu
+    from bot.domain.conversation import USE_CASES
+
+    for command in COMMAND_TABLE:
+        assert command.name in USE_CASES  # every command does something
+        for alias in command.aliases:
+            assert canonical(f"/{alias}") == command.name
+        for _, key in command.help:
+            assert key in texts.HELP_LINES
+    assert set(menu()) <= set(texts.MENU_LINES)
+    assert [name for name, _ in texts.command_menu(20)] == menu()
+    admin_help = texts.help_text(
+        CAMPAIGN,
+        due_day=20,
+        user_id="9",
+        admin=True,
+        unit=None,
+        pending_unit=None,
+        group_unit=None,
+    )
+    for command in COMMAND_TABLE:
+        if command.help:
+            assert f"/{command.shown}" in admin_help, command.name

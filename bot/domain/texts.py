@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.collation import vietnamese_key
+from bot.domain.commands import COMMAND_TABLE, Audience, help_lines, menu
 from bot.domain.messages import Column, Outbound
 from bot.domain.model import (
     BudgetUsage,
@@ -737,50 +738,58 @@ def help_text(
     elif not admin:
         lines.append("Bạn chưa đăng ký báo cáo cho đơn vị nào.")
     lines.append(f"ID của bạn: {esc(user_id)}")
-    lines += [
-        "",
-        "<b>Các lệnh</b>",
-        "/huongdan — hướng dẫn này",
-        "/tiendo — tiến độ tuần này; /tiendo tuantruoc, /tiendo tuan 37 — tuần khác",
-        "/lichsu — số liệu 8 tuần gần nhất của đơn vị",
-    ]
+    everyone = {Audience.EVERYONE}
     if unit is None and not admin:
-        lines.append("/dangky MÃ — đăng ký báo cáo cho đơn vị (ví dụ: /dangky KM)")
+        everyone.add(Audience.NEWCOMER)
     if unit is not None or admin:
-        lines += [
-            "/bc 45 — cộng thêm 45 lượt dự thi",
-            "/bc =180 — đặt tổng tuần này là 180",
-            "/bc 45 tuantruoc — cộng cho tuần trước (trước khi khóa sổ)",
-            "/huy — hủy báo cáo gần nhất của bạn",
-            "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
-            f"/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày {due_day}), hoặc gửi "
-            "tệp với chú thích /baocaothang",
-            "/xembaocao MÃ [thang 9] — đọc toàn văn báo cáo tháng của đơn vị mình hoặc đơn vị "
-            "trực thuộc",
-        ]
+        everyone.add(Audience.SECRETARY)
+    lines += ["", "<b>Các lệnh</b>"]
+    lines += [HELP_LINES[key].format(due_day=due_day) for key in help_lines(frozenset(everyone))]
     if admin:
-        lines += [
-            "",
-            "<b>Dành cho quản trị viên</b>",
-            "/tiendo all — tiến độ của tất cả đơn vị",
-            "/tiendo MÃ — tiến độ của một đơn vị",
-            "/bc MÃ 45 — báo cáo thay cho đơn vị (kể cả tuần đã khóa sổ với «tuantruoc»)",
-            "/duyet ID, /tuchoi ID — duyệt hoặc từ chối yêu cầu đăng ký",
-            "/dangky MÃ trong nhóm — gắn nhóm với đơn vị",
-            "/donvi — danh sách mã đơn vị",
-            "/dangkynhan [MÃ] — nhận bản tổng hợp tuần và tháng tại cuộc trò chuyện này",
-            "/huynhan — dừng nhận bản tổng hợp",
-            "/xuat, /xuat tuan, /xuat tuantruoc, /xuat tuan 37, /xuat thang, /xuat thang 9 — "
-            "bảng số liệu Excel",
-            "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
-            "/xembaocao MÃ [thang 9] — toàn văn báo cáo tháng của một đơn vị, kèm tệp",
-        ]
-    lines += [
-        "",
-        "Lệnh tiếng Anh tương ứng: /help, /register, /report, /undo, /status, /monthly, "
-        "/subscribe, /unsubscribe, /export, /history, /readreport.",
-    ]
+        lines += ["", "<b>Dành cho quản trị viên</b>"]
+        admin_keys = help_lines(frozenset({Audience.ADMIN}))
+        lines += [HELP_LINES[key].format(due_day=due_day) for key in admin_keys]
+    english = ", ".join(f"/{command.name}" for command in COMMAND_TABLE)
+    lines += ["", f"Lệnh tiếng Anh tương ứng: {english}."]
     return "\n".join(lines)
+
+
+# One line of /huongdan each, keyed as in commands.COMMAND_TABLE.
+HELP_LINES = {
+    "start": "/huongdan — hướng dẫn này",
+    "status": "/tiendo — tiến độ tuần này; /tiendo tuantruoc, /tiendo tuan 37 — tuần khác",
+    "history": "/lichsu — số liệu 8 tuần gần nhất của đơn vị",
+    "register": "/dangky MÃ — đăng ký báo cáo cho đơn vị (ví dụ: /dangky KM)",
+    "report.add": "/bc 45 — cộng thêm 45 lượt dự thi",
+    "report.set": "/bc =180 — đặt tổng tuần này là 180",
+    "report.last_week": "/bc 45 tuantruoc — cộng cho tuần trước (trước khi khóa sổ)",
+    "undo": "/huy — hủy báo cáo gần nhất của bạn",
+    "free_text": "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
+    "monthly": (
+        "/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày {due_day}), hoặc gửi tệp "
+        "với chú thích /baocaothang"
+    ),
+    "readreport": (
+        "/xembaocao MÃ [thang 9] — đọc toàn văn báo cáo tháng của đơn vị mình hoặc đơn vị "
+        "trực thuộc"
+    ),
+    "status.all": "/tiendo all — tiến độ của tất cả đơn vị",
+    "status.unit": "/tiendo MÃ — tiến độ của một đơn vị",
+    "report.for_unit": (
+        "/bc MÃ 45 — báo cáo thay cho đơn vị (kể cả tuần đã khóa sổ với «tuantruoc»)"
+    ),
+    "approve": "/duyet ID, /tuchoi ID — duyệt hoặc từ chối yêu cầu đăng ký",
+    "register.group": "/dangky MÃ trong nhóm — gắn nhóm với đơn vị",
+    "units": "/donvi [tên] — danh sách đơn vị, chỉ tiêu và người báo cáo; tìm theo tên",
+    "subscribe": "/dangkynhan [MÃ] — nhận bản tổng hợp tuần và tháng tại cuộc trò chuyện này",
+    "unsubscribe": "/huynhan — dừng nhận bản tổng hợp",
+    "export": (
+        "/xuat, /xuat tuan, /xuat tuantruoc, /xuat tuan 37, /xuat thang, /xuat thang 9 — "
+        "bảng số liệu Excel"
+    ),
+    "history.unit": "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
+    "readreport.admin": "/xembaocao MÃ [thang 9] — toàn văn báo cáo tháng của một đơn vị, kèm tệp",
+}
 
 
 def units_table(
@@ -884,16 +893,20 @@ def units_file_missing_columns(missing: Sequence[str]) -> str:
 # --- command menu (Telegram's "/" list)
 
 
+# Telegram's "/" menu, by the name shown (commands.menu() says which and in what order).
+MENU_LINES = {
+    "bc": "Báo cáo số lượt dự thi: /bc 45, /bc =180",
+    "tiendo": "Xem tiến độ tuần này",
+    "huy": "Hủy báo cáo gần nhất của bạn",
+    "lichsu": "Số liệu 8 tuần gần nhất của đơn vị",
+    "baocaothang": "Gửi báo cáo tháng (trước ngày {due_day})",
+    "dangky": "Đăng ký báo cáo cho đơn vị: /dangky KM",
+    "huongdan": "Hướng dẫn sử dụng",
+}
+
+
 def command_menu(due_day: int) -> tuple[tuple[str, str], ...]:
-    return (
-        ("bc", "Báo cáo số lượt dự thi: /bc 45, /bc =180"),
-        ("tiendo", "Xem tiến độ tuần này"),
-        ("huy", "Hủy báo cáo gần nhất của bạn"),
-        ("lichsu", "Số liệu 8 tuần gần nhất của đơn vị"),
-        ("baocaothang", f"Gửi báo cáo tháng (trước ngày {due_day})"),
-        ("dangky", "Đăng ký báo cáo cho đơn vị: /dangky KM"),
-        ("huongdan", "Hướng dẫn sử dụng"),
-    )
+    return tuple((name, MENU_LINES[name].format(due_day=due_day)) for name in menu())
 
 
 AUTOMATED_MARK = "trợ lý tự động"
