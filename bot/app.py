@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import conversation
-from bot.domain.messages import Inbound, Outbound, with_files
+from bot.domain.messages import Inbound, RenderedMessage, with_files
 from bot.domain.model import Campaign
 from bot.domain.policy import Policy
 from bot.domain.ports import Renderer
@@ -35,7 +35,7 @@ class Core:
     clock: Clock
     renderer: Renderer = field(default_factory=FileRenderer)
 
-    def handle(self, inbound: Inbound) -> list[Outbound]:
+    def handle(self, inbound: Inbound) -> list[RenderedMessage]:
         """One inbound message in one unit of work; returns what to send, files rendered
         after the transaction so that drawing a chart never holds the database."""
         replies = self.database.run(
@@ -43,7 +43,7 @@ class Core:
         )
         return [with_files(reply, self.renderer.render) for reply in replies]
 
-    async def handle_async(self, inbound: Inbound) -> list[Outbound]:
+    async def handle_async(self, inbound: Inbound) -> list[RenderedMessage]:
         if self.database.in_process:
             # SQLite work is a fraction of a millisecond of in-process CPU; handing it to a
             # thread costs more (GIL hand-offs) than it frees the event loop.

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.domain.budget import allowance, fit, held_back_notice
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS, uncertain_sends_notice
-from bot.domain.messages import Outbound, with_files
+from bot.domain.messages import Outbound, RenderedMessage, Send, with_files
 from bot.domain.ports import Notifier, Store
 from jobs.outbox import DrainReport, OutboxDispatcher
 from jobs.ports import JobCore as Core
@@ -111,8 +111,8 @@ class JobRunner:
         store: Store,
         name: str,
         period: str,
-        planned: list[tuple[Outbound, list[Outbound]]],
-    ) -> tuple[list[Outbound], list[Outbound]]:
+        planned: list[tuple[RenderedMessage, list[Send]]],
+    ) -> tuple[list[Send], list[Send]]:
         """The sends that fit each platform's monthly budget, most useful first, and the
         admins' notices naming what was held back (notices are never held back)."""
         policy = self.core.policy
@@ -121,8 +121,8 @@ class JobRunner:
             platform: allowance(store, policy, platform, name, now)
             for platform in {message.chat.platform for message, _ in planned}
         }
-        sends: list[Outbound] = []
-        notices: list[Outbound] = []
+        sends: list[Send] = []
+        notices: list[Send] = []
         for platform, limit in allowed.items():
             mine = [
                 (message, parts) for message, parts in planned if message.chat.platform == platform
@@ -147,7 +147,7 @@ class JobRunner:
                 for notice in held_back_notice(
                     policy, self.channels.platforms, limit, name, period, fitted.held
                 ):
-                    notices.extend(self.channels.parts(notice))
+                    notices.extend(self.channels.parts(self._rendered(notice)))
         return sends, notices
 
     async def _tell_admins(self, name: str, period: str, uncertain: int) -> None:
@@ -158,11 +158,13 @@ class JobRunner:
                 self.core.policy, platform, name, period, uncertain
             )
         ]
-        parts = [part for notice in notices for part in self.channels.parts(notice)]
+        parts = [part for notice in notices for part in self.channels.parts(self._rendered(notice))]
         now = self.wall_clock.now()
         await self.core.database.run_async(lambda store: store.outbox.enqueue(None, parts, now))
         await self.dispatcher.drain()
 
-    def _render(self, messages: list[Outbound]) -> list[Outbound]:
-        renderer = self.core.renderer
-        return [with_files(message, renderer.render) for message in messages]
+    def _render(self, messages: list[Outbound]) -> list[RenderedMessage]:
+        return [self._rendered(message) for message in messages]
+
+    def _rendered(self, message: Outbound) -> RenderedMessage:
+        return with_files(message, self.core.renderer.render)

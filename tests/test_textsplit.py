@@ -43,3 +43,25 @@ def test_emoji_count_as_two_units():
 def test_parts_always_fit(text):
     parts = split_message(text, 200)
     assert all(measure(part) <= 200 for part in parts)
+
+
+def test_a_reply_a_rendered_message_and_a_send_are_three_types():
+    from bot.domain.messages import (
+        Attachment,
+        ChartSpec,
+        Outbound,
+        RenderedMessage,
+        Send,
+        single_sends,
+        with_files,
+    )
+    from bot.domain.model import ChatRef
+
+    spec = ChartSpec("c.png", "t", (), "x", (), None, 1.0)
+    reply = Outbound(ChatRef("telegram", "1"), "a\nb", attachments=(spec,))
+    rendered = with_files(reply, lambda _spec: Attachment("c.png", b"png", "photo"))
+    assert type(rendered) is RenderedMessage and rendered.attachments[0].content == b"png"
+    assert with_files(rendered, lambda _spec: None) is rendered  # rendered once only
+    sends = single_sends(rendered, lambda text: text.split("\n"))
+    assert [type(send) for send in sends] == [Send, Send, Send]
+    assert [send.text for send in sends] == ["a", "b", ""] and sends[2].attachments

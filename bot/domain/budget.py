@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain import texts
-from bot.domain.messages import Outbound
+from bot.domain.messages import Outbound, RenderedMessage, Send
 from bot.domain.model import ChatRef
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
@@ -72,16 +72,16 @@ def digest_reserve(store: Store, policy: Policy, platform: str, now: datetime) -
 
 @dataclass(frozen=True)
 class Fitted:
-    sends: list[Outbound]
+    sends: list[Send]
     # Whole messages held back (a digest is never sent in part).
-    held: list[Outbound]
+    held: list[RenderedMessage]
 
 
-def fit(planned: Sequence[tuple[Outbound, list[Outbound]]], left: int) -> Fitted:
+def fit(planned: Sequence[tuple[RenderedMessage, list[Send]]], left: int) -> Fitted:
     """Messages (with their separate sends) in the order given, each whole, while the sends
     fit in `left`; the rest held back."""
-    sends: list[Outbound] = []
-    held: list[Outbound] = []
+    sends: list[Send] = []
+    held: list[RenderedMessage] = []
     for message, parts in planned:
         if held or len(parts) > left:
             held.append(message)

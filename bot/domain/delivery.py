@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from bot.domain.messages import Outbound, single_sends
+from bot.domain.messages import RenderedMessage, Send, as_type, single_sends
 from bot.domain.ports import Notifier
 from bot.domain.rendering import buttons_as_text, plain_text
 from bot.domain.textsplit import split_message
@@ -31,7 +31,7 @@ class Capabilities:
     photos_by_url: bool
 
 
-def sends_for(message: Outbound, capabilities: Capabilities) -> list[Outbound]:
+def sends_for(message: RenderedMessage, capabilities: Capabilities) -> list[Send]:
     """A message as the separate sends a platform with these capabilities needs: each text
     part on its own, then each file; buttons and edits replaced where missing."""
     if not capabilities.buttons:
@@ -69,8 +69,8 @@ class Channels:
     def __iter__(self) -> Iterator[Notifier]:
         return iter(self._by_platform.values())
 
-    def parts(self, message: Outbound) -> list[Outbound]:
+    def parts(self, message: RenderedMessage) -> list[Send]:
         """The separate sends of a message on its platform; a message for a platform the bot
         does not serve stays whole (the outbox records it as undeliverable)."""
         notifier = self.get(message.chat.platform)
-        return notifier.parts(message) if notifier is not None else [message]
+        return notifier.parts(message) if notifier is not None else [as_type(Send, message)]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from bot.domain.model import ChatRef, MessageRef, Person
+
+M = TypeVar("M", bound="Outbound")
 
 
 class ChatKind(StrEnum):
@@ -163,6 +166,23 @@ class Outbound:
     attachments: tuple[Rendered, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class RenderedMessage(Outbound):
+    """A message whose charts and tables are files now (`with_files`): what a notifier
+    takes. A separate type, so that a description cannot reach a platform by mistake."""
+
+
+@dataclass(frozen=True)
+class Send(RenderedMessage):
+    """One request to a platform: one text part or one file. An outbox row is one Send."""
+
+
+def as_type(kind: type[M], message: Outbound, **changes: Any) -> M:
+    """The message as another of the three types (a reply, a rendered message, a send)."""
+    values = {item.name: getattr(message, item.name) for item in fields(message)}
+    return kind(**(values | changes))
+
+
 class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     # The chat blocked the bot, was deleted, or the bot was removed: stop writing to it.
@@ -207,23 +227,24 @@ class DeliveryUncertain(Exception):
 
 def with_files(
     message: Outbound, render: Callable[[ChartSpec | TableSpec], Attachment]
-) -> Outbound:
+) -> RenderedMessage:
     """The message with every chart and table description replaced by its rendered file."""
-    if all(isinstance(item, Attachment | StoredFile) for item in message.attachments):
+    if isinstance(message, RenderedMessage):
         return message
     files = tuple(
         item if isinstance(item, Attachment | StoredFile) else render(item)
         for item in message.attachments
     )
-    return replace(message, attachments=files)
+    return as_type(RenderedMessage, message, attachments=files)
 
 
-def single_sends(message: Outbound, split_text: Callable[[str], list[str]]) -> list[Outbound]:
+def single_sends(message: RenderedMessage, split_text: Callable[[str], list[str]]) -> list[Send]:
     """A message as separate sends: its text in parts (the reply quote on the first, the
     buttons on the last), then each file on its own."""
     chunks = split_text(message.text) if message.text else []
     sends = [
-        replace(
+        as_type(
+            Send,
             message,
             text=chunk,
             attachments=(),
@@ -232,5 +253,5 @@ def single_sends(message: Outbound, split_text: Callable[[str], list[str]]) -> l
         )
         for index, chunk in enumerate(chunks)
     ]
-    sends += [Outbound(message.chat, "", attachments=(file,)) for file in message.attachments]
+    sends += [Send(message.chat, "", attachments=(file,)) for file in message.attachments]
     return sends

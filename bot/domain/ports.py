@@ -15,7 +15,8 @@ from bot.domain.messages import (
     ChartSpec,
     Delivery,
     DeliveryLimits,
-    Outbound,
+    RenderedMessage,
+    Send,
     TableSpec,
 )
 from bot.domain.model import (
@@ -289,7 +290,7 @@ class OutboxItem:
     id: int
     run_id: int | None
     chat: ChatRef
-    message: Outbound
+    message: Send
     attempts: int
 
 
@@ -297,7 +298,7 @@ class OutboxRepository(Protocol):
     """Sends waiting to go out, one row per send; states: pending -> sending -> sent, gone,
     unknown (in flight at a crash: never resent) or failed."""
 
-    def enqueue(self, run_id: int | None, parts: Sequence[Outbound], at: datetime) -> int: ...
+    def enqueue(self, run_id: int | None, parts: Sequence[Send], at: datetime) -> int: ...
 
     def ready_chats(self, at: datetime) -> list[ChatRef]:
         """Chats whose oldest pending send is due, oldest first."""
@@ -459,11 +460,11 @@ class Notifier(Protocol):
         """What the platform can show (buttons, edits, text length, markup, files)."""
         ...
 
-    def parts(self, message: Outbound) -> list[Outbound]:
+    def parts(self, message: RenderedMessage) -> list[Send]:
         """The message as the separate sends the platform needs (long text split, each file
         on its own), so that a delivery can be tracked one send at a time."""
         ...
 
-    async def send(self, message: Outbound) -> Delivery:
+    async def send(self, message: RenderedMessage) -> Delivery:
         """Deliver one message; transient failures (network, rate limit) raise."""
         ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
+from typing import TypeVar
 
 from bot.domain import texts
 from bot.domain.messages import Outbound
@@ -18,7 +19,10 @@ def plain_text(rich: str) -> str:
     return html.unescape(_TAG.sub("", rich))
 
 
-def buttons_as_text(message: Outbound) -> Outbound:
+M = TypeVar("M", bound=Outbound)
+
+
+def buttons_as_text(message: M) -> M:
     """Where a chat has no buttons, the message says what to type instead."""
     if not message.buttons:
         return message

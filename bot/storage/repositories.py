@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.messages import Attachment, Outbound, StoredFile
+from bot.domain.messages import Attachment, Send, StoredFile
 from bot.domain.model import (
     Campaign,
     ChatRef,
@@ -1215,7 +1215,7 @@ class SqlOutbox:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def enqueue(self, run_id: int | None, parts: Sequence[Outbound], at: datetime) -> int:
+    def enqueue(self, run_id: int | None, parts: Sequence[Send], at: datetime) -> int:
         for part in parts:
             files = [a for a in part.attachments if isinstance(a, Attachment | StoredFile)]
             if len(files) != len(part.attachments) or len(files) > 1 or (files and part.text):
@@ -1273,13 +1273,13 @@ class SqlOutbox:
         if row is None or (row.not_before is not None and row.not_before > at):
             return None
         if row.filename is None:
-            message = Outbound(chat, row.text)
+            message = Send(chat, row.text)
         elif row.kind == STORED_KIND:
             stored = StoredFile(bytes(row.content).decode(), row.filename, row.text)
-            message = Outbound(chat, "", attachments=(stored,))
+            message = Send(chat, "", attachments=(stored,))
         else:
             rendered = Attachment(row.filename, row.content, row.kind)
-            message = Outbound(chat, row.text, attachments=(rendered,))
+            message = Send(chat, row.text, attachments=(rendered,))
         return OutboxItem(row.id, row.run_id, chat, message, row.attempts)
 
     def claim(self, item_id: int, at: datetime) -> bool:

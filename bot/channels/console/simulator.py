@@ -31,7 +31,8 @@ from bot.domain.messages import (
     DeliveryStatus,
     FileRef,
     Inbound,
-    Outbound,
+    RenderedMessage,
+    Send,
     StoredFile,
     single_sends,
 )
@@ -116,12 +117,12 @@ class ConsoleNotifier:
     def capabilities(self) -> Capabilities:
         return ZALO_CAPABILITIES if self.platform == ZALO else CONSOLE_CAPABILITIES
 
-    def parts(self, message: Outbound) -> list[Outbound]:
+    def parts(self, message: RenderedMessage) -> list[Send]:
         if self.platform == ZALO:
             return zalo_parts(message)
         return single_sends(message, lambda text: [text])
 
-    async def send(self, message: Outbound) -> Delivery:
+    async def send(self, message: RenderedMessage) -> Delivery:
         message_id = self.state.new_message_id()
         where = (
             ""
@@ -243,7 +244,7 @@ class ConsoleSimulator:
             self.say(texts.console_sent(message_id))
         await self.deliver(await self.core.handle_async(inbound))
 
-    async def deliver(self, messages: list[Outbound]) -> None:
+    async def deliver(self, messages: list[RenderedMessage]) -> None:
         for message in messages:
             for part in self.channels.parts(message):
                 notifier = self.channels.get(part.chat.platform) or self.notifier

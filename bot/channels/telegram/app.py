@@ -31,7 +31,7 @@ from bot.channels.telegram.polling import HandledMarks
 from bot.config import Settings
 from bot.domain import texts
 from bot.domain.commands import COMMANDS
-from bot.domain.messages import Inbound, Outbound
+from bot.domain.messages import Inbound
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ async def _handle(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound | None) -
     if inbound is None:
         return
     core: Core = context.bot_data["core"]
-    replies: list[Outbound] = await core.handle_async(inbound)
+    replies = await core.handle_async(inbound)
     notifier: TelegramNotifier = context.bot_data["notifier"]
     await notifier.send_replies(replies)
 

@@ -29,6 +29,8 @@ from bot.domain.messages import (
     Outbound,
     RateLimited,
     Rendered,
+    RenderedMessage,
+    Send,
     StoredFile,
 )
 from bot.domain.textsplit import split_message
@@ -93,10 +95,10 @@ class TelegramNotifier:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    def parts(self, message: Outbound) -> list[Outbound]:
+    def parts(self, message: RenderedMessage) -> list[Send]:
         return sends_for(message, self.capabilities)
 
-    async def send(self, message: Outbound) -> Delivery:
+    async def send(self, message: RenderedMessage) -> Delivery:
         chat_id = int(message.chat.chat_id)
         try:
             await self._send_to(chat_id, message)
@@ -120,7 +122,7 @@ class TelegramNotifier:
             raise DeliveryUncertain(f"{type(error).__name__}: {error.message}") from error
         return Delivery(DeliveryStatus.DELIVERED)
 
-    async def send_replies(self, messages: Iterable[Outbound]) -> None:
+    async def send_replies(self, messages: Iterable[RenderedMessage]) -> None:
         """Answers to an update: one failed recipient (an admin who never opened the bot,
         say) is logged and the rest still go out."""
         for message in messages:

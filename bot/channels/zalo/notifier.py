@@ -24,6 +24,8 @@ from bot.domain.messages import (
     DeliveryUncertain,
     Outbound,
     RateLimited,
+    RenderedMessage,
+    Send,
     StoredFile,
 )
 
@@ -50,7 +52,7 @@ ZALO_CAPABILITIES = Capabilities(
 )
 
 
-def zalo_parts(message: Outbound) -> list[Outbound]:
+def zalo_parts(message: RenderedMessage) -> list[Send]:
     return sends_for(message, ZALO_CAPABILITIES)
 
 
@@ -71,15 +73,15 @@ class ZaloNotifier:
         self.count_sent = count_sent
         self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
 
-    def parts(self, message: Outbound) -> list[Outbound]:
+    def parts(self, message: RenderedMessage) -> list[Send]:
         return zalo_parts(message)
 
-    async def send(self, message: Outbound) -> Delivery:
+    async def send(self, message: RenderedMessage) -> Delivery:
         for part in self.parts(message):
             await self._send_part(part)
         return Delivery(DeliveryStatus.DELIVERED)
 
-    async def send_replies(self, messages: Iterable[Outbound]) -> None:
+    async def send_replies(self, messages: Iterable[RenderedMessage]) -> None:
         """Answers to an update: a failure for one recipient is logged, the rest still go."""
         for message in messages:
             try:

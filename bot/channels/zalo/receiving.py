@@ -26,7 +26,7 @@ from bot.channels.zalo.client import (
     ZaloUnreachable,
 )
 from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
-from bot.domain.messages import Outbound
+from bot.domain.messages import RenderedMessage
 from bot.storage.repositories import ReceivedUpdate
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ POLL_TIMEOUT_SECONDS = 30
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 
-SendReplies = Callable[[list[Outbound]], Awaitable[None]]
+SendReplies = Callable[[list[RenderedMessage]], Awaitable[None]]
 
 
 class ZaloReceiver:
