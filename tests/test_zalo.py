@@ -424,3 +424,30 @@ async def test_one_process_serves_telegram_and_zalo_with_the_same_figures(zalo, 
         telegram_digest = plain_text(telegram.messages_to(-900)[0].text)
         zalo_digest = next(t for t in zalo.texts_to(ZALO_ADMIN) if "Tổng hợp tuần" in t)
         assert "Tổng: 50 lượt dự thi" in telegram_digest and "Tổng: 50 lượt dự thi" in zalo_digest
+
+
+async def test_an_official_on_zalo_subscribes_and_exports_a_spreadsheet_by_link(zalo, tmp_path):
+    import io
+    import re
+
+    import httpx
+    import openpyxl
+
+    from tests.support.fake_zalo_api import deliver
+
+    settings = public_settings(zalo, tmp_path)
+    async with RunningZalo(settings) as process:
+        url = zalo.webhook["url"]
+        for text in ("/dangkynhan", "/xuat tuan"):
+            update = zalo.update(user_id=ZALO_ADMIN, text=text)
+            assert await asyncio.to_thread(deliver, url, update, SECRET) == 200
+            await process.zalo.idle()
+        subscribed = process.core.database.run(lambda store: store.subscriptions.active())
+        assert [s.chat.chat_id for s in subscribed] == [ZALO_ADMIN]
+        sent = zalo.texts_to(ZALO_ADMIN)
+        assert "bản tổng hợp" in sent[0]
+        link = re.search(r"(http://\S+)", next(t for t in sent if "Tải tệp" in t)).group(1)
+        async with httpx.AsyncClient() as http:
+            sheet = await http.get(link)
+        workbook = openpyxl.load_workbook(io.BytesIO(sheet.content))
+        assert workbook.active.title == "Tuần 37"
