@@ -6,19 +6,15 @@ had an answer to each message. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from bot.app import initialise
-from bot.storage.database import make_engine
-from bot.storage.repositories import ENTRY
+from tests.support.crashes import bot_process, recorded, wait_until
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings, cli_environment
 from tests.support.secretaries import approve_secretaries
@@ -47,46 +43,12 @@ def database_url(request, tmp_path):
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def bot_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
 def answers(api: FakeBotApi) -> Counter[int]:
     return Counter(
         sent.chat_id
         for sent in api.snapshot()
         if sent.method == "sendMessage" and sent.chat_id >= FIRST_USER
     )
-
-
-def wait_until(condition, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-        assert time.monotonic() < deadline, "no progress"
-        time.sleep(0.02)
-
-
-def recorded(url: str) -> list[tuple[str, str]]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(ENTRY.c.source_chat_id, ENTRY.c.source_message_id).where(
-                    ENTRY.c.void.is_(False)
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    return [(row[0], row[1]) for row in rows]
 
 
 def test_kill_9_at_five_points_of_a_backlog_loses_no_report(tmp_path, database_url):

@@ -11,38 +11,21 @@ cannot be saved by any client, as getUpdates has no offset; the webhook has no s
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from bot.app import initialise
 from bot.storage.database import make_engine
-from bot.storage.repositories import ENTRY, RECEIVED
+from bot.storage.repositories import RECEIVED
+from tests.support.crashes import REPO, bot_process, recorded, wait_until
 from tests.support.fake_zalo_api import FakeZaloApi
 from tests.support.secretaries import approve_secretaries
 from tests.support.zalo import ZALO_TOKEN, zalo_settings
 
-REPO = Path(__file__).resolve().parents[1]
 SECRETARIES = 10
 REPORTS = 80
 FIRST_USER = 30_000
-
-
-def recorded(url: str) -> list[tuple[str, str]]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(ENTRY.c.source_chat_id, ENTRY.c.source_message_id).where(
-                    ENTRY.c.void.is_(False)
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    return [(row[0], row[1]) for row in rows]
 
 
 def stored(url: str) -> tuple[int, int]:
@@ -54,17 +37,6 @@ def stored(url: str) -> tuple[int, int]:
     finally:
         engine.dispose()
     return len(rows), sum(1 for row in rows if row[0] is None)
-
-
-def wait_until(
-    condition, process: subprocess.Popen[bytes], seconds: float = 60, extra=None
-) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-        assert time.monotonic() < deadline, f"no progress: {extra() if extra else ''}"
-        time.sleep(0.01)
 
 
 def test_kill_9_while_polling_zalo_loses_nothing_that_was_read(tmp_path):
@@ -88,14 +60,7 @@ def test_kill_9_while_polling_zalo_loses_nothing_that_was_read(tmp_path):
         points = sorted(random.sample(range(5, REPORTS - 10), 2))
         print(f"killing after {points} updates were read")  # shown with -s, to replay one
         for point in points:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"],
-                env=env,
-                cwd=REPO,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
+            process = bot_process(env)
             wait_until(lambda point=point: len(zalo.served) >= point, process)
             zalo.hold_updates = True
             wait_until(
@@ -110,14 +75,7 @@ def test_kill_9_while_polling_zalo_loses_nothing_that_was_read(tmp_path):
             # or it would hand an update to a closed connection (as Zalo itself would).
             time.sleep(zalo.max_poll_seconds + 0.3)
             zalo.hold_updates = False
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
-            env=env,
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        process = bot_process(env)
         try:
             wait_until(
                 lambda: len(recorded(settings.database_url)) >= REPORTS,

@@ -19,9 +19,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.support.loopback import LoopbackServer
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "quizbot_test_bot"
@@ -58,7 +60,7 @@ class RateLimit:
     violations: int = 0
 
 
-class FakeBotApi:
+class FakeBotApi(LoopbackServer):
     def __init__(self, token: str) -> None:
         self.token = token
         self._lock = threading.Condition()
@@ -80,30 +82,7 @@ class FakeBotApi:
         self.release = threading.Event()
         self._sends = 0
         self.max_poll_seconds = 1.0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # ------------------------------------------------------------ lifecycle
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeBotApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeBotApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(self._handler_class())
 
     # ------------------------------------------------------------ pushing updates
 

@@ -19,8 +19,10 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback import LoopbackServer
 
 TEXT_LIMIT = 2000
 
@@ -37,7 +39,7 @@ class ZaloSent:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeZaloApi:
+class FakeZaloApi(LoopbackServer):
     def __init__(self, token: str, now: Callable[[], float] = time.time) -> None:
         self.token = token
         # Stamps the updates it makes (epoch seconds): a test on a fixed clock passes its own.
@@ -57,30 +59,7 @@ class FakeZaloApi:
         self.hold_updates = False
         # Seconds each send takes to be answered (a slow platform).
         self.send_delay = 0.0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # ------------------------------------------------------------ lifecycle
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeZaloApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeZaloApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(self._handler_class())
 
     # ------------------------------------------------------------ updates
 

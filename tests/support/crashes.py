@@ -1,0 +1,57 @@
+"""Running a real `quizbot run` process to kill it, and reading what it recorded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.storage.database import make_engine
+from bot.storage.repositories import ENTRY
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bot_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    process: subprocess.Popen[bytes],
+    seconds: float = 120,
+    extra: Callable[[], object] | None = None,
+) -> None:
+    """Until `condition`; the process's stderr if it dies, `extra()` if time runs out."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+        assert time.monotonic() < deadline, f"no progress: {extra() if extra else ''}"
+        time.sleep(0.01)
+
+
+def recorded(url: str) -> list[tuple[str, str]]:
+    """(chat, message) of every live ledger entry."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(ENTRY.c.source_chat_id, ENTRY.c.source_message_id).where(
+                    ENTRY.c.void.is_(False)
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [(row[0], row[1]) for row in rows]
