@@ -451,3 +451,40 @@ async def test_an_official_on_zalo_subscribes_and_exports_a_spreadsheet_by_link(
             sheet = await http.get(link)
         workbook = openpyxl.load_workbook(io.BytesIO(sheet.content))
         assert workbook.active.title == "Tuần 37"
+
+
+async def test_each_chats_updates_are_handled_in_the_order_they_arrived(zalo, tmp_path):
+    import random
+
+    from bot.app import initialise, open_core
+    from bot.channels.zalo.receiving import ZaloReceiver
+    from bot.clock import FixedClock
+
+    settings = zalo_settings(zalo, tmp_path)
+    initialise(settings)
+    core = open_core(settings, FixedClock(QUIET))
+    handled: list[tuple[str, str]] = []
+
+    async def slow_handle(inbound):
+        await asyncio.sleep(random.uniform(0, 0.01))  # later updates may finish first
+        handled.append((inbound.chat.chat_id, inbound.text))
+        return []
+
+    async def no_replies(_replies):
+        return None
+
+    core.handle_async = slow_handle  # the receiver is under test, not the conversation
+    receiver = ZaloReceiver(core, no_replies)
+    try:
+        chats = [f"{n:020x}" for n in range(5)]
+        for index in range(60):
+            chat = chats[index % 5]
+            await receiver.accept(zalo.update(user_id=chat, text=f"{index}"))
+        await receiver.idle()
+    finally:
+        core.close()
+    assert len(handled) == 60
+    for chat in chats:
+        mine = [int(text) for chat_id, text in handled if chat_id == chat]
+        assert mine == sorted(mine) and len(mine) == 12
+    assert receiver._chat_locks == {}  # nothing kept once a chat's updates are done

@@ -43,6 +43,8 @@ class ZaloReceiver:
         self.core = core
         self.send_replies = send_replies
         self._chat_locks: dict[str, asyncio.Lock] = {}
+        # Updates of each chat accepted and not yet handled: its lock goes with the last.
+        self._chat_waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def accept(self, body: object) -> bool:
@@ -90,20 +92,27 @@ class ZaloReceiver:
     async def _handle(self, key: str, update: dict[str, Any]) -> None:
         chat = chat_id_of(update) or ""
         lock = self._chat_locks.setdefault(chat, asyncio.Lock())
-        async with lock:
-            try:
-                inbound = to_inbound(update, self.core.now())
-                if inbound is not None:
-                    replies = await self.core.handle_async(inbound)
-                    await self.send_replies(replies)
-            except Exception:
-                log.exception("Zalo update %s could not be handled", key)
-            now = self.core.now()
-            await self.core.database.run_async(
-                lambda store: store.received.mark_handled(PLATFORM, [key], now)
-            )
-        if not lock.locked() and self._chat_locks.get(chat) is lock:
-            del self._chat_locks[chat]
+        self._chat_waiting[chat] = self._chat_waiting.get(chat, 0) + 1
+        try:
+            async with lock:
+                await self._handle_in_order(key, update)
+        finally:
+            self._chat_waiting[chat] -= 1
+            if not self._chat_waiting[chat]:
+                del self._chat_waiting[chat], self._chat_locks[chat]
+
+    async def _handle_in_order(self, key: str, update: dict[str, Any]) -> None:
+        try:
+            inbound = to_inbound(update, self.core.now())
+            if inbound is not None:
+                replies = await self.core.handle_async(inbound)
+                await self.send_replies(replies)
+        except Exception:
+            log.exception("Zalo update %s could not be handled", key)
+        now = self.core.now()
+        await self.core.database.run_async(
+            lambda store: store.received.mark_handled(PLATFORM, [key], now)
+        )
 
 
 async def poll(client: ZaloClient, receiver: ZaloReceiver, stop: asyncio.Event) -> None:
