@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("init", help=texts.CLI_HELP_INIT).set_defaults(handler=_init)
     run = commands.add_parser("run", help=texts.CLI_HELP_RUN)
     run.add_argument("--console", action="store_true", help=texts.CLI_HELP_CONSOLE)
+    run.add_argument("--polling", action="store_true", help=texts.CLI_HELP_POLLING)
     run.set_defaults(handler=_run)
     commands.add_parser("units", help=texts.CLI_HELP_UNITS).set_defaults(handler=_units)
 
@@ -178,7 +179,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         for stopping in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(stopping, stop.set)
         # Pending updates are kept on restart: they are reports people already sent.
-        process = BotProcess(settings, core)
+        process = BotProcess(settings, core, polling=arguments.polling)
         try:
             await process.start()
             await process.run_until(stop)

@@ -120,6 +120,8 @@ class Settings:
     zalo_monthly_message_budget: int = 3000
     # The secret Zalo sends back with every webhook delivery (derived from the token if unset).
     zalo_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    # Telegram's webhook secret (derived from its token if unset); `run --polling` ignores it.
+    telegram_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     units_file: Path = Path("data/units.csv")
     max_report: int = 10_000
@@ -147,7 +149,12 @@ class Settings:
     @property
     def secrets(self) -> list[str]:
         """Every value that must never appear in a log line, an exception or a reply."""
-        values = (self.telegram_token, self.zalo_token, self.zalo_webhook_secret)
+        values = (
+            self.telegram_token,
+            self.zalo_token,
+            self.zalo_webhook_secret,
+            self.telegram_webhook_secret,
+        )
         return [secret.reveal() for secret in values if secret]
 
     def policy(self, campaign: Campaign, *, console: bool = False) -> Policy:
@@ -262,6 +269,7 @@ def load_settings(
             "ZALO_MONTHLY_MESSAGE_BUDGET", Settings.zalo_monthly_message_budget, 0
         ),
         zalo_webhook_secret=Secret(webhook_secret),
+        telegram_webhook_secret=Secret(text("TELEGRAM_WEBHOOK_SECRET", "")),
         timezone=timezone,
         units_file=Path(text("UNITS_FILE", str(Settings.units_file))),
         max_report=integer("MAX_REPORT", Settings.max_report, 1),

@@ -17,7 +17,7 @@ from bot.app import Core, open_core
 from bot.channels.console.simulator import ConsoleSimulator
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.notifier import TelegramNotifier, open_broadcast_notifier
-from bot.channels.telegram.polling import serve
+from bot.channels.telegram.polling import WebhookInbox, serve
 from bot.channels.web.app import WebServer, build_web_app
 from bot.channels.web.files import FileLinks, link_secret
 from bot.channels.zalo.client import ZaloClient
@@ -64,6 +64,15 @@ def zalo_webhook_secret(settings: Settings) -> str:
         return settings.zalo_webhook_secret.reveal()
     seed = settings.zalo_token.reveal().encode()
     return hmac.new(seed, b"quizbot zalo webhook", hashlib.sha256).hexdigest()
+
+
+def telegram_webhook_secret(settings: Settings) -> str:
+    """TELEGRAM_WEBHOOK_SECRET, or one derived from the token (Telegram allows A-Z, a-z,
+    0-9, _ and -, up to 256 characters)."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret.reveal()
+    seed = settings.telegram_token.reveal().encode()
+    return hmac.new(seed, b"quizbot telegram webhook", hashlib.sha256).hexdigest()
 
 
 def message_counter(core: Core, platform: str) -> Callable[[int], Awaitable[None]]:
@@ -115,10 +124,19 @@ class BotProcess:
     Telegram (polling), Zalo (polling, or its webhook when PUBLIC_BASE_URL is set) and the
     bot's web server (when PUBLIC_BASE_URL is set)."""
 
-    def __init__(self, settings: Settings, core: Core, *, http_host: str = "0.0.0.0") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        core: Core,
+        *,
+        http_host: str = "0.0.0.0",
+        polling: bool = False,
+    ) -> None:
         self.settings = settings
         self.core = core
         self.http_host = http_host
+        # Telegram by webhook when the bot has a public address, unless asked to poll.
+        self.telegram_webhook = bool(settings.public_base_url) and not polling
         self.application: Application | None = None
         self.zalo: ZaloReceiver | None = None
         self.zalo_client: ZaloClient | None = None
@@ -147,16 +165,25 @@ class BotProcess:
             notifiers.append(self.zalo_notifier)
         self.service = JobService(core, Channels(notifiers), settings.schedules)
         if settings.public_base_url:
+            telegram_inbox = None
+            if self.application is not None and self.telegram_webhook:
+                telegram_inbox = WebhookInbox(self.application, core.database, core.clock)
             app = build_web_app(
                 core.database,
                 zalo=self.zalo,
                 zalo_secret=zalo_webhook_secret(settings) if self.zalo else "",
+                telegram=telegram_inbox,
+                telegram_secret=telegram_webhook_secret(settings) if telegram_inbox else "",
                 files=self.links,
             )
             self.web = WebServer(app, self.http_host, settings.http_port)
             await self.web.start()
         if self.application is not None:
-            serving = serve(self.application, core.database, self._stop)
+            webhook = None
+            if self.telegram_webhook:
+                url = f"{settings.public_base_url}/telegram/webhook"
+                webhook = (url, telegram_webhook_secret(settings))
+            serving = serve(self.application, core.database, self._stop, webhook)
             # Not cancelled at stop: it stops the application itself once `_stop` is set.
             self._tasks.append(asyncio.create_task(serving, name="telegram"))
             while not self.application.running:

@@ -1135,6 +1135,10 @@ CLI_DESCRIPTION = "quizbot — bot theo dõi số lượt dự thi của các đ
 CLI_HELP_INIT = "tạo/cập nhật cơ sở dữ liệu, nạp danh sách đơn vị và cuộc thi (chạy lại không sao)"
 CLI_HELP_RUN = "chạy bot: Telegram nếu có TELEGRAM_BOT_TOKEN, nếu không thì trình mô phỏng console"
 CLI_HELP_CONSOLE = "chạy trình mô phỏng console kể cả khi đã có token"
+CLI_HELP_POLLING = (
+    "nhận tin Telegram bằng cách hỏi máy chủ (getUpdates) kể cả khi có PUBLIC_BASE_URL; "
+    "xóa webhook đã đăng ký"
+)
 CLI_HELP_UNITS = "in danh sách đơn vị"
 CLI_HELP_ADMINS = "xem, cấp hoặc thu hồi quyền quản trị (ngoài ADMIN_IDS)"
 CLI_NOT_INITIALISED = (

@@ -82,6 +82,8 @@ class FakeBotApi(LoopbackServer):
         self.release = threading.Event()
         self._sends = 0
         self.max_poll_seconds = 1.0
+        # The last setWebhook's parameters (url, secret_token, allowed_updates), or None.
+        self.webhook: dict[str, Any] | None = None
         super().__init__(self._handler_class())
 
     # ------------------------------------------------------------ pushing updates
@@ -350,6 +352,10 @@ class FakeBotApi(LoopbackServer):
         }:
             if method == "answerCallbackQuery":
                 self._record(Sent(method, 0, "", params, time.time()))
+            if method == "setWebhook":
+                self.webhook = dict(params)
+            if method == "deleteWebhook":
+                self.webhook = None
             return 200, {"ok": True, "result": True}
         if method in {"sendMessage", "sendPhoto", "sendDocument", "editMessageText"}:
             chat_id = int(params["chat_id"])

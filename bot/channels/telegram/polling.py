@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
@@ -143,15 +144,65 @@ class DurablePoller:
         await self.application.update_queue.put(update)
 
 
-async def serve(application: Application, database: Database, stop: asyncio.Event) -> None:
-    """Run the application with the durable poller until `stop` is set. The application's
-    update processor must report handled updates to `application.bot_data["handled"]`."""
+class WebhookInbox:
+    """Updates Telegram delivers to the bot's web server: each is stored before the answer
+    (Telegram delivers again until it gets a 200), then goes to the same Application, and so
+    the same handlers, as a polled one."""
+
+    def __init__(
+        self, application: Application, database: Database, clock: Clock | None = None
+    ) -> None:
+        self.application = application
+        self.database = database
+        self.clock = clock or SystemClock()
+
+    async def accept(self, body: object) -> bool:
+        """Store and queue one update; False when it is not one or was stored before."""
+        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+            return False
+        update = Update.de_json(body, self.application.bot)
+        now = self.clock.now()
+        stored = received(update)
+        new = await self.database.run_async(
+            lambda store: store.received.store(PLATFORM, [stored], now)
+        )
+        if stored.key in new:
+            await self.application.update_queue.put(update)
+        return stored.key in new
+
+    async def replay(self) -> None:
+        stored = await self.database.run_async(lambda store: store.received.unhandled(PLATFORM))
+        for update in stored:
+            await self.application.update_queue.put(
+                Update.de_json(json.loads(update.payload), self.application.bot)
+            )
+
+
+async def serve(
+    application: Application,
+    database: Database,
+    stop: asyncio.Event,
+    webhook: tuple[str, str] | None = None,
+) -> None:
+    """Run the application until `stop` is set: with the durable poller, or, given
+    `webhook` (url, secret), registered for webhook deliveries (the bot's web server feeds
+    `WebhookInbox`). The application's update processor must report handled updates to
+    `application.bot_data["handled"]`."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     await application.start()
-    polling = asyncio.create_task(DurablePoller(application, database).run())
-    stopping = asyncio.create_task(stop.wait())
+    if webhook is not None:
+        url, secret = webhook
+        await application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        )
+        await WebhookInbox(application, database).replay()
+        receiving: Coroutine[Any, Any, object] = stop.wait()  # deliveries come by web server
+    else:
+        receiving = DurablePoller(application, database).run()
+    polling: asyncio.Task[object] = asyncio.create_task(receiving)
+    stopping: asyncio.Task[object] = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if polling in done:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.telegram.polling import WebhookInbox
 from bot.channels.web.files import FileLinks, content_type
 from bot.channels.zalo.receiving import ZaloReceiver
 from bot.storage.database import Database
@@ -22,6 +23,7 @@ from bot.storage.database import Database
 log = logging.getLogger(__name__)
 
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A webhook body larger than this is not an update.
 MAX_BODY_BYTES = 1_000_000
 
@@ -31,6 +33,8 @@ def build_web_app(
     *,
     zalo: ZaloReceiver | None = None,
     zalo_secret: str = "",
+    telegram: WebhookInbox | None = None,
+    telegram_secret: str = "",
     files: FileLinks | None = None,
 ) -> Starlette:
     async def healthz(_request: Request) -> Response:
@@ -41,22 +45,38 @@ def build_web_app(
             return JSONResponse({"status": "error", "database": False}, status_code=503)
         return JSONResponse({"status": "ok", "database": True})
 
-    async def zalo_webhook(request: Request) -> Response:
-        if zalo is None or not zalo_secret:
-            return Response(status_code=404)
-        given = request.headers.get(ZALO_SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), zalo_secret.encode()):
+    async def webhook_body(request: Request, header: str, secret: str) -> object | Response:
+        """The update a platform delivered, or the refusal: a wrong or missing secret (403,
+        compared in constant time), a body too large or not JSON."""
+        given = request.headers.get(header, "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             return Response(status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        if len(await request.body()) > MAX_BODY_BYTES:
             return Response(status_code=413)
         try:
-            update = await request.json()
+            return await request.json()
         except (JSONDecodeError, UnicodeDecodeError):
             return JSONResponse({"ok": False}, status_code=400)
+
+    async def zalo_webhook(request: Request) -> Response:
+        if zalo is None:
+            return Response(status_code=404)
+        update = await webhook_body(request, ZALO_SECRET_HEADER, zalo_secret)
+        if isinstance(update, Response):
+            return update
         # Stored before the answer: once Zalo has its 200 it will not deliver this again.
         await zalo.accept(update)
         return JSONResponse({"ok": True})
+
+    async def telegram_webhook(request: Request) -> Response:
+        if telegram is None:
+            return Response(status_code=404)
+        update = await webhook_body(request, TELEGRAM_SECRET_HEADER, telegram_secret)
+        if isinstance(update, Response):
+            return update
+        # Never before it is stored: Telegram forgets an update once it has its 200.
+        await telegram.accept(update)
+        return Response(status_code=200)
 
     async def file_link(request: Request) -> Response:
         if files is None:
@@ -74,6 +94,7 @@ def build_web_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/zalo/webhook", zalo_webhook, methods=["POST"]),
+            Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             Route("/files/{file_id}/{name}", file_link, methods=["GET"]),
         ]
     )

@@ -1,0 +1,120 @@
+"""Telegram by webhook ([scale] 10, first part): with PUBLIC_BASE_URL the bot registers
+`/telegram/webhook` with a secret, refuses deliveries without it (storing nothing), stores an
+update before its 200, and hands it to the same Application as polling would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from bot.storage.database import Database, make_engine
+from bot.storage.repositories import RECEIVED
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.harness import TOKEN, bot_settings
+from tests.support.zalo import RunningZalo
+
+SECRET = "telegram-webhook-secret-for-tests"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stored(settings) -> int:
+    import sqlalchemy as sa
+
+    database = Database(make_engine(settings.database_url))
+    try:
+        return database.run(
+            lambda store: store.connection.execute(
+                sa.select(sa.func.count()).select_from(RECEIVED)
+            ).scalar()
+        )
+    finally:
+        database.dispose()
+
+
+def post(url: str, body: dict, secret: str | None) -> int:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    if secret is not None:
+        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.fixture
+def api():
+    with FakeBotApi(TOKEN) as fake:
+        yield fake
+
+
+async def test_the_webhook_refuses_a_wrong_secret_stores_then_answers_and_drops_repeats(
+    api, tmp_path
+):
+    port = free_port()
+    settings = bot_settings(
+        api,
+        tmp_path,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+    )
+    async with RunningZalo(settings):
+        assert api.webhook is not None
+        url = api.webhook["url"]
+        assert url == f"http://127.0.0.1:{port}/telegram/webhook"
+        assert api.webhook["secret_token"] == SECRET
+        message = api.message(user_id=4242, text="/huongdan")
+        update = {"update_id": 77, "message": message}
+        for secret in (None, "wrong"):
+            assert await asyncio.to_thread(post, url, update, secret) == 403
+        assert stored(settings) == 0
+        assert await asyncio.to_thread(post, url, update, SECRET) == 200
+        assert stored(settings) == 1  # in the store before the 200
+        assert await asyncio.to_thread(post, url, update, SECRET) == 200  # delivered again
+        deadline = time.monotonic() + 10
+        while not api.messages_to(4242) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+    answers = api.messages_to(4242)
+    assert len(answers) == 1 and "ID của bạn: 4242" in answers[0].text
+    assert stored(settings) == 1
+
+
+async def test_polling_is_kept_when_asked_even_with_a_public_address(api, tmp_path):
+    from bot.app import initialise, open_core
+    from bot.clock import SystemClock
+    from bot.runtime import BotProcess
+
+    port = free_port()
+    settings = bot_settings(
+        api, tmp_path, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", HTTP_PORT=str(port)
+    )
+    initialise(settings)
+    core = open_core(settings, SystemClock())
+    process = BotProcess(settings, core, http_host="127.0.0.1", polling=True)
+    try:
+        await process.start()
+        api.push_message(user_id=4242, text="/huongdan")
+        deadline = time.monotonic() + 10
+        while not api.messages_to(4242) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    finally:
+        await process.stop()
+        core.close()
+    assert api.webhook is None and api.messages_to(4242)
