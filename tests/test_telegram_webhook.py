@@ -118,3 +118,65 @@ async def test_polling_is_kept_when_asked_even_with_a_public_address(api, tmp_pa
         await process.stop()
         core.close()
     assert api.webhook is None and api.messages_to(4242)
+
+
+def test_a_kill_9_right_after_the_200_loses_nothing(api, tmp_path):
+    import urllib.request
+
+    from bot.app import initialise
+    from tests.support.crashes import REPO, bot_process, recorded, wait_until
+    from tests.support.harness import cli_environment
+    from tests.support.secretaries import approve_secretaries
+
+    port = free_port()
+    settings = bot_settings(
+        api,
+        tmp_path,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        UNITS_FILE=str(REPO / "data" / "units.csv"),
+    )
+    initialise(settings)
+    approve_secretaries(settings.database_url, 10, 50_000)
+    env = cli_environment(
+        settings,
+        PUBLIC_BASE_URL=settings.public_base_url,
+        HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+    )
+    url = f"{settings.public_base_url}/telegram/webhook"
+
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(f"{settings.public_base_url}/healthz", timeout=1):
+                return api.webhook is not None
+        except OSError:
+            return False
+
+    updates = [
+        {
+            "update_id": 1000 + n,
+            "message": api.message(user_id=50_000 + n % 10, text=f"thêm {n % 7 + 1} lượt"),
+        }
+        for n in range(40)
+    ]
+    process = bot_process(env)
+    wait_until(up, process)
+    for update in updates[:20]:
+        assert post(url, update, SECRET) == 200
+    process.kill()  # right after the 20th 200: some are stored and not yet handled
+    process.wait(timeout=30)
+    api.webhook = None
+    process = bot_process(env)
+    try:
+        wait_until(up, process)
+        for update in updates[20:]:
+            assert post(url, update, SECRET) == 200
+        wait_until(lambda: len(recorded(settings.database_url)) >= 40, process)
+        time.sleep(0.5)  # anything still arriving would be a second count
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    entries = recorded(settings.database_url)
+    assert len(entries) == len(set(entries)) == 40
