@@ -39,11 +39,12 @@ def build_web_app(
 ) -> Starlette:
     async def healthz(_request: Request) -> Response:
         try:
-            await database.run_async(lambda store: store.connection.exec_driver_sql("SELECT 1"))
+            counts = await database.run_async(lambda store: store.outbox.counts())
         except Exception:
             log.exception("health check: the database is not reachable")
             return JSONResponse({"status": "error", "database": False}, status_code=503)
-        return JSONResponse({"status": "ok", "database": True})
+        backlog = counts.get("pending", 0) + counts.get("sending", 0)
+        return JSONResponse({"status": "ok", "database": True, "outbox_backlog": backlog})
 
     async def webhook_body(request: Request, header: str, secret: str) -> object | Response:
         """The update a platform delivered, or the refusal: a wrong or missing secret (403,
