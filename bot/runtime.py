@@ -175,6 +175,8 @@ class BotProcess:
                 telegram=telegram_inbox,
                 telegram_secret=telegram_webhook_secret(settings) if telegram_inbox else "",
                 files=self.links,
+                policy=core.policy,
+                clock=core.clock,
             )
             self.web = WebServer(app, self.http_host, settings.http_port)
             await self.web.start()

@@ -26,6 +26,7 @@ from bot.domain.delivery import Channels
 from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier, OutboxItem, Store, UnitOfWork
+from bot.metrics import SENDS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -156,6 +157,7 @@ class OutboxDispatcher:
                 partial(_finish_failed, item_id=item.id, at=self.clock.now(), why=reason)
             )
             report.failed += 1
+            SENDS.labels(chat.platform, "failed").inc()
 
     async def _deliver(self, notifier: Notifier, item: OutboxItem, report: DrainReport) -> bool:
         """Send one row and record the outcome; False when this chat must stop for now."""
@@ -165,6 +167,7 @@ class OutboxDispatcher:
         except RateLimited as limited:
             self._pause(item.chat.platform, limited.retry_after)
             report.rate_limited += 1
+            SENDS.labels(item.chat.platform, "rate_limited").inc()
             wait = timedelta(seconds=limited.retry_after)
             await self._db(
                 lambda store: store.outbox.postpone(item.id, now() + wait, now(), "rate limited")
@@ -172,6 +175,7 @@ class OutboxDispatcher:
             return False
         except DeliveryUncertain as uncertain:
             report.uncertain += 1
+            SENDS.labels(item.chat.platform, "unknown").inc()
             log.warning("send to chat %s timed out; not resent", item.chat.chat_id)
             reason = str(uncertain)
             await self._db(lambda store: store.outbox.finish(item.id, "unknown", now(), reason))
@@ -181,11 +185,14 @@ class OutboxDispatcher:
             reason = repr(error)
             if await self._db(lambda store: self._retry_later(store, item, reason)):
                 report.postponed += 1
+                SENDS.labels(item.chat.platform, "postponed").inc()
             else:
                 report.failed += 1
+                SENDS.labels(item.chat.platform, "failed").inc()
             return False
         if delivery.status is DeliveryStatus.CHAT_GONE:
             report.gone += 1
+            SENDS.labels(item.chat.platform, "gone").inc()
 
             def gone(store: Store) -> None:
                 store.outbox.finish(item.id, "gone", now())
@@ -195,6 +202,7 @@ class OutboxDispatcher:
             await self._db(gone)
             return False
         report.sent += 1
+        SENDS.labels(item.chat.platform, "sent").inc()
         if delivery.status is DeliveryStatus.MIGRATED and delivery.new_chat_id is not None:
             new_chat = ChatRef(item.chat.platform, delivery.new_chat_id)
 

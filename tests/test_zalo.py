@@ -489,3 +489,40 @@ async def test_each_chats_updates_are_handled_in_the_order_they_arrived(zalo, tm
         mine = [int(text) for chat_id, text in handled if chat_id == chat]
         assert mine == sorted(mine) and len(mine) == 12
     assert receiver._chat_locks == {}  # nothing kept once a chat's updates are done
+
+
+async def test_metrics_count_updates_replies_sends_and_the_budget(zalo, tmp_path):
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.support.fake_zalo_api import deliver
+
+    def samples(text: str) -> dict[tuple[str, tuple], float]:
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    settings = public_settings(zalo, tmp_path)
+    async with RunningZalo(settings) as process:
+        async with httpx.AsyncClient() as http:
+            before = samples((await http.get(f"{settings.public_base_url}/metrics")).text)
+            update = zalo.update(user_id=AN, text="/huongdan")
+            assert await asyncio.to_thread(deliver, zalo.webhook["url"], update, SECRET) == 200
+            await process.zalo.idle()
+            seed_zalo(process, [(AN, "KM")])
+            await process.service.runner.run("weekly-reminder", process.core.now())
+            after = samples((await http.get(f"{settings.public_base_url}/metrics")).text)
+    zalo_label = (("platform", "zalo"),)
+
+    def grew(name: str, labels: tuple = zalo_label) -> float:
+        return after.get((name, labels), 0) - before.get((name, labels), 0)
+
+    assert grew("quizbot_updates_received_total") == 1
+    assert grew("quizbot_updates_handled_total") == 1
+    assert grew("quizbot_reply_seconds_count") == 1
+    assert grew("quizbot_outbox_sends_total", (("platform", "zalo"), ("result", "sent"))) == 1
+    assert after[("quizbot_outbox_backlog", ())] == 0
+    assert after[("quizbot_messages_sent_this_month", zalo_label)] == 2  # the answer, the reminder
+    assert after[("quizbot_message_budget", zalo_label)] == 3000

@@ -7,6 +7,7 @@ unit of work, and sends what comes back through the notifier.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -32,6 +33,7 @@ from bot.config import Settings
 from bot.domain import texts
 from bot.domain.commands import COMMANDS
 from bot.domain.messages import Inbound
+from bot.metrics import REPLY_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +146,11 @@ async def _handle(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound | None) -
     if inbound is None:
         return
     core: Core = context.bot_data["core"]
+    started = time.monotonic()
     replies = await core.handle_async(inbound)
     notifier: TelegramNotifier = context.bot_data["notifier"]
     await notifier.send_replies(replies)
+    REPLY_SECONDS.labels("telegram").observe(time.monotonic() - started)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

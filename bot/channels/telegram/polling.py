@@ -23,6 +23,7 @@ from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.clock import Clock, SystemClock
+from bot.metrics import UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.database import Database
 from bot.storage.repositories import ReceivedUpdate
 
@@ -65,6 +66,7 @@ class HandledMarks:
         if not isinstance(update, Update):
             return
         self._keys.append(str(update.update_id))
+        UPDATES_HANDLED.labels(PLATFORM).inc()
         if len(self._keys) >= self.FLUSH_AT:
             await self.flush()
         elif self._flushing is None or self._flushing.done():
@@ -127,6 +129,7 @@ class DurablePoller:
             if not updates:
                 continue
             new = await self._store(updates)
+            UPDATES_RECEIVED.labels(PLATFORM).inc(len(new))
             # Only now may the next getUpdates confirm them to Telegram.
             offset = updates[-1].update_id + 1
             for update in updates:
@@ -167,6 +170,7 @@ class WebhookInbox:
             lambda store: store.received.store(PLATFORM, [stored], now)
         )
         if stored.key in new:
+            UPDATES_RECEIVED.labels(PLATFORM).inc()
             await self.application.update_queue.put(update)
         return stored.key in new
 

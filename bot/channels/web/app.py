@@ -10,6 +10,7 @@ import logging
 from json import JSONDecodeError
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +19,10 @@ from starlette.routing import Route
 from bot.channels.telegram.polling import WebhookInbox
 from bot.channels.web.files import FileLinks, content_type
 from bot.channels.zalo.receiving import ZaloReceiver
+from bot.clock import Clock, SystemClock
+from bot.domain.policy import Policy
+from bot.domain.status import budget_usage
+from bot.metrics import MESSAGE_BUDGET, MESSAGES_THIS_MONTH, OUTBOX_BACKLOG, exposition
 from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -36,7 +41,11 @@ def build_web_app(
     telegram: WebhookInbox | None = None,
     telegram_secret: str = "",
     files: FileLinks | None = None,
+    policy: Policy | None = None,
+    clock: Clock | None = None,
 ) -> Starlette:
+    clock = clock or SystemClock()
+
     async def healthz(_request: Request) -> Response:
         try:
             counts = await database.run_async(lambda store: store.outbox.counts())
@@ -58,6 +67,17 @@ def build_web_app(
             return await request.json()
         except (JSONDecodeError, UnicodeDecodeError):
             return JSONResponse({"ok": False}, status_code=400)
+
+    async def metrics(_request: Request) -> Response:
+        """Prometheus text format; the database's gauges are read now."""
+        counts = await database.run_async(lambda store: store.outbox.counts())
+        OUTBOX_BACKLOG.set(counts.get("pending", 0) + counts.get("sending", 0))
+        if policy is not None:
+            usage = await database.run_async(lambda store: budget_usage(store, policy, clock.now()))
+            for used in usage:
+                MESSAGES_THIS_MONTH.labels(used.platform).set(used.sent)
+                MESSAGE_BUDGET.labels(used.platform).set(used.budget)
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     async def zalo_webhook(request: Request) -> Response:
         if zalo is None:
@@ -94,6 +114,7 @@ def build_web_app(
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/zalo/webhook", zalo_webhook, methods=["POST"]),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             Route("/files/{file_id}/{name}", file_link, methods=["GET"]),

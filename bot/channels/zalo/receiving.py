@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.channels.zalo.client import (
 )
 from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
 from bot.domain.messages import RenderedMessage
+from bot.metrics import REPLY_SECONDS, UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.repositories import ReceivedUpdate
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class ZaloReceiver:
             lambda store: store.received.store(PLATFORM, [stored], now)
         )
         if key in new:
+            UPDATES_RECEIVED.labels(PLATFORM).inc()
             self._start(key, update)
         return key in new
 
@@ -102,6 +105,7 @@ class ZaloReceiver:
                 del self._chat_waiting[chat], self._chat_locks[chat]
 
     async def _handle_in_order(self, key: str, update: dict[str, Any]) -> None:
+        started = time.monotonic()
         try:
             inbound = to_inbound(update, self.core.now())
             if inbound is not None:
@@ -109,6 +113,8 @@ class ZaloReceiver:
                 await self.send_replies(replies)
         except Exception:
             log.exception("Zalo update %s could not be handled", key)
+        REPLY_SECONDS.labels(PLATFORM).observe(time.monotonic() - started)
+        UPDATES_HANDLED.labels(PLATFORM).inc()
         now = self.core.now()
         await self.core.database.run_async(
             lambda store: store.received.mark_handled(PLATFORM, [key], now)
