@@ -505,15 +505,14 @@ async def test_metrics_count_updates_replies_sends_and_the_budget(zalo, tmp_path
         }
 
     settings = public_settings(zalo, tmp_path)
-    async with RunningZalo(settings) as process:
-        async with httpx.AsyncClient() as http:
-            before = samples((await http.get(f"{settings.public_base_url}/metrics")).text)
-            update = zalo.update(user_id=AN, text="/huongdan")
-            assert await asyncio.to_thread(deliver, zalo.webhook["url"], update, SECRET) == 200
-            await process.zalo.idle()
-            seed_zalo(process, [(AN, "KM")])
-            await process.service.runner.run("weekly-reminder", process.core.now())
-            after = samples((await http.get(f"{settings.public_base_url}/metrics")).text)
+    async with RunningZalo(settings) as process, httpx.AsyncClient() as http:
+        before = samples((await http.get(f"{settings.public_base_url}/metrics")).text)
+        update = zalo.update(user_id=AN, text="/huongdan")
+        assert await asyncio.to_thread(deliver, zalo.webhook["url"], update, SECRET) == 200
+        await process.zalo.idle()
+        seed_zalo(process, [(AN, "KM")])
+        await process.service.runner.run("weekly-reminder", process.core.now())
+        after = samples((await http.get(f"{settings.public_base_url}/metrics")).text)
     zalo_label = (("platform", "zalo"),)
 
     def grew(name: str, labels: tuple = zalo_label) -> float:
