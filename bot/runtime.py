@@ -35,8 +35,9 @@ from jobs.service import JobService
 
 
 def attach_jobs(application: Application, settings: Settings, core: Core) -> None:
-    """Start the scheduler with the bot and stop it before the bot; fan-outs go through
-    their own Bot instance (see open_broadcast_notifier)."""
+    """Start the scheduler with a Telegram-only bot and stop it before the bot; fan-outs go
+    through their own Bot instance (see open_broadcast_notifier). The end-to-end tests of
+    the Telegram channel run this way; `quizbot run` uses BotProcess."""
     running: dict[str, tuple[JobService, TelegramNotifier]] = {}
 
     async def start(app: Application) -> None:
@@ -121,8 +122,9 @@ def zalo_notifier(settings: Settings, core: Core, client: ZaloClient) -> ZaloNot
 
 class BotProcess:
     """Every configured channel in one process, over one database, with the scheduler:
-    Telegram (polling), Zalo (polling, or its webhook when PUBLIC_BASE_URL is set) and the
-    bot's web server (when PUBLIC_BASE_URL is set)."""
+    Telegram and Zalo, each by webhook when PUBLIC_BASE_URL is set (Telegram polls anyway
+    with `polling=True`) and otherwise by polling, and the bot's web server (webhooks, file
+    links, /healthz, /metrics) when PUBLIC_BASE_URL is set."""
 
     def __init__(
         self,
