@@ -22,7 +22,6 @@ from bot.domain.messages import (
     DeliveryLimits,
     DeliveryStatus,
     DeliveryUncertain,
-    Outbound,
     RateLimited,
     RenderedMessage,
     Send,
@@ -89,7 +88,7 @@ class ZaloNotifier:
             except Exception:
                 log.exception("could not send a reply to Zalo chat %s", message.chat.chat_id)
 
-    async def _send_part(self, part: Outbound) -> None:
+    async def _send_part(self, part: Send) -> None:
         chat_id = part.chat.chat_id
         try:
             if part.text:
