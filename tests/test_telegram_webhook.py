@@ -5,7 +5,6 @@ update before its 200, and hands it to the same Application as polling would."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import pytest
@@ -14,17 +13,10 @@ from bot.storage.database import Database, make_engine
 from bot.storage.repositories import RECEIVED
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import TOKEN, bot_settings
+from tests.support.loopback import free_port, post_update
 from tests.support.zalo import RunningZalo
 
 SECRET = "telegram-webhook-secret-for-tests"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stored(settings) -> int:
@@ -42,19 +34,7 @@ def stored(settings) -> int:
 
 
 def post(url: str, body: dict, secret: str | None) -> int:
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    if secret is not None:
-        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    return post_update(url, body, "X-Telegram-Bot-Api-Secret-Token", secret)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from bot.channels.zalo.client import (
 from bot.channels.zalo.inbound import to_inbound, unwrap, update_key
 from bot.domain.messages import ChatKind
 from tests.support.fake_zalo_api import FakeZaloApi
+from tests.support.loopback import free_port
 from tests.support.zalo import QUIET, ZALO_ADMIN, ZALO_TOKEN, RunningZalo, zalo_settings
 
 NOW = datetime.now(UTC)
@@ -155,14 +156,6 @@ def test_long_answers_are_split_on_line_boundaries_within_2000_characters():
 
 
 SECRET = "webhook-secret-for-tests"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def public_settings(zalo, tmp_path, **extra):

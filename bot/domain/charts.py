@@ -38,62 +38,55 @@ def share_chart(filename: str, title: str, rows: Sequence[ChartRow]) -> ChartSpe
     reference = 100.0
     shares = [row.total * 100 / row.quota for row in rows]
     widest = max([reference, *(min(share, CAP_PERCENT) for share in shares)])
-    stub, gap = widest * STUB_SHARE, widest * GAP_SHARE
-    bars = []
-    for row, share in zip(rows, shares, strict=True):
-        length = stub if row.standing == "silent" else min(share, CAP_PERCENT)
-        bars.append(
-            Bar(
-                label=texts.chart_label(row.unit),
-                total=row.total,
-                quota=row.quota,
-                standing=row.standing,
-                length=length,
-                value_label=texts.chart_share_value(row.total, row.quota),
-                # Right of the dashed line even when the bar stops short of it.
-                label_at=max(length, reference) + gap,
-            )
-        )
-    return ChartSpec(
-        filename=filename,
-        title=title,
-        bars=tuple(bars),
-        axis_label=texts.CHART_AXIS,
-        legend=texts.CHART_SHARE_LEGEND,
-        reference=reference,
-        x_max=_x_max(bars, widest),
-    )
+    lengths = [
+        widest * STUB_SHARE if row.standing == "silent" else min(share, CAP_PERCENT)
+        for row, share in zip(rows, shares, strict=True)
+    ]
+    values = [texts.chart_share_value(row.total, row.quota) for row in rows]
+    return _chart(filename, title, rows, lengths, values, widest, reference, share=True)
 
 
 def count_chart(filename: str, title: str, rows: Sequence[ChartRow]) -> ChartSpec:
     """Entries per unit, for units without quotas of their own (a ward's party cells)."""
     widest = float(max([1, *(row.total for row in rows)]))
-    stub, gap = widest * STUB_SHARE, widest * GAP_SHARE
-    bars = []
-    for row in rows:
-        length = float(row.total) if row.total > 0 else stub
-        bars.append(
-            Bar(
-                label=texts.chart_label(row.unit),
-                total=row.total,
-                quota=0,
-                standing=row.standing,
-                length=length,
-                value_label=texts.chart_count_value(row.total, reported=row.standing != "silent"),
-                label_at=length + gap,
-            )
+    lengths = [float(row.total) if row.total > 0 else widest * STUB_SHARE for row in rows]
+    values = [texts.chart_count_value(row.total, reported=row.standing != "silent") for row in rows]
+    return _chart(filename, title, rows, lengths, values, widest, None, share=False)
+
+
+def _chart(
+    filename: str,
+    title: str,
+    rows: Sequence[ChartRow],
+    lengths: Sequence[float],
+    values: Sequence[str],
+    widest: float,
+    reference: float | None,
+    *,
+    share: bool,
+) -> ChartSpec:
+    """The bars, each value label right of its bar and of the reference line (so the two
+    never cross), and the axis wide enough for the farthest label."""
+    gap = widest * GAP_SHARE
+    bars = tuple(
+        Bar(
+            label=texts.chart_label(row.unit),
+            total=row.total,
+            quota=row.quota,
+            standing=row.standing,
+            length=length,
+            value_label=value,
+            label_at=max(length, reference or 0.0) + gap,
         )
+        for row, length, value in zip(rows, lengths, values, strict=True)
+    )
+    farthest = max((bar.label_at for bar in bars), default=widest)
     return ChartSpec(
         filename=filename,
         title=title,
-        bars=tuple(bars),
-        axis_label=texts.CHART_COUNT_AXIS,
-        legend=texts.CHART_COUNT_LEGEND,
-        reference=None,
-        x_max=_x_max(bars, widest),
+        bars=bars,
+        axis_label=texts.CHART_AXIS if share else texts.CHART_COUNT_AXIS,
+        legend=texts.CHART_SHARE_LEGEND if share else texts.CHART_COUNT_LEGEND,
+        reference=reference,
+        x_max=farthest + widest * LABEL_ROOM_SHARE,
     )
-
-
-def _x_max(bars: Sequence[Bar], widest: float) -> float:
-    farthest = max((bar.label_at for bar in bars), default=widest)
-    return farthest + widest * LABEL_ROOM_SHARE

@@ -1031,10 +1031,6 @@ def budget_line(usage: BudgetUsage) -> str:
     )
 
 
-def plain_budget_line(usage: BudgetUsage) -> str:
-    return html.unescape(budget_line(usage))
-
-
 # --- Zalo (plain text: no markup, no documents)
 
 
@@ -1878,7 +1874,7 @@ def cli_jobs_table(
     lines.append("")
     lines += [f"{job}: {title}" for job, title in JOB_TITLES.items()]
     if budgets:
-        lines += ["", *(plain_budget_line(usage) for usage in budgets)]
+        lines += ["", *(budget_line(usage) for usage in budgets)]
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer, post_update
 
 TEXT_LIMIT = 2000
 
@@ -236,16 +236,4 @@ def _fetch(url: str) -> tuple[int, str | None, bytes | None]:
 
 def deliver(url: str, body: dict[str, Any], secret: str | None) -> int:
     """POST an update to the bot's webhook as Zalo would; the HTTP status it answered."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    if secret is not None:
-        request.add_header("X-Bot-Api-Secret-Token", secret)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    return post_update(url, body, "X-Bot-Api-Secret-Token", secret)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from json import JSONDecodeError
+from typing import Protocol
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -33,6 +35,12 @@ TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1_000_000
 
 
+class Inbox(Protocol):
+    """A channel's durable inbox: stores an update (and starts handling it)."""
+
+    async def accept(self, body: object) -> bool: ...
+
+
 def build_web_app(
     database: Database,
     *,
@@ -55,19 +63,6 @@ def build_web_app(
         backlog = counts.get("pending", 0) + counts.get("sending", 0)
         return JSONResponse({"status": "ok", "database": True, "outbox_backlog": backlog})
 
-    async def webhook_body(request: Request, header: str, secret: str) -> object | Response:
-        """The update a platform delivered, or the refusal: a wrong or missing secret (403,
-        compared in constant time), a body too large or not JSON."""
-        given = request.headers.get(header, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            return Response(status_code=403)
-        if len(await request.body()) > MAX_BODY_BYTES:
-            return Response(status_code=413)
-        try:
-            return await request.json()
-        except (JSONDecodeError, UnicodeDecodeError):
-            return JSONResponse({"ok": False}, status_code=400)
-
     async def metrics(_request: Request) -> Response:
         """Prometheus text format; the database's gauges are read now."""
         counts = await database.run_async(lambda store: store.outbox.counts())
@@ -79,25 +74,29 @@ def build_web_app(
                 MESSAGE_BUDGET.labels(used.platform).set(used.budget)
         return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    async def zalo_webhook(request: Request) -> Response:
-        if zalo is None:
-            return Response(status_code=404)
-        update = await webhook_body(request, ZALO_SECRET_HEADER, zalo_secret)
-        if isinstance(update, Response):
-            return update
-        # Stored before the answer: once Zalo has its 200 it will not deliver this again.
-        await zalo.accept(update)
-        return JSONResponse({"ok": True})
+    def webhook(
+        inbox: Inbox | None, header: str, secret: str
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A platform's webhook: the secret checked in constant time (403 otherwise), the
+        update stored by its inbox, and only then the 200 (after which the platform will
+        not deliver it again)."""
 
-    async def telegram_webhook(request: Request) -> Response:
-        if telegram is None:
-            return Response(status_code=404)
-        update = await webhook_body(request, TELEGRAM_SECRET_HEADER, telegram_secret)
-        if isinstance(update, Response):
-            return update
-        # Never before it is stored: Telegram forgets an update once it has its 200.
-        await telegram.accept(update)
-        return Response(status_code=200)
+        async def receive(request: Request) -> Response:
+            if inbox is None:
+                return Response(status_code=404)
+            given = request.headers.get(header, "")
+            if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+                return Response(status_code=403)
+            if len(await request.body()) > MAX_BODY_BYTES:
+                return Response(status_code=413)
+            try:
+                update = await request.json()
+            except (JSONDecodeError, UnicodeDecodeError):
+                return JSONResponse({"ok": False}, status_code=400)
+            await inbox.accept(update)
+            return JSONResponse({"ok": True})
+
+        return receive
 
     async def file_link(request: Request) -> Response:
         if files is None:
@@ -115,8 +114,16 @@ def build_web_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
-            Route("/zalo/webhook", zalo_webhook, methods=["POST"]),
-            Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
+            Route(
+                "/zalo/webhook",
+                webhook(zalo, ZALO_SECRET_HEADER, zalo_secret),
+                methods=["POST"],
+            ),
+            Route(
+                "/telegram/webhook",
+                webhook(telegram, TELEGRAM_SECRET_HEADER, telegram_secret),
+                methods=["POST"],
+            ),
             Route("/files/{file_id}/{name}", file_link, methods=["GET"]),
         ]
     )
