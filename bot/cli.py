@@ -102,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help=texts.CLI_HELP_RUN)
     run.add_argument("--console", action="store_true", help=texts.CLI_HELP_CONSOLE)
     run.add_argument("--polling", action="store_true", help=texts.CLI_HELP_POLLING)
+    run.add_argument("--workers", type=int, default=1, help=texts.CLI_HELP_WORKERS)
+    # Set by `--workers N` on the workers it starts: they share the web server's port.
+    run.add_argument("--shared-port", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
     commands.add_parser("units", help=texts.CLI_HELP_UNITS).set_defaults(handler=_units)
 
@@ -163,6 +166,11 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
             print(f"\n{texts.CONSOLE_BYE}")
         return 0
 
+    if arguments.workers != 1:
+        from bot.workers import run_workers
+
+        return run_workers(settings, arguments.workers, polling=arguments.polling)
+
     from bot.runtime import BotProcess
 
     core = open_core(settings, SystemClock())
@@ -179,7 +187,9 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         for stopping in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(stopping, stop.set)
         # Pending updates are kept on restart: they are reports people already sent.
-        process = BotProcess(settings, core, polling=arguments.polling)
+        process = BotProcess(
+            settings, core, polling=arguments.polling, reuse_port=arguments.shared_port
+        )
         try:
             await process.start()
             await process.run_until(stop)

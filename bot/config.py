@@ -122,6 +122,11 @@ class Settings:
     zalo_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     # Telegram's webhook secret (derived from its token if unset); `run --polling` ignores it.
     telegram_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    # Telegram's overall limit, replies and fan-outs of every worker together (about 30 a
+    # second; kept a little under, as the limit is not published exactly).
+    telegram_messages_per_second: int = 29
+    # How long the leader's lease lasts without renewal (PostgreSQL, several workers).
+    leader_lease_seconds: int = 15
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     units_file: Path = Path("data/units.csv")
     max_report: int = 10_000
@@ -270,6 +275,10 @@ def load_settings(
         ),
         zalo_webhook_secret=Secret(webhook_secret),
         telegram_webhook_secret=Secret(text("TELEGRAM_WEBHOOK_SECRET", "")),
+        telegram_messages_per_second=integer(
+            "TELEGRAM_MESSAGES_PER_SECOND", Settings.telegram_messages_per_second, 1
+        ),
+        leader_lease_seconds=integer("LEADER_LEASE_SECONDS", Settings.leader_lease_seconds, 3),
         timezone=timezone,
         units_file=Path(text("UNITS_FILE", str(Settings.units_file))),
         max_report=integer("MAX_REPORT", Settings.max_report, 1),

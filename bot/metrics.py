@@ -43,6 +43,15 @@ MESSAGES_THIS_MONTH = Gauge(
 MESSAGE_BUDGET = Gauge(
     "quizbot_message_budget", "A platform's monthly message budget", ["platform"], registry=REGISTRY
 )
+LEASE_CHANGES = Counter(
+    "quizbot_lease_changes",
+    "Times this worker became or stopped being the leader (scheduler and outbox)",
+    ["change"],
+    registry=REGISTRY,
+)
+IS_LEADER = Gauge(
+    "quizbot_is_leader", "1 while this worker holds the leader's lease", registry=REGISTRY
+)
 
 
 def exposition() -> bytes:

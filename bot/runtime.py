@@ -15,8 +15,12 @@ from telegram.ext import Application
 
 from bot.app import Core, open_core
 from bot.channels.console.simulator import ConsoleSimulator
-from bot.channels.telegram.app import build_application
-from bot.channels.telegram.notifier import TelegramNotifier, open_broadcast_notifier
+from bot.channels.telegram.app import CONCURRENT_CHATS, build_application
+from bot.channels.telegram.notifier import (
+    TelegramNotifier,
+    open_broadcast_notifier,
+    telegram_limits,
+)
 from bot.channels.telegram.polling import WebhookInbox, serve
 from bot.channels.web.app import WebServer, build_web_app
 from bot.channels.web.files import FileLinks, link_secret
@@ -30,6 +34,8 @@ from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
 from bot.domain.weeks import Month
+from bot.leadership import Leadership, worker_name
+from bot.pacing import DatabasePacer
 from jobs.runner import RunReport
 from jobs.service import JobService
 
@@ -133,6 +139,7 @@ class BotProcess:
         *,
         http_host: str = "0.0.0.0",
         polling: bool = False,
+        reuse_port: bool = False,
     ) -> None:
         self.settings = settings
         self.core = core
@@ -149,27 +156,47 @@ class BotProcess:
         self._broadcast: TelegramNotifier | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.reuse_port = reuse_port
+        # On PostgreSQL several workers may share the database (`quizbot run --workers N`,
+        # or N processes): each chat's updates go through the chats' turns, sends are
+        # paced together, and the scheduler and the outbox run on the elected leader only.
+        # SQLite is one process, which leads alone.
+        self.worker: str | None = None
+        self.pacer: DatabasePacer | None = None
+        self.leadership: Leadership | None = None
+        if not core.database.in_process:
+            self.worker = worker_name()
+            self.pacer = DatabasePacer(core.database)
+            self.leadership = Leadership(core.database, self.worker, settings.leader_lease_seconds)
 
     async def start(self) -> None:
         settings, core = self.settings, self.core
         notifiers: list[Notifier] = []
         if settings.has_telegram:
-            self.application = build_application(settings, core)
+            self.application = build_application(settings, core, self.pacer)
             self._broadcast = await open_broadcast_notifier(
-                settings.telegram_api_base_url, settings.telegram_token.reveal()
+                settings.telegram_api_base_url,
+                settings.telegram_token.reveal(),
+                telegram_limits(settings),
             )
             notifiers.append(self._broadcast)
         if settings.has_zalo:
             self.zalo_client = ZaloClient(settings.zalo_api_base_url, settings.zalo_token.reveal())
             self.zalo_notifier = zalo_notifier(settings, core, self.zalo_client)
             self.links = self.zalo_notifier.links
-            self.zalo = ZaloReceiver(core, self.zalo_notifier.send_replies)
+            self.zalo = ZaloReceiver(core, self.zalo_notifier.send_replies, worker=self.worker)
             notifiers.append(self.zalo_notifier)
-        self.service = JobService(core, Channels(notifiers), settings.schedules)
+        self.channels = Channels(notifiers)
+        telegram_inbox = None
+        if self.application is not None and self.telegram_webhook:
+            telegram_inbox = WebhookInbox(
+                self.application,
+                core.database,
+                core.clock,
+                worker=self.worker,
+                concurrent_chats=CONCURRENT_CHATS,
+            )
         if settings.public_base_url:
-            telegram_inbox = None
-            if self.application is not None and self.telegram_webhook:
-                telegram_inbox = WebhookInbox(self.application, core.database, core.clock)
             app = build_web_app(
                 core.database,
                 zalo=self.zalo,
@@ -179,18 +206,24 @@ class BotProcess:
                 files=self.links,
                 policy=core.policy,
                 clock=core.clock,
+                leadership=self.leadership,
             )
-            self.web = WebServer(app, self.http_host, settings.http_port)
+            self.web = WebServer(
+                app, self.http_host, settings.http_port, reuse_port=self.reuse_port
+            )
             await self.web.start()
         if self.application is not None:
             webhook = None
             if self.telegram_webhook:
                 url = f"{settings.public_base_url}/telegram/webhook"
                 webhook = (url, telegram_webhook_secret(settings))
-            serving = serve(self.application, core.database, self._stop, webhook)
+            ready = asyncio.Event()
+            serving = serve(
+                self.application, core.database, self._stop, webhook, telegram_inbox, ready
+            )
             # Not cancelled at stop: it stops the application itself once `_stop` is set.
             self._tasks.append(asyncio.create_task(serving, name="telegram"))
-            while not self.application.running:
+            while not ready.is_set():
                 await self._raise_failures()
                 await asyncio.sleep(0.01)
         if self.zalo is not None and self.zalo_client is not None:
@@ -202,7 +235,30 @@ class BotProcess:
                 self._tasks.append(
                     asyncio.create_task(poll(self.zalo_client, self.zalo, self._stop))
                 )
+            if self.zalo.turns is not None:
+                self._tasks.append(asyncio.create_task(self.zalo.turns.sweep_forever()))
+        if self.leadership is None:
+            await self._lead()
+        else:
+            leading = self.leadership.run(self._lead, self._step_down, self._stop)
+            # Not cancelled at stop: it steps down and gives the lease back itself.
+            self._tasks.append(asyncio.create_task(leading, name="leadership"))
+
+    async def _lead(self) -> None:
+        """Run the scheduler and the outbox (as the elected leader, fenced by its lease)."""
+        self.service = JobService(
+            self.core,
+            self.channels,
+            self.settings.schedules,
+            fence=self.leadership,
+            pacer=self.pacer,
+        )
         await self.service.start()
+
+    async def _step_down(self) -> None:
+        if self.service is not None:
+            service, self.service = self.service, None
+            await service.stop()
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Until `stop` is set, or a channel fails for good (a rejected token)."""
@@ -220,16 +276,15 @@ class BotProcess:
 
     async def stop(self) -> None:
         self._stop.set()
-        if self.service is not None:
-            await self.service.stop()
+        await self._step_down()
         for task in self._tasks:
-            if not task.done() and task.get_name() != "telegram":
+            if not task.done() and task.get_name() not in ("telegram", "leadership"):
                 task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.zalo is not None:
-            await self.zalo.idle()
+            await self.zalo.close()
         if self.web is not None:
             await self.web.stop()
         if self._broadcast is not None:

@@ -27,6 +27,7 @@ from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier, OutboxItem, Store, UnitOfWork
 from bot.metrics import SENDS
+from jobs.ports import Pacer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,7 +64,12 @@ class OutboxDispatcher:
         *,
         first_retry: timedelta = FIRST_RETRY,
         max_wait: timedelta = MAX_WAIT,
+        may_send: Callable[[], bool] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """`may_send`: asked right before each send (the leader's lease, bot.leadership);
+        `pacer`: the platforms' limits kept with the other workers' sends, instead of this
+        process's own limiters."""
         self.database = database
         self.channels = Channels.of(notifiers)
         self.clock = clock or SystemClock()
@@ -79,6 +85,14 @@ class OutboxDispatcher:
         # A 429 pauses every sender of that platform (only).
         self._paused_until: dict[str, float] = {}
         self._draining = asyncio.Lock()
+        self.may_send = may_send or (lambda: True)
+        self.pacer = pacer
+
+    async def abandon_in_flight(self) -> int:
+        """Settle every send left "sending" as of unknown outcome, whatever its age: at the
+        start of a leader's term they are the previous leader's."""
+        now = self.clock.now()
+        return await self._db(lambda store: store.outbox.abandon_in_flight(now, now))
 
     async def drain(self) -> DrainReport:
         """Send everything that is due; wait (bounded) for postponed sends; then return."""
@@ -129,18 +143,26 @@ class OutboxDispatcher:
             limiters.append(AsyncLimiter(1, 1 / limits.per_chat_per_second))
         if limits.per_group_per_minute and limits.is_group(chat):
             limiters.append(AsyncLimiter(limits.per_group_per_minute, 60))
-        while True:
+        while self.may_send():
             item = await self._db(lambda store: store.outbox.next_for_chat(chat, self.clock.now()))
             if item is None:
                 return
-            for limiter in limiters:
-                await limiter.acquire()
-            await self._wait_out_pause(chat.platform)
-            if overall is not None:
-                await overall.acquire()
+            if self.pacer is not None:
+                await self._wait_out_pause(chat.platform)
+                await self.pacer.wait_turn(chat, limits)
+            else:
+                for limiter in limiters:
+                    await limiter.acquire()
+                await self._wait_out_pause(chat.platform)
+                if overall is not None:
+                    await overall.acquire()
             await self._wait_out_pause(chat.platform)
             if not await self._claim(item):
                 return  # another dispatcher is sending this chat's messages
+            if not self.may_send():
+                # Paused past the lease between the claim and now: the new leader settles
+                # this claimed row as unknown; sending it now could race the new leader.
+                return
             if not await self._deliver(notifier, item, report):
                 return
 

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.domain.messages import DeliveryLimits
+from bot.domain.model import ChatRef
 from bot.domain.policy import Policy
-from bot.domain.ports import Renderer, UnitOfWork
+from bot.domain.ports import Renderer, Store, UnitOfWork
 
 
 class JobCore(Protocol):
@@ -26,3 +28,24 @@ class JobCore(Protocol):
     def renderer(self) -> Renderer: ...
 
     def now(self) -> datetime: ...
+
+
+class Fence(Protocol):
+    """The leader's right to run jobs and send the outbox, when several workers share one
+    database (bot.leadership): checked in every unit of work of the scheduled side."""
+
+    def check(self, store: Store) -> None:
+        """Raise LeaseLost unless this worker still leads (within the unit of work)."""
+        ...
+
+    def held(self) -> bool:
+        """Whether the lease can still be this worker's, without asking the database."""
+        ...
+
+
+class Pacer(Protocol):
+    """A platform's limits kept together with other workers' sends (replies included)."""
+
+    async def wait_turn(self, chat: ChatRef, limits: DeliveryLimits) -> None:
+        """Return when a message to `chat` may go out, that moment booked for it."""
+        ...

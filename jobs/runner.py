@@ -57,6 +57,24 @@ class JobRunner:
         # Claims are stamped in real time, even for a run "as if" at another moment: another
         # process judges a claim stale by its age, and a past stamp would look abandoned.
         self.wall_clock = wall_clock or core.clock
+        # Set when this worker took the lead: a claim made before then is the previous
+        # leader's, and stale at once.
+        self.term_started: datetime | None = None
+
+    def stale_before(self, now: datetime) -> datetime:
+        """A claim made at or before this moment and never planned belongs to a process that
+        died (or lost the lead)."""
+        threshold = now - STALE_PLANNING
+        return max(threshold, self.term_started) if self.term_started else threshold
+
+    async def take_over(self) -> None:
+        """Start a term as the elected leader: claims of the previous leader may be taken
+        over at once, and its sends caught in flight are settled as of unknown outcome
+        (they may have arrived, so they are never sent again)."""
+        self.term_started = self.wall_clock.now()
+        abandoned = await self.dispatcher.abandon_in_flight()
+        if abandoned:
+            log.warning("%d sends of the previous leader were in flight: not resent", abandoned)
 
     async def run(
         self,
@@ -73,8 +91,9 @@ class JobRunner:
         period = job.period(slot, policy)
         database = self.core.database
         claimed_at = self.wall_clock.now()
+        stale_after = claimed_at - self.stale_before(claimed_at)
         run, must_plan = await database.run_async(
-            lambda store: store.job_runs.claim(name, period, slot, claimed_at, STALE_PLANNING)
+            lambda store: store.job_runs.claim(name, period, slot, claimed_at, stale_after)
         )
         queued = 0
         if must_plan:

@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.clock import Clock
 from bot.domain.jobs import JOBS
 from bot.domain.policy import Policy
-from jobs.runner import STALE_PLANNING, JobRunner, RunReport
+from jobs.runner import JobRunner, RunReport
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class JobScheduler:
     async def sweep(self) -> None:
         now = self.clock.now()
         stale = await self.runner.core.database.run_async(
-            lambda store: store.job_runs.stale_planning(now - STALE_PLANNING)
+            lambda store: store.job_runs.stale_planning(self.runner.stale_before(now))
         )
         for run in stale:
             if run.job in JOBS and JOBS[run.job].still_useful(run.slot, now, self.policy):

@@ -4,21 +4,91 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
+from bot.clock import Clock
 from bot.domain.delivery import Channels
-from bot.domain.ports import Notifier
+from bot.domain.policy import Policy
+from bot.domain.ports import Notifier, Renderer, Store, UnitOfWork
 from jobs.outbox import OutboxDispatcher
+from jobs.ports import Fence, Pacer
 from jobs.ports import JobCore as Core
 from jobs.runner import JobRunner
 from jobs.scheduler import JobScheduler, Schedule
 
+T = TypeVar("T")
+
+
+class FencedDatabase:
+    """Every unit of work of the scheduled side checks the fence first, in its own
+    transaction: a worker that lost the lead writes nothing to the outbox or the ledger."""
+
+    def __init__(self, database: UnitOfWork, fence: Fence) -> None:
+        self.database = database
+        self.fence = fence
+
+    @property
+    def in_process(self) -> bool:
+        return self.database.in_process
+
+    def run(self, work: Callable[[Store], T]) -> T:
+        return self.database.run(lambda store: self._fenced(store, work))
+
+    async def run_async(self, work: Callable[[Store], T]) -> T:
+        return await self.database.run_async(lambda store: self._fenced(store, work))
+
+    def _fenced(self, store: Store, work: Callable[[Store], T]) -> T:
+        self.fence.check(store)
+        return work(store)
+
+
+@dataclass(frozen=True)
+class FencedCore:
+    """The bot's core as the scheduled side sees it, with a fenced database."""
+
+    core: Core
+    database: FencedDatabase
+
+    @property
+    def policy(self) -> Policy:
+        return self.core.policy
+
+    @property
+    def clock(self) -> Clock:
+        return self.core.clock
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.core.renderer
+
+    def now(self) -> datetime:
+        return self.core.now()
+
 
 class JobService:
     def __init__(
-        self, core: Core, notifier: Notifier | Channels, schedules: Mapping[str, Sequence[str]]
+        self,
+        core: Core,
+        notifier: Notifier | Channels,
+        schedules: Mapping[str, Sequence[str]],
+        *,
+        fence: Fence | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
-        self.dispatcher = OutboxDispatcher(core.database, notifier)
+        """With `fence`, this worker was elected to lead: every write is fenced, and what
+        the previous leader left half done (claims, sends in flight) is taken over at start."""
+        if fence is not None:
+            core = FencedCore(core, FencedDatabase(core.database, fence))
+        self.fence = fence
+        self.dispatcher = OutboxDispatcher(
+            core.database,
+            notifier,
+            may_send=fence.held if fence is not None else None,
+            pacer=pacer,
+        )
         self.runner = JobRunner(core, notifier, self.dispatcher)
         self.scheduler = JobScheduler(
             self.runner, Schedule(schedules, core.policy), core.policy, core.clock
@@ -26,6 +96,8 @@ class JobService:
         self._catching_up: asyncio.Task[object] | None = None
 
     async def start(self, *, simulated: bool = False) -> None:
+        if self.fence is not None:
+            await self.runner.take_over()
         self.scheduler.start(simulated=simulated)
         # Catching up may send hundreds of messages: it must not hold up the bot's start.
         self._catching_up = asyncio.create_task(self.scheduler.catch_up())

@@ -215,7 +215,12 @@ async def test_health_says_whether_the_database_answers(zalo, tmp_path):
     async with RunningZalo(settings), httpx.AsyncClient() as http:
         answer = await http.get(f"{settings.public_base_url}/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "database": True, "outbox_backlog": 0}
+    assert answer.json() == {
+        "status": "ok",
+        "database": True,
+        "outbox_backlog": 0,
+        "leader": {"holder": "this process", "this_worker": True},
+    }
 
 
 # ---------------------------------------------------------------- jobs on Zalo

@@ -425,6 +425,11 @@ class Store(Protocol):
     def outbox(self) -> OutboxRepository: ...
 
 
+class LeaseLost(Exception):
+    """A worker that no longer holds the leader's lease tried to write as the leader (the
+    outbox, the job ledger): another worker leads now, and this write must not happen."""
+
+
 class UnitOfWork(Protocol):
     """Runs a piece of work against a Store in one transaction (the database boundary)."""
 

@@ -1131,6 +1131,18 @@ CLI_DESCRIPTION = "quizbot — bot theo dõi số lượt dự thi của các đ
 CLI_HELP_INIT = "tạo/cập nhật cơ sở dữ liệu, nạp danh sách đơn vị và cuộc thi (chạy lại không sao)"
 CLI_HELP_RUN = "chạy bot: Telegram nếu có TELEGRAM_BOT_TOKEN, nếu không thì trình mô phỏng console"
 CLI_HELP_CONSOLE = "chạy trình mô phỏng console kể cả khi đã có token"
+CLI_HELP_WORKERS = (
+    "số tiến trình nhận tin cùng lúc trên cùng một cổng (chỉ với PostgreSQL và PUBLIC_BASE_URL)"
+)
+CLI_WORKERS_TOO_FEW = "Số tiến trình (--workers) phải từ 1 trở lên."
+CLI_WORKERS_NEED_POSTGRES = (
+    "SQLite chỉ cho phép một tiến trình bot. Muốn chạy nhiều tiến trình (--workers), hãy dùng "
+    "PostgreSQL (DATABASE_URL=postgresql+psycopg://…) rồi chạy lại."
+)
+CLI_WORKERS_NEED_WEBHOOK = (
+    "Nhiều tiến trình chỉ nhận tin được qua webhook: hãy đặt PUBLIC_BASE_URL và bỏ --polling "
+    "(Telegram và Zalo chỉ trả tin cho một tiến trình hỏi máy chủ)."
+)
 CLI_HELP_POLLING = (
     "nhận tin Telegram bằng cách hỏi máy chủ (getUpdates) kể cả khi có PUBLIC_BASE_URL; "
     "xóa webhook đã đăng ký"

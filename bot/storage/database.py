@@ -25,7 +25,10 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 def make_engine(url: str, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, **options)
+        engine = sa.create_engine(url, pool_pre_ping=True, **options)
+        if engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "connect", _end_stuck_transactions)
+        return engine
 
     database = parsed.database or ""
     if database and database != ":memory:":
@@ -55,6 +58,20 @@ def make_engine(url: str, **options: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# A transaction here never waits on anything but the database: one left open this long
+# belongs to a process that was stopped or hung (SIGSTOP, a frozen VM). PostgreSQL then ends
+# its session, which releases its locks: a takeover of the leader's lease is never blocked by
+# a paused leader's fenced write (see bot.storage.coordination).
+STUCK_TRANSACTION_SECONDS = 10
+
+
+def _end_stuck_transactions(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET idle_in_transaction_session_timeout = '{STUCK_TRANSACTION_SECONDS}s'")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 class Database:

@@ -60,29 +60,29 @@ from bot.storage.tables import (
 )
 
 
-def _table(model: type) -> sa.Table:
+def table_of(model: type) -> sa.Table:
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
 
 
-UNIT = _table(UnitRow)
-CAMPAIGN = _table(CampaignRow)
-MEMBERSHIP = _table(MembershipRow)
-CHAT = _table(ChatBindingRow)
-ADMIN = _table(AdminGrantRow)
-INBOUND = _table(InboundMessageRow)
-ENTRY = _table(ReportEntryRow)
-AUDIT = _table(ReportAuditRow)
-SUBMISSION = _table(MonthlySubmissionRow)
-SUBSCRIPTION = _table(DigestSubscriptionRow)
-CHAT_STATE = _table(ChatStateRow)
-JOB_RUN = _table(JobRunRow)
-OUTBOX = _table(OutboxRow)
-OUTBOX_FILE = _table(OutboxFileRow)
-PENDING = _table(PendingReportRow)
-RECEIVED = _table(ReceivedUpdateRow)
-MESSAGE_COUNT = _table(MessageCountRow)
-PUBLISHED = _table(PublishedFileRow)
-CONTACT = _table(ContactRow)
+UNIT = table_of(UnitRow)
+CAMPAIGN = table_of(CampaignRow)
+MEMBERSHIP = table_of(MembershipRow)
+CHAT = table_of(ChatBindingRow)
+ADMIN = table_of(AdminGrantRow)
+INBOUND = table_of(InboundMessageRow)
+ENTRY = table_of(ReportEntryRow)
+AUDIT = table_of(ReportAuditRow)
+SUBMISSION = table_of(MonthlySubmissionRow)
+SUBSCRIPTION = table_of(DigestSubscriptionRow)
+CHAT_STATE = table_of(ChatStateRow)
+JOB_RUN = table_of(JobRunRow)
+OUTBOX = table_of(OutboxRow)
+OUTBOX_FILE = table_of(OutboxFileRow)
+PENDING = table_of(PendingReportRow)
+RECEIVED = table_of(ReceivedUpdateRow)
+MESSAGE_COUNT = table_of(MessageCountRow)
+PUBLISHED = table_of(PublishedFileRow)
+CONTACT = table_of(ContactRow)
 
 # Above this many codes a filter reads everything and keeps what it needs in Python, so a
 # query never approaches the database's limit on bound parameters.

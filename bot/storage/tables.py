@@ -297,6 +297,7 @@ class ReceivedUpdateRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("platform", "update_key", name="uq_received_update"),
         sa.Index("ix_received_unhandled", "platform", "handled_at", "id"),
+        sa.Index("ix_received_chat_unhandled", "platform", "chat_id", "handled_at", "sequence"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -344,3 +345,41 @@ class ContactRow(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=64)
     chat_id: str = Field(max_length=64)
     first_seen: datetime = _utc()
+
+
+class LeaseRow(SQLModel, table=True):
+    """Who runs the scheduler and the outbox dispatcher now, until when, and under which
+    fencing token (raised at every change of holder)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=120)
+    token: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    expires_at: datetime = _utc()
+    acquired_at: datetime = _utc()
+
+
+class ChatTurnRow(SQLModel, table=True):
+    """Which worker is handling a chat's stored updates (one at a time, in order), until
+    when: a worker that dies leaves a turn that expires."""
+
+    __tablename__ = "chat_turn"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=120)
+    expires_at: datetime = _utc()
+
+
+class SendSlotRow(SQLModel, table=True):
+    """A platform's send pacing shared by every worker: for the whole bot (chat_id "*") and
+    per chat, the theoretical arrival time of the next message (GCRA) for the per-second and
+    per-minute limits."""
+
+    __tablename__ = "send_slot"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    next_second: datetime = _utc()
+    next_minute: datetime = _utc()

@@ -43,6 +43,8 @@ class Sent:
     file_content: bytes | None = None
     # time.monotonic() when the server answered, for benchmarks.
     answered: float = 0.0
+    # Which bot process sent it, when each is given its own base URL (see `via_url`).
+    via: str = ""
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -260,7 +262,15 @@ class FakeBotApi(LoopbackServer):
 
         return Handler
 
+    def via_url(self, name: str) -> str:
+        """A base URL for one bot process of several: what it sends is marked `via=name`."""
+        return f"{self.base_url}/via-{name}"
+
     def _dispatch(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        via = ""
+        if path.startswith("/via-"):
+            via, _, rest = path[len("/via-") :].partition("/")
+            path = f"/{rest}"
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -274,7 +284,7 @@ class FakeBotApi(LoopbackServer):
         fault = self._fault(method, params, arrived)
         if fault is not None:
             return fault
-        return self._answer(method, params, files)
+        return self._answer(method, params, files, via)
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -329,7 +339,11 @@ class FakeBotApi(LoopbackServer):
         return None
 
     def _answer(
-        self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+        self,
+        method: str,
+        params: dict[str, Any],
+        files: dict[str, tuple[str, bytes]],
+        via: str = "",
     ) -> tuple[int, dict[str, Any]]:
         if method == "getMe":
             return 200, {
@@ -369,7 +383,17 @@ class FakeBotApi(LoopbackServer):
             if files:
                 file_name, content = next(iter(files.values()))
             self._record(
-                Sent(method, chat_id, text, params, time.time(), message_id, file_name, content)
+                Sent(
+                    method,
+                    chat_id,
+                    text,
+                    params,
+                    time.time(),
+                    message_id,
+                    file_name,
+                    content,
+                    via=via,
+                )
             )
             with self._lock:
                 self._sends += 1

@@ -17,6 +17,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -26,14 +27,16 @@ from telegram.ext import (
 
 from bot.app import Core
 from bot.channels.telegram import inbound as to_inbound
-from bot.channels.telegram.notifier import TelegramNotifier
+from bot.channels.telegram.notifier import TelegramNotifier, telegram_limits
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.polling import HandledMarks
+from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.config import Settings
 from bot.domain import texts
 from bot.domain.commands import COMMANDS
 from bot.domain.messages import Inbound
 from bot.metrics import REPLY_SECONDS
+from jobs.ports import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +49,22 @@ REPLY_MAX_RETRIES = 3
 CONCURRENT_CHATS = 8
 
 
-def build_application(settings: Settings, core: Core) -> Application:
+def build_application(settings: Settings, core: Core, pacer: Pacer | None = None) -> Application:
+    """`pacer`: replies wait for their turn with every other worker's sends (several
+    workers on one database); without it they are not throttled ahead of time."""
     base = settings.telegram_api_base_url
     handled = HandledMarks(core.database, core.clock)
+    limiter: BaseRateLimiter[int] = (
+        SharedRateLimiter(pacer, telegram_limits(settings), REPLY_MAX_RETRIES)
+        if pacer is not None
+        else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=REPLY_MAX_RETRIES)
+    )
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token.reveal())
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .rate_limiter(
-            AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=REPLY_MAX_RETRIES)
-        )
+        .rate_limiter(limiter)
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_CHATS, on_handled=handled.add))
         .connection_pool_size(CONCURRENT_CHATS)
         .post_init(_post_init)

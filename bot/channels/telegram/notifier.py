@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -19,6 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.config import Settings
 from bot.domain.delivery import Capabilities, sends_for
 from bot.domain.messages import (
     Attachment,
@@ -87,13 +89,18 @@ TELEGRAM_CAPABILITIES = Capabilities(
 )
 
 
+def telegram_limits(settings: Settings) -> DeliveryLimits:
+    """Telegram's limits with the overall rate the settings give."""
+    return replace(TELEGRAM_LIMITS, per_second=settings.telegram_messages_per_second)
+
+
 class TelegramNotifier:
-    limits = TELEGRAM_LIMITS
     capabilities = TELEGRAM_CAPABILITIES
     platform = "telegram"
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, limits: DeliveryLimits = TELEGRAM_LIMITS) -> None:
         self.bot = bot
+        self.limits = limits
 
     def parts(self, message: RenderedMessage) -> list[Send]:
         return sends_for(message, self.capabilities)
@@ -203,9 +210,11 @@ def _reply_to(message: Outbound) -> ReplyParameters | None:
     return ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
 
 
-async def open_broadcast_notifier(base_url: str, token: str) -> TelegramNotifier:
+async def open_broadcast_notifier(
+    base_url: str, token: str, limits: DeliveryLimits = TELEGRAM_LIMITS
+) -> TelegramNotifier:
     """A notifier for scheduled fan-outs, on its own plain Bot: no hidden retries, so a 429
     comes back to the outbox, which records it, pauses and resumes at its own pace."""
     bot = Bot(token, base_url=f"{base_url}/bot", base_file_url=f"{base_url}/file/bot")
     await bot.initialize()
-    return TelegramNotifier(bot)
+    return TelegramNotifier(bot, limits)

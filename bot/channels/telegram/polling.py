@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
+from bot.channels.turns import ChatTurns
 from bot.clock import Clock, SystemClock
 from bot.metrics import UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.database import Database
@@ -150,14 +151,33 @@ class DurablePoller:
 class WebhookInbox:
     """Updates Telegram delivers to the bot's web server: each is stored before the answer
     (Telegram delivers again until it gets a 200), then goes to the same Application, and so
-    the same handlers, as a polled one."""
+    the same handlers, as a polled one. With `worker` (several workers on one database), a
+    chat's updates go through the chats' turns (bot.channels.turns): handled in order by
+    whichever worker holds the chat's turn."""
 
     def __init__(
-        self, application: Application, database: Database, clock: Clock | None = None
+        self,
+        application: Application,
+        database: Database,
+        clock: Clock | None = None,
+        *,
+        worker: str | None = None,
+        concurrent_chats: int = 8,
     ) -> None:
         self.application = application
         self.database = database
         self.clock = clock or SystemClock()
+        self.turns = (
+            ChatTurns(
+                database,
+                PLATFORM,
+                self._process_stored,
+                holder=worker,
+                concurrent_chats=concurrent_chats,
+            )
+            if worker is not None
+            else None
+        )
 
     async def accept(self, body: object) -> bool:
         """Store and queue one update; False when it is not one or was stored before."""
@@ -166,13 +186,40 @@ class WebhookInbox:
         update = Update.de_json(body, self.application.bot)
         now = self.clock.now()
         stored = received(update)
-        new = await self.database.run_async(
+        if self.turns is not None and stored.chat_id is not None:
+            new = await self.turns.accept(stored, now)
+            if new:
+                UPDATES_RECEIVED.labels(PLATFORM).inc()
+            return new
+        keys = await self.database.run_async(
             lambda store: store.received.store(PLATFORM, [stored], now)
         )
-        if stored.key in new:
+        if stored.key in keys:
             UPDATES_RECEIVED.labels(PLATFORM).inc()
             await self.application.update_queue.put(update)
-        return stored.key in new
+        return stored.key in keys
+
+    async def receive(self, stop: asyncio.Event) -> None:
+        """Until `stop`: deliveries come by the web server; with chats' turns, also take up
+        the chats that wait with nobody on their turn (stored before a restart, or by a
+        worker that died)."""
+        if self.turns is None:
+            await self.replay()
+            await stop.wait()
+            return
+        sweeping = asyncio.create_task(self.turns.sweep_forever())
+        try:
+            await stop.wait()
+        finally:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
+            await self.turns.close()
+
+    async def _process_stored(self, stored: ReceivedUpdate) -> None:
+        update = Update.de_json(json.loads(stored.payload), self.application.bot)
+        await self.application.process_update(update)
+        UPDATES_HANDLED.labels(PLATFORM).inc()
 
     async def replay(self) -> None:
         stored = await self.database.run_async(lambda store: store.received.unhandled(PLATFORM))
@@ -187,11 +234,13 @@ async def serve(
     database: Database,
     stop: asyncio.Event,
     webhook: tuple[str, str] | None = None,
+    inbox: WebhookInbox | None = None,
+    ready: asyncio.Event | None = None,
 ) -> None:
     """Run the application until `stop` is set: with the durable poller, or, given
     `webhook` (url, secret), registered for webhook deliveries (the bot's web server feeds
-    `WebhookInbox`). The application's update processor must report handled updates to
-    `application.bot_data["handled"]`."""
+    `inbox`). The application's update processor must report handled updates to
+    `application.bot_data["handled"]`. `ready` is set once updates can come in."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
@@ -201,10 +250,12 @@ async def serve(
         await application.bot.set_webhook(
             url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
         )
-        await WebhookInbox(application, database).replay()
-        receiving: Coroutine[Any, Any, object] = stop.wait()  # deliveries come by web server
+        inbox = inbox or WebhookInbox(application, database)
+        receiving: Coroutine[Any, Any, object] = inbox.receive(stop)
     else:
         receiving = DurablePoller(application, database).run()
+    if ready is not None:
+        ready.set()
     polling: asyncio.Task[object] = asyncio.create_task(receiving)
     stopping: asyncio.Task[object] = asyncio.create_task(stop.wait())
     try:
@@ -212,9 +263,13 @@ async def serve(
         if polling in done:
             polling.result()  # a rejected token ends the bot: raise it
     finally:
+        stopping.cancel()
+        # A webhook inbox, once `stop` is set, finishes the chats it has taken up.
+        if webhook is None or not stop.is_set():
+            polling.cancel()
         for task in (polling, stopping):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Whatever the receiving task raised was raised above already.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if application.running:
             await application.stop()

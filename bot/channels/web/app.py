@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import socket
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from json import JSONDecodeError
 from typing import Protocol
 
@@ -24,6 +26,7 @@ from bot.channels.zalo.receiving import ZaloReceiver
 from bot.clock import Clock, SystemClock
 from bot.domain.policy import Policy
 from bot.domain.status import budget_usage
+from bot.leadership import Leadership
 from bot.metrics import MESSAGE_BUDGET, MESSAGES_THIS_MONTH, OUTBOX_BACKLOG, exposition
 from bot.storage.database import Database
 
@@ -51,17 +54,37 @@ def build_web_app(
     files: FileLinks | None = None,
     policy: Policy | None = None,
     clock: Clock | None = None,
+    leadership: Leadership | None = None,
 ) -> Starlette:
+    """`leadership`: several workers share the database; /healthz names the leader."""
     clock = clock or SystemClock()
 
     async def healthz(_request: Request) -> Response:
         try:
             counts = await database.run_async(lambda store: store.outbox.counts())
+            leader = await leadership.current() if leadership is not None else None
         except Exception:
             log.exception("health check: the database is not reachable")
             return JSONResponse({"status": "error", "database": False}, status_code=503)
         backlog = counts.get("pending", 0) + counts.get("sending", 0)
-        return JSONResponse({"status": "ok", "database": True, "outbox_backlog": backlog})
+        health: dict[str, object] = {"status": "ok", "database": True, "outbox_backlog": backlog}
+        if leadership is None:
+            # SQLite: one process, which runs the scheduler and the outbox itself.
+            health["leader"] = {"holder": "this process", "this_worker": True}
+        else:
+            health["worker"] = leadership.holder
+            health["leader"] = (
+                {
+                    "holder": leader.holder,
+                    "token": leader.token,
+                    "expires_at": leader.expires_at.isoformat(),
+                    "live": leader.expires_at > datetime.now(UTC),
+                    "this_worker": leadership.held(),
+                }
+                if leader is not None
+                else None
+            )
+        return JSONResponse(health)
 
     async def metrics(_request: Request) -> Response:
         """Prometheus text format; the database's gauges are read now."""
@@ -130,15 +153,24 @@ def build_web_app(
 
 
 class WebServer:
-    """uvicorn in the bot's own event loop, started and stopped with the bot."""
+    """uvicorn in the bot's own event loop, started and stopped with the bot. With
+    `reuse_port`, several workers listen on the same port and the kernel spreads the
+    connections among them (SO_REUSEPORT: `quizbot run --workers N`)."""
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    def __init__(self, app: Starlette, host: str, port: int, *, reuse_port: bool = False) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
+        self._sockets: list[socket.socket] | None = None
+        if reuse_port:
+            shared = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            shared.bind((host, port))
+            self._sockets = [shared]
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve())
+        self._task = asyncio.create_task(self._server.serve(sockets=self._sockets))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # the port was taken: say so

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import Core
+from bot.channels.turns import ChatTurns
 from bot.channels.zalo.client import (
     ZaloClient,
     ZaloError,
@@ -37,13 +38,30 @@ POLL_TIMEOUT_SECONDS = 30
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 
+# Chats handled at the same time by one worker, when several share the database.
+CONCURRENT_CHATS = 8
+
 SendReplies = Callable[[list[RenderedMessage]], Awaitable[None]]
 
 
 class ZaloReceiver:
-    def __init__(self, core: Core, send_replies: SendReplies) -> None:
+    def __init__(self, core: Core, send_replies: SendReplies, *, worker: str | None = None) -> None:
+        """`worker`: this worker's name when several share the database; each chat's
+        updates are then handled through the chats' turns (bot.channels.turns), in order
+        across workers, rather than this process's own per-chat locks."""
         self.core = core
         self.send_replies = send_replies
+        self.turns = (
+            ChatTurns(
+                core.database,
+                PLATFORM,
+                self._answer_stored,
+                holder=worker,
+                concurrent_chats=CONCURRENT_CHATS,
+            )
+            if worker is not None
+            else None
+        )
         self._chat_locks: dict[str, asyncio.Lock] = {}
         # Updates of each chat accepted and not yet handled: its lock goes with the last.
         self._chat_waiting: dict[str, int] = {}
@@ -63,16 +81,24 @@ class ZaloReceiver:
             payload=json.dumps(update, ensure_ascii=False),
         )
         now = self.core.now()
-        new = await self.core.database.run_async(
+        if self.turns is not None and stored.chat_id:
+            new = await self.turns.accept(stored, now)
+            if new:
+                UPDATES_RECEIVED.labels(PLATFORM).inc()
+            return new
+        keys = await self.core.database.run_async(
             lambda store: store.received.store(PLATFORM, [stored], now)
         )
-        if key in new:
+        if key in keys:
             UPDATES_RECEIVED.labels(PLATFORM).inc()
             self._start(key, update)
-        return key in new
+        return key in keys
 
     async def replay(self) -> int:
-        """Handle what was stored but not handled before the last stop, in arrival order."""
+        """Handle what was stored but not handled before the last stop, in arrival order
+        (with several workers, the chats' turns take them up instead: see `turns`)."""
+        if self.turns is not None:
+            return 0
         stored = await self.core.database.run_async(
             lambda store: store.received.unhandled(PLATFORM)
         )
@@ -84,6 +110,15 @@ class ZaloReceiver:
         """Wait until every update accepted so far is handled (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self.turns is not None:
+            await self.turns.idle()
+
+    async def close(self) -> None:
+        """A clean stop: what is being handled is finished; with chats' turns, the rest is
+        left to another worker (or to the restart)."""
+        if self.turns is not None:
+            await self.turns.close()
+        await self.idle()
 
     def _start(self, key: str, update: dict[str, Any]) -> None:
         # Tasks start in creation order and a lock serves its waiters first come, first
@@ -105,6 +140,16 @@ class ZaloReceiver:
                 del self._chat_waiting[chat], self._chat_locks[chat]
 
     async def _handle_in_order(self, key: str, update: dict[str, Any]) -> None:
+        await self._answer(key, update)
+        now = self.core.now()
+        await self.core.database.run_async(
+            lambda store: store.received.mark_handled(PLATFORM, [key], now)
+        )
+
+    async def _answer_stored(self, stored: ReceivedUpdate) -> None:
+        await self._answer(stored.key, json.loads(stored.payload))
+
+    async def _answer(self, key: str, update: dict[str, Any]) -> None:
         started = time.monotonic()
         try:
             inbound = to_inbound(update, self.core.now())
@@ -115,10 +160,6 @@ class ZaloReceiver:
             log.exception("Zalo update %s could not be handled", key)
         REPLY_SECONDS.labels(PLATFORM).observe(time.monotonic() - started)
         UPDATES_HANDLED.labels(PLATFORM).inc()
-        now = self.core.now()
-        await self.core.database.run_async(
-            lambda store: store.received.mark_handled(PLATFORM, [key], now)
-        )
 
 
 async def poll(client: ZaloClient, receiver: ZaloReceiver, stop: asyncio.Event) -> None:

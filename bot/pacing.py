@@ -1,0 +1,34 @@
+"""A platform's send limits kept by every worker together, in the database.
+
+Each send books its moment in `send_slot` (bot.storage.coordination.SqlSendSlots) and waits
+for it: the whole bot's rate, one message a second per chat (short bursts allowed) and the
+per-group minute limit then hold across workers, for fan-outs and replies alike. One small
+transaction per message: at Telegram's 30 a second, well within what PostgreSQL takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from bot.domain.messages import DeliveryLimits
+from bot.domain.model import ChatRef
+from bot.storage.coordination import SqlSendSlots
+from bot.storage.database import Database
+
+
+class DatabasePacer:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def wait_turn(self, chat: ChatRef, limits: DeliveryLimits) -> None:
+        # Real time: pacing is about the platform's clock, not the bot's simulated one.
+        now = datetime.now(UTC)
+        due = await self.database.run_async(
+            lambda store: SqlSendSlots(store.connection).reserve(
+                chat.platform, chat.chat_id, limits, now
+            )
+        )
+        wait = (due - datetime.now(UTC)).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
