@@ -8,7 +8,6 @@ transaction per message: at Telegram's 30 a second, well within what PostgreSQL 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from bot.domain.messages import DeliveryLimits
@@ -21,7 +20,7 @@ class DatabasePacer:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def wait_turn(self, chat: ChatRef, limits: DeliveryLimits) -> None:
+    async def book(self, chat: ChatRef, limits: DeliveryLimits) -> float:
         # Real time: pacing is about the platform's clock, not the bot's simulated one.
         now = datetime.now(UTC)
         due = await self.database.run_async(
@@ -29,6 +28,4 @@ class DatabasePacer:
                 chat.platform, chat.chat_id, limits, now
             )
         )
-        wait = (due - datetime.now(UTC)).total_seconds()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        return max((due - datetime.now(UTC)).total_seconds(), 0.0)

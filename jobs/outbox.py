@@ -23,7 +23,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock, SystemClock
 from bot.domain.delivery import Channels
-from bot.domain.messages import DeliveryStatus, DeliveryUncertain, RateLimited
+from bot.domain.messages import DeliveryLimits, DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
 from bot.domain.ports import Notifier, OutboxItem, Store, UnitOfWork
 from bot.metrics import SENDS
@@ -84,6 +84,7 @@ class OutboxDispatcher:
         }
         # A 429 pauses every sender of that platform (only).
         self._paused_until: dict[str, float] = {}
+        self._pauses: dict[str, int] = {}
         self._draining = asyncio.Lock()
         self.may_send = may_send or (lambda: True)
         self.pacer = pacer
@@ -148,17 +149,20 @@ class OutboxDispatcher:
             if item is None:
                 return
             if self.pacer is not None:
-                await self._wait_out_pause(chat.platform)
-                await self.pacer.wait_turn(chat, limits)
+                # Claimed only once its moment has come: a crash while it waits leaves the
+                # send pending (sent by the next leader), not of unknown outcome.
+                await self._until_booked(chat, limits, await self._book(chat, limits))
+                if not await self._claim(item):
+                    return  # another dispatcher is sending this chat's messages
             else:
                 for limiter in limiters:
                     await limiter.acquire()
                 await self._wait_out_pause(chat.platform)
                 if overall is not None:
                     await overall.acquire()
-            await self._wait_out_pause(chat.platform)
-            if not await self._claim(item):
-                return  # another dispatcher is sending this chat's messages
+                await self._wait_out_pause(chat.platform)
+                if not await self._claim(item):
+                    return  # another dispatcher is sending this chat's messages
             if not self.may_send():
                 # Paused past the lease between the claim and now: the new leader settles
                 # this claimed row as unknown; sending it now could race the new leader.
@@ -255,6 +259,27 @@ class OutboxDispatcher:
     def _pause(self, platform: str, seconds: float) -> None:
         until = max(self._paused_until.get(platform, 0.0), time.monotonic() + seconds)
         self._paused_until[platform] = until
+        self._pauses[platform] = self._pauses.get(platform, 0) + 1
+
+    async def _book(self, chat: ChatRef, limits: DeliveryLimits) -> tuple[float, int]:
+        """A moment booked with the shared pacer (monotonic time), and the platform's pause
+        count when it was booked."""
+        assert self.pacer is not None
+        await self._wait_out_pause(chat.platform)
+        pauses = self._pauses.get(chat.platform, 0)
+        return time.monotonic() + await self.pacer.book(chat, limits), pauses
+
+    async def _until_booked(
+        self, chat: ChatRef, limits: DeliveryLimits, booked: tuple[float, int]
+    ) -> None:
+        due, pauses = booked
+        while True:
+            await asyncio.sleep(max(due - time.monotonic(), 0.0))
+            if self._pauses.get(chat.platform, 0) == pauses:
+                return
+            # A 429 came while this send waited: its moment, booked before, is stale (every
+            # sender would go at once after the pause). Book again.
+            due, pauses = await self._book(chat, limits)
 
     async def _wait_out_pause(self, platform: str) -> None:
         while (remaining := self._paused_until.get(platform, 0.0) - time.monotonic()) > 0:

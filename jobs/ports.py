@@ -46,6 +46,6 @@ class Fence(Protocol):
 class Pacer(Protocol):
     """A platform's limits kept together with other workers' sends (replies included)."""
 
-    async def wait_turn(self, chat: ChatRef, limits: DeliveryLimits) -> None:
-        """Return when a message to `chat` may go out, that moment booked for it."""
+    async def book(self, chat: ChatRef, limits: DeliveryLimits) -> float:
+        """Book the next moment a message to `chat` may go out: seconds from now."""
         ...

@@ -240,3 +240,27 @@ async def test_an_uncertain_send_is_never_resent_and_the_admins_hear_of_it(sqlit
     assert notifier.attempts.count("1001") == 1
     counts = sqlite_database.run(lambda store: store.outbox.counts())
     assert counts["unknown"] == 1
+
+
+async def test_with_the_shared_pacer_sends_keep_their_spacing_after_a_429(sql_database):
+    """Several workers' pacing booked in the database (bot.pacing): a 429 pauses every
+    sender, and moments booked before it are booked again after it, so the senders do not
+    all go at once when the pause ends."""
+    from bot.pacing import DatabasePacer
+
+    notifier = ScriptedNotifier(
+        DeliveryLimits(per_second=20, concurrency=8), script={"3": [RateLimited(0.4)]}
+    )
+    queue(sql_database, [Outbound(chat(n), f"m{n}") for n in range(1, 17)])
+    dispatcher = OutboxDispatcher(
+        sql_database, notifier, SystemClock(), pacer=DatabasePacer(sql_database), **FAST
+    )
+    report = await dispatcher.drain()
+    assert report.rate_limited == 1 and report.sent == 16
+    assert sorted(int(to) for _, to, _ in notifier.sent) == list(range(1, 17))
+    [refused] = notifier.refused_at
+    assert [at for at, _, _ in notifier.sent if refused < at < refused + 0.4] == []
+    after = sorted(at for at, _, _ in notifier.sent if at > refused)
+    # 20 a second is one every 50 ms: with a timer's jitter, never more than 3 in 100 ms
+    # (without booking again, the 7 senders waiting out the pause would all go at once)
+    assert max(sum(1 for t in after if start <= t < start + 0.1) for start in after) <= 3

@@ -7,6 +7,7 @@ shared pacer; python-telegram-bot's own AIORateLimiter then makes the request an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -64,7 +65,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
     ) -> bool | JSONDict | list[JSONDict]:
         chat_id = data.get("chat_id")
         if chat_id is not None and endpoint in SENDING:
-            await self.pacer.wait_turn(ChatRef(PLATFORM, str(chat_id)), self.limits)
+            await asyncio.sleep(await self.pacer.book(ChatRef(PLATFORM, str(chat_id)), self.limits))
         return await self.retrying.process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
