@@ -39,22 +39,17 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from contextlib import AbstractContextManager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
-import sqlalchemy as sa
 
 from bench.fanout import seed_recipients
-from bot.storage.database import make_engine
-from bot.storage.repositories import ENTRY, OUTBOX
+from tests.support.crashes import outbox_states, recorded, reminder_a_minute_ago
 from tests.support.fake_bot_api import FakeBotApi, RateLimit, Sent
 from tests.support.harness import bot_settings, cli_environment
 from tests.support.loopback import free_port
+from tests.support.postgres import schema_url
 
 TOKEN = "4242:bench-token-for-the-loopback-api"
 SECRET = "bench-webhook-secret"
@@ -67,18 +62,8 @@ POSTGRES = os.environ.get(
 )
 
 
-@contextmanager
-def schema() -> Iterator[str]:
-    name = f"quizbot_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
-        admin.dispose()
+def schema() -> AbstractContextManager[str]:
+    return schema_url(POSTGRES, "quizbot_bench")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -243,16 +228,8 @@ def answers(api: FakeBotApi) -> dict[int, list[Sent]]:
 
 
 def ledger(url: str) -> tuple[int, int]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(ENTRY.c.source_chat_id, ENTRY.c.source_message_id).where(
-                    ENTRY.c.void.is_(False)
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    """Live ledger rows, and how many distinct messages they come from."""
+    rows = recorded(url)
     return len(rows), len(set(rows))
 
 
@@ -339,11 +316,6 @@ def load_run(workers: int, rate: float, seconds: float, kill: bool = False) -> d
         return result
 
 
-def reminder_a_minute_ago() -> str:
-    slot = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(minutes=1)
-    return f"{slot.minute} {slot.hour} * * *"
-
-
 def fanout_run(recipients: int) -> dict:
     with FakeBotApi(TOKEN) as api, schema() as url:
         api.rate_limit = RateLimit(per_second=30)
@@ -379,7 +351,7 @@ def fanout_run(recipients: int) -> dict:
             bot.stop()
         sent = reminders()
         per_chat = collections.Counter(s.chat_id for s in sent)
-        states = _states(url)
+        states = outbox_states(url)
         times = sorted(s.answered for s in sent)
         gaps = [b - a for a, b in itertools.pairwise(times)]
         return {
@@ -396,20 +368,8 @@ def fanout_run(recipients: int) -> dict:
         }
 
 
-def _states(url: str) -> collections.Counter[str]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
-            ).all()
-    finally:
-        engine.dispose()
-    return collections.Counter({state: int(count) for state, count in rows})
-
-
 def _pending(url: str) -> bool:
-    states = _states(url)
+    states = outbox_states(url)
     return not states or states["pending"] + states["sending"] > 0
 
 

@@ -60,9 +60,10 @@ def run_workers(settings: Settings, workers: int, *, polling: bool) -> int:
             code = worker.process.poll()
             if code is None or stopping:
                 continue
-            if worker.young():
-                # Ended right after starting: the settings or the token are wrong, and
-                # starting it again would only fail again. Stop them all and say so.
+            if worker.young() and code > 0:
+                # Ended by itself right after starting: the settings or the token are
+                # wrong, and starting it again would only fail again. Stop them all. (One
+                # killed by a signal, even that early, is started again.)
                 log.error("worker %d ended at start (%s); stopping", worker.process.pid, code)
                 failed = code or 1
                 stop(signal.SIGTERM, None)

@@ -12,22 +12,27 @@ import subprocess
 import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from bot.app import initialise
 from bot.storage.database import Database, make_engine
-from bot.storage.repositories import OUTBOX, RECEIVED
-from tests.support.crashes import REPO, bot_process, recorded, wait_until
+from bot.storage.repositories import RECEIVED
+from tests.support.crashes import (
+    REPO,
+    bot_process,
+    outbox_states,
+    recorded,
+    reminder_a_minute_ago,
+    wait_until,
+)
 from tests.support.fake_bot_api import FakeBotApi, Sent
 from tests.support.harness import TOKEN, bot_settings, cli_environment
 from tests.support.loopback import free_port, post_update
+from tests.support.postgres import schema_url
 from tests.support.secretaries import approve_secretaries
 
 pytestmark = pytest.mark.postgres
@@ -45,16 +50,8 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("QUIZBOT_REQUIRE_POSTGRES") == "1":
             pytest.fail("PostgreSQL is required but QUIZBOT_TEST_POSTGRES_URL is not set")
         pytest.skip("QUIZBOT_TEST_POSTGRES_URL is not set")
-    schema = f"quizbot_workers_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with schema_url(base, "quizbot_workers") as url:
+        yield url
 
 
 @pytest.fixture
@@ -120,18 +117,6 @@ class Workers:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def outbox_states(url: str) -> Counter[str]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
-            ).all()
-    finally:
-        engine.dispose()
-    return Counter({state: int(count) for state, count in rows})
 
 
 def unhandled(url: str) -> int:
@@ -219,13 +204,6 @@ def test_two_workers_count_each_report_once_and_answer_each_chat_in_order(
         assert unhandled(postgres_url) == 0
     finally:
         workers.stop_all()
-
-
-def reminder_a_minute_ago() -> str:
-    """A weekly-reminder schedule whose last slot was a minute ago: the leader's catch-up
-    runs it at once (a reminder is still useful on its own day)."""
-    slot = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(minutes=1)
-    return f"{slot.minute} {slot.hour} * * *"
 
 
 def fan_out_workers(api, tmp_path, postgres_url, recipients: int) -> Workers:
@@ -416,6 +394,17 @@ def test_run_workers_starts_several_on_one_port_and_stops_them(api, tmp_path, po
 
         wait_until(both_answer, supervisor, 60)
         assert leaders <= answered_by  # the leader is one of the two
+        # A worker killed, even right after its start, is started again.
+        victim = sorted(answered_by)[0]
+        os.kill(int(victim.split(":")[1]), signal.SIGKILL)
+
+        def replaced() -> bool:
+            health = workers.health("any")
+            if health is not None:
+                answered_by.add(health["worker"])
+            return len(answered_by) == 3
+
+        wait_until(replaced, supervisor, 60)
     finally:
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(timeout=60) == 0

@@ -5,13 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from bot.storage.database import make_engine
-from bot.storage.repositories import ENTRY
+from bot.storage.repositories import ENTRY, OUTBOX
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,3 +58,23 @@ def recorded(url: str) -> list[tuple[str, str]]:
     finally:
         engine.dispose()
     return [(row[0], row[1]) for row in rows]
+
+
+def outbox_states(url: str) -> Counter[str]:
+    """How many outbox rows are in each state (pending, sending, sent, unknown, ...)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
+            ).all()
+    finally:
+        engine.dispose()
+    return Counter({state: int(count) for state, count in rows})
+
+
+def reminder_a_minute_ago(timezone: str = "Asia/Ho_Chi_Minh") -> str:
+    """A weekly-reminder schedule whose last slot was a minute ago: a starting leader's
+    catch-up runs it at once (a reminder is still useful on its own day)."""
+    slot = datetime.now(UTC).astimezone(ZoneInfo(timezone)) - timedelta(minutes=1)
+    return f"{slot.minute} {slot.hour} * * *"
