@@ -37,6 +37,20 @@ def post(url: str, body: dict, secret: str | None) -> int:
     return post_update(url, body, "X-Telegram-Bot-Api-Secret-Token", secret)
 
 
+def public_settings(api, tmp_path, **extra: str):
+    """A free port for the bot's web server, and settings reaching it with the secret."""
+    port = free_port()
+    settings = bot_settings(
+        api,
+        tmp_path,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        **extra,
+    )
+    return port, settings
+
+
 @pytest.fixture
 def api():
     with FakeBotApi(TOKEN) as fake:
@@ -46,14 +60,7 @@ def api():
 async def test_the_webhook_refuses_a_wrong_secret_stores_then_answers_and_drops_repeats(
     api, tmp_path
 ):
-    port = free_port()
-    settings = bot_settings(
-        api,
-        tmp_path,
-        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        HTTP_PORT=str(port),
-        TELEGRAM_WEBHOOK_SECRET=SECRET,
-    )
+    port, settings = public_settings(api, tmp_path)
     async with RunningZalo(settings):
         assert api.webhook is not None
         url = api.webhook["url"]
@@ -108,15 +115,7 @@ def test_a_kill_9_right_after_the_200_loses_nothing(api, tmp_path):
     from tests.support.harness import cli_environment
     from tests.support.secretaries import approve_secretaries
 
-    port = free_port()
-    settings = bot_settings(
-        api,
-        tmp_path,
-        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        HTTP_PORT=str(port),
-        TELEGRAM_WEBHOOK_SECRET=SECRET,
-        UNITS_FILE=str(REPO / "data" / "units.csv"),
-    )
+    port, settings = public_settings(api, tmp_path, UNITS_FILE=str(REPO / "data" / "units.csv"))
     initialise(settings)
     approve_secretaries(settings.database_url, 10, 50_000)
     env = cli_environment(

@@ -238,17 +238,25 @@ def assert_each_chat_at_most_once_and_none_lost(api, postgres_url, recipients: i
     assert len(per_chat) <= recipients
 
 
+def leader_caught_mid_fan_out(
+    workers: Workers, api: FakeBotApi, hold_from: int
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """Worker a leads and fans out, worker b follows; from the `hold_from`-th reminder on the
+    fake holds its answers, so a is caught with sends in flight whatever the machine's
+    speed. Returns (a, b) once a is held."""
+    api.hold_from = hold_from
+    first = workers.start("a")
+    wait_until(lambda: workers.leads("a"), first, 30)
+    second = workers.start("b")
+    wait_until(api.holding.is_set, first, 60)
+    return first, second
+
+
 def test_a_killed_leader_is_replaced_and_the_fan_out_finishes_once(api, tmp_path, postgres_url):
     recipients = 150
     workers = fan_out_workers(api, tmp_path, postgres_url, recipients)
-    # From the 41st reminder on, the fake holds its answers: the leader is caught mid-fan-out
-    # with sends in flight, whatever the machine's speed.
-    api.hold_from = 41
     try:
-        first = workers.start("a")
-        wait_until(lambda: workers.leads("a"), first, 30)
-        second = workers.start("b")
-        wait_until(api.holding.is_set, first, 60)
+        first, second = leader_caught_mid_fan_out(workers, api, hold_from=41)
         first.kill()  # kill -9 in the middle of the fan-out
         first.wait(timeout=10)
         killed_at = time.monotonic()
@@ -259,8 +267,9 @@ def test_a_killed_leader_is_replaced_and_the_fan_out_finishes_once(api, tmp_path
         time.sleep(1.0)
         assert_each_chat_at_most_once_and_none_lost(api, postgres_url, recipients)
         assert {message.via for message in reminders(api)} == {"a", "b"}
-        assert "quizbot_lease_changes_total" in metrics(workers, "b")
-        assert 'quizbot_lease_changes_total{change="elected"} 1.0' in metrics(workers, "b")
+        exposed = metrics(workers, "b")
+        assert "quizbot_lease_changes_total" in exposed
+        assert 'quizbot_lease_changes_total{change="elected"} 1.0' in exposed
     finally:
         workers.stop_all()
 
@@ -273,12 +282,8 @@ def metrics(workers: Workers, name: str) -> str:
 def test_a_paused_leader_sends_nothing_once_it_wakes(api, tmp_path, postgres_url):
     recipients = 150
     workers = fan_out_workers(api, tmp_path, postgres_url, recipients)
-    api.hold_from = 31
     try:
-        first = workers.start("a")
-        wait_until(lambda: workers.leads("a"), first, 30)
-        second = workers.start("b")
-        wait_until(api.holding.is_set, first, 60)
+        first, second = leader_caught_mid_fan_out(workers, api, hold_from=31)
         os.kill(first.pid, signal.SIGSTOP)  # with sends in flight, and past its lease of 3 s
         api.release.set()
         wait_until(lambda: workers.leads("b"), second, 40)

@@ -132,7 +132,7 @@ class ChatTurns:
             lambda store: SqlChatTurns(store.connection).waiting_chats(self.platform, before, now)
         )
 
-    async def _take_turn(self, chat_id: str, first: ReceivedUpdate | None = None) -> None:
+    async def _take_turn(self, chat_id: str, first: ReceivedUpdate | None) -> None:
         """Handle the chat's updates while it is our turn (`first`: taken already)."""
         # The turn is kept while this worker waits for a slot, so that it never lapses.
         keeping = asyncio.create_task(self._keep_turn(chat_id)) if first is not None else None

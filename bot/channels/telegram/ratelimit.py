@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram._utils.types import JSONDict
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.domain.messages import DeliveryLimits
@@ -19,6 +18,8 @@ from bot.domain.model import ChatRef
 from jobs.ports import Pacer
 
 PLATFORM = "telegram"
+# What a Bot API call answers (python-telegram-bot's own alias is private).
+JSONDict = dict[str, Any]
 # Requests that put a new message in a chat (edits and button answers do not).
 SENDING = frozenset(
     {
