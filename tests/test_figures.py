@@ -80,11 +80,13 @@ def test_a_wards_figure_is_its_own_reports_plus_its_cells_each_counted_once(ward
     assert own(ward, "KM") == 195 and rolled(ward, "KM") == 205 and rolled(ward, "TX") == 205
     status = only_text(ward.send(AN, "/tiendo"))
     assert "Tuần 37 (09/09–15/09/2024): <b>205/200</b> lượt dự thi (102%)." in status
-    assert "Trong đó: 195 tự báo cáo + 10 từ 2 chi bộ trực thuộc." in status
+    assert "Trong đó: 195 do đơn vị trực tiếp báo cáo + 10 từ 2 chi bộ trực thuộc." in status
     sub_units = status.split("<b>Các chi bộ trực thuộc</b>\n")[1].split("\n\n")[0].splitlines()
     assert sub_units == [
-        "1. Chi bộ Tổ dân phố số 1 (KM01) — 8 (không giao chỉ tiêu)",
-        "2. Chi bộ Tổ dân phố số 2 (KM02) — 2 (không giao chỉ tiêu)",
+        # The cells have no quota of their own: said once, not on every line.
+        "1. Chi bộ Tổ dân phố số 1 (KM01) — 8 lượt",
+        "2. Chi bộ Tổ dân phố số 2 (KM02) — 2 lượt",
+        "<i>(Các đơn vị này không được giao chỉ tiêu riêng.)</i>",
     ]
 
 
@@ -94,7 +96,7 @@ def test_the_district_total_counts_every_entry_once_against_top_level_quotas(war
     ward.send(ADMIN, "/bc DBCA 6")
     text = only_text(ward.send(ADMIN, "/tiendo all"))
     # 195 + 8 + 6, against KM, KT, NC, DTN (200 each) and DBCA (5): cells add no quota.
-    assert "Tổng toàn bộ: <b>209</b> lượt dự thi (25% tổng chỉ tiêu 805)." in text
+    assert "Toàn quận: <b>209</b> lượt dự thi (25% tổng chỉ tiêu 805)." in text
     assert "1. Đảng bộ Công an quận (DBCA) — 6/5 (120%) ✅" in text
     assert "2. Phường Khương Mai (KM) — 203/200 (101%) ✅" in text
     assert "↳ 1/2 chi bộ trực thuộc đã báo cáo; chưa báo cáo: KM02" in text

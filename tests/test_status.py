@@ -23,14 +23,14 @@ def test_a_units_status_ranks_it_among_siblings_of_the_same_kind(dialogue):
     assert text.splitlines()[:4] == [
         "📊 <b>Phường Khương Mai</b> (KM)",
         "Tuần 37 (09/09–15/09/2024): <b>120/200</b> lượt dự thi (60%).",
-        "Trong đó: 120 tự báo cáo; chưa có chi bộ trực thuộc nào báo cáo.",
+        "Trong đó: 120 do đơn vị trực tiếp báo cáo; chưa có chi bộ trực thuộc nào báo cáo.",
         "Còn thiếu 80 lượt, cần khoảng 20 lượt mỗi ngày trong 4 ngày còn lại (đến hết Chủ nhật).",
     ]
     ranking = text.split("<b>Xếp hạng các đơn vị cùng cấp</b>\n")[1].splitlines()
     assert ranking == [
         "1. Phường Nhân Chính (NC) — 250/200 (125%) ✅",
         "2. ▶ Phường Khương Mai (KM) — 120/200 (60%)",
-        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
+        "– Phường Khương Trung (KT) — ❌ chưa báo cáo: chưa xếp hạng",
     ]
 
 
@@ -43,7 +43,7 @@ def test_the_districts_status_ranks_its_top_level_units_with_the_district_total(
     assert lines[:5] == [
         "📊 <b>Quận Thanh Xuân</b> (TX)",
         "Tuần 37 (09/09–15/09/2024): <b>155</b> lượt dự thi.",
-        "Trong đó: 0 tự báo cáo + 155 từ 3 đơn vị trực thuộc.",
+        "Trong đó: 0 do đơn vị trực tiếp báo cáo + 155 từ 3 đơn vị trực thuộc.",
         "Đơn vị không được giao chỉ tiêu tuần.",
         "So với tổng chỉ tiêu của các đơn vị trực thuộc (805 lượt): đạt 19%.",
     ]
@@ -51,8 +51,8 @@ def test_the_districts_status_ranks_its_top_level_units_with_the_district_total(
     assert ranked[:3] == [
         "1. Đảng bộ Công an quận (DBCA) — 5/5 (100%) ✅",
         "2. Phường Khương Mai (KM) — 150/200 (75%)",
-        # Vietnamese order among equals: Đ comes before P (not after Z, as code points have it).
-        "3. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
+        # Not ranked among those that reported; Vietnamese order among them: Đ before P.
+        "– Đoàn TNCS Hồ Chí Minh quận (DTN) — ❌ chưa báo cáo: chưa xếp hạng",
     ]
 
 
@@ -74,16 +74,16 @@ def test_status_all_is_for_admins_and_marks_units_without_reports(dialogue):
     assert lines[0] == "📊 <b>Tiến độ các đơn vị — Tuần 37 (09/09–15/09/2024)</b>"
     # The district total counts the cell's 3 once (inside its ward's 203), against the
     # quotas of the top-level units: 4 × 200 + 5.
-    assert lines[1] == "Tổng toàn bộ: <b>215</b> lượt dự thi (26% tổng chỉ tiêu 805)."
+    assert lines[1] == "Toàn quận: <b>215</b> lượt dự thi (26% tổng chỉ tiêu 805)."
     assert lines[2] == "Đạt chỉ tiêu: 1/5 đơn vị · Chưa báo cáo: 4"
     assert lines[4:] == [
         "1. Phường Khương Mai (KM) — 203/200 (101%) ✅",
         "    ↳ 1/2 chi bộ trực thuộc đã báo cáo; chưa báo cáo: KM02",
-        "2. Đoàn TNCS Hồ Chí Minh quận (DTN) — 0/200 (0%) — ❌ chưa báo cáo",
-        "3. Phường Khương Trung (KT) — 0/200 (0%) — ❌ chưa báo cáo",
-        "4. Phường Nhân Chính (NC) — 0/200 (0%) — ❌ chưa báo cáo",
-        "5. Đảng bộ Công an quận (DBCA) — 0/5 (0%) — ❌ chưa báo cáo",
-        "6. Ủy ban MTTQ quận (MTTQ) — 12 (không giao chỉ tiêu)",
+        "2. Ủy ban MTTQ quận (MTTQ) — 12 (không giao chỉ tiêu)",
+        "– Đoàn TNCS Hồ Chí Minh quận (DTN) — ❌ chưa báo cáo: chưa xếp hạng",
+        "– Phường Khương Trung (KT) — ❌ chưa báo cáo: chưa xếp hạng",
+        "– Phường Nhân Chính (NC) — ❌ chưa báo cáo: chưa xếp hạng",
+        "– Đảng bộ Công an quận (DBCA) — ❌ chưa báo cáo: chưa xếp hạng",
     ]
     assert only_text(dialogue.send(ADMIN, "/status")) == text
 

@@ -12,6 +12,7 @@ from bot.domain.parsing import fold
 from bot.domain.periods import parse_period
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
+from bot.domain.progress import whole_percent
 from bot.domain.tree import UnitTree
 from bot.domain.turn import Turn
 from bot.domain.weeks import Month, Week, local_date
@@ -21,6 +22,12 @@ _WHOLE = frozenset({"", "all", "tatca", "tat ca"})
 # Extra columns per unit code, appended after the standard ones.
 Extra = tuple[tuple[Column, ...], Mapping[str, tuple[str | int | float | None, ...]]]
 Totals = Mapping[tuple[str, date], Figure]
+
+
+def percent_cell(total: int, quota: int) -> float | None:
+    """The share as the spreadsheet's `0%` format shows it: the chat's whole percent, rounded
+    down, stored as that ratio so Excel cannot round it up (17/200 is 8%, never 9%)."""
+    return whole_percent(total, quota) / 100 if quota else None
 
 
 def export(turn: Turn) -> list[Outbound]:
@@ -144,17 +151,19 @@ def build_table(
     rows: list[tuple[str | int | float | None, ...]] = []
     for depth, unit in ordered:
         figures = week_figures(unit.code)
-        period_quota = unit.weekly_quota * len(weeks)
+        # What the unit owes: without a quota of its own, its sub-units' (as the chat says).
+        weekly_quota = tree.effective_quota(unit.code)
+        period_quota = weekly_quota * len(weeks)
         total = sum(figures)
         rows.append(
             (
                 unit.code,
                 "  " * depth + unit.name,
                 unit.parent or "",
-                unit.weekly_quota,
+                weekly_quota,
                 *figures,
                 *((total, period_quota) if several else ()),
-                total / period_quota if period_quota else None,
+                percent_cell(total, period_quota),
                 texts.export_status(period_quota, total, reported(unit.code)),
                 *extra_values.get(unit.code, (None,) * len(extra_columns)),
             )
@@ -172,7 +181,7 @@ def build_table(
             quota_sum,
             *week_sums,
             *((grand_total, grand_quota) if several else ()),
-            grand_total / grand_quota if grand_quota else None,
+            percent_cell(grand_total, grand_quota),
             None,
             *((None,) * len(extra_columns)),
         )

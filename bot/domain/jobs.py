@@ -20,7 +20,7 @@ from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitK
 from bot.domain.monthly import report_files
 from bot.domain.policy import Policy, ReminderTarget
 from bot.domain.ports import Store
-from bot.domain.progress import Progress, Standing, ranking_key
+from bot.domain.progress import Place, Progress, Standing, place_of, ranking_key
 from bot.domain.status import sub_unit_report
 from bot.domain.tree import UnitTree, scope_units, top_units
 from bot.domain.weeks import Month, Week, local_date
@@ -35,6 +35,7 @@ CHART_MAX_BARS = 40
 Collect = Callable[[Store, Policy, datetime, datetime, frozenset[str]], list[Outbound]]
 WEEKLY_REMINDER = "weekly-reminder"
 MONTHLY_NUDGE = "monthly-nudge"
+MONTHLY_DIGEST = "monthly-digest"
 
 
 @dataclass(frozen=True)
@@ -130,18 +131,14 @@ def _weekly_reminders(
     return messages
 
 
-def _rank(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> tuple[int, int, str]:
+def _rank(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> Place:
     """Where the unit stands among its siblings of the same kind (wards among wards)."""
     siblings = [
         rows[sibling.code]
         for sibling in tree.children(unit.parent)
         if sibling.kind is unit.kind and sibling.code in rows
     ]
-    ordered = sorted(
-        siblings, key=lambda row: ranking_key(row.total, row.unit.weekly_quota, row.unit.name)
-    )
-    place = next(i for i, row in enumerate(ordered, start=1) if row.unit.code == unit.code)
-    return place, len(ordered), texts.KIND_PLURALS[unit.kind]
+    return place_of(siblings, unit.code, texts.KIND_PLURALS[unit.kind])
 
 
 def uncertain_sends_notice(
@@ -421,11 +418,12 @@ def monthly_digests(
 ) -> list[Outbound]:
     month = Month.of(slot, policy.tz)
     subscriptions = store.subscriptions.active()
-    if not subscriptions or not policy.campaign.is_running_on(local_date(slot, policy.tz)):
+    weeks = undigested_weeks(store, policy, slot)
+    running = policy.campaign.is_running_on(local_date(slot, policy.tz))
+    # After the campaign's end one more digest still brings its last weeks in.
+    if not subscriptions or not (running or weeks):
         return []
     due = policy.monthly_due(month)
-    # Complete weeks of the month only: a week still running would read as a shortfall.
-    weeks = tuple(w for w in month.weeks() if w.ends_at(policy.tz) <= slot and policy.covers(w))
     submissions = {
         s.unit_code: s for s in store.submissions.for_month(policy.campaign.id, month.iso)
     }
@@ -452,8 +450,9 @@ def monthly_digests(
             texts.MONTHLY_EXTRA_COLUMNS,
             {line.unit.code: texts.monthly_extra_values(line, policy.tz) for line in lines},
         )
+        # The sheet lists the scope's own row too, as the weekly one does.
         table = month_table(
-            store, policy, month, weeks, extra, units=scoped, totals=totals, as_of=now
+            store, policy, month, weeks, extra, units=everything, totals=totals, as_of=now
         )
         files = [
             file
@@ -469,6 +468,23 @@ def monthly_digests(
             )
         )
     return messages
+
+
+def undigested_weeks(store: Store, policy: Policy, slot: datetime) -> tuple[Week, ...]:
+    """The closed weeks of the campaign that no earlier monthly digest covered: each digest
+    takes the weeks that ended after the previous one's slot (the first, every week since the
+    campaign began), so every closed week is in exactly one, whichever slots were missed."""
+    previous = store.job_runs.previous(MONTHLY_DIGEST, slot)
+    covered_until = previous.slot if previous is not None else None
+    campaign, tz = policy.campaign, policy.tz
+    weeks = []
+    week = Week.containing(campaign.start)
+    # A week still running would read as a shortfall: closed weeks only.
+    while week.ends_at(tz) <= slot and (campaign.end is None or week.start <= campaign.end):
+        if covered_until is None or week.ends_at(tz) > covered_until:
+            weeks.append(week)
+        week = week.next()
+    return tuple(weeks)
 
 
 # ---------------------------------------------------------------- the job table
@@ -496,6 +512,6 @@ JOBS: dict[str, JobDefinition] = {
         JobDefinition(WEEKLY_REMINDER, _slot_period, timedelta(0), True, weekly_reminders),
         JobDefinition("weekly-digest", _digested_week, timedelta(days=2), False, weekly_digests),
         JobDefinition(MONTHLY_NUDGE, _day, timedelta(0), True, monthly_nudges),
-        JobDefinition("monthly-digest", _month, timedelta(days=2), False, monthly_digests),
+        JobDefinition(MONTHLY_DIGEST, _month, timedelta(days=2), False, monthly_digests),
     )
 }

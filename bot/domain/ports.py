@@ -282,6 +282,10 @@ class JobRunRepository(Protocol):
 
     def latest(self) -> dict[str, JobRun]: ...
 
+    def previous(self, job: str, before: datetime) -> JobRun | None:
+        """The job's last run whose slot came before `before` (any state)."""
+        ...
+
 
 @dataclass(frozen=True)
 class OutboxItem:

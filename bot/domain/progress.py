@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.collation import vietnamese_key
-from bot.domain.model import Figure, Unit
+from bot.domain.model import Figure, Unit, UnitWeekTotal
+
+
+def whole_percent(total: int, quota: int) -> int:
+    """The one rendering of a share of a quota, in the chat, the chart, the spreadsheet and
+    the board alike: whole percent rounded down, so 199/200 never reads as 100%."""
+    return total * 100 // quota if quota > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,7 @@ class Progress:
     @property
     def percent(self) -> int:
         """Whole percent, rounded down so that 199/200 never reads as 100%."""
-        return self.total * 100 // self.quota if self.has_quota else 0
+        return whole_percent(self.total, self.quota)
 
     @property
     def remaining(self) -> int:
@@ -64,3 +71,46 @@ class Standing:
     covering: Standing | None = None
     # ... or, for one with sub-units, what they owe together (a district: its wards' quotas).
     sub_unit_quota: int = 0
+
+
+def _score(row: UnitWeekTotal) -> tuple[int, float, int]:
+    """What a place is decided by; units with equal scores share a place."""
+    return ranking_key(row.total, row.unit.weekly_quota, row.unit.name)[:3]
+
+
+def places(rows: Sequence[UnitWeekTotal]) -> list[tuple[int | None, UnitWeekTotal]]:
+    """The rows in leaderboard order with their places: equal figures share a place and the
+    next place skips (1, 2, 2, 4); units that have not reported come last, unplaced (None)."""
+    reported = sorted(
+        (row for row in rows if row.reported),
+        key=lambda row: ranking_key(row.total, row.unit.weekly_quota, row.unit.name),
+    )
+    silent = sorted(
+        (row for row in rows if not row.reported),
+        key=lambda row: ranking_key(row.total, row.unit.weekly_quota, row.unit.name),
+    )
+    placed: list[tuple[int | None, UnitWeekTotal]] = []
+    for index, row in enumerate(reported):
+        previous = placed[-1] if placed else None
+        if previous is not None and _score(previous[1]) == _score(row):
+            placed.append((previous[0], row))
+        else:
+            placed.append((index + 1, row))
+    return [*placed, *((None, row) for row in silent)]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one unit stands among its siblings of the same kind."""
+
+    place: int | None  # None: it has not reported, so it is not ranked
+    tied: bool
+    out_of: int
+    noun: str
+
+
+def place_of(rows: Sequence[UnitWeekTotal], code: str, noun: str) -> Place:
+    ranked = places(rows)
+    mine = next(place for place, row in ranked if row.unit.code == code)
+    tied = mine is not None and sum(1 for place, _ in ranked if place == mine) > 1
+    return Place(mine, tied, len(ranked), noun)

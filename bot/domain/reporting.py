@@ -193,20 +193,23 @@ def _book(
     *,
     late: bool,
 ) -> list[Outbound]:
+    stated = _own_share(turn, unit, week, request)
+    if isinstance(stated, Refusal):
+        return turn.reply(stated.text)
     change = _Change(turn, unit, week)
     entry = turn.store.ledger.append(
         campaign_id=turn.campaign.id,
         unit_code=unit.code,
         week_start=week.start,
         mode=request.mode,
-        requested=request.amount,
+        requested=stated.amount,
         reporter=turn.sender,
         source=source,
         sent_at=sent_at,
         recorded_at=turn.now,
     )
     standing = change.done(entry)
-    words = texts.entry_words(entry.mode, entry.requested)
+    words = texts.entry_words(request.mode, request.amount)
     reply = texts.report_accepted(unit, week, standing, words, late=late, metric=turn.metric)
     return turn.reply(reply) + change.notices(words)
 
@@ -219,20 +222,45 @@ def _amend(
     request: ReportRequest,
     edited_at: datetime,
 ) -> list[Outbound]:
+    stated = _own_share(turn, unit, week, request)
+    if isinstance(stated, Refusal):
+        return turn.reply(stated.text)
     change = _Change(turn, unit, week)
     revised = turn.store.ledger.revise(
         entry,
         mode=request.mode,
-        requested=request.amount,
+        requested=stated.amount,
         by=turn.sender,
         at=turn.now,
         edited_at=edited_at,
     )
     standing = change.done(revised)
-    before = texts.entry_words(entry.mode, entry.requested)
-    after = texts.entry_words(revised.mode, revised.requested)
+    # The total the unit stated then, as it sees it: its own share plus its sub-units'.
+    stated_before = entry.requested + (request.amount - stated.amount)
+    before = texts.entry_words(entry.mode, stated_before if entry.mode is ReportMode.SET else entry.requested)
+    after = texts.entry_words(request.mode, request.amount)
     reply = texts.report_revised(unit, week, standing, before, after, turn.metric)
     return turn.reply(reply) + change.notices(f"{before} → {after}")
+
+
+def _own_share(
+    turn: Turn, unit: Unit, week: Week, request: ReportRequest
+) -> ReportRequest | Refusal:
+    """A total a unit states (`tổng N`) is the figure it sees, its rolled-up one: its own
+    entries become N less what its sub-units reported (refused when N is below that). The
+    ledger keeps the unit's own share, so its sub-units are never counted twice."""
+    if request.mode is not ReportMode.SET:
+        return request
+    figure = figures_of(turn, week, [unit])[unit.code].figure
+    from_sub_units = figure.from_sub_units
+    if from_sub_units == 0:
+        return request
+    if request.amount < from_sub_units:
+        noun = turn.unit_tree().sub_unit_noun(unit.code)
+        return Refusal(
+            texts.total_below_sub_units(unit, request.amount, from_sub_units, noun, figure)
+        )
+    return replace(request, amount=request.amount - from_sub_units)
 
 
 class _Change:

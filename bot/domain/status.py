@@ -86,7 +86,9 @@ def unit_status(turn: Turn, unit: Unit, chosen: Week | None = None) -> str:
         standing,
         week,
         sub_rows,
-        listed(sibling_rows, keep=unit.code),
+        # Cells are compared with every cell, reported or not; units with quotas with the
+        # units that owe something or said something.
+        sibling_rows if unit.weekly_quota == 0 else listed(sibling_rows, keep=unit.code),
         turn.metric,
         note,
     )
@@ -153,7 +155,8 @@ def all_units_status(turn: Turn, chosen: Week | None = None) -> str:
     quota = sum(tree.effective_quota(unit.code) for unit in roots)
     top_rows = listed(ranked([rows[u.code] for u in top_units(tree, None) if u.code in rows]))
     below = {row.unit.code: sub_unit_report(tree, rows, row.unit) for row in top_rows}
-    text = texts.all_status(week, summary, quota, top_rows, below, turn.metric, note)
+    root_kind = roots[0].kind if len(roots) == 1 else None
+    text = texts.all_status(week, summary, quota, top_rows, below, turn.metric, note, root_kind)
     usage = budget_usage(turn.store, turn.policy, turn.now)
     return "\n".join([text, "", *map(texts.budget_line, usage)]) if usage else text
 

@@ -28,7 +28,7 @@ from bot.domain.model import (
     UnitWeekTotal,
 )
 from bot.domain.parsing import ParseProblem
-from bot.domain.progress import Progress, Standing
+from bot.domain.progress import Place, Progress, Standing, places, whole_percent
 from bot.domain.weeks import Month, Week
 
 if TYPE_CHECKING:
@@ -129,15 +129,47 @@ def standing_mark(row: UnitWeekTotal) -> str:
     return ""
 
 
-def standing_line(rank: int, row: UnitWeekTotal, *, highlight: bool = False) -> str:
+def place_sentence(rank: Place) -> str:
+    among = f"trong các {rank.noun} của quận"
+    if rank.place is None:
+        return f"Đơn vị chưa báo cáo nên chưa được xếp hạng {among}."
+    if rank.tied:
+        return f"Đơn vị đang đồng hạng {rank.place}/{rank.out_of} {among}."
+    return f"Đơn vị đang xếp thứ {rank.place}/{rank.out_of} {among}."
+
+
+def standing_line(
+    rank: int | None, row: UnitWeekTotal, *, highlight: bool = False, quota_said: bool = False
+) -> str:
+    """One unit of a leaderboard; a unit that has not reported has no place (`rank` None).
+    `quota_said`: the list's heading already says these units have no quota of their own."""
     quota = row.unit.weekly_quota
-    if quota > 0:
-        figures = f"{number(row.total)}/{number(quota)} ({row.total * 100 // quota}%)"
-    else:
-        figures = f"{number(row.total)} (không giao chỉ tiêu)"
     pointer = "▶ " if highlight else ""
     unit = f"{esc(row.unit.name)} ({esc(row.unit.code)})"
+    if rank is None:
+        return f"– {pointer}{unit} — ❌ chưa báo cáo: chưa xếp hạng"
+    if quota > 0:
+        figures = f"{number(row.total)}/{number(quota)} ({whole_percent(row.total, quota)}%)"
+    elif quota_said:
+        figures = f"{number(row.total)} lượt"
+    else:
+        figures = f"{number(row.total)} (không giao chỉ tiêu)"
     return f"{rank}. {pointer}{unit} — {figures}{standing_mark(row)}"
+
+
+def standing_lines_ranked(
+    rows: Sequence[UnitWeekTotal], *, highlight: str | None = None
+) -> list[str]:
+    """A leaderboard: places shared by equal figures (1, 2, 2, 4), the silent ones unplaced;
+    where none of the units has a quota, that is said once in a closing line."""
+    quota_said = bool(rows) and all(row.unit.weekly_quota == 0 for row in rows)
+    lines = [
+        standing_line(place, row, highlight=row.unit.code == highlight, quota_said=quota_said)
+        for place, row in places(rows)
+    ]
+    if quota_said:
+        lines.append("<i>(Các đơn vị này không được giao chỉ tiêu riêng.)</i>")
+    return lines
 
 
 # --- reports
@@ -149,14 +181,27 @@ def entry_words(mode: ReportMode, requested: int) -> str:
     return f"«{figure}»"
 
 
-def breakdown_line(standing: Standing) -> str:
-    """'Trong đó: 150 tự báo cáo + 35 từ 5 chi bộ trực thuộc.'"""
-    figure, noun = standing.figure, standing.sub_unit_noun
-    if not figure.reporting_sub_units:
-        return f"Trong đó: {number(figure.own)} tự báo cáo; chưa có {noun} trực thuộc nào báo cáo."
+def total_below_sub_units(
+    unit: Unit, stated: int, from_sub_units: int, noun: str, figure: Figure
+) -> str:
     return (
-        f"Trong đó: {number(figure.own)} tự báo cáo + {number(figure.from_sub_units)} từ "
-        f"{figure.reporting_sub_units} {noun} trực thuộc."
+        f"Chưa ghi nhận: tổng {number(stated)} lượt của {unit_name(unit)} thấp hơn số các "
+        f"{noun} trực thuộc đã báo cáo trong tuần ({number(from_sub_units)} lượt, từ "
+        f"{figure.reporting_sub_units} {noun}). Tổng của đơn vị đã gồm phần của các {noun}; "
+        f"đề nghị đồng chí kiểm tra lại rồi gửi «tổng N» với N từ {number(from_sub_units)} "
+        "trở lên, hoặc «thêm N» cho phần đơn vị trực tiếp vận động."
+    )
+
+
+def breakdown_line(standing: Standing) -> str:
+    """'Trong đó: 150 do đơn vị trực tiếp báo cáo + 35 từ 5 chi bộ trực thuộc.'"""
+    figure, noun = standing.figure, standing.sub_unit_noun
+    own = f"Trong đó: {number(figure.own)} do đơn vị trực tiếp báo cáo"
+    if not figure.reporting_sub_units:
+        return f"{own}; chưa có {noun} trực thuộc nào báo cáo."
+    return (
+        f"{own} + {number(figure.from_sub_units)} từ {figure.reporting_sub_units} {noun} "
+        "trực thuộc."
     )
 
 
@@ -170,7 +215,7 @@ def standing_lines(week: Week, standing: Standing, metric: str) -> list[str]:
         total, owed = standing.figure.total, standing.sub_unit_quota
         lines.append(
             f"So với tổng chỉ tiêu của các đơn vị trực thuộc ({number(owed)} lượt): "
-            f"đạt {total * 100 // owed}%."
+            f"đạt {whole_percent(total, owed)}%."
         )
     covering = standing.covering
     if covering is not None:
@@ -640,14 +685,11 @@ def unit_status(
     if sub_units:
         lines.append("")
         lines.append(f"<b>Các {standing.sub_unit_noun} trực thuộc</b>")
-        lines.extend(standing_line(rank, row) for rank, row in enumerate(sub_units, start=1))
+        lines.extend(standing_lines_ranked(sub_units))
     if len(siblings) > 1:
         lines.append("")
         lines.append("<b>Xếp hạng các đơn vị cùng cấp</b>")
-        lines.extend(
-            standing_line(rank, row, highlight=row.unit.code == unit.code)
-            for rank, row in enumerate(siblings, start=1)
-        )
+        lines.extend(standing_lines_ranked(siblings, highlight=unit.code))
     return "\n".join(lines)
 
 
@@ -659,18 +701,21 @@ def all_status(
     below: Mapping[str, SubUnitReport],
     metric: str,
     note: str | None = None,
+    root_kind: UnitKind | None = None,
 ) -> str:
+    # The district's own word: «Toàn quận» (a tree of several roots: «Tổng các đơn vị»).
+    whole_word = f"Toàn {KIND_WORDS[root_kind]}" if root_kind in KIND_WORDS else "Tổng các đơn vị"
     with_quota = [row for row in rows if row.unit.weekly_quota > 0]
     met = sum(1 for row in with_quota if row.total >= row.unit.weekly_quota)
     silent = sum(1 for row in with_quota if not row.reported)
-    share = f" ({summary.total * 100 // quota}% tổng chỉ tiêu {number(quota)})" if quota else ""
+    share = f" ({whole_percent(summary.total, quota)}% tổng chỉ tiêu {number(quota)})" if quota else ""
     lines = [f"📊 <b>Tiến độ các đơn vị — {week_label(week)}</b>"]
     if note:
         lines.append(note)
-    lines.append(f"Tổng toàn bộ: <b>{number(summary.total)}</b> {esc(metric)}{share}.")
+    lines.append(f"{whole_word}: <b>{number(summary.total)}</b> {esc(metric)}{share}.")
     lines.append(f"Đạt chỉ tiêu: {met}/{len(with_quota)} đơn vị · Chưa báo cáo: {silent}")
     lines.append("")
-    for rank, row in enumerate(rows, start=1):
+    for rank, row in places(rows):
         lines.append(standing_line(rank, row))
         report = below.get(row.unit.code)
         if report is not None and report.count:
@@ -692,7 +737,7 @@ def unit_history(unit: Unit, rows: Sequence[tuple[Week, int]], current: Week, me
     for week, total in rows:
         if quota:
             mark = "✅" if total >= quota else ("⏳" if week == current else "⚠️")
-            figure = f"{number(total)}/{number(quota)} ({total * 100 // quota}%) {mark}"
+            figure = f"{number(total)}/{number(quota)} ({whole_percent(total, quota)}%) {mark}"
         else:
             figure = number(total)
         lines.append(f"• {week_label(week)}: {figure}")
@@ -1476,11 +1521,11 @@ def export_columns(weeks: Sequence[Week], *, with_totals: bool) -> tuple[Column,
 
 def export_status(quota: int, total: int, reported: bool) -> str:
     """A unit's standing over the exported period (the quota is the period's)."""
-    if quota == 0:
-        return "Không giao chỉ tiêu"
-    if total >= quota:
+    if quota > 0 and total >= quota:
         return "Đạt"
-    return "Chưa đạt" if reported else "Chưa báo cáo"
+    if not reported:
+        return "Chưa báo cáo"
+    return "Chưa đạt" if quota > 0 else "Không giao chỉ tiêu"
 
 
 def export_ready(weeks: Sequence[Week], month: Month | None = None) -> str:
@@ -1496,6 +1541,14 @@ def export_ready(weeks: Sequence[Week], month: Month | None = None) -> str:
     return f"📎 Bảng số liệu {span}: mỗi đơn vị một dòng, mỗi tuần một cột, kèm tổng và tỷ lệ."
 
 
+def weeks_with_dates(weeks: Sequence[Week]) -> str:
+    """`tuần 38–41 (16/09–13/10/2024)`, or `tuần 37 (09/09–15/09/2024)` for one week."""
+    first, last = weeks[0], weeks[-1]
+    numbers = f"{first.number}" if first == last else f"{first.number}–{last.number}"
+    start = day_month(first.start) if first.start.year == last.end.year else full_date(first.start)
+    return f"tuần {numbers} ({start}–{full_date(last.end)})"
+
+
 def _weeks_span(weeks: Sequence[Week]) -> str:
     first, last = weeks[0].number, weeks[-1].number
     return f"tuần {first}" if first == last else f"tuần {first}–{last}"
@@ -1509,9 +1562,9 @@ def weekly_reminder(
     week: Week,
     below: SubUnitReport,
     metric: str,
-    rank: tuple[int, int, str] | None = None,
+    rank: Place | None = None,
 ) -> str:
-    """`rank`: (place, out of, what the siblings are called), among units of its kind."""
+    """`rank`: where the unit stands among the units of its kind."""
     unit, progress = standing.unit, standing.progress
     lines = [f"📣 <b>Nhắc nhở tiến độ tuần</b> — {unit_name(unit)}"]
     if not standing.figure.reported:
@@ -1523,9 +1576,8 @@ def weekly_reminder(
         lines.append(progress_lines(week, progress, metric)[-1])
     else:
         lines.extend(standing_lines(week, standing, metric))
-    if rank is not None and rank[1] > 1:
-        place, out_of, noun = rank
-        lines.append(f"Đơn vị đang xếp thứ {place}/{out_of} trong các {noun} của quận.")
+    if rank is not None and rank.out_of > 1:
+        lines.append(place_sentence(rank))
     if below.silent:
         codes = ", ".join(f"{esc(u.name)} ({esc(u.code)})" for u in below.silent)
         lines.append(
@@ -1543,6 +1595,9 @@ def weekly_reminder(
         )
     return "\n".join(lines)
 
+
+# What a unit of a kind is called inside a phrase («toàn quận», «toàn phường»).
+KIND_WORDS = {UnitKind.DISTRICT: "quận", UnitKind.WARD: "phường"}
 
 KIND_PLURALS = {
     UnitKind.WARD: "phường",
@@ -1584,7 +1639,7 @@ def weekly_digest(digest: WeeklyDigest, metric: str, budget: int) -> str:
     behind = sum(1 for line in with_quota if line.standing == "behind")
     silent = sum(1 for line in with_quota if line.standing == "silent")
     total, quota = digest.total, digest.quota
-    share = f" (bằng {total * 100 // quota}% tổng chỉ tiêu {number(quota)})" if quota else ""
+    share = f" (bằng {whole_percent(total, quota)}% tổng chỉ tiêu {number(quota)})" if quota else ""
     head = [
         f"📊 <b>Tổng hợp {week_label(digest.week, mid_sentence=True)}</b>",
         f"Phạm vi: {scope_name(digest.scope)}.",
@@ -1671,7 +1726,7 @@ def _digest_figures(line: DigestLine) -> str:
     quota = line.unit.weekly_quota
     if quota == 0:
         return f"{number(line.total)} lượt" if line.reported else "chưa báo cáo"
-    return f"{number(line.total)}/{number(quota)} ({line.total * 100 // quota}%)"
+    return f"{number(line.total)}/{number(quota)} ({whole_percent(line.total, quota)}%)"
 
 
 CHART_AXIS = "% chỉ tiêu tuần"
@@ -1690,7 +1745,7 @@ def chart_label(unit: Unit) -> str:
 
 
 def chart_share_value(total: int, quota: int) -> str:
-    return f"{number(total)}/{number(quota)} ({total * 100 // quota}%)"
+    return f"{number(total)}/{number(quota)} ({whole_percent(total, quota)}%)"
 
 
 def chart_count_value(total: int, *, reported: bool) -> str:
@@ -1754,11 +1809,11 @@ def monthly_digest(digest: MonthlyDigest, tz: ZoneInfo, metric: str, budget: int
     ]
     if digest.weeks:
         head.append(
-            f"Tổng {esc(metric)} các tuần đã kết thúc trong tháng ({_weeks_span(digest.weeks)}): "
+            f"Tổng {esc(metric)} {weeks_with_dates(digest.weeks)}: "
             f"<b>{number(digest.month_total)}</b>."
         )
     else:
-        head.append("Chưa có tuần nào của tháng kết thúc.")
+        head.append("Không có tuần nào kết thúc kể từ bản tổng hợp tháng trước.")
     tail = [
         "",
         "<i>Đọc toàn văn một báo cáo: /xembaocao MÃ. Bảng số liệu tháng (Excel, có cột nội "

@@ -1200,6 +1200,15 @@ class SqlJobRuns:
             runs[row.job] = _job_run(row)
         return runs
 
+    def previous(self, job: str, before: datetime) -> JobRun | None:
+        row = self.connection.execute(
+            sa.select(JOB_RUN)
+            .where(JOB_RUN.c.job == job, JOB_RUN.c.slot < before)
+            .order_by(JOB_RUN.c.slot.desc())
+            .limit(1)
+        ).first()
+        return _job_run(row) if row is not None else None
+
 
 # An outbox file row that holds a platform's file id, not the file (StoredFile).
 STORED_KIND = "stored"

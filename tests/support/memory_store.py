@@ -605,6 +605,10 @@ class MemoryJobRuns:
             found[run.job] = run
         return found
 
+    def previous(self, job: str, before: datetime) -> JobRun | None:
+        earlier = [run for run in self.runs.values() if run.job == job and run.slot < before]
+        return max(earlier, key=lambda run: run.slot, default=None)
+
 
 @dataclass
 class _OutboxRow:
