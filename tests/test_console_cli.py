@@ -105,7 +105,7 @@ async def test_the_simulator_acts_as_a_zalo_user_and_shows_what_zalo_would(tmp_p
     # Zalo's terms: the first answer to a new person says it is automated.
     assert "trợ lý tự động" in output.split("/dangky KM")[1]
     # No buttons on Zalo: the admin's request says what to type instead.
-    assert "👉 ✅ Duyệt: gõ /duyet 1001 · ❌ Từ chối: gõ /tuchoi 1001" in output
+    assert "Gửi /duyet 1001 để duyệt hoặc /tuchoi 1001 để từ chối." in output
     assert "[✅ Duyệt:" not in output
     assert "45/200" in output and texts.CONSOLE_PLATFORM_USAGE in output
 

@@ -78,10 +78,13 @@ def test_every_view_shows_the_same_rolled_up_figures(db_dialogue: Dialogue):
     # /tiendo of the ward, and of everything for an admin.
     thursday = at("2024-09-12 10:00")
     ward = only_text(dialogue.send(SECRETARIES["KM"][0], "/tiendo", at=thursday))
-    assert "<b>172/200</b>" in ward and "Trong đó: 150 do đơn vị trực tiếp báo cáo + 22 từ 2 chi bộ" in ward
+    assert (
+        "<b>172/200</b>" in ward
+        and "Trong đó: 150 do đơn vị trực tiếp báo cáo + 22 từ 2 chi bộ" in ward
+    )
     assert figure_in(ward, "KM01") == 12 and figure_in(ward, "KM02") == 10
     everything = only_text(dialogue.send(ADMIN, "/tiendo all", at=thursday))
-    assert f"Tổng toàn bộ: <b>{district}</b>" in everything
+    assert f"Toàn quận: <b>{district}</b>" in everything
     for code in ("KM", "KT", "DBCA"):
         assert figure_in(everything, code) == expected[code]
 

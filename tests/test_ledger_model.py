@@ -1,7 +1,8 @@
 """Model-based test of the ledger ([figures]): random interleavings of additions, totals,
 edits, undos and repeated deliveries from two secretaries of a ward and one of its cells,
 delivered out of sending order, compared after every step with a plain reference fold —
-on the memory fake, SQLite and PostgreSQL."""
+on the memory fake, SQLite and PostgreSQL. A ward's `tổng N` is its rolled-up figure: its own
+share is N less what its cell had when the total was booked ([trust])."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class Sent:
     sent_at: datetime
     arrival: int
     live: bool = True
+    # What the unit's own fold takes: for a ward's total, N less its cell's figure then.
+    own_amount: int = 0
 
 
 @dataclass
@@ -45,8 +48,16 @@ class Reference:
         total = 0
         live = [s for s in self.sent if s.live and PEOPLE[s.who][1] == unit]
         for item in sorted(live, key=lambda s: (s.sent_at, s.arrival)):
-            total = item.amount if item.mode == "set" else total + item.amount
+            total = item.own_amount if item.mode == "set" else total + item.own_amount
         return total
+
+    def own_share(self, who: int, mode: str, amount: int) -> int | None:
+        """The own amount a report books: a ward's total less its cell's figure now (None:
+        below it, refused); anything else as written."""
+        if mode != "set" or PEOPLE[who][1] != "KM":
+            return amount
+        cell = self.own("KM01")
+        return None if amount < cell else amount - cell
 
     def undo(self, who: int) -> None:
         mine = [s for s in self.sent if s.live and s.who == who]
@@ -137,18 +148,31 @@ def test_every_interleaving_gives_the_reference_fold(model_dialogue: Dialogue, s
             replies = dialogue.send(
                 PEOPLE[who][0], words(mode, amount), at=sent_at, processed_at=clock
             )
-            assert "✅" in replies[0].text, replies[0].text
-            reference.sent.append(
-                Sent(dialogue.last_message_id(), who, mode, amount, sent_at, len(reference.sent))
-            )
+            own_amount = reference.own_share(who, mode, amount)
+            if own_amount is None:
+                assert "Chưa ghi nhận" in replies[0].text, replies[0].text
+            else:
+                assert "✅" in replies[0].text, replies[0].text
+                reference.sent.append(
+                    Sent(
+                        dialogue.last_message_id(),
+                        who,
+                        mode,
+                        amount,
+                        sent_at,
+                        len(reference.sent),
+                        own_amount=own_amount,
+                    )
+                )
         elif kind == "edit" and reference.sent:
             _, index, mode, amount = step
             target = reference.sent[index % len(reference.sent)]
             if mode == "add" and amount == 0:
                 amount = 1
             dialogue.edit(target.message_id, words(mode, amount), at=clock)
-            if target.live:
-                target.mode, target.amount = mode, amount
+            own_amount = reference.own_share(target.who, mode, amount)
+            if target.live and own_amount is not None:
+                target.mode, target.amount, target.own_amount = mode, amount, own_amount
         elif kind == "undo":
             dialogue.send(PEOPLE[step[1]][0], "/huy", at=clock)
             reference.undo(step[1])

@@ -85,7 +85,10 @@ def test_equal_figures_share_a_place_and_silent_units_are_not_ranked(dialogue):
     slot = at("2024-09-12 09:00")
     from bot.domain.jobs import weekly_reminders
 
-    by_chat = {m.chat.chat_id: m.text for m in weekly_reminders(dialogue.store, dialogue.policy, slot, slot)}
+    by_chat = {
+        m.chat.chat_id: m.text
+        for m in weekly_reminders(dialogue.store, dialogue.policy, slot, slot)
+    }
     assert "Đơn vị đang đồng hạng 1/3 trong các phường của quận." in by_chat["1001"]
     assert "Đơn vị đang đồng hạng 1/3 trong các phường của quận." in by_chat["1002"]
     assert "chưa báo cáo nên chưa được xếp hạng" in by_chat["1005"]

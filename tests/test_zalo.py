@@ -108,7 +108,8 @@ async def test_a_secretary_registers_is_approved_reports_and_asks_progress_on_za
         assert "trợ lý tự động" in to_an and "<b>" not in to_an
         [request] = zalo.texts_to(ZALO_ADMIN)
         # No buttons on Zalo: the request says what to type.
-        assert f"gõ /duyet {AN}" in request and f"gõ /tuchoi {AN}" in request
+        assert f"/duyet {AN}" in request and f"/tuchoi {AN}" in request
+        assert "bấm" not in request and "nút" not in request
 
         zalo.say(ZALO_ADMIN, f"/duyet {AN}")
         await eventually(lambda: len(zalo.texts_to(AN)) == 2)
@@ -147,7 +148,7 @@ def test_long_answers_are_split_on_line_boundaries_within_2000_characters():
     joined = "\n".join(part.text for part in parts)
     assert "<b>" not in joined and "Dòng 0 & một" in joined
     assert all(part.buttons == () for part in parts)
-    assert parts[-1].text.endswith("👉 ✅ Có: gõ có")
+    assert parts[-1].text.endswith("👉 Đồng chí trả lời «có» (✅ Có).")
     for part in parts:  # each part ends at a line's end
         assert all(line.startswith(("Dòng", "👉")) for line in part.text.splitlines())
 

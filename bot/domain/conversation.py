@@ -44,6 +44,7 @@ USE_CASES: dict[str, UseCase] = {
     "export": exports.export,
     # Buttons only: the answer to a report held for confirmation.
     "confirm_held": reporting.confirm_held,
+    "pick_other": reporting.pick_other,
     "cancel_held": reporting.cancel_held,
 }
 

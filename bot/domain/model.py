@@ -230,6 +230,14 @@ class PendingState(StrEnum):
 
 
 @dataclass(frozen=True)
+class Reading:
+    """One way to book what a message says: add N, or make the week's total N."""
+
+    mode: ReportMode
+    amount: int
+
+
+@dataclass(frozen=True)
 class PendingReport:
     """A report held for confirmation: nothing is booked until its sender says yes."""
 
@@ -244,3 +252,10 @@ class PendingReport:
     # Set when the held figure came from an edit of an existing report.
     edited_at: datetime | None
     state: PendingState
+    # A question rather than a plausibility check: the other reading the sender may pick
+    # («được 10»: +10 or a total of 10); None for «is this figure right?».
+    other: Reading | None = None
+
+    @property
+    def reading(self) -> Reading:
+        return Reading(self.mode, self.amount)

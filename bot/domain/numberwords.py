@@ -1,10 +1,12 @@
 """Numbers written in Vietnamese words: «mười lăm», «hai mươi mốt», «một trăm linh năm»,
 «một nghìn hai trăm» — up to 9 999 999.
 
-Only words written with their diacritics count (plus «hai», «ba», which have none): without
-them «nam», «sau», «bay», «tu» are as likely "năm/nam", "sau/sáu", "bay/bảy", "từ/tư", and a
-report must never be read as a number its sender did not mean. A run of number words that
-is not a well-formed number is refused, not guessed.
+Words written with their diacritics count wherever they stand. Without diacritics («muoi lam
+luot»), «nam», «sau», «bay», «tu» are as likely "năm/nam", "sau/sáu", "bay/bảy", "từ/tư":
+such a run is read only when it has two words or more and one of them can only be part of a
+number («muoi», «tram», «nghin», «ngan», «trieu», «linh»), so a report is never read as a
+number its sender did not mean. A run of number words that is not a well-formed number is
+refused, not guessed.
 """
 
 from __future__ import annotations
@@ -35,16 +37,95 @@ _MILLION = {"triệu"}
 _ZERO_TENS = {"linh", "lẻ"}
 NUMBER_WORDS = frozenset(_DIGITS) | frozenset(_TEN) | _HUNDRED | _THOUSAND | _MILLION | _ZERO_TENS
 _WORD = re.compile(r"\w+|\W+")
+# Number words typed without diacritics, and what they stand for ("muoi" is "mười" at the
+# start of a run, "mươi" after a digit; "mot" is "mốt" after "mươi").
+_FOLDED = {
+    "khong": "không",
+    "mot": "một",
+    "hai": "hai",
+    "ba": "ba",
+    "bon": "bốn",
+    "tu": "tư",
+    "nam": "năm",
+    "lam": "lăm",
+    "nham": "nhăm",
+    "sau": "sáu",
+    "bay": "bảy",
+    "tam": "tám",
+    "chin": "chín",
+    "muoi": "mười",
+    "tram": "trăm",
+    "nghin": "nghìn",
+    "ngan": "ngàn",
+    "trieu": "triệu",
+    "linh": "linh",
+    "le": "lẻ",
+}
+# Without diacritics, a run is a number only with one of these in it.
+_FOLDED_MARKERS = frozenset({"muoi", "tram", "nghin", "ngan", "trieu", "linh"})
 
 
 class NotANumber(ValueError):
     """A run of number words that does not make one number."""
 
 
+class AmbiguousNumber(NotANumber):
+    """Words Vietnamese speakers read as two numbers: «một trăm hai» is 102 to some and 120
+    to others, «một nghìn hai» 1 002 or 1 200."""
+
+
 def replace_number_words(text: str) -> str:
     """`text` (lower case, NFC) with each run of number words replaced by its digits.
 
     Raises NotANumber for a malformed run ("mười mười", "trăm hai")."""
+    return _replace_runs(_replace_folded_runs(text))
+
+
+def _replace_folded_runs(text: str) -> str:
+    """Runs of number words typed without diacritics, given theirs back where the run can
+    only be a number («muoi lam» → «mười lăm»); any other run is left as it is."""
+    pieces = _WORD.findall(text)
+    out: list[str] = []
+    index = 0
+    while index < len(pieces):
+        end = index
+        run: list[int] = []
+        while end < len(pieces) and (pieces[end] in _FOLDED or (run and pieces[end] == " ")):
+            if pieces[end] in _FOLDED:
+                run.append(end)
+            end += 1
+        words = [pieces[i] for i in run]
+        if len(words) >= 2 and _FOLDED_MARKERS.intersection(words):
+            restored = _restore(words)
+            out.append(" ".join(restored))
+            last = run[-1] + 1
+            out.extend(pieces[last:end])
+            index = end
+        elif run:
+            out.append(pieces[index])
+            index += 1
+        else:
+            out.append(pieces[index])
+            index += 1
+    return "".join(out)
+
+
+def _restore(words: list[str]) -> list[str]:
+    restored: list[str] = []
+    for word in words:
+        previous = restored[-1] if restored else ""
+        if word == "muoi":
+            restored.append("mươi" if previous in _DIGITS and previous != "không" else "mười")
+        elif word == "mot" and previous == "mươi":
+            restored.append("mốt")
+        elif word == "lam" or (word == "nam" and previous in ("mười", "mươi")):
+            restored.append("lăm")
+        else:
+            restored.append(_FOLDED[word])
+    return restored
+
+
+def _replace_runs(text: str) -> str:
     pieces = _WORD.findall(text)
     out: list[str] = []
     run: list[str] = []
@@ -95,7 +176,7 @@ def _below_thousand_groups(words: list[str]) -> int:
         after_thousand = len(groups) > 1 and scale == 1
         if after_thousand and len(group) == 1 and group[0] in _DIGITS and group[0] != "không":
             # "một nghìn hai" (1 200 or 1 002?) is not read either.
-            raise NotANumber(" ".join(words))
+            raise AmbiguousNumber(" ".join(words))
         total += _below_thousand(group) * scale
     if total >= 1_000_000:
         raise NotANumber(" ".join(words))
@@ -116,7 +197,7 @@ def _below_thousand(words: list[str]) -> int:
         rest = words[2:]
         if len(rest) == 1 and rest[0] in _DIGITS:
             # "một trăm hai" is 120 to some and 102 to others: ask rather than guess.
-            raise NotANumber(" ".join(words))
+            raise AmbiguousNumber(" ".join(words))
         if rest and rest[0] in _ZERO_TENS:
             if len(rest) != 2 or rest[1] not in _DIGITS:
                 raise NotANumber(" ".join(words))

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.domain.model import ReportMode
-from bot.domain.numberwords import NUMBER_WORDS, NotANumber, replace_number_words
+from bot.domain.numberwords import (
+    NUMBER_WORDS,
+    AmbiguousNumber,
+    NotANumber,
+    replace_number_words,
+)
 
 # Longer messages are not reports; refusing them early keeps the work per message bounded.
 MAX_REPORT_TEXT = 200
@@ -65,8 +70,13 @@ _FILLER_WORDS = frozenset(
         "nguoi",
     }
 )
+# "hôm nay" (today: what was added today), "đến nay", "lũy kế", "từ đầu" (since the
+# campaign began: the week's figure or the campaign's? asked), "báo cáo lại" (a re-report:
+# a total), "xin", "cho", "trong", "dạ": words around a report that change nothing else.
+_TIME_WORDS = frozenset({"hom", "den", "luy", "ke", "tu", "dau", "lai"})
+_FILLER_WORDS = _FILLER_WORDS | {"xin", "cho", "trong", "vang"}
 _WEEK_WORDS = frozenset({"tuan", "nay", "truoc", LAST_WEEK_WORD})
-VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS
+VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS | _TIME_WORDS
 # Common slips: letters swapped, and Telex typed with the Vietnamese keyboard off.
 SLIPS = {
     "thme": "them",
@@ -104,11 +114,19 @@ _TOKEN = re.compile(
 _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+", re.ASCII)
 # Looks like thousands grouping but is not well formed ("0.500", "00.200", "1234.567").
 _GROUPING_LIKE = re.compile(r"[0-9]+(?:\.[0-9]{3})+", re.ASCII)
-# A digit followed by a combining mark ("4\u03015"): folding would drop the mark silently.
-_DIGIT_WITH_MARK = re.compile(
-    r"[0-9][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
-)
+# Characters nobody sees, which folding would drop silently: combining marks, variation
+# selectors, format characters (zero-width joiner, soft hyphen…).
+_INVISIBLE_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
 _UNIT_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,19}", re.ASCII)
+
+
+class Question(StrEnum):
+    """What the bot must ask before booking, where the words allow two readings."""
+
+    # «được 10 lượt»: ten more, or ten in all this week?
+    ADD_OR_TOTAL = "add_or_total"
+    # «tổng cộng đến nay là 420»: this week's figure, or the campaign's so far?
+    WEEK_OR_CAMPAIGN = "week_or_campaign"
 
 
 class ParseProblem(StrEnum):
@@ -122,6 +140,8 @@ class ParseProblem(StrEnum):
     TOO_LARGE = "too_large"
     # Digits written in a way that could stand for another number ("0.500", "4\u03015").
     MALFORMED_NUMBER = "malformed_number"
+    # Number words Vietnamese speakers read two ways: «một trăm hai» (102 or 120?).
+    AMBIGUOUS_NUMBER = "ambiguous_number"
 
 
 @dataclass(frozen=True)
@@ -136,12 +156,24 @@ class ReportRequest:
     # 0 = the week the message was sent in, -1 = the week before.
     week_offset: int = 0
     unit_code: str | None = None
+    # Set when the words allow two readings: the sender is asked, nothing is guessed.
+    question: Question | None = None
 
 
 def fold(text: str) -> str:
     """Lower case without Vietnamese diacritics: 'Thêm 45 LƯỢT' -> 'them 45 luot'."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def _invisible_by_a_digit(text: str) -> bool:
+    """A digit followed by an invisible character ("4\u03015", "4\ufe0f5", "4\u200d5"): a
+    person reads it as something other than the number folding would make of it."""
+    return any(
+        text[index - 1].isdigit() and unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+        for index, ch in enumerate(text)
+        if index > 0
+    )
 
 
 def _has_foreign_digits(text: str) -> bool:
@@ -157,7 +189,7 @@ def parse_report(text: str, *, allow_unit_code: bool = False) -> ReportRequest |
         return ParseError(ParseProblem.EMPTY)
     if _has_foreign_digits(text):
         return ParseError(ParseProblem.NON_ASCII_DIGITS)
-    if _DIGIT_WITH_MARK.search(text):
+    if _invisible_by_a_digit(text):
         return ParseError(ParseProblem.MALFORMED_NUMBER)
 
     unit_code = None
@@ -174,6 +206,8 @@ def parse_report(text: str, *, allow_unit_code: bool = False) -> ReportRequest |
         return ParseError(ParseProblem.NOT_UNDERSTOOD)
     try:
         text = replace_number_words(lowered)
+    except AmbiguousNumber:
+        return ParseError(ParseProblem.AMBIGUOUS_NUMBER)
     except NotANumber:
         return ParseError(ParseProblem.MALFORMED_NUMBER)
     folded = " ".join(SLIPS.get(word, word) for word in fold(text).split())
@@ -225,21 +259,62 @@ def _interpret(tokens: list[tuple[str, str]], unit_code: str | None) -> ReportRe
     if isinstance(week_offset, ParseError):
         return week_offset
 
+    return _reading(words, symbols, amount, week_offset, unit_code)
+
+
+def _reading(
+    words: list[str], symbols: list[str], amount: int, week_offset: int, unit_code: str | None
+) -> ReportRequest | ParseError:
+    """How the words book the amount; the table is in docs/REPORTING.md."""
     # "tổng cộng" is "in total"; a lone "cộng" is "plus"; "dự thi" is no "đủ".
     joined = " ".join(words).replace("tong cong", "tong").replace("du thi", "duthi")
     mode_words = joined.split()
     adds = "+" in symbols or any(word in _ADD_WORDS for word in mode_words) or "bo sung" in joined
-    sets = "=" in symbols or any(word in _SET_WORDS for word in mode_words)
+    sets = (
+        "=" in symbols
+        or any(word in _SET_WORDS for word in mode_words)
+        or "bao cao lai" in joined  # a re-report states the figure anew
+    )
     if adds and sets:
         return ParseError(ParseProblem.NOT_UNDERSTOOD)
-    # "đã có 180", "tuần này 180" name the week's figure, i.e. a total, unless "thêm" is said.
+    if not _time_words_placed(mode_words, joined):
+        return ParseError(ParseProblem.NOT_UNDERSTOOD)
+    request = ReportRequest(ReportMode.ADD, amount, week_offset, unit_code)
+    if any(phrase in joined for phrase in ("den nay", "luy ke", "tu dau")) and not adds:
+        return replace(request, mode=ReportMode.SET, question=Question.WEEK_OR_CAMPAIGN)
+    if sets:
+        return replace(request, mode=ReportMode.SET)
+    if adds or "hom nay" in joined:
+        # What came in today is added to the week, whatever verb states it.
+        return request
+    # "đã có 180", "tuần này 180" name the week's figure, i.e. a total.
     standing = (
         any(word in _STANDING_WORDS for word in mode_words)
         or "ket qua" in joined
         or (week_offset == 0 and "tuan nay" in joined)
     )
-    mode = ReportMode.SET if sets or (standing and not adds) else ReportMode.ADD
-    return ReportRequest(mode=mode, amount=amount, week_offset=week_offset, unit_code=unit_code)
+    if standing:
+        return replace(request, mode=ReportMode.SET)
+    if "duoc" in mode_words:
+        # «được 10 lượt» reads as "ten more" to some and "ten so far" to others: ask.
+        return replace(request, question=Question.ADD_OR_TOTAL)
+    return request
+
+
+def _time_words_placed(words: list[str], joined: str) -> bool:
+    """«hôm nay», «đến nay», «lũy kế», «từ đầu», «báo cáo lại» only as those phrases."""
+    phrases = {
+        "hom": ("hom nay",),
+        "den": ("den nay",),
+        "luy": ("luy ke",),
+        "ke": ("luy ke",),
+        "tu": ("tu dau",),
+        "dau": ("tu dau",),
+        "lai": ("bao cao lai", "baocao lai", "bc lai"),
+    }
+    return all(
+        any(phrase in joined for phrase in phrases[word]) for word in words if word in phrases
+    )
 
 
 def _week_offset(tokens: list[tuple[str, str]]) -> int | ParseError:
@@ -254,6 +329,8 @@ def _week_offset(tokens: list[tuple[str, str]]) -> int | ParseError:
             if following not in ("nay", "truoc"):
                 return ParseError(ParseProblem.NOT_UNDERSTOOD)
             offsets.add(-1 if following == "truoc" else 0)
+        elif word == "nay" and preceding in ("hom", "den"):
+            continue  # "hôm nay", "đến nay": not a week
         elif word in ("nay", "truoc") and preceding != "tuan":
             return ParseError(ParseProblem.NOT_UNDERSTOOD)
         elif word == LAST_WEEK_WORD:
@@ -273,6 +350,18 @@ def confirmation_answer(text: str) -> bool | None:
         return True
     if phrase in _NO:
         return False
+    return None
+
+
+def choice_answer(text: str) -> int | None:
+    """1 or 2 for the answer to a question with two readings («1», «số 2 ạ»), else None."""
+    if len(text) > 20:
+        return None
+    words = [word for word in re.findall(r"[a-z0-9]+", fold(text)) if word not in _PARTICLES]
+    if words and words[0] in ("so", "phuong", "cach", "y"):
+        words = words[1:]
+    if words in (["1"], ["2"]):
+        return int(words[0])
     return None
 
 

@@ -29,6 +29,7 @@ from bot.domain.model import (
     PendingReport,
     PendingState,
     Person,
+    Reading,
     ReportEntry,
     ReportMode,
     Submission,
@@ -225,6 +226,7 @@ class PendingReportRepository(Protocol):
         sent_at: datetime,
         edited_at: datetime | None,
         at: datetime,
+        other: Reading | None = None,
     ) -> PendingReport: ...
 
     def get(self, pending_id: int) -> PendingReport | None: ...

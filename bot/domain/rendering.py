@@ -26,5 +26,12 @@ def buttons_as_text(message: M) -> M:
     """Where a chat has no buttons, the message says what to type instead."""
     if not message.buttons:
         return message
-    choices = [(button.label, button.as_text) for button in message.buttons]
+    # A command the text already names (/duyet 123) is not said twice.
+    choices = [
+        (button.label, button.as_text)
+        for button in message.buttons
+        if button.as_text not in message.text
+    ]
+    if not choices:
+        return replace(message, buttons=())
     return replace(message, text=f"{message.text}\n{texts.typed_choices(choices)}", buttons=())

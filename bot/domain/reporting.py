@@ -19,6 +19,7 @@ from bot.domain.model import (
     MessageRef,
     PendingReport,
     PendingState,
+    Reading,
     ReportEntry,
     ReportMode,
     Unit,
@@ -28,7 +29,9 @@ from bot.domain.naming import Named, find_named_unit
 from bot.domain.parsing import (
     ParseError,
     ParseProblem,
+    Question,
     ReportRequest,
+    choice_answer,
     confirmation_answer,
     parse_report,
 )
@@ -49,6 +52,11 @@ def report_command(turn: Turn) -> list[Outbound]:
 def report_free_text(turn: Turn) -> list[Outbound]:
     if not (turn.inbound.is_private or turn.inbound.replies_to_bot):
         return []  # ordinary group chatter is not for the bot
+    choice = choice_answer(turn.inbound.text)
+    if choice is not None:
+        question = turn.store.pending_reports.waiting(turn.sender, turn.inbound.chat)
+        if question is not None and question.other is not None:
+            return _resolve(turn, question, choice=choice)
     answer = confirmation_answer(turn.inbound.text)
     if answer is not None:
         return _answer_waiting(turn, answer)
@@ -126,12 +134,17 @@ def undo(turn: Turn) -> list[Outbound]:
 
 
 def confirm_held(turn: Turn) -> list[Outbound]:
-    """A press on a held report's Confirm button."""
-    return _answer_button(turn, yes=True)
+    """A press on a held report's Confirm button (or a question's first answer)."""
+    return _answer_button(turn, choice=1)
+
+
+def pick_other(turn: Turn) -> list[Outbound]:
+    """A press on a question's second answer («🟰 Tổng là 10»)."""
+    return _answer_button(turn, choice=2)
 
 
 def cancel_held(turn: Turn) -> list[Outbound]:
-    return _answer_button(turn, yes=False)
+    return _answer_button(turn, choice=None)
 
 
 # ---------------------------------------------------------------- internals
@@ -153,11 +166,13 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
         return turn.reply(refusal.text)
     if source is None:
         raise ValueError("a report needs the message it came from")
-    if parsed.amount > _plausible_bound(turn, outcome):
+    if parsed.question is not None or parsed.amount > _plausible_bound(turn, outcome):
         # Delivered again while held (or after its answer): the first question stands.
         held = turn.store.pending_reports.for_source(source)
         if held is not None:
-            return turn.reply(texts.held_already(held.state))
+            return turn.reply(texts.held_already(held.state, question=held.other is not None))
+        if parsed.question is not None:
+            return _ask(turn, outcome, week, parsed, source, None)
         return _hold(turn, outcome, week, parsed, source, None)
     return _book(turn, outcome, week, parsed, source, turn.moment, late=parsed.week_offset < 0)
 
@@ -178,6 +193,8 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     if refusal is not None:
         return turn.reply(refusal.text)
     unit = _unit(turn, entry.unit_code)
+    if parsed.question is not None:
+        return _ask(turn, unit, week, parsed, entry.source, edited_at)
     if parsed.amount > _plausible_bound(turn, unit):
         return _hold(turn, unit, week, parsed, entry.source, edited_at)
     return _amend(turn, unit, week, entry, parsed, edited_at)
@@ -237,7 +254,9 @@ def _amend(
     standing = change.done(revised)
     # The total the unit stated then, as it sees it: its own share plus its sub-units'.
     stated_before = entry.requested + (request.amount - stated.amount)
-    before = texts.entry_words(entry.mode, stated_before if entry.mode is ReportMode.SET else entry.requested)
+    before = texts.entry_words(
+        entry.mode, stated_before if entry.mode is ReportMode.SET else entry.requested
+    )
     after = texts.entry_words(request.mode, request.amount)
     reply = texts.report_revised(unit, week, standing, before, after, turn.metric)
     return turn.reply(reply) + change.notices(f"{before} → {after}")
@@ -379,16 +398,87 @@ def _hold(
         edited_at=edited_at,
         at=turn.now,
     )
-    quota = turn.covering_quota(unit)
+    covering = next((u for u in [unit, *turn.ancestors(unit)] if u.weekly_quota > 0), None)
+    quota = covering.weekly_quota if covering else 0
     buttons = (
         Button(texts.BUTTON_CONFIRM, "confirm_held", str(held.id), typed=texts.TYPED_YES),
         Button(texts.BUTTON_CANCEL, "cancel_held", str(held.id), typed=texts.TYPED_NO),
     )
     words = texts.entry_words(request.mode, request.amount)
-    return turn.reply(texts.held_for_confirmation(unit, week, words, quota), buttons=buttons)
+    text = texts.held_for_confirmation(unit, week, words, quota, covering)
+    return turn.reply(text, buttons=buttons)
 
 
-def _answer_button(turn: Turn, *, yes: bool) -> list[Outbound]:
+def _ask(
+    turn: Turn,
+    unit: Unit,
+    week: Week,
+    request: ReportRequest,
+    source: MessageRef,
+    edited_at: datetime | None,
+) -> list[Outbound]:
+    """The words allow two readings: hold the report and ask which one, once; the answer
+    books it (like the plausibility question), a repeat changes nothing."""
+    amount = request.amount
+    if request.question is Question.WEEK_OR_CAMPAIGN:
+        before = _campaign_before(turn, unit, week)
+        if before == 0 or amount < before:
+            # Only one reading is possible: the week's figure.
+            settled = replace(request, question=None)
+            if edited_at is None:
+                return _book(
+                    turn, unit, week, settled, source, turn.moment, late=week_is_late(turn, week)
+                )
+            entry = turn.store.ledger.entry_for(source)
+            if entry is None:
+                return turn.reply(texts.NOTHING_TO_CONFIRM)
+            return _amend(turn, unit, week, entry, settled, edited_at)
+        first, other = Reading(ReportMode.SET, amount), Reading(ReportMode.SET, amount - before)
+        text = texts.ask_week_or_campaign(unit, week, amount, before)
+        labels = (texts.button_this_week(amount), texts.button_whole_campaign(amount - before))
+    else:
+        first, other = Reading(ReportMode.ADD, amount), Reading(ReportMode.SET, amount)
+        week_total = figures_of(turn, week, [unit])[unit.code].total
+        text = texts.ask_add_or_total(unit, week, amount, week_total)
+        labels = (texts.button_add(amount), texts.button_total(amount))
+    turn.store.ledger.lock_unit(unit.code)
+    held = turn.store.pending_reports.hold(
+        source=source,
+        reporter=turn.sender,
+        unit_code=unit.code,
+        week_start=week.start,
+        mode=first.mode,
+        amount=first.amount,
+        sent_at=turn.moment,
+        edited_at=edited_at,
+        at=turn.now,
+        other=other,
+    )
+    buttons = (
+        Button(labels[0], "confirm_held", str(held.id), typed="1"),
+        Button(labels[1], "pick_other", str(held.id), typed="2"),
+    )
+    return turn.reply(text, buttons=buttons)
+
+
+def week_is_late(turn: Turn, week: Week) -> bool:
+    return week < turn.policy.week_of(turn.moment)
+
+
+def _campaign_before(turn: Turn, unit: Unit, week: Week) -> int:
+    """The unit's rolled-up figure over the campaign's weeks before `week`."""
+    weeks = []
+    earlier = Week.containing(turn.campaign.start)
+    while earlier < week:
+        weeks.append(earlier.start)
+        earlier = earlier.next()
+    if not weeks:
+        return 0
+    totals = turn.store.ledger.totals_by_week(turn.campaign.id, weeks, [unit.code])
+    return sum(figure.total for (code, _), figure in totals.items() if code == unit.code)
+
+
+def _answer_button(turn: Turn, *, choice: int | None) -> list[Outbound]:
     args = turn.inbound.args
     held = (
         turn.store.pending_reports.get(int(args[0]))
@@ -397,31 +487,37 @@ def _answer_button(turn: Turn, *, yes: bool) -> list[Outbound]:
     )
     if held is None or held.reporter.key != turn.sender.key:
         return turn.reply(texts.NOTHING_TO_CONFIRM)
-    return _resolve(turn, held, yes=yes)
+    return _resolve(turn, held, choice=choice)
 
 
 def _answer_waiting(turn: Turn, yes: bool) -> list[Outbound]:
     held = turn.store.pending_reports.waiting(turn.sender, turn.inbound.chat)
     if held is None:
         return turn.reply(texts.NOTHING_TO_CONFIRM)
-    return _resolve(turn, held, yes=yes)
+    if held.other is not None and yes:
+        # «có» answers nothing when the question has two readings.
+        return turn.reply(texts.held_already(held.state, question=True))
+    return _resolve(turn, held, choice=1 if yes else None)
 
 
-def _resolve(turn: Turn, held: PendingReport, *, yes: bool) -> list[Outbound]:
+def _resolve(turn: Turn, held: PendingReport, *, choice: int | None) -> list[Outbound]:
+    """Book the held report as the answer says: 1 its first reading (or «yes»), 2 the
+    other reading, None nothing. A report is answered once (a conditional update)."""
     unit = _unit(turn, held.unit_code)
     turn.store.ledger.lock_unit(unit.code)
-    state = PendingState.CONFIRMED if yes else PendingState.CANCELLED
+    state = PendingState.CANCELLED if choice is None else PendingState.CONFIRMED
     if not turn.store.pending_reports.resolve(held.id, state, turn.now):
-        return turn.answer_press(texts.held_already(held.state))
-    words = texts.entry_words(held.mode, held.amount)
-    if not yes:
+        return turn.answer_press(texts.held_already(held.state, question=held.other is not None))
+    reading = held.other if choice == 2 and held.other is not None else held.reading
+    words = texts.entry_words(reading.mode, reading.amount)
+    if choice is None:
         return turn.answer_press(texts.held_cancelled(unit, words))
     week = Week(held.week_start)
     # Confirming is the moment the change arrives: the week must still be open now.
     refusal = _week_refusal(turn, week, at=turn.now)
     if refusal is not None:
         return turn.answer_press(refusal.text)
-    request = ReportRequest(held.mode, held.amount)
+    request = ReportRequest(reading.mode, reading.amount)
     entry = turn.store.ledger.entry_for(held.source)
     if entry is None:
         late = week < turn.policy.week_of(held.sent_at)

@@ -287,23 +287,74 @@ TYPED_NO = "không"
 NOTHING_TO_CONFIRM = "Không có báo cáo nào đang chờ đồng chí xác nhận."
 
 
-def held_for_confirmation(unit: Unit, week: Week, words: str, quota: int) -> str:
-    reason = (
-        f"cao hơn nhiều so với chỉ tiêu {number(quota)} lượt/tuần" if quota else "lớn bất thường"
-    )
+def held_for_confirmation(
+    unit: Unit, week: Week, words: str, quota: int, quota_unit: Unit | None = None
+) -> str:
+    """`quota_unit`: whose quota it is, when not the unit's own (a cell counts toward its
+    ward's 200)."""
+    if quota and quota_unit is not None and quota_unit.code != unit.code:
+        reason = (
+            f"cao hơn nhiều so với chỉ tiêu {number(quota)} lượt/tuần của {esc(quota_unit.name)}"
+        )
+    elif quota:
+        reason = f"cao hơn nhiều so với chỉ tiêu {number(quota)} lượt/tuần"
+    else:
+        reason = "lớn bất thường"
     return (
         f"❓ Con số {words} cho {unit_name(unit)} ({week_label(week, mid_sentence=True)}) "
         f"{reason}, nên chưa được ghi nhận.\n"
-        "Nếu đúng, đồng chí bấm «Đúng, ghi nhận» hoặc trả lời «có»; nếu nhầm, bấm "
-        "«Không, bỏ qua» hoặc trả lời «không» rồi gửi lại con số đúng."
+        "Nếu đúng, đồng chí trả lời «có»; nếu nhầm, trả lời «không» rồi gửi lại con số đúng."
     )
 
 
-def held_already(state: str) -> str:
+def ask_add_or_total(unit: Unit, week: Week, amount: int, week_total: int) -> str:
+    figure = number(amount)
+    return (
+        f"❓ Đồng chí báo «được {figure} lượt» cho {unit_name(unit)} "
+        f"({week_label(week, mid_sentence=True)}), hiện đơn vị đang có {number(week_total)} "
+        f"lượt. Xin đồng chí cho biết:\n"
+        f"1. Cộng thêm {figure} lượt (tuần thành {number(week_total + amount)});\n"
+        f"2. Tổng của tuần là {figure} lượt.\n"
+        "Đồng chí trả lời «1» hoặc «2»; chưa có câu trả lời thì chưa ghi nhận."
+    )
+
+
+def ask_week_or_campaign(unit: Unit, week: Week, amount: int, before: int) -> str:
+    figure = number(amount)
+    return (
+        f"❓ Con số {figure} lượt «đến nay» của {unit_name(unit)} là của "
+        f"{week_label(week, mid_sentence=True)} hay của cả cuộc thi? Từ đầu cuộc thi đến hết "
+        f"tuần trước, đơn vị đã có {number(before)} lượt.\n"
+        f"1. {figure} lượt là tổng của tuần này;\n"
+        f"2. {figure} lượt là tổng từ đầu cuộc thi, tức tuần này có "
+        f"{number(amount - before)} lượt.\n"
+        "Đồng chí trả lời «1» hoặc «2»; chưa có câu trả lời thì chưa ghi nhận."
+    )
+
+
+def button_add(amount: int) -> str:
+    return f"➕ Cộng thêm {number(amount)}"
+
+
+def button_total(amount: int) -> str:
+    return f"🟰 Tổng là {number(amount)}"
+
+
+def button_this_week(amount: int) -> str:
+    return f"📅 Tuần này: {number(amount)}"
+
+
+def button_whole_campaign(week_share: int) -> str:
+    return f"🏁 Cả cuộc thi (tuần này {number(week_share)})"
+
+
+def held_already(state: str, *, question: bool = False) -> str:
     if state == "confirmed":
         return "ℹ️ Báo cáo này đã được xác nhận và ghi nhận trước đó."
     if state == "cancelled":
         return "ℹ️ Báo cáo này đã được bỏ qua trước đó, không ghi nhận."
+    if question:
+        return "ℹ️ Báo cáo này đang chờ đồng chí chọn cách hiểu: trả lời «1» hoặc «2»."
     return "ℹ️ Báo cáo này đang chờ đồng chí xác nhận: trả lời «có» hoặc «không»."
 
 
@@ -406,9 +457,15 @@ _PARSE_PROBLEMS = {
     ),
     ParseProblem.NON_ASCII_DIGITS: "Vui lòng viết số bằng các chữ số 0–9, ví dụ: 45.",
     ParseProblem.MALFORMED_NUMBER: (
-        "Con số viết chưa đúng nên tôi không ghi nhận, để tránh ghi nhầm (ví dụ «0.500» hay "
-        "«00.200» có thể là 500 hoặc 200). Hãy viết lại bằng chữ số liền, ví dụ: 500, "
-        "hoặc 1.200 cho một nghìn hai trăm."
+        "Con số viết chưa đúng (có ký tự lạ xen giữa các chữ số, hoặc cách viết như «0.500», "
+        "«00.200» có thể hiểu thành số khác) nên tôi không ghi nhận, để tránh ghi nhầm. "
+        "Đồng chí vui lòng viết lại bằng chữ số liền, ví dụ: 500, hoặc 1.200 cho một nghìn "
+        "hai trăm."
+    ),
+    ParseProblem.AMBIGUOUS_NUMBER: (
+        "Con số viết bằng chữ này có thể hiểu theo hai cách (ví dụ «một trăm hai» là 102 hay "
+        "120?) nên tôi chưa ghi nhận. Đồng chí vui lòng gửi bằng chữ số, ví dụ «thêm 120 "
+        "lượt», hoặc viết đủ: «một trăm hai mươi», «một trăm linh hai»."
     ),
     ParseProblem.TOO_LONG: (
         "Tin nhắn quá dài để là một báo cáo. Hãy gửi ngắn gọn, ví dụ: «thêm 45 lượt»."
@@ -568,8 +625,8 @@ def request_for_admin(person: Person, unit: Unit, current_unit: Unit | None) -> 
     if current_unit is not None:
         lines.append(f"Hiện đang báo cáo cho: {unit_name(current_unit)}")
     lines.append(
-        f"Duyệt bằng nút bên dưới hoặc gửi /duyet {esc(person.user_id)} "
-        f"hay /tuchoi {esc(person.user_id)}."
+        f"Gửi /duyet {esc(person.user_id)} để duyệt hoặc /tuchoi {esc(person.user_id)} "
+        "để từ chối."
     )
     return "\n".join(lines)
 
@@ -708,7 +765,9 @@ def all_status(
     with_quota = [row for row in rows if row.unit.weekly_quota > 0]
     met = sum(1 for row in with_quota if row.total >= row.unit.weekly_quota)
     silent = sum(1 for row in with_quota if not row.reported)
-    share = f" ({whole_percent(summary.total, quota)}% tổng chỉ tiêu {number(quota)})" if quota else ""
+    share = (
+        f" ({whole_percent(summary.total, quota)}% tổng chỉ tiêu {number(quota)})" if quota else ""
+    )
     lines = [f"📊 <b>Tiến độ các đơn vị — {week_label(week)}</b>"]
     if note:
         lines.append(note)
@@ -1100,8 +1159,9 @@ def zalo_file_elsewhere(filename: str) -> str:
 
 
 def typed_choices(choices: Sequence[tuple[str, str]]) -> str:
-    """Buttons written out where a chat has none («Duyệt: gõ /duyet 123»)."""
-    return "👉 " + " · ".join(f"{esc(label)}: gõ {esc(typed)}" for label, typed in choices)
+    """Where there are no buttons: what to answer («có» for «✅ Đúng, ghi nhận»)."""
+    answers = " hoặc ".join(f"«{esc(typed)}» ({esc(label)})" for label, typed in choices)
+    return f"👉 Đồng chí trả lời {answers}."
 
 
 def console_button(label: str, typed: str) -> str:

@@ -28,6 +28,7 @@ from bot.domain.model import (
     PendingReport,
     PendingState,
     Person,
+    Reading,
     ReportEntry,
     ReportMode,
     Submission,
@@ -1032,6 +1033,11 @@ def _pending(row: Row[Any]) -> PendingReport:
         sent_at=row.sent_at,
         edited_at=row.edited_at,
         state=PendingState(row.state),
+        other=(
+            Reading(ReportMode(row.other_mode), row.other_amount)
+            if row.other_mode is not None and row.other_amount is not None
+            else None
+        ),
     )
 
 
@@ -1051,6 +1057,7 @@ class SqlPendingReports:
         sent_at: datetime,
         edited_at: datetime | None,
         at: datetime,
+        other: Reading | None = None,
     ) -> PendingReport:
         result = self.connection.execute(
             sa.insert(PENDING).values(
@@ -1068,6 +1075,8 @@ class SqlPendingReports:
                 edited_at=edited_at,
                 state=PendingState.WAITING.value,
                 created_at=at,
+                other_mode=other.mode.value if other else None,
+                other_amount=other.amount if other else None,
             )
         )
         pending_id = new_id(result)
@@ -1082,6 +1091,7 @@ class SqlPendingReports:
             sent_at,
             edited_at,
             PendingState.WAITING,
+            other,
         )
 
     def get(self, pending_id: int) -> PendingReport | None:

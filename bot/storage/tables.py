@@ -283,6 +283,9 @@ class PendingReportRow(SQLModel, table=True):
     amount: int
     sent_at: datetime = _utc()
     edited_at: datetime | None = _utc(nullable=True)
+    # A second reading the sender may pick instead (a question, not a plausibility check).
+    other_mode: str | None = Field(default=None, max_length=10)
+    other_amount: int | None = None
     # waiting -> confirmed | cancelled
     state: str = Field(max_length=10)
     created_at: datetime = _utc()

@@ -23,6 +23,7 @@ from bot.domain.model import (
     PendingReport,
     PendingState,
     Person,
+    Reading,
     ReportEntry,
     ReportMode,
     Submission,
@@ -500,6 +501,7 @@ class MemoryPendingReports:
         sent_at: datetime,
         edited_at: datetime | None,
         at: datetime,
+        other: Reading | None = None,
     ) -> PendingReport:
         held = PendingReport(
             next(self._ids),
@@ -512,6 +514,7 @@ class MemoryPendingReports:
             sent_at,
             edited_at,
             PendingState.WAITING,
+            other,
         )
         self.rows[held.id] = held
         return held

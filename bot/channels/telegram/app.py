@@ -102,7 +102,9 @@ def build_application(settings: Settings, core: Core, pacer: Pacer | None = None
     private_or_reply = filters.ChatType.PRIVATE | filters.REPLY
     application.add_handler(MessageHandler(messages & media & private_or_reply, _text))
     application.add_handler(
-        CallbackQueryHandler(_button, pattern=r"^(approve|reject|confirm_held|cancel_held):")
+        CallbackQueryHandler(
+            _button, pattern=r"^(approve|reject|confirm_held|pick_other|cancel_held):"
+        )
     )
     application.add_error_handler(_on_error)
     return application
