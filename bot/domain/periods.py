@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from bot.domain.weeks import Month, Week
@@ -39,3 +40,21 @@ def parse_period(folded: str, today: date) -> Week | Month | None:
         return None
     year = today.year if number <= today.month else today.year - 1
     return Month(year, number)
+
+
+def split_trailing_period(argument: str, today: date) -> tuple[str, Week | Month | None]:
+    """A week or month named at the end of a command's argument («KM tuan 37», «thang 9»),
+    and the rest of the argument."""
+    words = argument.split()
+    for size in (2, 1):
+        if len(words) >= size:
+            period = parse_period(_fold(" ".join(words[-size:])), today)
+            if period is not None:
+                return " ".join(words[:-size]), period
+    return argument, None
+
+
+def _fold(text: str) -> str:
+    # Periods are written in ASCII or Vietnamese («tuần 37»): compare without diacritics.
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")

@@ -19,6 +19,10 @@ from bot.domain.weeks import local_date
 REQUESTS_PER_DAY = 3
 
 
+# At most this many units are offered for a name that fits several.
+REGISTER_CANDIDATES = 5
+
+
 def register(turn: Turn) -> list[Outbound]:
     if not turn.inbound.args:
         return turn.reply(texts.REGISTER_USAGE)
@@ -27,7 +31,7 @@ def register(turn: Turn) -> list[Outbound]:
     if unit is None or not unit.active:
         # «/dangky Khương Mai»: by name, as people know their unit.
         active = turn.store.units.active()
-        found = search_units(query, active)
+        found = search_units(query, active, limit=REGISTER_CANDIDATES)
         if len(found) > 1:
             return turn.reply(texts.several_units_match(query, found))
         if not found:

@@ -26,12 +26,12 @@ def buttons_as_text(message: M) -> M:
     """Where a chat has no buttons, the message says what to type instead."""
     if not message.buttons:
         return message
-    # A command the text already names (/duyet 123) is not said twice.
-    choices = [
-        (button.label, button.as_text)
-        for button in message.buttons
-        if button.as_text not in message.text
-    ]
-    if not choices:
+    choices = [(button.label, button.as_text) for button in message.buttons]
+    if all(_already_said(typed, message.text) for _, typed in choices):
         return replace(message, buttons=())
     return replace(message, text=f"{message.text}\n{texts.typed_choices(choices)}", buttons=())
+
+
+def _already_said(typed: str, text: str) -> bool:
+    """The text itself says what to answer: «có», or a command such as /duyet 123."""
+    return f"«{typed}»" in text or (typed.startswith("/") and typed in text)

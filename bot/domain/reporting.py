@@ -35,16 +35,26 @@ from bot.domain.parsing import (
     confirmation_answer,
     parse_report,
 )
+from bot.domain.periods import split_trailing_period
 from bot.domain.progress import Standing
 from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
 from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.turn import Turn
-from bot.domain.weeks import Week
+from bot.domain.weeks import Week, local_date
 
 DIGEST_JOB = "weekly-digest"
 
 
 def report_command(turn: Turn) -> list[Outbound]:
+    """`/bc 45`, `/bc KM 45`, and a week named at the end (`/bc HD 5 tuan 36`): an admin
+    amends a closed week that way, a secretary reaches the weeks still open."""
+    today = local_date(turn.now, turn.policy.tz)
+    rest, period = split_trailing_period(" ".join(turn.inbound.args), today)
+    if isinstance(period, Week) and rest:
+        parsed = parse_report(rest, allow_unit_code=True)
+        if isinstance(parsed, ReportRequest) and parsed.week_offset == 0:
+            offset = (period.start - turn.policy.week_of(turn.moment).start).days // 7
+            return _submit_parsed(turn, replace(parsed, week_offset=offset))
     parsed = parse_report(" ".join(turn.inbound.args), allow_unit_code=True)
     return _submit_parsed(turn, parsed)
 
@@ -62,22 +72,33 @@ def report_free_text(turn: Turn) -> list[Outbound]:
         return _answer_waiting(turn, answer)
     parsed = parse_report(turn.inbound.text)
     if isinstance(parsed, ParseError) and parsed.problem is ParseProblem.NOT_UNDERSTOOD:
+        # «KM01 báo cáo thêm 25»: a unit's code first, when there is such a unit.
+        coded = parse_report(turn.inbound.text, allow_unit_code=True)
+        if isinstance(coded, ReportRequest) and coded.unit_code:
+            unit = turn.store.units.get(coded.unit_code)
+            if unit is not None and unit.active:
+                return _named_report(turn, Named((unit,), ""), coded)
         named = find_named_unit(turn.inbound.text, turn.store.units.active())
         if named is not None:
             return _named_report(turn, named)
     return _submit_parsed(turn, parsed)
 
 
-def _named_report(turn: Turn, named: Named) -> list[Outbound]:
+def _named_report(
+    turn: Turn, named: Named, parsed: ReportRequest | ParseError | None = None
+) -> list[Outbound]:
     """«Khương Mai báo cáo thêm 70 lượt»: the unit named must be the sender's own (an admin
     names the unit to report for); otherwise ask, and book nothing."""
-    parsed = parse_report(named.rest)
+    if parsed is None:
+        parsed = parse_report(named.rest)
     if isinstance(parsed, ParseError):
         return _submit_parsed(turn, parsed)
-    if len(named.units) > 1:
-        return turn.reply(texts.named_several_units(named.units))
-    unit = named.units[0]
     own = turn.member_unit()
+    # «Chi bộ tổ 3» names a cell in every ward: the sender's own is the one meant.
+    mine = [unit for unit in named.units if own is not None and unit.code == own.code]
+    if len(named.units) > 1 and not mine:
+        return turn.reply(texts.named_several_units(named.units))
+    unit = mine[0] if mine else named.units[0]
     if own is not None and own.code != unit.code and not turn.is_admin():
         return turn.reply(texts.named_other_unit(unit, own))
     return _submit_parsed(turn, replace(parsed, unit_code=unit.code))

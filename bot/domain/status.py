@@ -12,10 +12,10 @@ from bot.domain.messages import Outbound
 from bot.domain.model import NO_FIGURE, BudgetUsage, Unit, UnitWeekTotal, combined
 from bot.domain.naming import closest_units, search_units
 from bot.domain.parsing import fold
-from bot.domain.periods import parse_period
+from bot.domain.periods import split_trailing_period
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
-from bot.domain.progress import ranking_key
+from bot.domain.progress import places, ranking_key
 from bot.domain.standing import figures_of, standing_of
 from bot.domain.tree import UnitTree, top_units
 from bot.domain.turn import Turn
@@ -28,7 +28,10 @@ REPLY_BUDGET = REPLY_MESSAGES * 4000
 
 
 def status(turn: Turn) -> list[Outbound]:
-    argument, week = _period_in(turn, " ".join(turn.inbound.args).strip())
+    argument, period = _period_in(turn, " ".join(turn.inbound.args).strip())
+    if isinstance(period, Month):
+        return month_status(turn, argument, period)
+    week = period
     admin = turn.is_admin()
     if fold(argument) in _ALL_WORDS:
         return all_units_reply(turn, week) if admin else turn.reply(texts.STATUS_ALL_ADMIN_ONLY)
@@ -227,16 +230,10 @@ def units(turn: Turn) -> list[Outbound]:
     return turn.reply(texts.units_table(shown, secretaries=secretaries))
 
 
-def _period_in(turn: Turn, argument: str) -> tuple[str, Week | None]:
-    """A week named at the end of the argument («tuantruoc», «tuan 37»), and the rest."""
-    words = argument.split()
-    today = local_date(turn.now, turn.policy.tz)
-    for size in (2, 1):
-        if len(words) >= size:
-            period = parse_period(fold(" ".join(words[-size:])), today)
-            if isinstance(period, Week):
-                return " ".join(words[:-size]), period
-    return argument, None
+def _period_in(turn: Turn, argument: str) -> tuple[str, Week | Month | None]:
+    """A week or month named at the end of the argument («tuantruoc», «tuan 37», «thang 9»),
+    and the rest."""
+    return split_trailing_period(argument, local_date(turn.now, turn.policy.tz))
 
 
 def _status_week(turn: Turn, chosen: Week | None = None) -> tuple[Week, str | None]:
@@ -255,3 +252,40 @@ def _needs_unit(turn: Turn) -> str:
     if turn.inbound.is_private:
         return texts.STATUS_NEEDS_UNIT_PRIVATE
     return texts.STATUS_NEEDS_UNIT_GROUP
+
+
+def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
+    """`/tiendo thang 9` (a unit's month, week by week) or `/tiendo all thang 9` (admins:
+    every top-level unit over the month's weeks against the month's quota)."""
+    today = local_date(turn.now, turn.policy.tz)
+    weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
+    admin = turn.is_admin()
+    everyone = fold(argument) in _ALL_WORDS
+    unit = turn.chat_unit() or turn.member_unit()
+    if argument and not everyone:
+        if not (admin or unit):
+            return turn.reply(_needs_unit(turn))
+        named = turn.store.units.get(argument.split()[0].upper())
+        if named is None or not named.active:
+            return turn.reply(texts.unknown_unit(argument.split()[0]))
+        unit = named
+    if everyone or unit is None:
+        if not admin:
+            return turn.reply(texts.STATUS_ALL_ADMIN_ONLY if everyone else _needs_unit(turn))
+        unit = None
+    if not weeks:
+        return turn.reply(texts.month_has_no_weeks(month))
+    tree = turn.unit_tree()
+    shown = [unit] if unit is not None else top_units(tree, None)
+    codes = [u.code for u in shown] + ([c.code for c in tree.children(unit.code)] if unit else [])
+    totals = turn.store.ledger.totals_by_week(turn.campaign.id, [w.start for w in weeks], codes)
+    if unit is not None:
+        by_week = [(w, totals.get((unit.code, w.start), NO_FIGURE).total) for w in weeks]
+        quota = tree.effective_quota(unit.code)
+        return turn.reply(texts.unit_month(unit, month, by_week, quota, turn.metric))
+    rows = [
+        UnitWeekTotal(u, combined(totals.get((u.code, w.start), NO_FIGURE) for w in weeks))
+        for u in shown
+    ]
+    quotas = {u.code: tree.effective_quota(u.code) * len(weeks) for u in shown}
+    return turn.reply(texts.all_month(month, weeks, places(rows), quotas, turn.metric))

@@ -301,7 +301,7 @@ def held_for_confirmation(
     else:
         reason = "lớn bất thường"
     return (
-        f"❓ Con số {words} cho {unit_name(unit)} ({week_label(week, mid_sentence=True)}) "
+        f"❓ Con số {words} cho {unit_name(unit)}, {week_label(week, mid_sentence=True)}, "
         f"{reason}, nên chưa được ghi nhận.\n"
         "Nếu đúng, đồng chí trả lời «có»; nếu nhầm, trả lời «không» rồi gửi lại con số đúng."
     )
@@ -310,8 +310,8 @@ def held_for_confirmation(
 def ask_add_or_total(unit: Unit, week: Week, amount: int, week_total: int) -> str:
     figure = number(amount)
     return (
-        f"❓ Đồng chí báo «được {figure} lượt» cho {unit_name(unit)} "
-        f"({week_label(week, mid_sentence=True)}), hiện đơn vị đang có {number(week_total)} "
+        f"❓ Đồng chí báo «được {figure} lượt» cho {unit_name(unit)}, "
+        f"{week_label(week, mid_sentence=True)}; hiện đơn vị đang có {number(week_total)} "
         f"lượt. Xin đồng chí cho biết:\n"
         f"1. Cộng thêm {figure} lượt (tuần thành {number(week_total + amount)});\n"
         f"2. Tổng của tuần là {figure} lượt.\n"
@@ -625,8 +625,7 @@ def request_for_admin(person: Person, unit: Unit, current_unit: Unit | None) -> 
     if current_unit is not None:
         lines.append(f"Hiện đang báo cáo cho: {unit_name(current_unit)}")
     lines.append(
-        f"Gửi /duyet {esc(person.user_id)} để duyệt hoặc /tuchoi {esc(person.user_id)} "
-        "để từ chối."
+        f"Gửi /duyet {esc(person.user_id)} để duyệt hoặc /tuchoi {esc(person.user_id)} để từ chối."
     )
     return "\n".join(lines)
 
@@ -784,6 +783,68 @@ def all_status(
                 codes = ", ".join(esc(unit.code) for unit in report.silent)
                 text += f"; chưa báo cáo: {codes}"
             lines.append(text)
+    return "\n".join(lines)
+
+
+def month_has_no_weeks(month: Month) -> str:
+    return f"Chưa có tuần nào của cuộc thi trong {month_label(month)}."
+
+
+def unit_month(
+    unit: Unit, month: Month, by_week: Sequence[tuple[Week, int]], quota: int, metric: str
+) -> str:
+    """A unit's month, week by week, against the weekly quota it owes."""
+    weeks = [week for week, _ in by_week]
+    total = sum(figure for _, figure in by_week)
+    lines = [
+        f"📊 {unit_name(unit)} — {month_label(month)}",
+        f"Các tuần thuộc tháng: {weeks_with_dates(weeks)}.",
+    ]
+    if quota:
+        owed = quota * len(weeks)
+        lines.append(
+            f"Cả tháng: <b>{number(total)}/{number(owed)}</b> {esc(metric)} "
+            f"({whole_percent(total, owed)}%)."
+        )
+    else:
+        lines.append(f"Cả tháng: <b>{number(total)}</b> {esc(metric)} (không giao chỉ tiêu).")
+    for week, figure in by_week:
+        if quota:
+            mark = " ✅" if figure >= quota else ""
+            shown = f"{number(figure)}/{number(quota)} ({whole_percent(figure, quota)}%){mark}"
+        else:
+            shown = number(figure)
+        lines.append(f"• {week_label(week)}: {shown}")
+    return "\n".join(lines)
+
+
+def all_month(
+    month: Month,
+    weeks: Sequence[Week],
+    ranked: Sequence[tuple[int | None, UnitWeekTotal]],
+    quotas: Mapping[str, int],
+    metric: str,
+) -> str:
+    """Every top-level unit over a month's weeks, ranked, against the month's quota."""
+    total = sum(row.total for _, row in ranked)
+    owed = sum(quotas.values())
+    share = f" ({whole_percent(total, owed)}% tổng chỉ tiêu {number(owed)})" if owed else ""
+    lines = [
+        f"📊 <b>Tiến độ các đơn vị — {month_label(month)}</b>",
+        f"Các tuần thuộc tháng: {weeks_with_dates(weeks)}.",
+        f"Cộng các đơn vị: <b>{number(total)}</b> {esc(metric)}{share}.",
+        "",
+    ]
+    for place, row in ranked:
+        name = f"{esc(row.unit.name)} ({esc(row.unit.code)})"
+        quota = quotas.get(row.unit.code, 0)
+        if place is None:
+            lines.append(f"– {name} — ❌ chưa báo cáo: chưa xếp hạng")
+        elif quota:
+            figure = f"{number(row.total)}/{number(quota)} ({whole_percent(row.total, quota)}%)"
+            lines.append(f"{place}. {name} — {figure}{' ✅' if row.total >= quota else ''}")
+        else:
+            lines.append(f"{place}. {name} — {number(row.total)} (không giao chỉ tiêu)")
     return "\n".join(lines)
 
 
