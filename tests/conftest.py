@@ -186,3 +186,12 @@ def db_dialogue(any_database: Any, policy: Policy) -> Dialogue:
     """A dialogue whose every message is one unit of work on the memory fake, SQLite or
     PostgreSQL (Thursday of week 37)."""
     return Dialogue(None, policy, at("2024-09-12 09:00"), database=any_database)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The corpus test's figures (size, share read as expected) at the end of every run."""
+    from tests.test_corpus import CORPUS_SUMMARY
+
+    summary = config.stash.get(CORPUS_SUMMARY, None)
+    if summary:
+        terminalreporter.write_line(summary)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -74,11 +76,16 @@ def test_decomposed_vietnamese_is_understood_like_composed():
         ("tổng thêm 5", ParseProblem.NOT_UNDERSTOOD),
         ("tuần này tuần trước 5", ParseProblem.NOT_UNDERSTOOD),
         ("<b>45</b>", ParseProblem.NOT_UNDERSTOOD),
-        ("45 🎉", ParseProblem.NOT_UNDERSTOOD),
+        ("4🎉5", ParseProblem.SEVERAL_NUMBERS),
     ],
 )
 def test_refusals_name_the_problem(text, problem):
     assert parse_report(text) == ParseError(problem)
+
+
+def test_emoji_around_a_report_change_nothing():
+    assert parse_report("45 🎉") == ReportRequest(ADD, 45)
+    assert parse_report("👍 tổng 180 ✅") == ReportRequest(SET, 180)
 
 
 def test_unit_code_only_where_allowed():
@@ -302,3 +309,32 @@ def test_number_words_that_could_mean_two_numbers_are_never_booked(text):
 )
 def test_slips_and_text_without_diacritics(text, expected):
     assert parse_report(text) == expected
+
+
+INVISIBLE = ["\u200d", "\u200b", "\ufe0f", "\ufe0e", "\u00ad", "\u2060", "\u0301", "\u0323"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 99_999),
+    st.sampled_from(INVISIBLE),
+    st.data(),
+    st.sampled_from(["", "thêm ", "tổng ", "+"]),
+)
+def test_a_format_character_inside_a_number_is_never_read_through(number, mark, data, prefix):
+    digits = str(number)
+    if len(digits) < 2:
+        digits += "0"
+    cut = data.draw(st.integers(1, len(digits) - 1))
+    text = f"{prefix}{digits[:cut]}{mark}{digits[cut:]}"
+    result = parse_report(text)
+    assert not isinstance(result, ReportRequest), (text, result)
+    assert result == ParseError(ParseProblem.MALFORMED_NUMBER)
+
+
+@given(st.text(max_size=60))
+def test_a_booked_number_is_always_in_the_text(text):
+    result = parse_report(text)
+    if isinstance(result, ReportRequest):
+        digits = [int(run.replace(".", "")) for run in re.findall(r"[0-9][0-9.]*", text)]
+        assert not digits or result.amount in digits, text

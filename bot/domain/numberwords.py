@@ -4,9 +4,9 @@
 Words written with their diacritics count wherever they stand. Without diacritics («muoi lam
 luot»), «nam», «sau», «bay», «tu» are as likely "năm/nam", "sau/sáu", "bay/bảy", "từ/tư":
 such a run is read only when it has two words or more and one of them can only be part of a
-number («muoi», «tram», «nghin», «ngan», «trieu», «linh»), so a report is never read as a
-number its sender did not mean. A run of number words that is not a well-formed number is
-refused, not guessed.
+number («muoi», «tram», «nghin», «ngan», «trieu», «linh»), or is «muoi» (ten) alone, so a
+report is never read as a number its sender did not mean. A run of number words that is not
+a well-formed number is refused, not guessed.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _replace_folded_runs(text: str) -> str:
                 run.append(end)
             end += 1
         words = [pieces[i] for i in run]
-        if len(words) >= 2 and _FOLDED_MARKERS.intersection(words):
+        if (len(words) >= 2 and _FOLDED_MARKERS.intersection(words)) or words == ["muoi"]:
             restored = _restore(words)
             out.append(" ".join(restored))
             last = run[-1] + 1

@@ -29,11 +29,12 @@ MAX_NUMBER_DIGITS = 9
 LAST_WEEK_WORD = "tuantruoc"
 
 # Words (folded: lower case, no diacritics) that may appear around the number.
-_ADD_WORDS = frozenset({"them", "cong", "nua"})
-_SET_WORDS = frozenset({"tong"})
+# Officials write English words too («update 150», «add 20», «total 180»).
+_ADD_WORDS = frozenset({"them", "cong", "nua", "add", "plus"})
+_SET_WORDS = frozenset({"tong", "total"})
 # Words that state where the unit stands rather than what it adds ("đã có 180", "đạt 180",
 # "số lượt là 180", "kết quả 180", "đủ 200"): a running total, unless "thêm" says otherwise.
-_STANDING_WORDS = frozenset({"co", "la", "dat", "du", "hien"})
+_STANDING_WORDS = frozenset({"co", "la", "dat", "du", "hien", "ca", "update"})
 _FILLER_WORDS = frozenset(
     {
         "da",
@@ -74,7 +75,34 @@ _FILLER_WORDS = frozenset(
 # campaign began: the week's figure or the campaign's? asked), "báo cáo lại" (a re-report:
 # a total), "xin", "cho", "trong", "dạ": words around a report that change nothing else.
 _TIME_WORDS = frozenset({"hom", "den", "luy", "ke", "tu", "dau", "lai"})
-_FILLER_WORDS = _FILLER_WORDS | {"xin", "cho", "trong", "vang"}
+# Phrases that name a part of today: what came in then is added to the week.
+_TODAY_PHRASES = ("hom nay", "hom qua", "sang nay", "chieu nay", "toi nay", "trua nay")
+_FILLER_WORDS = _FILLER_WORDS | {
+    "xin",
+    "cho",
+    "trong",
+    "vang",
+    "chao",
+    "phep",
+    "gui",
+    "nop",
+    "nhap",
+    "lieu",  # "số liệu"
+    "bai",  # "bài dự thi"
+    "cuoc",  # "cuộc thi"
+    "ok",
+    "oke",
+    "okie",
+    "hi",
+    "ad",  # "ad ơi": the admin
+    "report",
+    "ban",  # "Ban Tuyên giáo", "bạn"
+    "cap",
+    "nhat",  # "cập nhật": an update states the figure
+    "sang",
+    "chieu",
+    "toi",  # "sáng nay", "chiều nay", "tối nay": today
+}
 _WEEK_WORDS = frozenset({"tuan", "nay", "truoc", LAST_WEEK_WORD})
 VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS | _TIME_WORDS
 # Common slips: letters swapped, and Telex typed with the Vietnamese keyboard off.
@@ -166,6 +194,18 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+# «đ/c», «d/c»: the usual short form of «đồng chí».
+_ABBREVIATED = re.compile(r"(?<![a-z])[dđ]/c(?![a-z])")
+
+
+def _without_symbols(text: str) -> str:
+    """Emoji and pictographs (👍, ✅, 🎉, and the joiners and skin tones that build them)
+    carry no figure: they are read as spaces. Ones touching a digit were refused before."""
+    return "".join(
+        " " if unicodedata.category(ch) in ("So", "Sk", "Cf", "Cs", "Co") else ch for ch in text
+    )
+
+
 def _invisible_by_a_digit(text: str) -> bool:
     """A digit followed by an invisible character ("4\u03015", "4\ufe0f5", "4\u200d5"): a
     person reads it as something other than the number folding would make of it."""
@@ -200,8 +240,9 @@ def parse_report(text: str, *, allow_unit_code: bool = False) -> ReportRequest |
             if not text:
                 return ParseError(ParseProblem.EMPTY)
 
-    lowered = text.lower()
-    if lowered in NUMBER_WORDS:
+    text = _without_symbols(text)
+    lowered = _ABBREVIATED.sub("dong chi", text.lower())
+    if lowered.strip() in NUMBER_WORDS:
         # A lone "ba" or "năm" may be a name or a greeting as well as a number: not a report.
         return ParseError(ParseProblem.NOT_UNDERSTOOD)
     try:
@@ -284,13 +325,13 @@ def _reading(
         return replace(request, mode=ReportMode.SET, question=Question.WEEK_OR_CAMPAIGN)
     if sets:
         return replace(request, mode=ReportMode.SET)
-    if adds or "hom nay" in joined:
+    if adds or any(phrase in joined for phrase in _TODAY_PHRASES):
         # What came in today is added to the week, whatever verb states it.
         return request
     # "đã có 180", "tuần này 180" name the week's figure, i.e. a total.
     standing = (
         any(word in _STANDING_WORDS for word in mode_words)
-        or "ket qua" in joined
+        or any(phrase in joined for phrase in ("ket qua", "cap nhat", "so luot", "so lieu"))
         or (week_offset == 0 and "tuan nay" in joined)
     )
     if standing:
@@ -304,7 +345,13 @@ def _reading(
 def _time_words_placed(words: list[str], joined: str) -> bool:
     """«hôm nay», «đến nay», «lũy kế», «từ đầu», «báo cáo lại» only as those phrases."""
     phrases = {
-        "hom": ("hom nay",),
+        "hom": ("hom nay", "hom qua"),
+        "sang": ("sang nay",),
+        "chieu": ("chieu nay",),
+        "toi": ("toi nay",),
+        "cap": ("cap nhat",),
+        "nhat": ("cap nhat",),
+        "ca": ("ca tuan",),
         "den": ("den nay",),
         "luy": ("luy ke",),
         "ke": ("luy ke",),
@@ -325,11 +372,13 @@ def _week_offset(tokens: list[tuple[str, str]]) -> int | ParseError:
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
         preceding = words[index - 1] if index > 0 else ""
-        if word == "tuan":
+        if word == "tuan" and preceding == "ca":
+            offsets.add(0)  # "cả tuần": the whole of this week
+        elif word == "tuan":
             if following not in ("nay", "truoc"):
                 return ParseError(ParseProblem.NOT_UNDERSTOOD)
             offsets.add(-1 if following == "truoc" else 0)
-        elif word == "nay" and preceding in ("hom", "den"):
+        elif word == "nay" and preceding in ("hom", "den", "sang", "chieu", "toi", "trua"):
             continue  # "hôm nay", "đến nay": not a week
         elif word in ("nay", "truoc") and preceding != "tuan":
             return ParseError(ParseProblem.NOT_UNDERSTOOD)
