@@ -78,7 +78,7 @@ async def test_a_week_in_the_console(tmp_path):
     assert "«+45» → «tổng" not in output and "«+45» → «+50»" in output
     assert "Nhóm này đã được gắn với Phường Khương Mai (KM)" in output
     assert "▶ Phường Khương Mai (KM) — 50/200 (25%)" in output
-    assert "Bạn chưa đăng ký báo cáo" in output  # the member's reply is not a report
+    assert "Đồng chí chưa đăng ký báo cáo" in output  # the member's reply is not a report
     assert "Giờ của trình mô phỏng: 09:00 thứ Hai, 16/09/2024." in output
     assert "Không có lệnh điều khiển «:bogus»" in output
     assert "<b>" not in output

@@ -85,7 +85,7 @@ async def test_registration_reports_edits_undo_status_and_restart(api, tmp_path)
         before = len(api.messages_to(AN))
         api.push_callback(user_id=ADMIN, sent=request, data="approve:1")
         approved = await api.wait_for_reply(AN, before)
-        assert "Yêu cầu của bạn đã được duyệt" in approved.text
+        assert "Yêu cầu của đồng chí đã được duyệt" in approved.text
         edits = [s for s in api.snapshot() if s.method == "editMessageText"]
         assert edits and edits[-1].chat_id == ADMIN and "Đã duyệt" in edits[-1].text
         assert any(s.method == "answerCallbackQuery" for s in api.snapshot())

@@ -55,7 +55,7 @@ def test_approval_by_command_tells_both_sides(dialogue):
     replies = dialogue.send(ADMIN, "/duyet 1001")
     assert [r.chat.chat_id for r in replies] == [ADMIN_ID, AN.user_id]
     assert "Đã duyệt <b>Nguyễn Văn An</b> (ID 1001)" in replies[0].text
-    assert "bạn là người báo cáo của <b>Phường Khương Mai</b>" in replies[1].text
+    assert "đồng chí là người báo cáo của <b>Phường Khương Mai</b>" in replies[1].text
     assert statuses(dialogue) == [("KM", MembershipStatus.APPROVED)]
     assert "✅" in only_text(dialogue.send(AN, "45"))
 

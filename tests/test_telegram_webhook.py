@@ -79,7 +79,7 @@ async def test_the_webhook_refuses_a_wrong_secret_stores_then_answers_and_drops_
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)
     answers = api.messages_to(4242)
-    assert len(answers) == 1 and "ID của bạn: 4242" in answers[0].text
+    assert len(answers) == 1 and "ID của đồng chí: 4242" in answers[0].text
     assert stored(settings) == 1
 
 

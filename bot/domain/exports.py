@@ -94,8 +94,9 @@ def week_table(
     as_of: datetime | None = None,
 ) -> TableSpec:
     filename, title = texts.export_file_week(week), texts.export_sheet_week(week)
+    span = texts.week_label(week, mid_sentence=True)
     return build_table(
-        store, policy, [week], filename, title, extra, units, totals, tree, as_of=as_of
+        store, policy, [week], filename, title, extra, units, totals, tree, as_of=as_of, span=span
     )
 
 
@@ -110,7 +111,10 @@ def month_table(
     as_of: datetime | None = None,
 ) -> TableSpec:
     filename, title = texts.export_file_month(month), texts.export_sheet_month(month)
-    return build_table(store, policy, weeks, filename, title, extra, units, totals, as_of=as_of)
+    span = texts.month_span(month, weeks)
+    return build_table(
+        store, policy, weeks, filename, title, extra, units, totals, as_of=as_of, span=span
+    )
 
 
 def build_table(
@@ -125,8 +129,10 @@ def build_table(
     tree: UnitTree | None = None,
     *,
     as_of: datetime | None = None,
+    span: str | None = None,
 ) -> TableSpec:
-    """The table for `units` (default: every active unit), in tree order, over `weeks`.
+    """The table for `units` (default: every active unit), in tree order, over `weeks`;
+    `span` names the period above the table (default: the sheet's title).
 
     Each unit's figures are rolled up (its own entries and its sub-units'); the total row
     sums only the topmost listed units, so every entry is counted once.
@@ -187,7 +193,9 @@ def build_table(
         )
     )
     scope = tops[0] if len(tops) == 1 and units is not None else None
-    title_lines = texts.table_title_lines(policy.campaign, scope, sheet_title, as_of, policy.tz)
+    title_lines = texts.table_title_lines(
+        policy.campaign, scope, span or sheet_title, as_of, policy.tz
+    )
     return TableSpec(
         filename,
         sheet_title,

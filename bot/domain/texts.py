@@ -515,15 +515,15 @@ def campaign_ended(campaign: Campaign) -> str:
 
 
 NOT_REGISTERED = (
-    "Bạn chưa đăng ký báo cáo cho đơn vị nào. Hãy gửi /dangky MÃ_ĐƠN_VỊ (ví dụ: /dangky KM) "
-    "và chờ cán bộ phụ trách duyệt."
+    "Đồng chí chưa đăng ký báo cáo cho đơn vị nào. Hãy gửi /dangky kèm mã đơn vị "
+    "(ví dụ: /dangky KM) và chờ cán bộ phụ trách duyệt."
 )
 
 
 def awaiting_approval(unit: Unit) -> str:
     return (
-        f"Yêu cầu đăng ký của bạn cho {unit_name(unit)} đang chờ duyệt. "
-        "Bạn có thể báo cáo ngay sau khi được duyệt."
+        f"Yêu cầu đăng ký của đồng chí cho {unit_name(unit)} đang chờ duyệt. "
+        "Đồng chí có thể báo cáo ngay sau khi được duyệt."
     )
 
 
@@ -562,11 +562,11 @@ def no_unit_matches(query: str, closest: Sequence[Unit]) -> str:
 
 
 def own_unit_only(unit: Unit) -> str:
-    return f"Bạn chỉ có thể báo cáo cho đơn vị của mình: {unit_name(unit)}."
+    return f"Đồng chí chỉ có thể báo cáo cho đơn vị của mình: {unit_name(unit)}."
 
 
 ADMIN_NEEDS_UNIT_CODE = (
-    "Bạn là quản trị viên và cuộc trò chuyện này chưa gắn với đơn vị nào. "
+    "Đồng chí là quản trị viên và cuộc trò chuyện này chưa gắn với đơn vị nào. "
     "Hãy ghi rõ mã đơn vị, ví dụ: /bc KM 45."
 )
 
@@ -579,7 +579,7 @@ def unknown_unit(code: str) -> str:
     return f"Không tìm thấy đơn vị có mã «{esc(code)}». Hãy kiểm tra lại mã với cán bộ phụ trách."
 
 
-NOTHING_TO_UNDO = "Bạn không có báo cáo nào trong tuần này để hủy."
+NOTHING_TO_UNDO = "Đồng chí không có báo cáo nào trong tuần này để hủy."
 ALREADY_HANDLED = "ℹ️ Lệnh này đã được xử lý trước đó, không thực hiện lại."
 EDIT_OF_VOIDED = (
     "Báo cáo trong tin nhắn này đã bị hủy nên việc sửa tin không được tính. Hãy gửi báo cáo mới."
@@ -590,7 +590,7 @@ EDIT_CANNOT_MOVE = (
 )
 NOT_ADMIN = "⛔ Lệnh này chỉ dành cho quản trị viên."
 INTERNAL_ERROR = (
-    "⚠️ Xin lỗi, đã có lỗi khi xử lý tin nhắn của bạn. Vui lòng thử lại sau ít phút; "
+    "⚠️ Xin lỗi, đã có lỗi khi xử lý tin nhắn của đồng chí. Vui lòng thử lại sau ít phút; "
     "nếu vừa báo cáo, hãy gửi /tiendo để kiểm tra trước khi gửi lại."
 )
 
@@ -601,7 +601,7 @@ REGISTER_USAGE = (
     "Nếu chưa biết mã đơn vị, hãy hỏi cán bộ phụ trách."
 )
 REGISTER_IN_PRIVATE = (
-    "Để đăng ký báo cáo, hãy nhắn riêng cho bot: /dangky MÃ_ĐƠN_VỊ. Sau khi được duyệt, "
+    "Để đăng ký báo cáo, hãy nhắn riêng cho bot: /dangky kèm mã đơn vị. Sau khi được duyệt, "
     "gửi lại lệnh này trong nhóm để gắn nhóm với đơn vị."
 )
 
@@ -609,7 +609,7 @@ REGISTER_IN_PRIVATE = (
 def request_sent(unit: Unit, *, admins_available: bool) -> str:
     text = (
         f"📨 Đã gửi yêu cầu đăng ký làm người báo cáo của {unit_name(unit)}. "
-        "Bạn sẽ nhận được thông báo khi yêu cầu được duyệt."
+        "Đồng chí sẽ nhận được thông báo khi yêu cầu được duyệt."
     )
     if not admins_available:
         text += "\nHiện chưa có quản trị viên nào để duyệt; hãy báo cho cán bộ phụ trách."
@@ -638,8 +638,8 @@ REQUEST_CHANGED = (
 
 def too_many_requests(limit: int) -> str:
     return (
-        f"Hôm nay bạn đã gửi {limit} yêu cầu đăng ký; mỗi yêu cầu đều được gửi tới các cán bộ "
-        "duyệt nên không nhận thêm. Yêu cầu gần nhất của bạn vẫn đang chờ duyệt; nếu cần đổi "
+        f"Hôm nay đồng chí đã gửi {limit} yêu cầu đăng ký; mỗi yêu cầu đều được gửi tới các cán bộ "
+        "duyệt nên không nhận thêm. Yêu cầu gần nhất của đồng chí vẫn đang chờ duyệt; nếu cần đổi "
         "đơn vị, hãy liên hệ cán bộ phụ trách hoặc gửi lại vào ngày mai."
     )
 
@@ -650,17 +650,20 @@ BUTTON_REJECT = "❌ Từ chối"
 
 def already_secretary(unit: Unit) -> str:
     return (
-        f"Bạn đã là người báo cáo của {unit_name(unit)}. "
+        f"Đồng chí đã là người báo cáo của {unit_name(unit)}. "
         "Gửi số lượt dự thi bất cứ lúc nào, ví dụ: «thêm 45 lượt»."
     )
 
 
 def request_still_pending(unit: Unit) -> str:
-    return f"Yêu cầu của bạn cho {unit_name(unit)} vẫn đang chờ duyệt."
+    return f"Yêu cầu của đồng chí cho {unit_name(unit)} vẫn đang chờ duyệt."
 
 
 def admin_registered_directly(unit: Unit) -> str:
-    return f"Bạn là quản trị viên nên đã được ghi nhận ngay là người báo cáo của {unit_name(unit)}."
+    return (
+        "Đồng chí là quản trị viên nên đã được ghi nhận ngay là người báo cáo của "
+        f"{unit_name(unit)}."
+    )
 
 
 def group_bound(unit: Unit) -> str:
@@ -678,7 +681,7 @@ def group_bound_elsewhere(unit: Unit) -> str:
 
 
 def bind_other_unit(unit: Unit) -> str:
-    return f"Bạn là người báo cáo của {unit_name(unit)} nên chỉ có thể gắn nhóm với đơn vị đó."
+    return f"Đồng chí là người báo cáo của {unit_name(unit)} nên chỉ có thể gắn nhóm với đơn vị đó."
 
 
 def approved_for_admin(person: Person, unit: Unit) -> str:
@@ -691,14 +694,14 @@ def rejected_for_admin(person: Person, unit: Unit) -> str:
 
 def approved_for_requester(unit: Unit) -> str:
     return (
-        f"🎉 Yêu cầu của bạn đã được duyệt: bạn là người báo cáo của {unit_name(unit)}.\n"
+        f"🎉 Yêu cầu của đồng chí đã được duyệt: đồng chí là người báo cáo của {unit_name(unit)}.\n"
         "Gửi số lượt dự thi, ví dụ «thêm 45 lượt» hoặc /bc 45; xem tiến độ bằng /tiendo."
     )
 
 
 def rejected_for_requester(unit: Unit) -> str:
     return (
-        f"Yêu cầu báo cáo cho {unit_name(unit)} của bạn không được duyệt. "
+        f"Yêu cầu báo cáo cho {unit_name(unit)} của đồng chí không được duyệt. "
         "Nếu có nhầm lẫn, hãy liên hệ cán bộ phụ trách."
     )
 
@@ -715,7 +718,7 @@ def no_pending_request(user_id: str) -> str:
 STATUS_NEEDS_UNIT_PRIVATE = NOT_REGISTERED
 STATUS_NEEDS_UNIT_GROUP = (
     "Nhóm này chưa được gắn với đơn vị nào. Người báo cáo của đơn vị hãy gửi "
-    "/dangky MÃ_ĐƠN_VỊ trong nhóm để gắn nhóm."
+    "/dangky kèm mã đơn vị trong nhóm để gắn nhóm."
 )
 STATUS_ALL_ADMIN_ONLY = "⛔ Chỉ quản trị viên mới xem được tiến độ của tất cả đơn vị."
 
@@ -848,7 +851,7 @@ def all_month(
     return "\n".join(lines)
 
 
-HISTORY_USAGE = "Cách dùng: /lichsu MÃ_ĐƠN_VỊ, ví dụ /lichsu KM — số liệu 8 tuần gần nhất."
+HISTORY_USAGE = "Cách dùng: /lichsu kèm mã đơn vị, ví dụ /lichsu KM — số liệu 8 tuần gần nhất."
 
 
 def unit_history(unit: Unit, rows: Sequence[tuple[Week, int]], current: Week, metric: str) -> str:
@@ -895,14 +898,14 @@ def help_text(
     if group_unit is not None:
         lines.append(f"Nhóm này thuộc {unit_name(group_unit)}.")
     if admin:
-        lines.append("Bạn là <b>quản trị viên</b>.")
+        lines.append("Đồng chí là <b>quản trị viên</b>.")
     if unit is not None:
-        lines.append(f"Bạn là người báo cáo của {unit_name(unit)}.")
+        lines.append(f"Đồng chí là người báo cáo của {unit_name(unit)}.")
     elif pending_unit is not None:
-        lines.append(f"Yêu cầu đăng ký của bạn cho {unit_name(pending_unit)} đang chờ duyệt.")
+        lines.append(f"Yêu cầu đăng ký của đồng chí cho {unit_name(pending_unit)} đang chờ duyệt.")
     elif not admin:
-        lines.append("Bạn chưa đăng ký báo cáo cho đơn vị nào.")
-    lines.append(f"ID của bạn: {esc(user_id)}")
+        lines.append("Đồng chí chưa đăng ký báo cáo cho đơn vị nào.")
+    lines.append(f"ID của đồng chí: {esc(user_id)}")
     everyone = {Audience.EVERYONE}
     if unit is None and not admin:
         everyone.add(Audience.NEWCOMER)
@@ -914,8 +917,10 @@ def help_text(
         lines += ["", "<b>Dành cho quản trị viên</b>"]
         admin_keys = help_lines(frozenset({Audience.ADMIN}))
         lines += [HELP_LINES[key].format(due_day=due_day) for key in admin_keys]
-    english = ", ".join(f"/{command.name}" for command in COMMAND_TABLE)
-    lines += ["", f"Lệnh tiếng Anh tương ứng: {english}."]
+    if admin:
+        # Secretaries see the Vietnamese names only; admins may meet the English ones.
+        english = ", ".join(f"/{command.name}" for command in COMMAND_TABLE)
+        lines += ["", f"Lệnh tiếng Anh tương ứng: {english}."]
     return "\n".join(lines)
 
 
@@ -928,7 +933,7 @@ HELP_LINES = {
     "report.add": "/bc 45 — cộng thêm 45 lượt dự thi",
     "report.set": "/bc =180 — đặt tổng tuần này là 180",
     "report.last_week": "/bc 45 tuantruoc — cộng cho tuần trước (trước khi khóa sổ)",
-    "undo": "/huy — hủy báo cáo gần nhất của bạn",
+    "undo": "/huy — hủy báo cáo gần nhất của đồng chí",
     "free_text": "Trong tin nhắn riêng, có thể gửi: «45», «thêm 45 lượt», «tổng 180», «1.200».",
     "monthly": (
         "/baocaothang NỘI DUNG — gửi báo cáo tháng (hạn: trước ngày {due_day}), hoặc gửi tệp "
@@ -1062,7 +1067,7 @@ def units_file_missing_columns(missing: Sequence[str]) -> str:
 MENU_LINES = {
     "bc": "Báo cáo số lượt dự thi: /bc 45, /bc =180",
     "tiendo": "Xem tiến độ tuần này",
-    "huy": "Hủy báo cáo gần nhất của bạn",
+    "huy": "Hủy báo cáo gần nhất của đồng chí",
     "lichsu": "Số liệu 8 tuần gần nhất của đơn vị",
     "baocaothang": "Gửi báo cáo tháng (trước ngày {due_day})",
     "dangky": "Đăng ký báo cáo cho đơn vị: /dangky KM",
@@ -1091,8 +1096,9 @@ def unknown_command(name: str, due_day: int) -> str:
 # --- console simulator (plain text)
 
 CONSOLE_STARTING = (
-    "Chưa có TELEGRAM_BOT_TOKEN trong .env nên bot chạy ở chế độ mô phỏng trên console "
-    "(gõ :help để xem hướng dẫn)."
+    "Chưa có TELEGRAM_BOT_TOKEN hay ZALO_BOT_TOKEN trong .env nên bot chạy ở chế độ mô phỏng "
+    "trên console (gõ :help để xem hướng dẫn). Để chạy thật: cp .env.example .env rồi điền "
+    "TELEGRAM_BOT_TOKEN và/hoặc ZALO_BOT_TOKEN."
 )
 CONSOLE_WELCOME = (
     "Trình mô phỏng quizbot. Gõ tin nhắn như trong Telegram (ví dụ /huongdan, /dangky KM, "
@@ -1105,7 +1111,7 @@ CONSOLE_HELP = "\n".join(
         "  :group ID [Tên nhóm]  chuyển sang một nhóm chat",
         "  :private              quay về tin nhắn riêng với bot",
         "  :reply VĂN BẢN        trả lời tin nhắn của bot (dùng trong nhóm)",
-        "  :edit N VĂN BẢN       sửa tin nhắn số N của bạn",
+        "  :edit N VĂN BẢN       sửa tin nhắn số N của đồng chí",
         "  :again N              gửi lại y hệt tin nhắn số N (như khi mạng gửi trùng)",
         "  :file TỆP CHÚ_THÍCH   gửi một tệp kèm chú thích (ví dụ :file bc.pdf /baocaothang)",
         "  :time                 xem giờ hiện tại của trình mô phỏng",
@@ -1121,7 +1127,7 @@ CONSOLE_HELP = "\n".join(
 CONSOLE_USER_USAGE = "Cách dùng: :user ID [Tên], ví dụ :user 1001 Nguyễn Văn An"
 CONSOLE_GROUP_USAGE = "Cách dùng: :group ID [Tên nhóm], ví dụ :group 500 Nhóm Khương Mai"
 CONSOLE_REPLY_USAGE = "Cách dùng: :reply VĂN BẢN, ví dụ :reply thêm 20 lượt"
-CONSOLE_EDIT_USAGE = "Cách dùng: :edit N VĂN BẢN, với N là số của một tin nhắn bạn đã gửi"
+CONSOLE_EDIT_USAGE = "Cách dùng: :edit N VĂN BẢN, với N là số của một tin nhắn đồng chí đã gửi"
 CONSOLE_AGAIN_USAGE = "Cách dùng: :again N, với N là số của một tin nhắn đã gửi"
 CONSOLE_TIME_USAGE = "Cách dùng: :time 2024-09-12 09:00 hoặc :time +1d (d: ngày, h: giờ, m: phút)"
 
@@ -1136,7 +1142,7 @@ def console_chat_label(chat_id: str) -> str:
 
 def console_whoami(user: Person, group_title: str | None) -> str:
     where = f"trong {group_title}" if group_title else "trong tin nhắn riêng với bot"
-    return f"Bạn đang là {user.display_name} (ID {user.user_id}), {where}."
+    return f"Đồng chí đang là {user.display_name} (ID {user.user_id}), {where}."
 
 
 def console_prompt(user: Person, group_title: str | None) -> str:
@@ -1607,7 +1613,13 @@ def export_file_month(month: Month) -> str:
 
 
 def export_sheet_month(month: Month) -> str:
+    # A sheet's name may not hold «/» (Excel refuses it); the title above the table does.
     return f"Tháng {month.month}-{month.year}"
+
+
+def month_span(month: Month, weeks: Sequence[Week]) -> str:
+    """`tháng 9/2024, tuần 36–39 (02/09–29/09/2024)`, the period above a month's table."""
+    return f"{month_label(month)}, {weeks_with_dates(weeks)}" if weeks else month_label(month)
 
 
 def table_title_lines(
@@ -1651,7 +1663,7 @@ def export_status(quota: int, total: int, reported: bool) -> str:
 
 def export_ready(weeks: Sequence[Week], month: Month | None = None) -> str:
     if month is not None:
-        span = f"{month_label(month)} ({_weeks_span(weeks)})"
+        span = month_span(month, weeks)
     elif len(weeks) == 1:
         span = week_label(weeks[0], mid_sentence=True)
     else:
@@ -1668,11 +1680,6 @@ def weeks_with_dates(weeks: Sequence[Week]) -> str:
     numbers = f"{first.number}" if first == last else f"{first.number}–{last.number}"
     start = day_month(first.start) if first.start.year == last.end.year else full_date(first.start)
     return f"tuần {numbers} ({start}–{full_date(last.end)})"
-
-
-def _weeks_span(weeks: Sequence[Week]) -> str:
-    first, last = weeks[0].number, weeks[-1].number
-    return f"tuần {first}" if first == last else f"tuần {first}–{last}"
 
 
 # --- weekly reminder and digest
@@ -1988,7 +1995,8 @@ def _monthly_entry(line: MonthlyLine, tz: ZoneInfo, excerpt: int) -> list[str]:
 
 
 READ_REPORT_USAGE = (
-    "Cách dùng: /xembaocao MÃ_ĐƠN_VỊ, ví dụ /xembaocao KM (tháng này) hoặc /xembaocao KM thang 9."
+    "Cách dùng: /xembaocao kèm mã đơn vị, ví dụ /xembaocao KM (tháng này) hoặc "
+    "/xembaocao KM thang 9."
 )
 READ_REPORT_NOT_ALLOWED = (
     "Đồng chí chỉ xem được báo cáo tháng của đơn vị mình và các đơn vị trực thuộc "
