@@ -6,16 +6,17 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from bot.app import Core, NotInitialised, initialise, open_core
 from bot.clock import FixedClock, MovableClock, SystemClock
-from bot.config import TELEGRAM, Settings, SettingsError, load_settings
+from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
 from bot.domain import texts
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
@@ -29,6 +30,8 @@ from bot.storage.repositories import SqlStore
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+PLATFORMS = (TELEGRAM, ZALO)
+_ZALO_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 T = TypeVar("T")
 
 
@@ -49,9 +52,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(texts.cli_missing_file(str(error.filename)), file=sys.stderr)
     except NotInitialised:
         print(texts.CLI_NOT_INITIALISED, file=sys.stderr)
+    except UsageError as error:
+        print(str(error), file=sys.stderr)
+    except BrokenPipeError:
+        # `quizbot units | head`: the reader has gone; end quietly, as a shell tool does.
+        _silence_stdout()
+        return 0
     except Exception as error:  # the one place every other failure ends: never a traceback
         return _failed(error)
     return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Python flushes stdout at exit; with the pipe closed that would raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _failed(error: Exception) -> int:
@@ -85,51 +100,105 @@ def _failure_kind(error: Exception) -> str:
     return "unexpected"
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help in Vietnamese: its usage line's word (its section titles are set on
+    each parser, its help flag is our own)."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        # argparse asks with prefix "" for a subcommand's program name: keep that as it is.
+        word = f"{texts.CLI_USAGE_WORD} " if prefix is None else prefix
+        super().add_usage(usage, actions, groups, word)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse speaks English: its refusals are told in Vietnamese, with the usage line."""
+    """argparse speaks English: its help and its refusals are told in Vietnamese."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = texts.CLI_POSITIONALS
+        self._optionals.title = texts.CLI_OPTIONALS
+        self.add_argument("-h", "--help", action="help", help=texts.CLI_HELP_FLAG)
 
     def error(self, message: str) -> NoReturn:
-        usage = self.format_usage().replace("usage:", texts.CLI_USAGE_WORD, 1).strip()
+        usage = self.format_usage().strip()
         print(texts.cli_usage_error(self.prog, usage), file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="quizbot", description=texts.CLI_DESCRIPTION)
-    commands = parser.add_subparsers(dest="command", required=True)
+class UsageError(ValueError):
+    """An argument of the right kind but the wrong form: said as it is, exit 2."""
 
-    commands.add_parser("init", help=texts.CLI_HELP_INIT).set_defaults(handler=_init)
-    run = commands.add_parser("run", help=texts.CLI_HELP_RUN)
+
+def _subcommand(commands: Any, name: str) -> argparse.ArgumentParser:
+    """A subcommand with its one-line description and an example, from the wording."""
+    summary, example = texts.CLI_SUBCOMMANDS[name]
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name.split()[-1],
+        help=summary,
+        description=summary,
+        epilog=f"{texts.CLI_EXAMPLE_WORD} {example}",
+    )
+    return parser
+
+
+def _commands(parser: argparse.ArgumentParser, dest: str) -> Any:
+    return parser.add_subparsers(
+        dest=dest, required=True, title=texts.CLI_COMMANDS_TITLE, metavar=texts.CLI_COMMAND_WORD
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="quizbot",
+        description=texts.CLI_DESCRIPTION,
+        epilog=f"{texts.CLI_EXAMPLE_WORD} quizbot init && quizbot run",
+    )
+    commands = _commands(parser, "command")
+
+    _subcommand(commands, "init").set_defaults(handler=_init)
+    run = _subcommand(commands, "run")
     run.add_argument("--console", action="store_true", help=texts.CLI_HELP_CONSOLE)
     run.add_argument("--polling", action="store_true", help=texts.CLI_HELP_POLLING)
-    run.add_argument("--workers", type=int, default=1, help=texts.CLI_HELP_WORKERS)
+    run.add_argument("--workers", type=int, default=1, metavar="N", help=texts.CLI_HELP_WORKERS)
     # Set by `--workers N` on the workers it starts: they share the web server's port.
     run.add_argument("--shared-port", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
-    commands.add_parser("units", help=texts.CLI_HELP_UNITS).set_defaults(handler=_units)
+    _subcommand(commands, "units").set_defaults(handler=_units)
 
-    jobs = commands.add_parser("jobs", help=texts.CLI_HELP_JOBS)
-    job_actions = jobs.add_subparsers(dest="action", required=True)
-    job_actions.add_parser("list").set_defaults(handler=_jobs_list)
-    run_job = job_actions.add_parser("run")
-    run_job.add_argument("name", choices=sorted(JOBS))
-    run_job.add_argument("--at", help=texts.CLI_HELP_AT)
+    jobs = _subcommand(commands, "jobs")
+    job_actions = _commands(jobs, "action")
+    _subcommand(job_actions, "jobs list").set_defaults(handler=_jobs_list)
+    run_job = _subcommand(job_actions, "jobs run")
+    run_job.add_argument("name", metavar=texts.CLI_JOB_NAME, help=texts.CLI_HELP_JOB_NAME)
+    run_job.add_argument("--at", metavar=texts.CLI_TIME_WORD, help=texts.CLI_HELP_AT)
     run_job.set_defaults(handler=_jobs_run)
 
-    export = commands.add_parser("export", help=texts.CLI_HELP_EXPORT)
+    export = _subcommand(commands, "export")
     period = export.add_mutually_exclusive_group(required=True)
-    period.add_argument("--week", help="2024-W37")
-    period.add_argument("--month", help="2024-09")
-    export.add_argument("-o", "--output", required=True, type=Path)
+    period.add_argument("--week", metavar="NĂM-WTUẦN", help=texts.CLI_HELP_WEEK)
+    period.add_argument("--month", metavar="NĂM-THÁNG", help=texts.CLI_HELP_MONTH)
+    export.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="TỆP", help=texts.CLI_HELP_OUTPUT
+    )
     export.set_defaults(handler=_export)
 
-    admins = commands.add_parser("admins", help=texts.CLI_HELP_ADMINS)
-    admin_actions = admins.add_subparsers(dest="action", required=True)
-    admin_actions.add_parser("list").set_defaults(handler=_admins_list)
+    admins = _subcommand(commands, "admins")
+    admin_actions = _commands(admins, "action")
+    _subcommand(admin_actions, "admins list").set_defaults(handler=_admins_list)
     for action, handler in (("grant", _admins_grant), ("revoke", _admins_revoke)):
-        sub = admin_actions.add_parser(action)
-        sub.add_argument("user_id")
-        sub.add_argument("--platform", default=TELEGRAM)
+        sub = _subcommand(admin_actions, f"admins {action}")
+        sub.add_argument("user_id", metavar="ID", help=texts.CLI_HELP_USER_ID)
+        sub.add_argument(
+            "--platform", default=TELEGRAM, metavar="NỀN_TẢNG", help=texts.CLI_HELP_PLATFORM
+        )
         sub.set_defaults(handler=handler)
     return parser
 
@@ -138,13 +207,15 @@ def _local_time(text: str, settings: Settings) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
-        raise SettingsError(texts.cli_bad_time(text)) from error
+        raise UsageError(texts.cli_bad_time(text)) from error
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.timezone)
 
 
 def _is_console(arguments: argparse.Namespace, settings: Settings) -> bool:
-    return arguments.command == "run" and (
-        arguments.console or not (settings.has_telegram or settings.has_zalo)
+    """Also `jobs`: an operator's command prints its own Vietnamese lines, not log lines."""
+    return arguments.command == "jobs" or (
+        arguments.command == "run"
+        and (arguments.console or not (settings.has_telegram or settings.has_zalo))
     )
 
 
@@ -218,7 +289,7 @@ def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
     print(
         texts.cli_jobs_table(
             [(p.job, p.cron, p.next_run) for p in planned],
-            {job: (run.period, run.state) for job, run in last_runs.items()},
+            {job: (run.slot, run.state) for job, run in last_runs.items()},
             settings.timezone,
             uncertain=counts.get("unknown", 0),
             budgets=budgets,
@@ -232,6 +303,8 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     from jobs.runner import JobRunner
     from jobs.scheduler import Schedule
 
+    if arguments.name not in JOBS:
+        raise UsageError(texts.cli_unknown_job(arguments.name))
     at = _local_time(arguments.at, settings) if arguments.at else None
     clock = FixedClock(at) if at else SystemClock()
     core = open_core(settings, clock)
@@ -252,7 +325,8 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
         print(
             texts.cli_job_report(
                 report.job,
-                report.period,
+                slot,
+                settings.timezone,
                 report.planned_now,
                 report.queued,
                 vars(report.delivery),
@@ -286,16 +360,26 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     from bot.domain.exports import month_table, week_table
     from bot.domain.weeks import Month, Week
 
+    folder = arguments.output.parent
+    if not folder.is_dir():
+        raise UsageError(texts.cli_no_folder(str(folder)))
+    if arguments.week:
+        week = _parsed(Week.from_iso, arguments.week, texts.cli_bad_week)
+    else:
+        month = _parsed(Month.from_iso, arguments.month, texts.cli_bad_month)
     core = open_core(settings, SystemClock())
     try:
+        campaign = core.policy.campaign
         if arguments.week:
-            week = _parsed(Week.from_iso, arguments.week)
+            if not core.policy.covers(week):
+                raise UsageError(texts.cli_week_outside_campaign(week, campaign))
             spec = core.database.run(
                 lambda store: week_table(store, core.policy, week, as_of=core.now())
             )
         else:
-            month = _parsed(Month.from_iso, arguments.month)
             weeks = [w for w in month.weeks() if core.policy.covers(w)]
+            if not weeks:
+                raise UsageError(texts.cli_month_outside_campaign(month, campaign))
             spec = core.database.run(
                 lambda store: month_table(store, core.policy, month, weeks, as_of=core.now())
             )
@@ -307,11 +391,11 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parsed(parse: Callable[[str], T], text: str) -> T:
+def _parsed(parse: Callable[[str], T], text: str, problem: Callable[[str], str]) -> T:
     try:
         return parse(text)
     except ValueError as error:
-        raise SettingsError(texts.cli_bad_period(text)) from error
+        raise UsageError(problem(text)) from error
 
 
 def _database(settings: Settings) -> Database:
@@ -335,10 +419,15 @@ def _units(_arguments: argparse.Namespace, settings: Settings) -> int:
 def _admins_list(_arguments: argparse.Namespace, settings: Settings) -> int:
     database = _database(settings)
     try:
-        granted = database.run(lambda store: store.admins.granted(TELEGRAM))
+
+        def granted_by_platform(store: SqlStore) -> dict[str, list[str]]:
+            return {platform: list(store.admins.granted(platform)) for platform in PLATFORMS}
+
+        granted = database.run(granted_by_platform)
     finally:
         database.dispose()
-    print(texts.cli_admins(sorted(settings.admin_ids), granted))
+    configured = {TELEGRAM: sorted(settings.admin_ids), ZALO: sorted(settings.zalo_admin_ids)}
+    print(texts.cli_admins(configured, granted))
     return 0
 
 
@@ -352,21 +441,25 @@ def _admins_revoke(arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _change_admin(arguments: argparse.Namespace, settings: Settings, *, grant: bool) -> int:
     user_id = arguments.user_id.strip()
-    if not user_id.lstrip("-").isdigit():
-        print(texts.cli_bad_user_id(user_id), file=sys.stderr)
-        return EXIT_USAGE
+    platform = arguments.platform.strip().lower()
+    if platform not in PLATFORMS:
+        raise UsageError(texts.cli_bad_platform(arguments.platform, PLATFORMS))
+    # Telegram's ids are numbers; Zalo's are strings of letters and digits.
+    valid = user_id.lstrip("-").isdigit() if platform == TELEGRAM else _ZALO_ID.fullmatch(user_id)
+    if not valid:
+        raise UsageError(texts.cli_bad_user_id(user_id, platform))
     database = _database(settings)
 
     def change(store: SqlStore) -> bool:
         if grant:
-            return store.admins.grant(arguments.platform, user_id, datetime.now(UTC))
-        return store.admins.revoke(arguments.platform, user_id)
+            return store.admins.grant(platform, user_id, datetime.now(UTC))
+        return store.admins.revoke(platform, user_id)
 
     try:
         changed = database.run(change)
     finally:
         database.dispose()
-    print(texts.cli_admin_changed(user_id, grant=grant, changed=changed))
+    print(texts.cli_admin_changed(user_id, platform, grant=grant, changed=changed))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -245,18 +246,28 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
     assert main(["jobs", "run", "weekly-reminder", "--at", "2024-09-12T09:00"]) == 0
     run = capsys.readouterr().out
     assert "Nhắc nhở tiến độ tuần — Phường Khương Mai (KM)" in run
-    assert "weekly-reminder, kỳ 2024-09-12T09:00: đã xếp 1 lượt gửi. Đã gửi 1" in run
+    assert (
+        "(weekly-reminder), lượt chạy 12/09/2024 09:00: đã xếp 1 tin nhắn vào hàng gửi. "
+        "Đã gửi 1" in run
+    )
+    assert "lượt gửi" not in run  # «lượt» means entries only
     assert main(["jobs", "run", "weekly-reminder", "--at", "2024-09-12T09:00"]) == 0
-    assert "kỳ này đã chạy trước đó" in capsys.readouterr().out
+    assert "lượt này đã chạy trước đó" in capsys.readouterr().out
     assert main(["jobs", "run", "weekly-reminder", "--at", "thứ năm"]) == 2
-    assert "không hợp lệ" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "không đúng dạng" in error and "2024-09-12T09:00" in error
+    assert "Cấu hình" not in error
     # Without --at, the latest due slot: run again a minute later, it is the same run.
     assert main(["jobs", "run", "weekly-reminder"]) == 0
     first = capsys.readouterr().out
-    period = first.split("weekly-reminder, kỳ ")[1].split(":")[0]
-    assert period.endswith(("T09", "T15"))  # a Thursday 09:00 or a Saturday 15:00 slot
+    slot = first.split("lượt chạy ")[1].split(":")[0]
+    assert slot.endswith((" 09", " 15"))  # a Thursday 09:00 or a Saturday 15:00 slot
     assert main(["jobs", "run", "weekly-reminder"]) == 0
-    assert f"weekly-reminder, kỳ {period}:00: kỳ này đã chạy trước đó" in capsys.readouterr().out
+    assert f"lượt chạy {slot}:00: lượt này đã chạy trước đó" in capsys.readouterr().out
+    assert main(["jobs", "list"]) == 0
+    listing = capsys.readouterr().out
+    # Local times as officials write them, not ISO periods.
+    assert re.search(r"weekly-reminder .* \d\d/\d\d/\d{4} \d\d:\d\d \(xong\)", listing)
 
     target = tmp_path / "tuan37.xlsx"
     assert main(["export", "--week", "2024-W37", "-o", str(target)]) == 0
@@ -266,7 +277,7 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
     sheet = openpyxl.load_workbook(target).active
     assert sheet.title == "Tuần 37" and sheet["E5"].value == "Tuần 37 (09/09–15/09)"
     assert main(["export", "--month", "2024-13", "-o", str(target)]) == 2
-    assert "Kỳ «2024-13» không hợp lệ" in capsys.readouterr().err
+    assert "Tháng «2024-13» không đúng dạng; dùng NĂM-THÁNG" in capsys.readouterr().err
 
 
 def test_a_command_line_mistake_is_explained_in_vietnamese(capsys):

@@ -1048,12 +1048,20 @@ def units_file_undecodable() -> str:
     )
 
 
-def unit_unknown_parent(code: str, parent: str | None) -> str:
-    return f"Đơn vị «{code}» có đơn vị cấp trên «{parent}» không có trong danh sách."
+def unit_unknown_parent(line: int, code: str, parent: str | None) -> str:
+    return f"Dòng {line}: đơn vị «{code}» có đơn vị cấp trên «{parent}» không có trong danh sách."
 
 
-def unit_cycle(code: str) -> str:
-    return f"Đơn vị «{code}» nằm trong một vòng lặp cấp trên – cấp dưới."
+def unit_cycle(line: int, code: str) -> str:
+    return f"Dòng {line}: đơn vị «{code}» nằm trong một vòng lặp cấp trên – cấp dưới."
+
+
+def unit_row_missing_cells(line: int, code: str, missing: Sequence[str]) -> str:
+    columns = ", ".join(missing)
+    return (
+        f"Dòng {line}: đơn vị «{code}» thiếu cột {columns} (dòng phải có đủ 5 cột: code, name, "
+        "kind, parent, weekly_quota; để trống ô nếu không có, nhưng vẫn giữ dấu phẩy)."
+    )
 
 
 def units_file_missing_columns(missing: Sequence[str]) -> str:
@@ -1300,8 +1308,6 @@ def console_time(now: datetime, tz: ZoneInfo) -> str:
 # --- command line (operators; plain text)
 
 CLI_DESCRIPTION = "quizbot — bot theo dõi số lượt dự thi của các đơn vị theo chỉ tiêu tuần."
-CLI_HELP_INIT = "tạo/cập nhật cơ sở dữ liệu, nạp danh sách đơn vị và cuộc thi (chạy lại không sao)"
-CLI_HELP_RUN = "chạy bot: Telegram nếu có TELEGRAM_BOT_TOKEN, nếu không thì trình mô phỏng console"
 CLI_HELP_CONSOLE = "chạy trình mô phỏng console kể cả khi đã có token"
 CLI_HELP_WORKERS = (
     "số tiến trình nhận tin cùng lúc trên cùng một cổng (chỉ với PostgreSQL và PUBLIC_BASE_URL)"
@@ -1319,8 +1325,6 @@ CLI_HELP_POLLING = (
     "nhận tin Telegram bằng cách hỏi máy chủ (getUpdates) kể cả khi có PUBLIC_BASE_URL; "
     "xóa webhook đã đăng ký"
 )
-CLI_HELP_UNITS = "in danh sách đơn vị"
-CLI_HELP_ADMINS = "xem, cấp hoặc thu hồi quyền quản trị (ngoài ADMIN_IDS)"
 CLI_NOT_INITIALISED = (
     "Cơ sở dữ liệu chưa được khởi tạo hoặc chưa được cập nhật: hãy chạy `quizbot init` trước "
     "(hoặc dùng `make run`)."
@@ -1356,6 +1360,67 @@ def cli_failed(kind: str, detail: str) -> str:
 
 
 CLI_USAGE_WORD = "Cách dùng:"
+CLI_POSITIONALS = "tham số"
+CLI_OPTIONALS = "tùy chọn"
+CLI_HELP_FLAG = "in hướng dẫn này rồi thoát"
+CLI_COMMANDS_TITLE = "các lệnh"
+CLI_COMMAND_WORD = "LỆNH"
+CLI_EXAMPLE_WORD = "Ví dụ:"
+CLI_JOB_NAME = "TÊN_VIỆC"
+CLI_TIME_WORD = "THỜI_ĐIỂM"
+CLI_HELP_JOB_NAME = (
+    "weekly-reminder, weekly-digest, monthly-nudge hoặc monthly-digest (xem quizbot jobs list)"
+)
+CLI_HELP_WEEK = "tuần theo lịch ISO, dạng NĂM-WTUẦN, ví dụ 2024-W37"
+CLI_HELP_MONTH = "tháng, dạng NĂM-THÁNG, ví dụ 2024-09"
+CLI_HELP_OUTPUT = "tệp Excel sẽ ghi, ví dụ tuan37.xlsx (thư mục chứa nó phải có sẵn)"
+CLI_HELP_USER_ID = "ID người dùng: số với Telegram, chuỗi chữ và số với Zalo"
+CLI_HELP_PLATFORM = "telegram (mặc định) hoặc zalo"
+# Each subcommand: one line saying what it does, and an example.
+CLI_SUBCOMMANDS = {
+    "init": (
+        "tạo hoặc cập nhật cơ sở dữ liệu, nạp danh sách đơn vị và cuộc thi (chạy lại không sao)",
+        "quizbot init",
+    ),
+    "run": (
+        "chạy bot: Telegram và/hoặc Zalo theo token trong .env; không có token thì chạy trình "
+        "mô phỏng console",
+        "quizbot run --console",
+    ),
+    "units": ("in danh sách đơn vị theo cây cấp trên – cấp dưới", "quizbot units | less"),
+    "jobs": (
+        "các việc định kỳ: xem lịch (list) hoặc chạy ngay một lần (run)",
+        "quizbot jobs list",
+    ),
+    "jobs list": (
+        "lịch các việc định kỳ, lần chạy tới và lần chạy gần nhất (giờ địa phương)",
+        "quizbot jobs list",
+    ),
+    "jobs run": (
+        "chạy ngay một việc định kỳ, như thể vào thời điểm --at (giờ địa phương)",
+        "quizbot jobs run weekly-reminder --at 2024-09-12T09:00",
+    ),
+    "export": (
+        "xuất bảng số liệu Excel của một tuần hoặc một tháng",
+        "quizbot export --week 2024-W37 -o tuan37.xlsx",
+    ),
+    "admins": (
+        "xem, cấp hoặc thu hồi quyền quản trị (ngoài ADMIN_IDS và ZALO_ADMIN_IDS)",
+        "quizbot admins list",
+    ),
+    "admins list": (
+        "các quản trị viên của cả Telegram và Zalo, trong thiết lập và được cấp",
+        "quizbot admins list",
+    ),
+    "admins grant": (
+        "cấp quyền quản trị cho một người",
+        "quizbot admins grant 123456789  (Zalo: quizbot admins grant a1b2c3 --platform zalo)",
+    ),
+    "admins revoke": (
+        "thu hồi quyền quản trị đã cấp",
+        "quizbot admins revoke 123456789",
+    ),
+}
 
 
 def cli_usage_error(program: str, usage: str) -> str:
@@ -1415,29 +1480,82 @@ def cli_units_table(units: Sequence[tuple[int, Unit]]) -> str:
     return "\n".join(lines)
 
 
-def cli_admins(configured: Sequence[str], granted: Sequence[str]) -> str:
-    return (
-        f"Quản trị viên trong ADMIN_IDS: {', '.join(configured) or '(chưa có)'}\n"
-        f"Quản trị viên cấp trong cơ sở dữ liệu: {', '.join(granted) or '(chưa có)'}"
-    )
+_PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+_ADMIN_SETTINGS = {"telegram": "ADMIN_IDS", "zalo": "ZALO_ADMIN_IDS"}
 
 
-def cli_bad_user_id(user_id: str) -> str:
-    return f"ID người dùng phải là số, không phải «{user_id}»."
-
-
-def cli_admin_changed(user_id: str, *, grant: bool, changed: bool) -> str:
-    if grant:
-        return (
-            f"Đã cấp quyền quản trị cho {user_id}."
-            if changed
-            else f"{user_id} đã là quản trị viên."
+def cli_admins(
+    configured: Mapping[str, Sequence[str]], granted: Mapping[str, Sequence[str]]
+) -> str:
+    lines = []
+    for platform, name in _PLATFORM_NAMES.items():
+        setting = _ADMIN_SETTINGS[platform]
+        lines.append(f"{name}:")
+        lines.append(f"  trong {setting}: {', '.join(configured.get(platform, [])) or '(chưa có)'}")
+        lines.append(
+            f"  được cấp trong cơ sở dữ liệu: {', '.join(granted.get(platform, [])) or '(chưa có)'}"
         )
+    return "\n".join(lines)
+
+
+def cli_bad_platform(platform: str, known: Sequence[str]) -> str:
+    return f"Không có nền tảng «{platform}»; chọn một trong: {', '.join(known)}."
+
+
+def cli_bad_user_id(user_id: str, platform: str) -> str:
+    if platform == "telegram":
+        return f"ID người dùng Telegram phải là số, không phải «{user_id}»."
     return (
-        f"Đã thu hồi quyền quản trị của {user_id}."
-        if changed
-        else f"{user_id} không phải quản trị viên được cấp trong cơ sở dữ liệu."
+        f"ID người dùng Zalo chỉ gồm chữ cái, chữ số, '-' và '_' (tối đa 64 ký tự), "
+        f"không phải «{user_id}»."
     )
+
+
+def cli_admin_changed(user_id: str, platform: str, *, grant: bool, changed: bool) -> str:
+    who = f"{user_id} ({_PLATFORM_NAMES.get(platform, platform)})"
+    if grant:
+        return f"Đã cấp quyền quản trị cho {who}." if changed else f"{who} đã là quản trị viên."
+    return (
+        f"Đã thu hồi quyền quản trị của {who}."
+        if changed
+        else f"{who} không phải quản trị viên được cấp trong cơ sở dữ liệu."
+    )
+
+
+def cli_unknown_job(name: str) -> str:
+    known = ", ".join(JOB_TITLES)
+    return f"Không có việc định kỳ nào tên «{name}». Các việc: {known}."
+
+
+def cli_no_folder(folder: str) -> str:
+    return f"Không có thư mục «{folder}» để ghi tệp; hãy tạo thư mục trước hoặc chọn thư mục khác."
+
+
+def cli_bad_week(text: str) -> str:
+    return f"Tuần «{text}» không đúng dạng; dùng NĂM-WTUẦN theo lịch ISO, ví dụ --week 2024-W37."
+
+
+def cli_bad_month(text: str) -> str:
+    return f"Tháng «{text}» không đúng dạng; dùng NĂM-THÁNG, ví dụ --month 2024-09."
+
+
+def cli_week_outside_campaign(week: Week, campaign: Campaign) -> str:
+    return (
+        f"{week_label(week)} nằm ngoài thời gian cuộc thi «{campaign.name}» "
+        f"({_campaign_span(campaign)}); không có số liệu để xuất."
+    )
+
+
+def cli_month_outside_campaign(month: Month, campaign: Campaign) -> str:
+    return (
+        f"{month_label(month).capitalize()} không có tuần nào của cuộc thi «{campaign.name}» "
+        f"({_campaign_span(campaign)}); không có số liệu để xuất."
+    )
+
+
+def _campaign_span(campaign: Campaign) -> str:
+    end = f" đến {full_date(campaign.end)}" if campaign.end else ""
+    return f"từ {full_date(campaign.start)}{end}"
 
 
 # --- settings (operators; plain text)
@@ -2029,13 +2147,7 @@ def report_file_caption(unit: Unit, month: Month) -> str:
 
 # --- jobs and export on the command line (operators; plain text)
 
-CLI_HELP_JOBS = (
-    "các việc định kỳ: list (lịch và lần chạy tới), run TÊN [--at GIỜ] (chạy ngay một lần)"
-)
 CLI_HELP_AT = "chạy như thể vào lúc này (giờ địa phương), ví dụ 2024-09-12T09:00"
-CLI_HELP_EXPORT = (
-    "xuất bảng số liệu Excel của một tuần (--week 2024-W37) hoặc một tháng (--month 2024-09)"
-)
 JOB_TITLES = {
     "weekly-reminder": "Nhắc đơn vị chưa đạt chỉ tiêu tuần",
     "weekly-digest": "Tổng hợp tuần cho cán bộ (kèm biểu đồ, Excel)",
@@ -2045,28 +2157,29 @@ JOB_TITLES = {
 
 
 def cli_bad_time(text: str) -> str:
-    return f"Thời điểm «{text}» không hợp lệ; dùng dạng 2024-09-12T09:00."
-
-
-def cli_bad_period(text: str) -> str:
-    return f"Kỳ «{text}» không hợp lệ; dùng dạng 2024-W37 cho tuần hoặc 2024-09 cho tháng."
+    return (
+        f"Thời điểm «{text}» không đúng dạng; dùng NĂM-THÁNG-NGÀYTGIỜ:PHÚT theo giờ địa "
+        "phương, ví dụ --at 2024-09-12T09:00."
+    )
 
 
 def cli_jobs_table(
     planned: Sequence[tuple[str, str, datetime | None]],
-    last_runs: Mapping[str, tuple[str, str]],
+    last_runs: Mapping[str, tuple[datetime, str]],
     tz: ZoneInfo,
     uncertain: int = 0,
     budgets: Sequence[BudgetUsage] = (),
 ) -> str:
-    lines = [f"{'Việc':<16} {'Lịch (cron)':<18} {'Lần chạy tới':<26} Lần chạy gần nhất"]
+    lines = [f"{'Việc':<16} {'Lịch (cron)':<18} {'Lần chạy tới':<18} Lần chạy gần nhất"]
     if uncertain:
         lines.insert(0, uncertain_sends_line(uncertain))
     for job, cron, next_run in planned:
-        upcoming = moment(next_run, tz) if next_run else "—"
-        period, state = last_runs.get(job, ("—", ""))
-        last = f"{period} ({_RUN_STATES.get(state, state)})" if state else period
-        lines.append(f"{job:<16} {cron:<18} {upcoming:<26} {last}")
+        upcoming = local_moment(next_run, tz) if next_run else "—"
+        last = "—"
+        if job in last_runs:
+            slot, state = last_runs[job]
+            last = f"{local_moment(slot, tz)} ({_RUN_STATES.get(state, state)})"
+        lines.append(f"{job:<16} {cron:<18} {upcoming:<18} {last}")
     lines.append("")
     lines += [f"{job}: {title}" for job, title in JOB_TITLES.items()]
     if budgets:
@@ -2093,13 +2206,24 @@ def uncertain_sends_for_admins(job: str, period: str, count: int) -> str:
     )
 
 
+def local_moment(value: datetime, tz: ZoneInfo) -> str:
+    """`21/09/2024 15:00`, in the campaign's time zone."""
+    return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
 def cli_job_report(
-    job: str, period: str, planned_now: bool, queued: int, outcome: Mapping[str, int]
+    job: str,
+    slot: datetime,
+    tz: ZoneInfo,
+    planned_now: bool,
+    queued: int,
+    outcome: Mapping[str, int],
 ) -> str:
+    title = f"{JOB_TITLES.get(job, job)} ({job}), lượt chạy {local_moment(slot, tz)}"
     head = (
-        f"{job}, kỳ {period}: đã xếp {queued} lượt gửi."
+        f"{title}: đã xếp {queued} tin nhắn vào hàng gửi."
         if planned_now
-        else f"{job}, kỳ {period}: kỳ này đã chạy trước đó, không lặp lại; gửi tiếp phần còn chờ."
+        else f"{title}: lượt này đã chạy trước đó, không lặp lại; gửi tiếp phần còn chờ."
     )
     return (
         f"{head} Đã gửi {outcome.get('sent', 0)} tin; {outcome.get('gone', 0)} tin không gửi "

@@ -29,8 +29,14 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
     units: list[Unit] = []
     problems: list[str] = []
     seen: set[str] = set()
+    lines: dict[str, int] = {}
     for line, row in enumerate(rows, start=2):
         code = (row.get("code") or "").strip().upper()
+        # A short row («BAD5,Thiếu cột,ward»): its missing cells are absent, not empty.
+        missing = [column for column in UNIT_COLUMNS if row.get(column) is None]
+        if missing:
+            problems.append(texts.unit_row_missing_cells(line, code, missing))
+            continue
         name = unicodedata.normalize("NFC", (row.get("name") or "").strip())
         kind_text = (row.get("kind") or "").strip()
         parent = (row.get("parent") or "").strip().upper() or None
@@ -65,16 +71,17 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
             problems.append(texts.unit_row_bad_quota(line, code, quota_text[:20], MAX_QUOTA))
             continue
         units.append(Unit(code, name, UnitKind(kind_text), parent, int(quota_text)))
-    problems.extend(_tree_problems(units))
+        lines[code] = line
+    problems.extend(_tree_problems(units, lines))
     if problems:
         raise UnitTableError(problems)
     return units
 
 
-def _tree_problems(units: list[Unit]) -> list[str]:
+def _tree_problems(units: list[Unit], lines: Mapping[str, int]) -> list[str]:
     by_code = {unit.code: unit for unit in units}
     problems = [
-        texts.unit_unknown_parent(unit.code, unit.parent)
+        texts.unit_unknown_parent(lines.get(unit.code, 0), unit.code, unit.parent)
         for unit in units
         if unit.parent is not None and unit.parent not in by_code
     ]
@@ -83,7 +90,7 @@ def _tree_problems(units: list[Unit]) -> list[str]:
         parent = unit.parent
         while parent is not None and parent in by_code:
             if parent in seen:
-                problems.append(texts.unit_cycle(unit.code))
+                problems.append(texts.unit_cycle(lines.get(unit.code, 0), unit.code))
                 break
             seen.add(parent)
             parent = by_code[parent].parent
