@@ -303,7 +303,14 @@ def console_files_dir(settings: Settings) -> Path:
 
 async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, out: TextIO) -> None:
     core = open_core(settings, clock, console=True)
-    simulator = ConsoleSimulator(core, clock, stdin, out, files_dir=console_files_dir(settings))
+    links = None
+    if settings.public_base_url:
+        # What a Zalo chat would get: signed links under the public address.
+        secret = link_secret(settings.zalo_token.reveal() or "console")
+        links = FileLinks(core.database, settings.public_base_url, secret, clock=clock)
+    simulator = ConsoleSimulator(
+        core, clock, stdin, out, files_dir=console_files_dir(settings), zalo_links=links
+    )
     service = JobService(core, simulator.channels, settings.schedules)
 
     def tell(reports: list[RunReport]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.console.simulator import plain
 from bot.cli import main
 from bot.domain import texts
 from tests.support.units import CSV_HEADER, units_csv
@@ -146,3 +147,65 @@ def test_without_tokens_the_start_line_names_both_and_how_to_make_env():
     assert "TELEGRAM_BOT_TOKEN" in texts.CONSOLE_STARTING
     assert "ZALO_BOT_TOKEN" in texts.CONSOLE_STARTING
     assert "cp .env.example .env" in texts.CONSOLE_STARTING
+
+
+# ---------------------------------------------------------------- files in the simulator
+
+
+async def console_output(tmp_path: Path, script: list[str], **extra: str) -> str:
+    import io
+
+    from bot.app import initialise
+    from bot.clock import MovableClock
+    from bot.config import load_settings
+    from bot.runtime import run_console
+
+    settings = load_settings({**environment(tmp_path), **extra}, env_file=None)
+    initialise(settings)
+    out = io.StringIO()
+    await run_console(settings, MovableClock(), io.StringIO("\n".join(script)), out)
+    return out.getvalue()
+
+
+async def test_files_in_the_simulator_do_what_telegram_does(tmp_path):
+    output = await console_output(
+        tmp_path,
+        [
+            ":time 2024-09-10 09:00",
+            ":user 900 Quản trị",
+            "/dangky KM",
+            ":file anh.jpg 20 lượt",
+            "/tiendo",
+            ":file bc.docx báo cáo tháng 9",
+            ":quit",
+        ],
+    )
+    photo, status, document = output.split("Quản trị> ")[-4:-1]
+    # A number in a photo's caption is not counted, and the bot says how to send it.
+    assert plain(texts.MEDIA_CAPTION_NOT_COUNTED) in photo
+    assert "Tuần 37 (09/09–15/09/2024): 0/200 lượt dự thi" in status
+    # A document captioned as a monthly report is one.
+    assert "Đã nhận báo cáo tháng 9/2024 của Phường Khương Mai (KM), kèm tệp «bc.docx»" in document
+
+
+@pytest.mark.parametrize("public", ["", "https://bot.example.org"])
+async def test_zalo_in_the_simulator_gets_files_as_zalo_would(tmp_path, public):
+    output = await console_output(
+        tmp_path,
+        [
+            ":time 2024-09-09 08:00",
+            ":platform zalo",
+            ":user 900 Quản trị",
+            "/dangkynhan",
+            ":time 2024-09-16 14:00",
+            ":quit",
+        ],
+        PUBLIC_BASE_URL=public,
+        ZALO_ADMIN_IDS="900",
+    )
+    digest = output.split("Tổng hợp tuần 37")[-1]
+    if public:
+        assert "https://bot.example.org/files/" in digest
+    else:
+        assert "quizbot-tuan-2024-W37.xlsx chưa gửi được qua Zalo" in digest
+    assert "đã lưu tại" not in digest  # not delivered as an attachment

@@ -249,3 +249,10 @@ def test_a_name_shared_by_many_offers_at_most_five_best_first(district):
     found = search_units("to 1", district.store.units.active(), limit=5)
     assert len(found) == 5
     assert all(unit.code.endswith("01") for unit in found)
+
+
+def test_the_high_number_question_for_a_cell_names_whose_quota_it_is(secretaries):
+    [question] = secretaries.send(CHI, "thêm 900 lượt", at=WHEN)
+    assert "chỉ tiêu 200 lượt/tuần của Phường Khương Mai" in question.text
+    assert "(tuần 37 (" not in question.text  # no nested parentheses
+    assert own(secretaries, "KM01") == 0

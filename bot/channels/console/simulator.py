@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Core
+from bot.channels.web.files import FileLinks
 from bot.channels.zalo.notifier import ZALO_CAPABILITIES, zalo_parts
 from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID, ZALO
@@ -94,6 +95,9 @@ CONSOLE_CAPABILITIES = Capabilities(
 )
 
 
+_PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic"})
+
+
 class ConsoleNotifier:
     """Prints outbound messages; those for another chat say whose chat they land in. As the
     Zalo channel (`platform="zalo"`) it prints what Zalo would show: plain text in parts of
@@ -107,11 +111,14 @@ class ConsoleNotifier:
         state: ConsoleState,
         files_dir: Path | None = None,
         platform: str = CONSOLE,
+        links: FileLinks | None = None,
     ) -> None:
         self.out = out
         self.state = state
         self.files_dir = files_dir
         self.platform = platform
+        # Zalo has no documents: with a public address, files go as signed links.
+        self.links = links
 
     @property
     def capabilities(self) -> Capabilities:
@@ -141,6 +148,9 @@ class ConsoleNotifier:
             )
             self.out.write(f"{buttons}\n")
         for attachment in message.attachments:
+            if self.platform == ZALO:
+                await self._as_zalo_gets_it(attachment)
+                continue
             if isinstance(attachment, StoredFile):
                 line = texts.console_stored_file(attachment.file_name, plain(attachment.caption))
                 self.out.write(f"{line}\n")
@@ -151,6 +161,20 @@ class ConsoleNotifier:
         self.out.write("\n")
         self.out.flush()
         return Delivery(DeliveryStatus.DELIVERED)
+
+    async def _as_zalo_gets_it(self, attachment: object) -> None:
+        """What the Zalo notifier would send for a file: a link, or the notice that there is
+        none (no PUBLIC_BASE_URL), or that a Telegram file stays on Telegram."""
+        if isinstance(attachment, StoredFile):
+            line = texts.zalo_file_elsewhere(attachment.file_name)
+        elif not isinstance(attachment, Attachment):
+            raise TypeError("render charts and tables before sending them")
+        elif self.links is None:
+            line = texts.zalo_file_unavailable(attachment.filename)
+        else:
+            url, expires = await self.links.publish(attachment)
+            line = texts.zalo_file_link(attachment.filename, url, expires)
+        self.out.write(f"{plain(line)}\n")
 
     def _save(self, attachment: Attachment) -> Path | None:
         """Write the file where it can be opened; numbered, so a second digest keeps the first."""
@@ -172,6 +196,7 @@ class ConsoleSimulator:
         out: TextIO,
         extra_controls: dict[str, Callable[[list[str]], Awaitable[None]]] | None = None,
         files_dir: Path | None = None,
+        zalo_links: FileLinks | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
@@ -179,7 +204,9 @@ class ConsoleSimulator:
         self.out = out
         self.state = ConsoleState()
         self.notifier = ConsoleNotifier(out, self.state, files_dir)
-        self.zalo_notifier = ConsoleNotifier(out, self.state, files_dir, platform=ZALO)
+        self.zalo_notifier = ConsoleNotifier(
+            out, self.state, files_dir, platform=ZALO, links=zalo_links
+        )
         self.channels = Channels([self.notifier, self.zalo_notifier])
         self.extra_controls = extra_controls or {}
         # Called after the clock moves, so that jobs due in between run (the scheduler's tick).
@@ -219,6 +246,7 @@ class ConsoleSimulator:
         message_id: str | None = None,
         edited: bool = False,
         document: FileRef | None = None,
+        media: str | None = None,
     ) -> None:
         message_id = message_id or self.state.new_message_id()
         command, args = split_command(text)
@@ -236,6 +264,7 @@ class ConsoleSimulator:
             edited_at=now if edited else None,
             replies_to_bot=replies_to_bot,
             document=document,
+            media=media,
         )
         if previous is None:
             self.state.history[message_id] = SentMessage(
@@ -352,7 +381,12 @@ class ConsoleSimulator:
             self.say(texts.CONSOLE_FILE_USAGE)
             return
         file_name, caption = args[0], " ".join(args[1:])
-        await self.send_text(caption, document=FileRef(f"console-{file_name}", file_name))
+        # As Telegram hands them over: a picture is a photo, anything else a document.
+        if Path(file_name).suffix.lower() in _PHOTO_SUFFIXES:
+            await self.send_text(caption, media="photo")
+        else:
+            document = FileRef(f"console-{file_name}", file_name)
+            await self.send_text(caption, document=document, media="document")
 
     async def _time(self, args: list[str]) -> None:
         tz = self.core.policy.tz
