@@ -151,10 +151,17 @@ class Bot:
         return children(self.process.pid) if self.workers > 1 else [self.process.pid]
 
     def leader_pid(self) -> int | None:
-        answer = health(self.port)
-        if not answer or not answer.get("leader"):
+        """From /metrics (kept local): /healthz names no host and no process."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as a:
+                metrics = a.read().decode()
+        except OSError:
             return None
-        return int(answer["leader"]["holder"].split(":")[1])
+        for line in metrics.splitlines():
+            if line.startswith("quizbot_leader_info{"):
+                holder = line.split('holder="')[1].split('"')[0]
+                return int(holder.split(":")[1])
+        return None
 
     def stop(self) -> None:
         if self.process is None:

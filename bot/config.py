@@ -117,6 +117,8 @@ class Settings:
     # Where the bot's own web server is reachable from the internet (webhooks, file links).
     public_base_url: str = ""
     http_port: int = 8080
+    # Loopback by default: the reverse proxy in front forwards to it (README: behind a proxy).
+    http_host: str = "127.0.0.1"
     zalo_monthly_message_budget: int = 3000
     # The secret Zalo sends back with every webhook delivery (derived from the token if unset).
     zalo_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -270,6 +272,7 @@ def load_settings(
         zalo_admin_ids=zalo_admin_ids,
         public_base_url=public_base_url,
         http_port=integer("HTTP_PORT", Settings.http_port, 1),
+        http_host=text("HTTP_HOST", Settings.http_host).strip() or Settings.http_host,
         zalo_monthly_message_budget=integer(
             "ZALO_MONTHLY_MESSAGE_BUDGET", Settings.zalo_monthly_message_budget, 0
         ),

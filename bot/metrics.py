@@ -17,6 +17,24 @@ UPDATES_RECEIVED = Counter(
     ["platform"],
     registry=REGISTRY,
 )
+UPDATES_REJECTED = Counter(
+    "quizbot_updates_rejected",
+    "Webhook deliveries that were no update (answered 200, recorded, not handled)",
+    ["platform", "reason"],
+    registry=REGISTRY,
+)
+WORKER_INFO = Gauge(
+    "quizbot_worker_info",
+    "This worker: its id as /healthz shows it, its host and process id",
+    ["worker", "host", "pid"],
+    registry=REGISTRY,
+)
+LEADER_INFO = Gauge(
+    "quizbot_leader_info",
+    "The worker holding the leader's lease (PostgreSQL), valued by its fencing token",
+    ["worker", "holder"],
+    registry=REGISTRY,
+)
 UPDATES_HANDLED = Counter(
     "quizbot_updates_handled", "Updates handled, answers sent", ["platform"], registry=REGISTRY
 )

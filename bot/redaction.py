@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from bot import logfloods
+
 REDACTED = "***"
 
 _secrets: set[str] = set()
@@ -79,3 +81,4 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # as are alembic's per-migration lines.
     for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logfloods.install()

@@ -137,13 +137,13 @@ class BotProcess:
         settings: Settings,
         core: Core,
         *,
-        http_host: str = "0.0.0.0",
+        http_host: str | None = None,
         polling: bool = False,
         reuse_port: bool = False,
     ) -> None:
         self.settings = settings
         self.core = core
-        self.http_host = http_host
+        self.http_host = http_host or settings.http_host
         # Telegram by webhook when the bot has a public address, unless asked to poll.
         self.telegram_webhook = bool(settings.public_base_url) and not polling
         self.application: Application | None = None

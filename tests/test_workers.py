@@ -394,7 +394,7 @@ def test_run_workers_starts_several_on_one_port_and_stops_them(api, tmp_path, po
             if health is not None:
                 answered_by.add(health["worker"])
                 if health["leader"]:
-                    leaders.add(health["leader"]["holder"])
+                    leaders.add(health["leader"]["worker"])
             return len(answered_by) == 2 and len(leaders) == 1
 
         wait_until(both_answer, supervisor, 60)

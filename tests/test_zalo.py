@@ -220,7 +220,7 @@ async def test_health_says_whether_the_database_answers(zalo, tmp_path):
         "status": "ok",
         "database": True,
         "outbox_backlog": 0,
-        "leader": {"holder": "this process", "this_worker": True},
+        "leader": {"live": True, "this_worker": True},
     }
 
 

@@ -38,6 +38,7 @@ from bot.domain.model import (
     UnitWeekTotal,
 )
 from bot.domain.ports import JobRun, OutboxItem
+from bot.storage.rejected import SqlRejectedUpdates
 from bot.storage.tables import (
     AdminGrantRow,
     CampaignRow,
@@ -1540,3 +1541,4 @@ class SqlStore:
         self.contacts = SqlContacts(connection)
         self.message_counts = SqlMessageCounts(connection)
         self.published = SqlPublishedFiles(connection)
+        self.rejected = SqlRejectedUpdates(connection)

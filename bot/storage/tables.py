@@ -386,3 +386,17 @@ class SendSlotRow(SQLModel, table=True):
     chat_id: str = Field(primary_key=True, max_length=64)
     next_second: datetime = _utc()
     next_minute: datetime = _utc()
+
+
+class RejectedUpdateRow(SQLModel, table=True):
+    """A webhook delivery that was JSON but no update: kept with its reason (answered 200 so
+    the platform stops retrying it), never handled."""
+
+    __tablename__ = "rejected_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    reason: str = Field(max_length=40)
+    # The start of the body, for whoever looks into it; never more.
+    excerpt: str = Field(max_length=500)
+    received_at: datetime = _utc()

@@ -23,6 +23,7 @@ from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.channels.turns import ChatTurns
+from bot.channels.updates import RejectedUpdate
 from bot.clock import Clock, SystemClock
 from bot.metrics import UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.database import Database
@@ -181,11 +182,20 @@ class WebhookInbox:
 
     async def accept(self, body: object) -> bool:
         """Store and queue one update; False when it is not one or was stored before."""
-        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
-            return False
-        update = Update.de_json(body, self.application.bot)
+        if not isinstance(body, dict):
+            raise RejectedUpdate("not_an_object")
+        update_id = body.get("update_id")
+        # bool is an int to Python; an id past 63 bits fits no database column.
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise RejectedUpdate("bad_update_id")
+        if not 0 <= update_id < 2**63:
+            raise RejectedUpdate("bad_update_id")
+        try:
+            update = Update.de_json(body, self.application.bot)
+            stored = received(update)
+        except Exception as error:  # whatever python-telegram-bot cannot make an Update of
+            raise RejectedUpdate("not_an_update") from error
         now = self.clock.now()
-        stored = received(update)
         if self.turns is not None and stored.chat_id is not None:
             new = await self.turns.accept(stored, now)
             if new:

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.app import Core
 from bot.channels.turns import ChatTurns
+from bot.channels.updates import RejectedUpdate
 from bot.channels.zalo.client import (
     ZaloClient,
     ZaloError,
@@ -73,7 +74,7 @@ class ZaloReceiver:
         update = unwrap(body)
         key = update_key(update) if update is not None else None
         if update is None or key is None:
-            return False
+            raise RejectedUpdate("not_an_update")
         stored = ReceivedUpdate(
             key=key,
             sequence=None,
@@ -182,4 +183,7 @@ async def poll(client: ZaloClient, receiver: ZaloReceiver, stop: asyncio.Event) 
             continue
         delay = RETRY_FIRST_SECONDS
         if update is not None:
-            await receiver.accept(update)
+            try:
+                await receiver.accept(update)
+            except RejectedUpdate as rejected:
+                log.warning("Zalo gave something that is no update (%s)", rejected.reason)

@@ -1,0 +1,34 @@
+"""Webhook deliveries that were no update, with their reason (bot/channels/updates.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.storage.tables import RejectedUpdateRow
+
+REJECTED = RejectedUpdateRow.__table__  # type: ignore[attr-defined]
+EXCERPT = 500
+
+
+class SqlRejectedUpdates:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def record(self, platform: str, reason: str, body: bytes, at: datetime) -> None:
+        excerpt = body[:EXCERPT].decode("utf-8", errors="replace")[:EXCERPT]
+        self.connection.execute(
+            sa.insert(REJECTED).values(
+                platform=platform, reason=reason[:40], excerpt=excerpt, received_at=at
+            )
+        )
+
+    def reasons(self, platform: str) -> list[str]:
+        rows = self.connection.execute(
+            sa.select(REJECTED.c.reason)
+            .where(REJECTED.c.platform == platform)
+            .order_by(REJECTED.c.id)
+        )
+        return [row.reason for row in rows]

@@ -1,0 +1,233 @@
+"""The web server in the open (issue [hardening]), against a real `quizbot run` with
+PUBLIC_BASE_URL on loopback: connections that never finish their headers, a body far too
+large, deliveries that are JSON but no update. Every loop is bounded in count and time."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.app import initialise
+from bot.storage.database import make_engine
+from bot.storage.rejected import REJECTED
+from tests.support.crashes import REPO, wait_until
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.harness import TOKEN, bot_settings, cli_environment
+from tests.support.loopback import free_port, post_update
+
+SECRET = "telegram-webhook-secret-for-tests"
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path, url: str) -> None:
+        self.process, self.port, self.log, self.database_url = process, port, log, url
+        self.base = f"http://127.0.0.1:{port}"
+
+    def get(self, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+        with urllib.request.urlopen(f"{self.base}{path}", timeout=timeout) as answer:
+            return answer.status, answer.read()
+
+    def post(self, body: object, timeout: float = 2.0) -> int:
+        data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+        request = urllib.request.Request(
+            f"{self.base}/telegram/webhook",
+            data=data,
+            headers={HEADER: SECRET, "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def open_files(self) -> int:
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
+    def memory_kb(self) -> int:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1])
+
+
+def limit_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    with FakeBotApi(TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def bot(api: FakeBotApi, tmp_path: Path) -> Iterator[Running]:
+    port = free_port()
+    settings = bot_settings(
+        api,
+        tmp_path,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        UNITS_FILE=str(REPO / "data" / "units.csv"),
+    )
+    initialise(settings)
+    env = cli_environment(
+        settings,
+        PUBLIC_BASE_URL=settings.public_base_url,
+        HTTP_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        LOG_LEVEL="INFO",
+    )
+    log = tmp_path / "bot.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            preexec_fn=limit_files,
+        )
+    running = Running(process, port, log, settings.database_url)
+
+    def up() -> bool:
+        try:
+            return running.get("/healthz", 1)[0] == 200 and api.webhook is not None
+        except OSError:
+            return False
+
+    try:
+        wait_until(up, process, 60)
+        yield running
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def update(api: FakeBotApi, update_id: int, user: int, text: str = "/huongdan") -> dict:
+    return {"update_id": update_id, "message": api.message(user_id=user, text=text)}
+
+
+def test_half_open_connections_never_starve_the_webhook_or_flood_the_log(bot, api):
+    baseline_files = bot.open_files()
+    log_before = bot.log.stat().st_size
+    attackers: list[socket.socket] = []
+    try:
+        for _ in range(1100):
+            attacker = socket.create_connection(("127.0.0.1", bot.port), timeout=5)
+            attacker.sendall(b"POST /telegram/webhook HTTP/1.1\r\nHost: x\r\nContent-Len")
+            attackers.append(attacker)
+        answered: list[float] = []
+        started = time.monotonic()
+        round_number = 0
+        while time.monotonic() - started < 20:
+            round_number += 1
+            began = time.monotonic()
+            assert bot.get("/healthz")[0] == 200
+            assert bot.post(update(api, 5000 + round_number, 7000 + round_number)) == 200
+            answered.append(time.monotonic() - began)
+            time.sleep(0.5)
+        assert max(answered) < 2.0, answered
+        assert len(answered) >= 15
+    finally:
+        for attacker in attackers:
+            attacker.close()
+    wait_until(lambda: bot.open_files() <= baseline_files + 5, bot.process, 15)
+    assert bot.log.stat().st_size - log_before < 1_000_000
+    # The real updates sent during the flood were handled: each person got an answer.
+    wait_until(lambda: len(api.messages_to(7001)) == 1, bot.process, 30)
+
+
+def test_a_huge_chunked_body_is_refused_while_it_streams(bot):
+    memory_before = bot.memory_kb()
+    connection = socket.create_connection(("127.0.0.1", bot.port), timeout=10)
+    connection.sendall(
+        b"POST /telegram/webhook HTTP/1.1\r\nHost: x\r\n"
+        + f"{HEADER}: {SECRET}\r\n".encode()
+        + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"[" * 0 + b" " * 65_536
+    framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    answer = b""
+    sent = 0
+    try:
+        while sent < 50_000_000:
+            readable, _, _ = select.select([connection], [], [], 0)
+            if readable:
+                break
+            connection.sendall(framed)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    connection.settimeout(10)
+    try:
+        answer = connection.recv(200)
+    except ConnectionResetError:
+        pass
+    connection.close()
+    assert answer.startswith(b"HTTP/1.1 413"), (answer, sent)
+    assert sent < 50_000_000  # refused long before the end
+    assert bot.memory_kb() - memory_before < 10_000
+
+
+MALFORMED = [
+    ({"update_id": True, "message": {}}, "bad_update_id"),
+    ({"update_id": 2**70, "message": {}}, "bad_update_id"),
+    ({"update_id": 77, "message": "chỉ là một chuỗi"}, "not_an_update"),
+    ({"update_id": 78, "poll": {"id": "1"}}, "not_an_update"),
+    ([1, 2, 3], "not_an_object"),
+]
+
+
+def test_a_malformed_update_is_answered_200_recorded_and_never_handled(bot, api):
+    for body, _ in MALFORMED:
+        assert bot.post(body) == 200, body
+    deep = b'{"update_id": 79, "message": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    assert bot.post(deep) == 200
+    engine = make_engine(bot.database_url)
+    try:
+        with engine.connect() as connection:
+            reasons = [row.reason for row in connection.execute(sa.select(REJECTED.c.reason))]
+    finally:
+        engine.dispose()
+    assert sorted(reasons) == sorted([reason for _, reason in MALFORMED] + ["too_deep"])
+    metrics = bot.get("/metrics")[1].decode()
+    assert 'quizbot_updates_rejected_total{platform="telegram",reason="bad_update_id"} 2.0' in metrics
+    assert 'reason="too_deep"} 1.0' in metrics
+    # A valid update right after is handled.
+    assert bot.post(update(api, 90, 4242)) == 200
+    wait_until(lambda: len(api.messages_to(4242)) == 1, bot.process, 30)
+    log = bot.log.read_text(errors="replace")
+    assert "Traceback" not in log and " 500 " not in log
+
+
+def test_healthz_says_ok_and_the_backlog_and_no_host_or_process(bot):
+    status, body = bot.get("/healthz")
+    health = json.loads(body)
+    assert status == 200 and health["status"] == "ok" and health["outbox_backlog"] == 0
+    text = body.decode()
+    assert socket.gethostname() not in text and str(bot.process.pid) not in text
+    metrics = bot.get("/metrics")[1].decode()
+    assert socket.gethostname() in metrics and str(bot.process.pid) in metrics
+
+
+def test_the_server_listens_on_loopback_by_default():
+    from bot.config import load_settings
+
+    settings = load_settings({}, env_file=None)
+    assert settings.http_host == "127.0.0.1"
+    assert load_settings({"HTTP_HOST": "0.0.0.0"}, env_file=None).http_host == "0.0.0.0"
