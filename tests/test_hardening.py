@@ -25,7 +25,7 @@ from bot.storage.rejected import REJECTED
 from tests.support.crashes import REPO, wait_until
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import TOKEN, bot_settings, cli_environment
-from tests.support.loopback import free_port, post_update
+from tests.support.loopback import free_port
 
 SECRET = "telegram-webhook-secret-for-tests"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -206,7 +206,9 @@ def test_a_malformed_update_is_answered_200_recorded_and_never_handled(bot, api)
         engine.dispose()
     assert sorted(reasons) == sorted([reason for _, reason in MALFORMED] + ["too_deep"])
     metrics = bot.get("/metrics")[1].decode()
-    assert 'quizbot_updates_rejected_total{platform="telegram",reason="bad_update_id"} 2.0' in metrics
+    assert (
+        'quizbot_updates_rejected_total{platform="telegram",reason="bad_update_id"} 2.0' in metrics
+    )
     assert 'reason="too_deep"} 1.0' in metrics
     # A valid update right after is handled.
     assert bot.post(update(api, 90, 4242)) == 200
@@ -231,3 +233,42 @@ def test_the_server_listens_on_loopback_by_default():
     settings = load_settings({}, env_file=None)
     assert settings.http_host == "127.0.0.1"
     assert load_settings({"HTTP_HOST": "0.0.0.0"}, env_file=None).http_host == "0.0.0.0"
+
+
+@pytest.mark.parametrize(("platform", "room"), [("telegram", 4096), ("zalo", 2000)])
+@pytest.mark.parametrize("where", ["group", "private"])
+def test_units_for_thousands_are_at_most_three_messages_and_a_file(platform, room, where):
+    from bot.domain.messages import TableSpec
+    from bot.domain.model import Person, Unit, UnitKind
+    from bot.domain.textsplit import split_message
+    from tests.conftest import ADMIN_ID, at, make_policy
+    from tests.support.dialogue import Dialogue
+    from tests.support.memory_store import MemoryStore
+
+    store = MemoryStore()
+    store.units.upsert(Unit("TX", "Quận Thanh Xuân", UnitKind.DISTRICT, None, 0))
+    for n in range(5000):
+        ward = f"P{n // 50:03d}"
+        if n % 50 == 0:
+            store.units.upsert(Unit(ward, f"Phường số {n // 50}", UnitKind.WARD, "TX", 200))
+        store.units.upsert(
+            Unit(f"C{n:05d}", f"Chi bộ tổ dân phố số {n}", UnitKind.PARTY_CELL, ward, 0)
+        )
+    store.campaigns.activate("Cuộc thi", at("2024-09-02 00:00").date(), None, "lượt dự thi")
+    admins = frozenset({(platform, ADMIN_ID)})
+    dialogue = Dialogue(store, make_policy(configured_admins=admins), at("2024-09-10 10:00"))
+    admin = Person(platform, ADMIN_ID, "Quản trị")
+    dialogue.sent.clear()
+    from tests.support import dialogue as dialogue_module
+
+    original = dialogue_module.PLATFORM
+    dialogue_module.PLATFORM = platform
+    try:
+        replies = dialogue.send(admin, "/donvi", group=-100 if where == "group" else None)
+    finally:
+        dialogue_module.PLATFORM = original
+    [reply] = replies
+    assert len(split_message(reply.text, room)) <= 3
+    [table] = reply.attachments
+    assert isinstance(table, TableSpec) and len(table.rows) == 5000 + 100 + 1
+    assert "đầy đủ trong tệp Excel đính kèm" in reply.text

@@ -167,7 +167,7 @@ def test_status_all_for_thousands_of_units_is_three_messages_at_most_and_a_sprea
 ):
     from bot.domain.messages import TableSpec
     from bot.domain.model import Unit, UnitKind
-    from bot.domain.status import REPLY_BUDGET
+    from bot.domain.status import reply_budget
     from tests.support.dialogue import Dialogue
 
     for n in range(600):
@@ -176,7 +176,7 @@ def test_status_all_for_thousands_of_units_is_three_messages_at_most_and_a_sprea
         )
     dialogue = Dialogue(memory_store, policy, at("2024-09-12 09:00"))
     [reply] = dialogue.send(ADMIN, "/tiendo all", group=-900)
-    assert len(reply.text) <= REPLY_BUDGET
+    assert len(reply.text) <= reply_budget("telegram")
     assert "đầy đủ trong tệp Excel đính kèm" in reply.text
     assert reply.text.startswith("📊 <b>Tiến độ các đơn vị")
     [table] = reply.attachments

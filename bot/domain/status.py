@@ -8,8 +8,8 @@ from datetime import datetime
 
 from bot.domain import texts
 from bot.domain.exports import week_table
-from bot.domain.messages import Outbound
-from bot.domain.model import NO_FIGURE, BudgetUsage, Unit, UnitWeekTotal, combined
+from bot.domain.messages import Outbound, TableSpec
+from bot.domain.model import NO_FIGURE, BudgetUsage, Person, Unit, UnitWeekTotal, combined
 from bot.domain.naming import closest_units, search_units
 from bot.domain.parsing import fold
 from bot.domain.periods import split_trailing_period
@@ -24,7 +24,15 @@ from bot.domain.weeks import Month, Week, local_date
 _ALL_WORDS = frozenset({"all", "tatca", "tat ca"})
 # An answer is at most this many messages of Telegram's 4 096 characters.
 REPLY_MESSAGES = 3
-REPLY_BUDGET = REPLY_MESSAGES * 4000
+# What one message holds: Telegram's 4 096 characters, Zalo's 2 000 (with room for markup
+# and the parts' seams).
+MESSAGE_ROOM = {"zalo": 1900}
+DEFAULT_MESSAGE_ROOM = 4000
+
+
+def reply_budget(platform: str) -> int:
+    """Characters an answer may take on a platform: REPLY_MESSAGES of its messages."""
+    return REPLY_MESSAGES * MESSAGE_ROOM.get(platform, DEFAULT_MESSAGE_ROOM)
 
 
 def status(turn: Turn) -> list[Outbound]:
@@ -57,20 +65,26 @@ def all_units_reply(turn: Turn, chosen: Week | None = None) -> list[Outbound]:
     """Every unit, in at most REPLY_MESSAGES messages: beyond that, the start of the list
     and the whole of it as a spreadsheet (a group must not get dozens of messages)."""
     text = all_units_status(turn, chosen)
-    if len(text) <= REPLY_BUDGET:
+    budget = reply_budget(turn.inbound.chat.platform)
+    if len(text) <= budget:
         return turn.reply(text)
     week, _ = _status_week(turn, chosen)
+    table = week_table(turn.store, turn.policy, week, as_of=turn.now)
+    return turn.reply(cut_short(text, budget), attachments=(table,))
+
+
+def cut_short(text: str, budget: int) -> str:
+    """The start of a text too long for REPLY_MESSAGES messages, and a closing line saying
+    that the whole of it is in the spreadsheet sent with it."""
     lines = text.splitlines()
     kept: list[str] = []
     size = 0
     for line in lines:
-        if size + len(line) + 1 > REPLY_BUDGET - 300:  # room for the closing line
+        if size + len(line) + 1 > budget - 300:  # room for the closing line
             break
         kept.append(line)
         size += len(line) + 1
-    closing = texts.status_cut_short(len(lines) - len(kept))
-    table = week_table(turn.store, turn.policy, week, as_of=turn.now)
-    return turn.reply("\n".join([*kept, "", closing]), attachments=(table,))
+    return "\n".join([*kept, "", texts.status_cut_short(len(lines) - len(kept))])
 
 
 def unit_status(turn: Turn, unit: Unit, chosen: Week | None = None) -> str:
@@ -224,10 +238,36 @@ def units(turn: Turn) -> list[Outbound]:
         if not found:
             return turn.reply(texts.no_unit_matches(query, closest_units(query, everything)))
         shown = [(0, unit) for unit in found]
-    if not turn.is_admin():
-        return turn.reply(texts.units_table(shown))
-    secretaries = turn.store.members.secretaries([unit.code for _, unit in shown])
-    return turn.reply(texts.units_table(shown, secretaries=secretaries))
+    secretaries = (
+        turn.store.members.secretaries([unit.code for _, unit in shown])
+        if turn.is_admin()
+        else None
+    )
+    text = texts.units_table(shown, secretaries=secretaries)
+    budget = reply_budget(turn.inbound.chat.platform)
+    if len(text) <= budget:
+        return turn.reply(text)
+    # Thousands of units: the start of the list, and all of it as a spreadsheet.
+    table = units_spreadsheet(shown, tree, secretaries)
+    return turn.reply(cut_short(text, budget), attachments=(table,))
+
+
+def units_spreadsheet(
+    shown: Sequence[tuple[int, Unit]],
+    tree: UnitTree,
+    secretaries: Mapping[str, Sequence[Person]] | None,
+) -> TableSpec:
+    """The unit list as a spreadsheet; the quotas and reporters for admins only."""
+    columns, rows = texts.units_columns(admin=secretaries is not None), []
+    for depth, unit in shown:
+        row: tuple[str | int | None, ...] = (unit.code, "  " * depth + unit.name, unit.parent or "")
+        if secretaries is not None:
+            people = ", ".join(p.display_name for p in secretaries.get(unit.code, []))
+            row += (tree.effective_quota(unit.code), people)
+        rows.append(row)
+    return TableSpec(
+        texts.UNITS_FILE, texts.UNITS_SHEET, columns, tuple(rows), title_lines=(texts.UNITS_SHEET,)
+    )
 
 
 def _period_in(turn: Turn, argument: str) -> tuple[str, Week | Month | None]:

@@ -871,9 +871,20 @@ def unit_history(unit: Unit, rows: Sequence[tuple[Week, int]], current: Week, me
 
 def status_cut_short(left_out: int) -> str:
     return (
-        f"<i>… và {number(left_out)} dòng nữa: danh sách quá dài để gửi trong nhóm, "
+        f"<i>… và {number(left_out)} dòng nữa: danh sách quá dài để gửi thành tin nhắn, "
         "đầy đủ trong tệp Excel đính kèm.</i>"
     )
+
+
+UNITS_FILE = "quizbot-don-vi.xlsx"
+UNITS_SHEET = "Danh sách đơn vị"
+
+
+def units_columns(*, admin: bool) -> tuple[Column, ...]:
+    base = (Column("Mã", "text", 9), Column("Đơn vị", "text", 48), Column("Cấp trên", "text", 9))
+    if not admin:
+        return base
+    return (*base, Column("Chỉ tiêu/tuần", "int", 13), Column("Người báo cáo", "text", 40))
 
 
 # --- help and units
