@@ -4,6 +4,7 @@ large, deliveries that are JSON but no update. Every loop is bounded in count an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -160,7 +161,7 @@ def test_a_huge_chunked_body_is_refused_while_it_streams(bot):
         + f"{HEADER}: {SECRET}\r\n".encode()
         + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
-    chunk = b"[" * 0 + b" " * 65_536
+    chunk = b" " * 65_536
     framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     answer = b""
     sent = 0
@@ -174,10 +175,8 @@ def test_a_huge_chunked_body_is_refused_while_it_streams(bot):
     except (BrokenPipeError, ConnectionResetError):
         pass
     connection.settimeout(10)
-    try:
+    with contextlib.suppress(ConnectionResetError):
         answer = connection.recv(200)
-    except ConnectionResetError:
-        pass
     connection.close()
     assert answer.startswith(b"HTTP/1.1 413"), (answer, sent)
     assert sent < 50_000_000  # refused long before the end
