@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -25,7 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.domain.delivery import Channels
 from bot.domain.messages import DeliveryLimits, DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.model import ChatRef
-from bot.domain.ports import Notifier, OutboxItem, Store, UnitOfWork
+from bot.domain.ports import AbandonedSend, Notifier, OutboxItem, Store, UnitOfWork
 from bot.metrics import SENDS
 from jobs.ports import Pacer
 
@@ -88,22 +88,33 @@ class OutboxDispatcher:
         self._draining = asyncio.Lock()
         self.may_send = may_send or (lambda: True)
         self.pacer = pacer
+        # Told of the sends settled as of unknown outcome (the job runner queues a notice
+        # to the admins); it must only queue, as it is called inside a drain.
+        self.on_abandoned: Callable[[list[AbandonedSend]], Awaitable[None]] | None = None
 
-    async def abandon_in_flight(self) -> int:
+    async def abandon_in_flight(self) -> list[AbandonedSend]:
         """Settle every send left "sending" as of unknown outcome, whatever its age: at the
         start of a leader's term they are the previous leader's."""
         now = self.clock.now()
-        return await self._db(lambda store: store.outbox.abandon_in_flight(now, now))
+        abandoned = await self._db(lambda store: store.outbox.abandon_in_flight(now, now))
+        await self._tell(abandoned)
+        return abandoned
+
+    async def _tell(self, abandoned: list[AbandonedSend]) -> None:
+        if abandoned and self.on_abandoned is not None:
+            await self.on_abandoned(abandoned)
 
     async def drain(self) -> DrainReport:
         """Send everything that is due; wait (bounded) for postponed sends; then return."""
         report = DrainReport()
         async with self._draining:
-            await self._db(
+            # Left "sending" by a process that died (a `jobs run` killed mid-fan-out).
+            stuck = await self._db(
                 lambda store: store.outbox.abandon_in_flight(
                     self.clock.now() - IN_FLIGHT_TIMEOUT, self.clock.now()
                 )
             )
+            await self._tell(stuck)
             while True:
                 chats = await self._db(lambda store: store.outbox.ready_chats(self.clock.now()))
                 if not chats:

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain.budget import allowance, fit, held_back_notice
 from bot.domain.delivery import Channels
-from bot.domain.jobs import JOBS, uncertain_sends_notice
+from bot.domain.jobs import JOBS, abandoned_sends_notice, uncertain_sends_notice
 from bot.domain.messages import Outbound, RenderedMessage, Send, with_files
-from bot.domain.ports import Notifier, Store
+from bot.domain.ports import AbandonedSend, Notifier, Store
 from jobs.outbox import DrainReport, OutboxDispatcher
 from jobs.ports import JobCore as Core
 
@@ -54,6 +54,7 @@ class JobRunner:
         self.core = core
         self.channels = Channels.of(notifiers)
         self.dispatcher = dispatcher
+        dispatcher.on_abandoned = self._tell_admins_abandoned
         # Claims are stamped in real time, even for a run "as if" at another moment: another
         # process judges a claim stale by its age, and a past stamp would look abandoned.
         self.wall_clock = wall_clock or core.clock
@@ -74,7 +75,9 @@ class JobRunner:
         self.term_started = self.wall_clock.now()
         abandoned = await self.dispatcher.abandon_in_flight()
         if abandoned:
-            log.warning("%d sends of the previous leader were in flight: not resent", abandoned)
+            log.warning(
+                "%d sends of the previous leader were in flight: not resent", len(abandoned)
+            )
 
     async def run(
         self,
@@ -168,6 +171,18 @@ class JobRunner:
                 ):
                     notices.extend(self.channels.parts(self._rendered(notice)))
         return sends, notices
+
+    async def _tell_admins_abandoned(self, abandoned: list[AbandonedSend]) -> None:
+        """Sends caught in flight (a takeover, a process killed mid-fan-out): the admins are
+        told once which chats and which messages, queued behind the drain under way."""
+        notices = [
+            notice
+            for platform in self.channels.platforms
+            for notice in abandoned_sends_notice(self.core.policy, platform, abandoned)
+        ]
+        parts = [part for notice in notices for part in self.channels.parts(self._rendered(notice))]
+        now = self.wall_clock.now()
+        await self.core.database.run_async(lambda store: store.outbox.enqueue(None, parts, now))
 
     async def _tell_admins(self, name: str, period: str, uncertain: int) -> None:
         notices = [

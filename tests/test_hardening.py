@@ -271,3 +271,43 @@ def test_units_for_thousands_are_at_most_three_messages_and_a_file(platform, roo
     [table] = reply.attachments
     assert isinstance(table, TableSpec) and len(table.rows) == 5000 + 100 + 1
     assert "đầy đủ trong tệp Excel đính kèm" in reply.text
+
+
+async def test_sends_left_in_flight_by_a_killed_run_are_told_to_the_admins_once(policy):
+    """A `jobs run` killed mid-fan-out leaves rows "sending": the next drain settles them as
+    unknown (never resent) and the admins get one notice naming the chats and messages."""
+    from datetime import timedelta
+
+    from bot.clock import FixedClock
+    from bot.domain.messages import Outbound
+    from bot.domain.model import ChatRef
+    from jobs.outbox import OutboxDispatcher
+    from jobs.runner import JobRunner
+    from tests.conftest import at
+    from tests.support.memory_store import MemoryDatabase, MemoryStore
+    from tests.test_jobs_in_memory import MemoryCore, Recorder
+
+    store = MemoryStore()
+    killed_at = at("2024-09-12 09:00")
+    parts = [
+        Outbound(ChatRef("telegram", str(chat)), f"📣 <b>Nhắc nhở tiến độ tuần</b> — số {chat}\n…")
+        for chat in (1001, 1002, 1003)
+    ]
+    store.outbox.enqueue(None, parts, killed_at)
+    for item_id in (1, 2):  # the killed process had claimed these two
+        assert store.outbox.claim(item_id, killed_at)
+    later = killed_at + timedelta(minutes=5)
+    clock = FixedClock(later)
+    core = MemoryCore(MemoryDatabase(store), policy, clock)
+    notifier = Recorder()
+    runner = JobRunner(core, notifier, OutboxDispatcher(core.database, notifier, clock), clock)
+    await runner.dispatcher.drain()
+    await runner.dispatcher.drain()
+    to_admin = [m for m in notifier.sent if m.chat.chat_id == "900"]
+    assert len(to_admin) == 1
+    notice = to_admin[0].text
+    assert "2 tin nhắn không rõ đã đến người nhận" in notice
+    assert "tin nhắn riêng của 1001: «📣 Nhắc nhở tiến độ tuần — số 1001»" in notice
+    # The two in flight are never sent again; the third goes out.
+    assert [m.chat.chat_id for m in notifier.sent if m.chat.chat_id != "900"] == ["1003"]
+    assert store.outbox.counts() == {"unknown": 2, "sent": 2}

@@ -98,11 +98,11 @@ def test_gone_chats_rerouted_chats_and_abandoned_sends(database):
     assert database.run(lambda store: store.outbox.ready_chats(NOW)) == [new_b]
     item = database.run(lambda store: store.outbox.next_for_chat(new_b, NOW))
     database.run(lambda store: store.outbox.claim(item.id, NOW))
-    assert database.run(lambda store: store.outbox.abandon_in_flight(NOW, NOW)) == 0
-    assert (
-        database.run(lambda store: store.outbox.abandon_in_flight(NOW + timedelta(seconds=1), NOW))
-        == 1
+    assert database.run(lambda store: store.outbox.abandon_in_flight(NOW, NOW)) == []
+    abandoned = database.run(
+        lambda store: store.outbox.abandon_in_flight(NOW + timedelta(seconds=1), NOW)
     )
+    assert [send.chat for send in abandoned] == [new_b]
     assert database.run(lambda store: store.outbox.counts()) == {"gone": 2, "unknown": 1}
 
 

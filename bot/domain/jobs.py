@@ -19,7 +19,7 @@ from bot.domain.messages import ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
 from bot.domain.monthly import report_files
 from bot.domain.policy import Policy, ReminderTarget
-from bot.domain.ports import Store
+from bot.domain.ports import AbandonedSend, Store
 from bot.domain.progress import Place, Progress, Standing, place_of, ranking_key
 from bot.domain.status import sub_unit_report
 from bot.domain.tree import UnitTree, scope_units, top_units
@@ -146,6 +146,18 @@ def uncertain_sends_notice(
 ) -> list[Outbound]:
     """Sends that may or may not have arrived are never repeated: the admins hear of them."""
     text = texts.uncertain_sends_for_admins(job, period, count)
+    return [
+        Outbound(ChatRef(platform, user), text) for user in policy.configured_admin_ids(platform)
+    ]
+
+
+def abandoned_sends_notice(
+    policy: Policy, platform: str, abandoned: Sequence[AbandonedSend]
+) -> list[Outbound]:
+    """Sends caught in flight are never repeated: the admins hear which ones, once."""
+    if not abandoned:
+        return []
+    text = texts.abandoned_sends_for_admins([(s.chat.chat_id, s.first_line) for s in abandoned])
     return [
         Outbound(ChatRef(platform, user), text) for user in policy.configured_admin_ids(platform)
     ]

@@ -290,6 +290,15 @@ class JobRunRepository(Protocol):
 
 
 @dataclass(frozen=True)
+class AbandonedSend:
+    """A send caught in flight (a crash, a lost lead): it may or may not have arrived."""
+
+    chat: ChatRef
+    # The first line of its text (empty for a file).
+    first_line: str
+
+
+@dataclass(frozen=True)
 class OutboxItem:
     """One send waiting in the outbox: a text or a single file, for one chat."""
 
@@ -326,7 +335,10 @@ class OutboxRepository(Protocol):
 
     def next_wakeup(self) -> datetime | None: ...
 
-    def abandon_in_flight(self, older_than: datetime, at: datetime) -> int: ...
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> list[AbandonedSend]:
+        """Sends left "sending" since before `older_than` become "unknown" (never resent);
+        which they were, so that the admins can be told."""
+        ...
 
     def waiting(self, platform: str) -> int:
         """Sends of a platform queued and not yet out."""

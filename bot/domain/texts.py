@@ -7,6 +7,7 @@ table goes through `esc()` before it is placed in a message.
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -2206,6 +2207,32 @@ def uncertain_sends_line(count: int) -> str:
         f"⚠️ {count} tin nhắn không rõ đã đến người nhận hay chưa (mất kết nối khi đang gửi); "
         "bot không gửi lại để tránh gửi trùng. Nếu cần, hãy hỏi lại người nhận.\n"
     )
+
+
+# At most this many uncertain sends are named one by one in a notice.
+ABANDONED_LISTED = 20
+
+
+def abandoned_sends_for_admins(sends: Sequence[tuple[str, str]]) -> str:
+    """(chat id, first line of the message) of each send caught in flight."""
+    lines = [
+        f"⚠️ <b>{len(sends)} tin nhắn không rõ đã đến người nhận hay chưa</b>: chúng đang được "
+        "gửi thì tiến trình gửi dừng lại (đổi tiến trình điều phối, hoặc một lần chạy bị ngắt "
+        "giữa chừng). Bot không gửi lại để tránh gửi trùng; nếu cần, đồng chí hỏi lại người "
+        "nhận:"
+    ]
+    for chat_id, first_line in sends[:ABANDONED_LISTED]:
+        shown = first_line if len(first_line) <= 80 else first_line[:79] + "…"
+        what = f"«{esc(plain_line(shown))}»" if shown else "(tệp đính kèm)"
+        lines.append(f"• {console_chat_label(chat_id)}: {what}")
+    if len(sends) > ABANDONED_LISTED:
+        lines.append(f"… và {len(sends) - ABANDONED_LISTED} tin khác (quizbot jobs list).")
+    return "\n".join(lines)
+
+
+def plain_line(text: str) -> str:
+    """A stored message's line without its markup (it is quoted inside another message)."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
 
 
 def uncertain_sends_for_admins(job: str, period: str, count: int) -> str:

@@ -37,7 +37,7 @@ from bot.domain.model import (
     UnitKind,
     UnitWeekTotal,
 )
-from bot.domain.ports import JobRun, OutboxItem
+from bot.domain.ports import AbandonedSend, JobRun, OutboxItem
 from bot.storage.rejected import SqlRejectedUpdates
 from bot.storage.tables import (
     AdminGrantRow,
@@ -1231,6 +1231,10 @@ def _file_row(file: Attachment | StoredFile) -> dict[str, Any]:
     return {"filename": file.filename, "kind": file.kind, "content": file.content}
 
 
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
 class SqlOutbox:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -1354,14 +1358,17 @@ class SqlOutbox:
             sa.select(sa.func.min(OUTBOX.c.not_before)).where(OUTBOX.c.state == "pending")
         ).scalar()
 
-    def abandon_in_flight(self, older_than: datetime, at: datetime) -> int:
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> list[AbandonedSend]:
         """Sends caught in flight by a crash: they may have arrived, so they are never resent."""
-        result = self.connection.execute(
+        rows = self.connection.execute(
             sa.update(OUTBOX)
             .where(OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than)
             .values(state="unknown", updated_at=at)
-        )
-        return result.rowcount
+            .returning(OUTBOX.c.platform, OUTBOX.c.chat_id, OUTBOX.c.text)
+        ).all()
+        return [
+            AbandonedSend(ChatRef(row.platform, row.chat_id), first_line(row.text)) for row in rows
+        ]
 
     def waiting(self, platform: str) -> int:
         """Sends of a platform queued and not yet out (they will count against its budget)."""

@@ -60,14 +60,16 @@ def recorded(url: str) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
-def outbox_states(url: str) -> Counter[str]:
-    """How many outbox rows are in each state (pending, sending, sent, unknown, ...)."""
+def outbox_states(url: str, *, except_chat: str | None = None) -> Counter[str]:
+    """How many outbox rows are in each state (pending, sending, sent, unknown, ...);
+    `except_chat`: leaving out one chat's (the admin's notices)."""
     engine = make_engine(url)
+    query = sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
+    if except_chat is not None:
+        query = query.where(OUTBOX.c.chat_id != except_chat)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
-            ).all()
+            rows = connection.execute(query).all()
     finally:
         engine.dispose()
     return Counter({state: int(count) for state, count in rows})

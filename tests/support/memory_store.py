@@ -31,7 +31,7 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
-from bot.domain.ports import JobRun, OutboxItem
+from bot.domain.ports import AbandonedSend, JobRun, OutboxItem
 
 T = TypeVar("T")
 
@@ -694,7 +694,7 @@ class MemoryOutbox:
         times = [r.not_before for r in self.rows if r.state == "pending" and r.not_before]
         return min(times) if times else None
 
-    def abandon_in_flight(self, older_than: datetime, at: datetime) -> int:
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> list[AbandonedSend]:
         stuck = [
             row
             for row in self.rows
@@ -702,7 +702,10 @@ class MemoryOutbox:
         ]
         for row in stuck:
             row.state, row.updated_at = "unknown", at
-        return len(stuck)
+        return [
+            AbandonedSend(row.message.chat, (row.message.text.strip().splitlines() or [""])[0])
+            for row in stuck
+        ]
 
     def waiting(self, platform: str) -> int:
         return sum(
