@@ -311,3 +311,38 @@ async def test_sends_left_in_flight_by_a_killed_run_are_told_to_the_admins_once(
     # The two in flight are never sent again; the third goes out.
     assert [m.chat.chat_id for m in notifier.sent if m.chat.chat_id != "900"] == ["1003"]
     assert store.outbox.counts() == {"unknown": 2, "sent": 2}
+
+
+def test_a_repeated_log_line_is_written_once_then_counted_each_minute():
+    import io
+    import logging
+
+    from bot.logfloods import RepeatFilter
+
+    now = [0.0]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RepeatFilter(clock=lambda: now[0]))
+    logger = logging.getLogger("quizbot.test.flood")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        for _ in range(10_000):
+            try:
+                raise OSError(24, "Too many open files")
+            except OSError:
+                logger.exception("socket.accept() out of system resource")
+            now[0] += 0.001
+        now[0] += 60
+        try:
+            raise OSError(24, "Too many open files")
+        except OSError:
+            logger.exception("socket.accept() out of system resource")
+        logger.error("another line")
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert written.count("socket.accept() out of system resource") == 2
+    assert written.count("Traceback") == 1
+    assert "(repeated 9999 times in the last minute)" in written
+    assert "another line" in written
