@@ -12,13 +12,13 @@ from openpyxl import load_workbook
 
 from bot.clock import FixedClock
 from bot.domain.jobs import monthly_digests, weekly_digests
-from bot.domain.messages import Delivery, DeliveryLimits, DeliveryStatus, Outbound, single_sends
 from bot.domain.model import Campaign
 from bot.reports.renderer import FileRenderer
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
+from tests.test_jobs_in_memory import MemoryCore, Recorder
 
 ADMIN = person(ADMIN_ID, "Trần Thị Bình")
 AN = person(1001, "Nguyễn Văn An")  # KM
@@ -192,33 +192,9 @@ def test_the_monthly_sheet_has_the_district_row(dialogue):
 # ---------------------------------------------------------------- 1. every week in one month
 
 
-class Recorder:
-    platform = "telegram"
-    limits = DeliveryLimits(concurrency=2)
-
-    def __init__(self) -> None:
-        self.sent: list[Outbound] = []
-
-    def parts(self, message: Outbound) -> list[Outbound]:
-        return single_sends(message, lambda text: [text])
-
-    async def send(self, message: Outbound) -> Delivery:
-        self.sent.append(message)
-        return Delivery(DeliveryStatus.DELIVERED)
-
-
 def district_total(text: str, marker: str) -> int:
     figure = text.split(marker)[1].split("<b>")[1].split("</b>")[0]
     return int(figure.replace(".", ""))
-
-
-class _Core:
-    def __init__(self, database, policy, clock) -> None:
-        self.database, self.policy, self.clock = database, policy, clock
-        self.renderer = FileRenderer()
-
-    def now(self):
-        return self.clock.now()
 
 
 async def test_over_a_campaign_the_monthly_totals_add_up_to_the_weekly_ones(sql_database):
@@ -244,7 +220,7 @@ async def test_over_a_campaign_the_monthly_totals_add_up_to_the_weekly_ones(sql_
 
     def runner_at(moment):
         clock = FixedClock(moment)
-        core = _Core(sql_database, policy, clock)
+        core = MemoryCore(sql_database, policy, clock)
         return JobRunner(core, notifier, OutboxDispatcher(core.database, notifier), clock)
 
     for week in range(14):

@@ -407,18 +407,7 @@ def _hold(
     source: MessageRef,
     edited_at: datetime | None,
 ) -> list[Outbound]:
-    turn.store.ledger.lock_unit(unit.code)
-    held = turn.store.pending_reports.hold(
-        source=source,
-        reporter=turn.sender,
-        unit_code=unit.code,
-        week_start=week.start,
-        mode=request.mode,
-        amount=request.amount,
-        sent_at=turn.moment,
-        edited_at=edited_at,
-        at=turn.now,
-    )
+    held = _held(turn, unit, week, Reading(request.mode, request.amount), source, edited_at)
     covering = next((u for u in [unit, *turn.ancestors(unit)] if u.weekly_quota > 0), None)
     quota = covering.weekly_quota if covering else 0
     buttons = (
@@ -462,24 +451,37 @@ def _ask(
         week_total = figures_of(turn, week, [unit])[unit.code].total
         text = texts.ask_add_or_total(unit, week, amount, week_total)
         labels = (texts.button_add(amount), texts.button_total(amount))
-    turn.store.ledger.lock_unit(unit.code)
-    held = turn.store.pending_reports.hold(
-        source=source,
-        reporter=turn.sender,
-        unit_code=unit.code,
-        week_start=week.start,
-        mode=first.mode,
-        amount=first.amount,
-        sent_at=turn.moment,
-        edited_at=edited_at,
-        at=turn.now,
-        other=other,
-    )
+    held = _held(turn, unit, week, first, source, edited_at, other)
     buttons = (
         Button(labels[0], "confirm_held", str(held.id), typed="1"),
         Button(labels[1], "pick_other", str(held.id), typed="2"),
     )
     return turn.reply(text, buttons=buttons)
+
+
+def _held(
+    turn: Turn,
+    unit: Unit,
+    week: Week,
+    reading: Reading,
+    source: MessageRef,
+    edited_at: datetime | None,
+    other: Reading | None = None,
+) -> PendingReport:
+    """Nothing booked: the report waits, under the unit's lock, for its sender's answer."""
+    turn.store.ledger.lock_unit(unit.code)
+    return turn.store.pending_reports.hold(
+        source=source,
+        reporter=turn.sender,
+        unit_code=unit.code,
+        week_start=week.start,
+        mode=reading.mode,
+        amount=reading.amount,
+        sent_at=turn.moment,
+        edited_at=edited_at,
+        at=turn.now,
+        other=other,
+    )
 
 
 def week_is_late(turn: Turn, week: Week) -> bool:

@@ -120,11 +120,9 @@ def history(turn: Turn) -> list[Outbound]:
     admin = turn.is_admin()
     unit = turn.chat_unit() or turn.member_unit()
     if argument:
-        if not (admin or unit):
-            return turn.reply(_needs_unit(turn))
-        named = turn.store.units.get(argument.split()[0].upper())
-        if named is None or not named.active:
-            return turn.reply(texts.unknown_unit(argument.split()[0]))
+        named = _named_unit(turn, argument, admin or unit is not None)
+        if isinstance(named, str):
+            return turn.reply(named)
         unit = named
     if unit is None:
         return turn.reply(texts.HISTORY_USAGE if admin else _needs_unit(turn))
@@ -288,6 +286,18 @@ def _status_week(turn: Turn, chosen: Week | None = None) -> tuple[Week, str | No
     return turn.policy.week_of(turn.now), None
 
 
+def _named_unit(turn: Turn, argument: str, may_ask: bool) -> Unit | str:
+    """The active unit whose code starts the argument, or why not (the refusal's text):
+    naming a unit needs a bound chat, a membership or an admin (`may_ask`)."""
+    if not may_ask:
+        return _needs_unit(turn)
+    code = argument.split()[0]
+    named = turn.store.units.get(code.upper())
+    if named is None or not named.active:
+        return texts.unknown_unit(code)
+    return named
+
+
 def _needs_unit(turn: Turn) -> str:
     if turn.inbound.is_private:
         return texts.STATUS_NEEDS_UNIT_PRIVATE
@@ -303,11 +313,9 @@ def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
     everyone = fold(argument) in _ALL_WORDS
     unit = turn.chat_unit() or turn.member_unit()
     if argument and not everyone:
-        if not (admin or unit):
-            return turn.reply(_needs_unit(turn))
-        named = turn.store.units.get(argument.split()[0].upper())
-        if named is None or not named.active:
-            return turn.reply(texts.unknown_unit(argument.split()[0]))
+        named = _named_unit(turn, argument, admin or unit is not None)
+        if isinstance(named, str):
+            return turn.reply(named)
         unit = named
     if everyone or unit is None:
         if not admin:
