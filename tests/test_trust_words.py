@@ -256,3 +256,14 @@ def test_the_high_number_question_for_a_cell_names_whose_quota_it_is(secretaries
     assert "chỉ tiêu 200 lượt/tuần của Phường Khương Mai" in question.text
     assert "(tuần 37 (" not in question.text  # no nested parentheses
     assert own(secretaries, "KM01") == 0
+
+
+def test_a_street_groups_cell_by_its_number_alone():
+    from tests.conftest import make_policy
+    from tests.test_jobs_domain import thanh_xuan_store
+
+    dialogue = Dialogue(thanh_xuan_store(), make_policy(), at("2024-09-02 08:00"))
+    secretary = person(2005, "Bí thư chi bộ 5")
+    approve(dialogue, secretary, "KG05")
+    reply = only_text(dialogue.send(secretary, "Chi bộ 5 đã vận động được thêm 25 người", at=WHEN))
+    assert "✅" in reply and own(dialogue, "KG05") == 25

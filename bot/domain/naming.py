@@ -70,6 +70,9 @@ def name_forms(unit: Unit) -> set[str]:
             number = group.group(1)
             for spoken in (f"to {number}", f"tdp {number}", f"to dan pho {number}"):
                 forms.add(_STREET_GROUP.sub(spoken, form))
+            if form.startswith("chi bo to dan pho"):
+                # «Chi bộ 3», «chi bộ số 3»: a street group's cell by its number alone.
+                forms.update({f"chi bo {number}", f"chi bo so {number}", f"cb {number}"})
     for form in list(forms):
         for prefix in _KIND_PREFIXES:
             if form.startswith(prefix) and len(form) > len(prefix) + 2:

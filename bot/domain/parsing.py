@@ -30,7 +30,7 @@ LAST_WEEK_WORD = "tuantruoc"
 
 # Words (folded: lower case, no diacritics) that may appear around the number.
 # Officials write English words too («update 150», «add 20», «total 180»).
-_ADD_WORDS = frozenset({"them", "cong", "nua", "add", "plus"})
+_ADD_WORDS = frozenset({"them", "cong", "nua", "add", "plus", "tang"})
 _SET_WORDS = frozenset({"tong", "total"})
 # Words that state where the unit stands rather than what it adds ("đã có 180", "đạt 180",
 # "số lượt là 180", "kết quả 180", "đủ 200"): a running total, unless "thêm" says otherwise.
@@ -74,7 +74,11 @@ _FILLER_WORDS = frozenset(
 # "hôm nay" (today: what was added today), "đến nay", "lũy kế", "từ đầu" (since the
 # campaign began: the week's figure or the campaign's? asked), "báo cáo lại" (a re-report:
 # a total), "xin", "cho", "trong", "dạ": words around a report that change nothing else.
-_TIME_WORDS = frozenset({"hom", "den", "luy", "ke", "tu", "dau", "lai"})
+_TIME_WORDS = frozenset({"hom", "den", "luy", "ke", "tu", "dau", "lai", "tinh", "thoi", "diem"})
+# Phrases that state the figure: a total. «số lượt», «số người», «hoàn thành».
+_STANDING_PHRASES = ("ket qua", "cap nhat", "so luot", "so lieu", "so nguoi", "hoan thanh")
+# Phrases that count from the campaign's start: the week's figure or the campaign's? asked.
+_TO_DATE_PHRASES = ("den nay", "luy ke", "tu dau", "den hom nay", "den thoi diem", "tinh den")
 # Phrases that name a part of today: what came in then is added to the week.
 _TODAY_PHRASES = ("hom nay", "hom qua", "sang nay", "chieu nay", "toi nay", "trua nay")
 _FILLER_WORDS = _FILLER_WORDS | {
@@ -102,6 +106,39 @@ _FILLER_WORDS = _FILLER_WORDS | {
     "sang",
     "chieu",
     "toi",  # "sáng nay", "chiều nay", "tối nay": today
+    # Around a report as officials write it: «kính gửi Ban Tuyên giáo», «em cảm ơn ạ»,
+    # «chi bộ mình», «chúng em», «vừa», «mới», «hiện tại», «trên hệ thống», «các đảng viên»,
+    # «hoàn thành chỉ tiêu», «vượt chỉ tiêu», «thi trắc nghiệm trực tuyến».
+    "kinh",
+    "tuyen",
+    "giao",
+    "uy",
+    "cam",
+    "on",
+    "camon",
+    "thanks",
+    "thank",
+    "tks",
+    "e",
+    "minh",
+    "chung",
+    "vua",
+    "moi",
+    "tai",
+    "tren",
+    "he",
+    "thong",
+    "app",
+    "cac",
+    "dang",
+    "vien",
+    "hoan",
+    "thanh",
+    "tieu",
+    "vuot",
+    "trac",
+    "nghiem",
+    "truc",
 }
 _WEEK_WORDS = frozenset({"tuan", "nay", "truoc", LAST_WEEK_WORD})
 VOCABULARY = _ADD_WORDS | _SET_WORDS | _STANDING_WORDS | _FILLER_WORDS | _WEEK_WORDS | _TIME_WORDS
@@ -122,6 +159,9 @@ SLIPS = {
     "tuaanf": "tuan",
     "nayf": "nay",
     "truwowcs": "truoc",
+    "themm": "them",
+    "trc": "truoc",
+    "lg": "luot",
 }
 
 # Answers to "is this figure right?" (folded), particles such as "ạ", "nhé" left aside.
@@ -321,7 +361,7 @@ def _reading(
     if not _time_words_placed(mode_words, joined):
         return ParseError(ParseProblem.NOT_UNDERSTOOD)
     request = ReportRequest(ReportMode.ADD, amount, week_offset, unit_code)
-    if any(phrase in joined for phrase in ("den nay", "luy ke", "tu dau")) and not adds:
+    if any(phrase in joined for phrase in _TO_DATE_PHRASES) and not adds:
         return replace(request, mode=ReportMode.SET, question=Question.WEEK_OR_CAMPAIGN)
     if sets:
         return replace(request, mode=ReportMode.SET)
@@ -331,7 +371,7 @@ def _reading(
     # "đã có 180", "tuần này 180" name the week's figure, i.e. a total.
     standing = (
         any(word in _STANDING_WORDS for word in mode_words)
-        or any(phrase in joined for phrase in ("ket qua", "cap nhat", "so luot", "so lieu"))
+        or any(phrase in joined for phrase in _STANDING_PHRASES)
         or (week_offset == 0 and "tuan nay" in joined)
     )
     if standing:
@@ -346,13 +386,16 @@ def _time_words_placed(words: list[str], joined: str) -> bool:
     """«hôm nay», «đến nay», «lũy kế», «từ đầu», «báo cáo lại» only as those phrases."""
     phrases = {
         "hom": ("hom nay", "hom qua"),
+        "tinh": ("tinh den",),
+        "thoi": ("thoi diem",),
+        "diem": ("thoi diem",),
         "sang": ("sang nay",),
         "chieu": ("chieu nay",),
         "toi": ("toi nay",),
         "cap": ("cap nhat",),
         "nhat": ("cap nhat",),
         "ca": ("ca tuan",),
-        "den": ("den nay",),
+        "den": ("den nay", "den hom nay", "den thoi diem", "tinh den"),
         "luy": ("luy ke",),
         "ke": ("luy ke",),
         "tu": ("tu dau",),
@@ -372,13 +415,15 @@ def _week_offset(tokens: list[tuple[str, str]]) -> int | ParseError:
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
         preceding = words[index - 1] if index > 0 else ""
-        if word == "tuan" and preceding == "ca":
-            offsets.add(0)  # "cả tuần": the whole of this week
+        if word == "tuan" and following in ("truoc", "qua", "roi"):
+            offsets.add(-1)  # "tuần trước", "tuần qua", "tuần rồi"
+        elif word == "tuan" and following == "nay":
+            offsets.add(0)
+        elif word == "tuan" and preceding in ("ca", "qua", "tong", "luot", "thi"):
+            offsets.add(0)  # "cả tuần", "kết quả tuần", "tổng tuần": this week's
         elif word == "tuan":
-            if following not in ("nay", "truoc"):
-                return ParseError(ParseProblem.NOT_UNDERSTOOD)
-            offsets.add(-1 if following == "truoc" else 0)
-        elif word == "nay" and preceding in ("hom", "den", "sang", "chieu", "toi", "trua"):
+            return ParseError(ParseProblem.NOT_UNDERSTOOD)
+        elif word == "nay" and preceding in ("hom", "den", "sang", "chieu", "toi", "trua", "diem"):
             continue  # "hôm nay", "đến nay": not a week
         elif word in ("nay", "truoc") and preceding != "tuan":
             return ParseError(ParseProblem.NOT_UNDERSTOOD)

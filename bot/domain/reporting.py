@@ -71,7 +71,9 @@ def report_free_text(turn: Turn) -> list[Outbound]:
     if answer is not None:
         return _answer_waiting(turn, answer)
     parsed = parse_report(turn.inbound.text)
-    if isinstance(parsed, ParseError) and parsed.problem is ParseProblem.NOT_UNDERSTOOD:
+    # A unit's name may carry words and a number of its own («Chi bộ tổ 3 … 20 lượt»).
+    named_problems = (ParseProblem.NOT_UNDERSTOOD, ParseProblem.SEVERAL_NUMBERS)
+    if isinstance(parsed, ParseError) and parsed.problem in named_problems:
         # «KM01 báo cáo thêm 25»: a unit's code first, when there is such a unit.
         coded = parse_report(turn.inbound.text, allow_unit_code=True)
         if isinstance(coded, ReportRequest) and coded.unit_code:
