@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 from bot.app import Core, NotInitialised, initialise, open_core
 from bot.clock import FixedClock, MovableClock, SystemClock
 from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
@@ -45,13 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(arguments.handler(arguments, settings) or 0)
     except SettingsError as error:
-        print(texts.cli_bad_settings(str(error)), file=sys.stderr)
+        print(wording.cli_bad_settings(str(error)), file=sys.stderr)
     except UnitTableError as error:
-        print(texts.cli_bad_units_file(error.problems), file=sys.stderr)
+        print(wording.cli_bad_units_file(error.problems), file=sys.stderr)
     except FileNotFoundError as error:
-        print(texts.cli_missing_file(str(error.filename)), file=sys.stderr)
+        print(wording.cli_missing_file(str(error.filename)), file=sys.stderr)
     except NotInitialised:
-        print(texts.CLI_NOT_INITIALISED, file=sys.stderr)
+        print(wording.CLI_NOT_INITIALISED, file=sys.stderr)
     except UsageError as error:
         print(str(error), file=sys.stderr)
     except BrokenPipeError:
@@ -78,7 +78,7 @@ def _failed(error: Exception) -> int:
     )
     logging.getLogger(__name__).debug("quizbot stopped", exc_info=error)
     print(
-        redact(texts.cli_failed(_failure_kind(error), f"{type(error).__name__}: {error}")),
+        redact(wording.cli_failed(_failure_kind(error), f"{type(error).__name__}: {error}")),
         file=sys.stderr,
     )
     return EXIT_FAILED
@@ -112,7 +112,7 @@ class _Formatter(argparse.HelpFormatter):
         prefix: str | None = None,
     ) -> None:
         # argparse asks with prefix "" for a subcommand's program name: keep that as it is.
-        word = f"{texts.CLI_USAGE_WORD} " if prefix is None else prefix
+        word = f"{wording.CLI_USAGE_WORD} " if prefix is None else prefix
         super().add_usage(usage, actions, groups, word)
 
 
@@ -123,13 +123,13 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
-        self._positionals.title = texts.CLI_POSITIONALS
-        self._optionals.title = texts.CLI_OPTIONALS
-        self.add_argument("-h", "--help", action="help", help=texts.CLI_HELP_FLAG)
+        self._positionals.title = wording.CLI_POSITIONALS
+        self._optionals.title = wording.CLI_OPTIONALS
+        self.add_argument("-h", "--help", action="help", help=wording.CLI_HELP_FLAG)
 
     def error(self, message: str) -> NoReturn:
         usage = self.format_usage().strip()
-        print(texts.cli_usage_error(self.prog, usage), file=sys.stderr)
+        print(wording.cli_usage_error(self.prog, usage), file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -139,35 +139,35 @@ class UsageError(ValueError):
 
 def _subcommand(commands: Any, name: str) -> argparse.ArgumentParser:
     """A subcommand with its one-line description and an example, from the wording."""
-    summary, example = texts.CLI_SUBCOMMANDS[name]
+    summary, example = wording.CLI_SUBCOMMANDS[name]
     parser: argparse.ArgumentParser = commands.add_parser(
         name.split()[-1],
         help=summary,
         description=summary,
-        epilog=f"{texts.CLI_EXAMPLE_WORD} {example}",
+        epilog=f"{wording.CLI_EXAMPLE_WORD} {example}",
     )
     return parser
 
 
 def _commands(parser: argparse.ArgumentParser, dest: str) -> Any:
     return parser.add_subparsers(
-        dest=dest, required=True, title=texts.CLI_COMMANDS_TITLE, metavar=texts.CLI_COMMAND_WORD
+        dest=dest, required=True, title=wording.CLI_COMMANDS_TITLE, metavar=wording.CLI_COMMAND_WORD
     )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="quizbot",
-        description=texts.CLI_DESCRIPTION,
-        epilog=f"{texts.CLI_EXAMPLE_WORD} quizbot init && quizbot run",
+        description=wording.CLI_DESCRIPTION,
+        epilog=f"{wording.CLI_EXAMPLE_WORD} quizbot init && quizbot run",
     )
     commands = _commands(parser, "command")
 
     _subcommand(commands, "init").set_defaults(handler=_init)
     run = _subcommand(commands, "run")
-    run.add_argument("--console", action="store_true", help=texts.CLI_HELP_CONSOLE)
-    run.add_argument("--polling", action="store_true", help=texts.CLI_HELP_POLLING)
-    run.add_argument("--workers", type=int, default=1, metavar="N", help=texts.CLI_HELP_WORKERS)
+    run.add_argument("--console", action="store_true", help=wording.CLI_HELP_CONSOLE)
+    run.add_argument("--polling", action="store_true", help=wording.CLI_HELP_POLLING)
+    run.add_argument("--workers", type=int, default=1, metavar="N", help=wording.CLI_HELP_WORKERS)
     # Set by `--workers N` on the workers it starts: they share the web server's port.
     run.add_argument("--shared-port", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
@@ -177,16 +177,16 @@ def _parser() -> argparse.ArgumentParser:
     job_actions = _commands(jobs, "action")
     _subcommand(job_actions, "jobs list").set_defaults(handler=_jobs_list)
     run_job = _subcommand(job_actions, "jobs run")
-    run_job.add_argument("name", metavar=texts.CLI_JOB_NAME, help=texts.CLI_HELP_JOB_NAME)
-    run_job.add_argument("--at", metavar=texts.CLI_TIME_WORD, help=texts.CLI_HELP_AT)
+    run_job.add_argument("name", metavar=wording.CLI_JOB_NAME, help=wording.CLI_HELP_JOB_NAME)
+    run_job.add_argument("--at", metavar=wording.CLI_TIME_WORD, help=wording.CLI_HELP_AT)
     run_job.set_defaults(handler=_jobs_run)
 
     export = _subcommand(commands, "export")
     period = export.add_mutually_exclusive_group(required=True)
-    period.add_argument("--week", metavar="NĂM-WTUẦN", help=texts.CLI_HELP_WEEK)
-    period.add_argument("--month", metavar="NĂM-THÁNG", help=texts.CLI_HELP_MONTH)
+    period.add_argument("--week", metavar="NĂM-WTUẦN", help=wording.CLI_HELP_WEEK)
+    period.add_argument("--month", metavar="NĂM-THÁNG", help=wording.CLI_HELP_MONTH)
     export.add_argument(
-        "-o", "--output", required=True, type=Path, metavar="TỆP", help=texts.CLI_HELP_OUTPUT
+        "-o", "--output", required=True, type=Path, metavar="TỆP", help=wording.CLI_HELP_OUTPUT
     )
     export.set_defaults(handler=_export)
 
@@ -195,9 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     _subcommand(admin_actions, "admins list").set_defaults(handler=_admins_list)
     for action, handler in (("grant", _admins_grant), ("revoke", _admins_revoke)):
         sub = _subcommand(admin_actions, f"admins {action}")
-        sub.add_argument("user_id", metavar="ID", help=texts.CLI_HELP_USER_ID)
+        sub.add_argument("user_id", metavar="ID", help=wording.CLI_HELP_USER_ID)
         sub.add_argument(
-            "--platform", default=TELEGRAM, metavar="NỀN_TẢNG", help=texts.CLI_HELP_PLATFORM
+            "--platform", default=TELEGRAM, metavar="NỀN_TẢNG", help=wording.CLI_HELP_PLATFORM
         )
         sub.set_defaults(handler=handler)
     return parser
@@ -207,7 +207,7 @@ def _local_time(text: str, settings: Settings) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
-        raise UsageError(texts.cli_bad_time(text)) from error
+        raise UsageError(wording.cli_bad_time(text)) from error
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.timezone)
 
 
@@ -221,7 +221,7 @@ def _is_console(arguments: argparse.Namespace, settings: Settings) -> bool:
 
 def _init(_arguments: argparse.Namespace, settings: Settings) -> int:
     campaign, counts = initialise(settings)
-    print(texts.cli_initialised(campaign, counts))
+    print(wording.cli_initialised(campaign, counts))
     return 0
 
 
@@ -230,11 +230,11 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         from bot.runtime import run_console
 
         if not arguments.console:
-            print(texts.CONSOLE_STARTING)
+            print(wording.CONSOLE_STARTING)
         try:
             asyncio.run(run_console(settings, MovableClock(), sys.stdin, sys.stdout))
         except KeyboardInterrupt:  # Ctrl-C ends the simulator, not with a traceback
-            print(f"\n{texts.CONSOLE_BYE}")
+            print(f"\n{wording.CONSOLE_BYE}")
         return 0
 
     if arguments.workers != 1:
@@ -287,7 +287,7 @@ def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
         core.close()
     planned = Schedule(settings.schedules, core.policy).planned(core.now())
     print(
-        texts.cli_jobs_table(
+        wording.cli_jobs_table(
             [(p.job, p.cron, p.next_run) for p in planned],
             {job: (run.slot, run.state) for job, run in last_runs.items()},
             settings.timezone,
@@ -304,7 +304,7 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
     from jobs.scheduler import Schedule
 
     if arguments.name not in JOBS:
-        raise UsageError(texts.cli_unknown_job(arguments.name))
+        raise UsageError(wording.cli_unknown_job(arguments.name))
     at = _local_time(arguments.at, settings) if arguments.at else None
     clock = FixedClock(at) if at else SystemClock()
     core = open_core(settings, clock)
@@ -323,7 +323,7 @@ def _jobs_run(arguments: argparse.Namespace, settings: Settings) -> int:
         finally:
             await close()
         print(
-            texts.cli_job_report(
+            wording.cli_job_report(
                 report.job,
                 slot,
                 settings.timezone,
@@ -362,24 +362,24 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
 
     folder = arguments.output.parent
     if not folder.is_dir():
-        raise UsageError(texts.cli_no_folder(str(folder)))
+        raise UsageError(wording.cli_no_folder(str(folder)))
     if arguments.week:
-        week = _parsed(Week.from_iso, arguments.week, texts.cli_bad_week)
+        week = _parsed(Week.from_iso, arguments.week, wording.cli_bad_week)
     else:
-        month = _parsed(Month.from_iso, arguments.month, texts.cli_bad_month)
+        month = _parsed(Month.from_iso, arguments.month, wording.cli_bad_month)
     core = open_core(settings, SystemClock())
     try:
         campaign = core.policy.campaign
         if arguments.week:
             if not core.policy.covers(week):
-                raise UsageError(texts.cli_week_outside_campaign(week, campaign))
+                raise UsageError(wording.cli_week_outside_campaign(week, campaign))
             spec = core.database.run(
                 lambda store: week_table(store, core.policy, week, as_of=core.now())
             )
         else:
             weeks = [w for w in month.weeks() if core.policy.covers(w)]
             if not weeks:
-                raise UsageError(texts.cli_month_outside_campaign(month, campaign))
+                raise UsageError(wording.cli_month_outside_campaign(month, campaign))
             spec = core.database.run(
                 lambda store: month_table(store, core.policy, month, weeks, as_of=core.now())
             )
@@ -387,7 +387,7 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     finally:
         core.close()
     arguments.output.write_bytes(attachment.content)
-    print(texts.cli_exported(str(arguments.output), len(spec.rows) - 1))
+    print(wording.cli_exported(str(arguments.output), len(spec.rows) - 1))
     return 0
 
 
@@ -412,7 +412,7 @@ def _units(_arguments: argparse.Namespace, settings: Settings) -> int:
         units = database.run(lambda store: store.units.everything())
     finally:
         database.dispose()
-    print(texts.cli_units_table(UnitTree(units).ordered()))
+    print(wording.cli_units_table(UnitTree(units).ordered()))
     return 0
 
 
@@ -427,7 +427,7 @@ def _admins_list(_arguments: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     configured = {TELEGRAM: sorted(settings.admin_ids), ZALO: sorted(settings.zalo_admin_ids)}
-    print(texts.cli_admins(configured, granted))
+    print(wording.cli_admins(configured, granted))
     return 0
 
 
@@ -443,11 +443,11 @@ def _change_admin(arguments: argparse.Namespace, settings: Settings, *, grant: b
     user_id = arguments.user_id.strip()
     platform = arguments.platform.strip().lower()
     if platform not in PLATFORMS:
-        raise UsageError(texts.cli_bad_platform(arguments.platform, PLATFORMS))
+        raise UsageError(wording.cli_bad_platform(arguments.platform, PLATFORMS))
     # Telegram's ids are numbers; Zalo's are strings of letters and digits.
     valid = user_id.lstrip("-").isdigit() if platform == TELEGRAM else _ZALO_ID.fullmatch(user_id)
     if not valid:
-        raise UsageError(texts.cli_bad_user_id(user_id, platform))
+        raise UsageError(wording.cli_bad_user_id(user_id, platform))
     database = _database(settings)
 
     def change(store: SqlStore) -> bool:
@@ -459,7 +459,7 @@ def _change_admin(arguments: argparse.Namespace, settings: Settings, *, grant: b
         changed = database.run(change)
     finally:
         database.dispose()
-    print(texts.cli_admin_changed(user_id, platform, grant=grant, changed=changed))
+    print(wording.cli_admin_changed(user_id, platform, grant=grant, changed=changed))
     return 0
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.model import Campaign
 from bot.domain.policy import Policy, ReminderTarget
 
@@ -49,15 +49,15 @@ def parse_crons(name: str, raw: str) -> tuple[str, ...]:
 
     expressions = tuple(" ".join(part.split()) for part in raw.split(";") if part.strip())
     if not expressions:
-        raise SettingsError(texts.setting_bad_cron(name, raw))
+        raise SettingsError(wording.setting_bad_cron(name, raw))
     for expression in expressions:
         fields = expression.split()
         if len(fields) != _CRON_FIELDS or any(ch.isdigit() for ch in fields[-1]):
-            raise SettingsError(texts.setting_bad_cron(name, expression))
+            raise SettingsError(wording.setting_bad_cron(name, expression))
         try:
             CronTrigger.from_crontab(expression)
         except ValueError as error:
-            raise SettingsError(texts.setting_bad_cron(name, expression)) from error
+            raise SettingsError(wording.setting_bad_cron(name, expression)) from error
     return expressions
 
 
@@ -199,7 +199,7 @@ def load_settings(
     def integer(name: str, default: int, minimum: int) -> int:
         raw = text(name, str(default))
         if not raw.isascii() or not raw.isdigit() or int(raw) < minimum:
-            raise SettingsError(texts.setting_not_whole_number(name, minimum, raw))
+            raise SettingsError(wording.setting_not_whole_number(name, minimum, raw))
         return int(raw)
 
     def day(name: str, default: date | None) -> date | None:
@@ -209,53 +209,53 @@ def load_settings(
         try:
             return date.fromisoformat(raw)
         except ValueError as error:
-            raise SettingsError(texts.setting_not_date(name, raw)) from error
+            raise SettingsError(wording.setting_not_date(name, raw)) from error
 
     admin_ids = frozenset(part.strip() for part in text("ADMIN_IDS", "").split(",") if part.strip())
     bad_admins = sorted(admin for admin in admin_ids if not admin.lstrip("-").isdigit())
     if bad_admins:
-        raise SettingsError(texts.setting_bad_admin_ids(bad_admins))
+        raise SettingsError(wording.setting_bad_admin_ids(bad_admins))
     zalo_admin_ids = frozenset(
         part.strip() for part in text("ZALO_ADMIN_IDS", "").split(",") if part.strip()
     )
     bad_zalo = sorted(admin for admin in zalo_admin_ids if not admin.isascii() or " " in admin)
     if bad_zalo:
-        raise SettingsError(texts.setting_bad_zalo_admin_ids(bad_zalo))
+        raise SettingsError(wording.setting_bad_zalo_admin_ids(bad_zalo))
     public_base_url = text("PUBLIC_BASE_URL", "").rstrip("/")
     if public_base_url and not public_base_url.startswith(("https://", "http://")):
-        raise SettingsError(texts.setting_bad_public_url(public_base_url))
+        raise SettingsError(wording.setting_bad_public_url(public_base_url))
     webhook_secret = text("ZALO_WEBHOOK_SECRET", "")
     if webhook_secret and not 8 <= len(webhook_secret) <= 256:
-        raise SettingsError(texts.SETTING_BAD_WEBHOOK_SECRET)
+        raise SettingsError(wording.SETTING_BAD_WEBHOOK_SECRET)
     try:
         timezone = ZoneInfo(text("TIMEZONE", "Asia/Ho_Chi_Minh"))
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise SettingsError(texts.setting_bad_timezone(text("TIMEZONE", ""))) from error
+        raise SettingsError(wording.setting_bad_timezone(text("TIMEZONE", ""))) from error
 
     start = day("CAMPAIGN_START", Settings.campaign_start)
     end = day("CAMPAIGN_END", None)
     if start is None:
         raise AssertionError("CAMPAIGN_START has a default")
     if end is not None and end < start:
-        raise SettingsError(texts.SETTING_CAMPAIGN_END_BEFORE_START)
+        raise SettingsError(wording.SETTING_CAMPAIGN_END_BEFORE_START)
 
     due_day = integer("MONTHLY_DUE_DAY", Settings.monthly_due_day, 2)
     if due_day > 28:
-        raise SettingsError(texts.setting_bad_due_day(due_day))
+        raise SettingsError(wording.setting_bad_due_day(due_day))
     schedules = {
         job: parse_crons(setting, text(setting, "; ".join(default)))
         for job, (setting, default) in SCHEDULE_SETTINGS.items()
     }
     target = text("REMINDER_TARGET", ReminderTarget.GROUP.value).lower()
     if target not in {choice.value for choice in ReminderTarget}:
-        raise SettingsError(texts.setting_bad_reminder_target(target))
+        raise SettingsError(wording.setting_bad_reminder_target(target))
     cutoff_hours = integer("LATE_REPORT_CUTOFF_HOURS", Settings.late_report_cutoff_hours, 0)
     too_early = digest_before_cutoff(
         schedules["weekly-digest"], timezone, timedelta(hours=cutoff_hours)
     )
     if too_early is not None:
         raise SettingsError(
-            texts.setting_digest_before_cutoff(
+            wording.setting_digest_before_cutoff(
                 SCHEDULE_SETTINGS["weekly-digest"][0], too_early, timedelta(hours=cutoff_hours)
             )
         )

@@ -29,7 +29,7 @@ from bot.channels.zalo.notifier import ZaloNotifier
 from bot.channels.zalo.receiving import ZaloReceiver, poll
 from bot.clock import MovableClock
 from bot.config import ZALO, Settings
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
@@ -316,18 +316,20 @@ async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, ou
     def tell(reports: list[RunReport]) -> None:
         for report in reports:
             simulator.say(
-                texts.console_job_ran(report.job, report.period, report.planned_now, report.queued)
+                wording.console_job_ran(
+                    report.job, report.period, report.planned_now, report.queued
+                )
             )
 
     async def show_jobs(_args: list[str]) -> None:
         planned = service.scheduler.schedule.planned(clock.now())
         simulator.say(
-            texts.console_jobs([(p.job, p.cron, p.next_run) for p in planned], core.policy.tz)
+            wording.console_jobs([(p.job, p.cron, p.next_run) for p in planned], core.policy.tz)
         )
 
     async def run_job(args: list[str]) -> None:
         if not args or args[0] not in JOBS:
-            simulator.say(texts.CONSOLE_JOB_USAGE)
+            simulator.say(wording.CONSOLE_JOB_USAGE)
             return
         tell([await service.runner.run(args[0], clock.now())])
 

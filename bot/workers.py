@@ -17,7 +17,7 @@ import time
 from types import FrameType
 
 from bot.config import Settings, SettingsError
-from bot.domain import texts
+from bot.domain import wording
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,13 @@ YOUNG_SECONDS = 10.0
 
 def check_workers(settings: Settings, workers: int, *, polling: bool) -> None:
     if workers < 1:
-        raise SettingsError(texts.CLI_WORKERS_TOO_FEW)
+        raise SettingsError(wording.CLI_WORKERS_TOO_FEW)
     if workers == 1:
         return
     if settings.database_url.startswith("sqlite"):
-        raise SettingsError(texts.CLI_WORKERS_NEED_POSTGRES)
+        raise SettingsError(wording.CLI_WORKERS_NEED_POSTGRES)
     if polling or not settings.public_base_url:
-        raise SettingsError(texts.CLI_WORKERS_NEED_WEBHOOK)
+        raise SettingsError(wording.CLI_WORKERS_NEED_WEBHOOK)
 
 
 def run_workers(settings: Settings, workers: int, *, polling: bool) -> int:

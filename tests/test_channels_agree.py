@@ -14,7 +14,7 @@ from bot.app import initialise, open_core
 from bot.channels.console.simulator import ConsoleSimulator
 from bot.clock import MovableClock
 from bot.config import load_settings
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.rendering import plain_text
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.fake_zalo_api import FakeZaloApi
@@ -41,8 +41,8 @@ CASES = [
     Case("secretary", "/tiendo", ("45/200",)),
     Case("secretary", "/huy", ("Đã hủy",)),
     Case("secretary", "/tiendo", ("0/200",)),
-    Case("stranger", "/bc 5", (plain_text(texts.NOT_REGISTERED),)),
-    Case("stranger", "/duyet 1", (plain_text(texts.NOT_ADMIN),)),
+    Case("stranger", "/bc 5", (plain_text(wording.NOT_REGISTERED),)),
+    Case("stranger", "/duyet 1", (plain_text(wording.NOT_ADMIN),)),
     Case("secretary", "mười lăm lượt", ("15/200",)),
 ]
 

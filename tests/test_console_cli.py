@@ -16,7 +16,7 @@ from bot.channels.console.simulator import ConsoleSimulator, plain
 from bot.cli import main
 from bot.clock import MovableClock
 from bot.config import load_settings
-from bot.domain import texts
+from bot.domain import wording
 from tests.support.units import units_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,7 +108,7 @@ async def test_the_simulator_acts_as_a_zalo_user_and_shows_what_zalo_would(tmp_p
     # No buttons on Zalo: the admin's request says what to type instead.
     assert "Gửi /duyet 1001 để duyệt hoặc /tuchoi 1001 để từ chối." in output
     assert "[✅ Duyệt:" not in output
-    assert "45/200" in output and texts.CONSOLE_PLATFORM_USAGE in output
+    assert "45/200" in output and wording.CONSOLE_PLATFORM_USAGE in output
 
 
 def test_plain_rendering_unescapes():
@@ -216,7 +216,7 @@ async def test_watching_a_week_go_by_in_the_console(tmp_path):
     # KM sent its monthly report, so Sunday's nudge had nobody to tell.
     assert "(monthly-nudge, kỳ 2024-09-15: 0 tin nhắn.)" in output
     assert "(weekly-reminder, kỳ 2024-09-16T14:00: 1 tin nhắn.)" in output
-    assert texts.CONSOLE_JOB_USAGE in output
+    assert wording.CONSOLE_JOB_USAGE in output
 
 
 def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
@@ -354,4 +354,4 @@ def test_ctrl_c_leaves_the_simulator_without_a_traceback(tmp_path):
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
-    assert texts.CONSOLE_BYE in stdout.decode()
+    assert wording.CONSOLE_BYE in stdout.decode()

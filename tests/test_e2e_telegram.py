@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain import texts
+from bot.domain import wording
+from bot.domain.parsing import ParseProblem
 from bot.domain.weeks import Week
 from bot.redaction import configure_logging
 from bot.storage.database import Database, make_engine
@@ -163,17 +164,17 @@ async def test_reports_sent_while_the_bot_was_down_are_handled_after_restart(api
 @pytest.mark.parametrize(
     ("user", "text", "expected"),
     [
-        (STRANGER, "/report 5", texts.NOT_REGISTERED),
-        (STRANGER, "45", texts.NOT_REGISTERED),
-        (STRANGER, "/register ZZZ", texts.no_unit_matches("ZZZ", [])),
-        (STRANGER, "/approve 1001", texts.NOT_ADMIN),
-        (STRANGER, "/duyet 1001", texts.NOT_ADMIN),
-        (STRANGER, "/reject 1001", texts.NOT_ADMIN),
-        (STRANGER, "/tuchoi 1001", texts.NOT_ADMIN),
-        (STRANGER, "/status all", texts.STATUS_ALL_ADMIN_ONLY),
-        (STRANGER, "/tiendo", texts.NOT_REGISTERED),
-        (STRANGER, "/nonsense", texts.unknown_command("/nonsense", 20)),
-        (ADMIN, "/report 5", texts.ADMIN_NEEDS_UNIT_CODE),
+        (STRANGER, "/report 5", wording.NOT_REGISTERED),
+        (STRANGER, "45", wording.NOT_REGISTERED),
+        (STRANGER, "/register ZZZ", wording.no_unit_matches("ZZZ", [])),
+        (STRANGER, "/approve 1001", wording.NOT_ADMIN),
+        (STRANGER, "/duyet 1001", wording.NOT_ADMIN),
+        (STRANGER, "/reject 1001", wording.NOT_ADMIN),
+        (STRANGER, "/tuchoi 1001", wording.NOT_ADMIN),
+        (STRANGER, "/status all", wording.STATUS_ALL_ADMIN_ONLY),
+        (STRANGER, "/tiendo", wording.NOT_REGISTERED),
+        (STRANGER, "/nonsense", wording.unknown_command("/nonsense", 20)),
+        (ADMIN, "/report 5", wording.ADMIN_NEEDS_UNIT_CODE),
     ],
 )
 async def test_refusals(api, bot, user, text, expected):
@@ -185,17 +186,17 @@ async def test_refusals(api, bot, user, text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("-5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000, GRACE)),
-        ("0", texts.add_out_of_bounds(10_000)),
-        ("/report 0", texts.add_out_of_bounds(10_000)),
-        ("99999", texts.add_out_of_bounds(10_000)),
-        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
-        ("/report " + "9" * 190, texts.add_out_of_bounds(10_000)),
-        ("٤٥", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
-        ("４５ lượt", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
-        ("a" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
-        ("<b>45</b>", texts.FREE_TEXT_HINT),
-        ("4,5", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000, GRACE)),
+        ("-5", wording.parse_problem(ParseProblem.NEGATIVE, 10_000, GRACE)),
+        ("0", wording.add_out_of_bounds(10_000)),
+        ("/report 0", wording.add_out_of_bounds(10_000)),
+        ("99999", wording.add_out_of_bounds(10_000)),
+        ("9" * 5000, wording.parse_problem(ParseProblem.TOO_LONG, 10_000, GRACE)),
+        ("/report " + "9" * 190, wording.add_out_of_bounds(10_000)),
+        ("٤٥", wording.parse_problem(ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
+        ("４５ lượt", wording.parse_problem(ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
+        ("a" * 10_000, wording.parse_problem(ParseProblem.TOO_LONG, 10_000, GRACE)),
+        ("<b>45</b>", wording.FREE_TEXT_HINT),
+        ("4,5", wording.parse_problem(ParseProblem.NOT_INTEGER, 10_000, GRACE)),
     ],
 )
 async def test_bad_inputs_change_nothing(api, bot, text, expected):
@@ -290,7 +291,7 @@ async def test_the_token_never_reaches_logs_or_replies(api, tmp_path, monkeypatc
 
             monkeypatch.setattr(bot.core, "handle_async", leaky)
             _, reply = await say(api, AN, "thêm 5 lượt")
-            assert reply.text == texts.INTERNAL_ERROR
+            assert reply.text == wording.INTERNAL_ERROR
         finally:
             await bot.stop()
     finally:

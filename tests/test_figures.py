@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.jobs import weekly_digests
 from bot.domain.model import UnitKind
 from bot.domain.units import UnitTableError, units_from_rows
@@ -219,7 +219,7 @@ def test_a_message_sent_before_approval_does_not_become_a_report_after_its_week_
 
 def test_undo_after_the_cut_off_cannot_reach_last_week(ward):
     ward.send(AN, "50", at=at("2024-09-12 09:00"))
-    assert only_text(ward.send(AN, "/huy", at=at("2024-09-16 12:01"))) == texts.NOTHING_TO_UNDO
+    assert only_text(ward.send(AN, "/huy", at=at("2024-09-16 12:01"))) == wording.NOTHING_TO_UNDO
     assert own(ward) == 50
 
 
@@ -238,12 +238,12 @@ def test_nothing_is_booked_after_the_campaigns_last_day(ends_wednesday):
     dialogue = ends_wednesday
     assert "✅" in only_text(dialogue.send(AN, "40", at=at("2024-09-11 23:59")))
     after = only_text(dialogue.send(AN, "5", at=at("2024-09-12 00:01")))
-    assert after == texts.campaign_ended(dialogue.policy.campaign)
+    assert after == wording.campaign_ended(dialogue.policy.campaign)
     dialogue.send(AN, "chào", at=at("2024-09-10 09:00"))
     edited = dialogue.edit(dialogue.last_message_id(), "thêm 9", at=at("2024-09-12 09:00"))
-    assert only_text(edited) == texts.campaign_ended(dialogue.policy.campaign)
+    assert only_text(edited) == wording.campaign_ended(dialogue.policy.campaign)
     assert only_text(dialogue.send(AN, "/huy", at=at("2024-09-12 10:00"))) == (
-        texts.campaign_ended(dialogue.policy.campaign)
+        wording.campaign_ended(dialogue.policy.campaign)
     )
     assert own(dialogue) == 40
 
@@ -256,14 +256,14 @@ def test_a_figure_far_above_the_quota_is_held_until_confirmed(ward):
     text = only_text(replies)
     assert text.startswith("❓ Con số «+1.200» cho <b>Phường Khương Mai</b> (KM)")
     assert "cao hơn nhiều so với chỉ tiêu 200 lượt/tuần" in text
-    assert [b.label for b in replies[0].buttons] == [texts.BUTTON_CONFIRM, texts.BUTTON_CANCEL]
+    assert [b.label for b in replies[0].buttons] == [wording.BUTTON_CONFIRM, wording.BUTTON_CANCEL]
     assert own(ward) == 0
     # Delivered again while it waits: still one question, nothing booked.
     assert "đang chờ đồng chí xác nhận" in only_text(ward.again(ward.last_message_id()))
     confirmed = only_text(ward.send(AN, "có ạ"))
     assert "✅ Đã ghi nhận «+1.200»" in confirmed and "<b>1.200/200</b>" in confirmed
     assert own(ward) == 1200
-    assert only_text(ward.send(AN, "có")) == texts.NOTHING_TO_CONFIRM
+    assert only_text(ward.send(AN, "có")) == wording.NOTHING_TO_CONFIRM
     assert own(ward) == 1200
 
 
@@ -285,7 +285,7 @@ def test_a_held_figure_confirmed_by_button_once(ward):
     # Someone else's press does nothing.
     assert (
         only_text(ward.press(AN, confirm.command, confirm.argument, button_message_id="77"))
-        == texts.NOTHING_TO_CONFIRM
+        == wording.NOTHING_TO_CONFIRM
     )
     assert own(ward, "KM01") == 700 and rolled(ward, "KM") == 700
 

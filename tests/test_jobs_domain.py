@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.jobs import (
     JOBS,
     monthly_digests,
@@ -305,7 +305,7 @@ def test_the_chart_wraps_full_names_titles_its_campaign_and_keeps_labels_off_the
     # The whole name, on several lines, never cut inside a word.
     assert long_bar.label.replace("\n", " ") == f"{long_name} (MTCQ)"
     assert len(long_bar.label.splitlines()) > 1
-    assert all(len(line) <= texts.CHART_LABEL_WIDTH for line in long_bar.label.splitlines())
+    assert all(len(line) <= wording.CHART_LABEL_WIDTH for line in long_bar.label.splitlines())
     for bar in chart.bars:
         assert bar.label_at > max(bar.length, chart.reference)  # right of its bar and the line
         assert bar.label_at < chart.x_max
@@ -538,15 +538,15 @@ def test_a_monthly_report_as_a_document_and_delivered_twice(district):
     first = conversation.handle(inbound, district.store, district.policy, at("2024-09-18 10:00"))
     assert "kèm tệp «bc.pdf»" in first[0].text
     again = conversation.handle(inbound, district.store, district.policy, at("2024-09-18 10:01"))
-    assert again[0].text == texts.ALREADY_HANDLED
+    assert again[0].text == wording.ALREADY_HANDLED
     assert district.store.submissions.current(1, "KM", "2024-09").file_name == "bc.pdf"
     assert len(district.store.submissions.rows) == 1
 
 
 def test_monthly_report_refusals(district):
     stranger = person(4242, "Người lạ")
-    assert district.send(AN, "/baocaothang")[0].text == texts.MONTHLY_USAGE
-    assert district.send(stranger, "/baocaothang Xin chào")[0].text == texts.NOT_REGISTERED
+    assert district.send(AN, "/baocaothang")[0].text == wording.MONTHLY_USAGE
+    assert district.send(stranger, "/baocaothang Xin chào")[0].text == wording.NOT_REGISTERED
     assert "dài quá" in district.send(AN, "/baocaothang " + "x" * 4000)[0].text
     assert district.store.submissions.rows == []
 
@@ -555,18 +555,18 @@ def test_monthly_report_refusals(district):
 
 
 def test_subscriptions_are_for_admins(district):
-    assert district.send(AN, "/dangkynhan", group=-900)[0].text == texts.NOT_ADMIN
-    assert district.send(ADMIN, "/dangkynhan ZZ", group=-900)[0].text == texts.unknown_unit("ZZ")
+    assert district.send(AN, "/dangkynhan", group=-900)[0].text == wording.NOT_ADMIN
+    assert district.send(ADMIN, "/dangkynhan ZZ", group=-900)[0].text == wording.unknown_unit("ZZ")
     reply = district.send(ADMIN, "/dangkynhan km", group=-900)[0].text
     assert "của <b>Phường Khương Mai</b> (KM) và các đơn vị trực thuộc" in reply
     assert district.store.subscriptions.of(chat(-900)).scope == "KM"
-    assert district.send(ADMIN, "/huynhan", group=-900)[0].text == texts.UNSUBSCRIBED
-    assert district.send(ADMIN, "/huynhan", group=-900)[0].text == texts.NOT_SUBSCRIBED
+    assert district.send(ADMIN, "/huynhan", group=-900)[0].text == wording.UNSUBSCRIBED
+    assert district.send(ADMIN, "/huynhan", group=-900)[0].text == wording.NOT_SUBSCRIBED
 
 
 def test_export_builds_one_row_per_unit_and_one_column_per_week(district):
-    assert district.send(AN, "/xuat")[0].text == texts.NOT_ADMIN
-    assert district.send(ADMIN, "/xuat năm")[0].text == texts.EXPORT_USAGE
+    assert district.send(AN, "/xuat")[0].text == wording.NOT_ADMIN
+    assert district.send(ADMIN, "/xuat năm")[0].text == wording.EXPORT_USAGE
     [reply] = district.send(ADMIN, "/xuat", at=at("2024-09-12 09:00"))
     [table] = reply.attachments
     assert table.filename == "quizbot-toan-bo.xlsx"

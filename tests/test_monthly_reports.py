@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import ChatKind, FileRef, Inbound, StoredFile
 from bot.domain.model import ChatRef
 from tests.conftest import ADMIN_ID, at
@@ -53,10 +53,10 @@ def test_others_are_refused_and_a_missing_report_is_said_so(dialogue):
     setup(dialogue)
     moment = at("2024-09-19 10:00")
     assert only_text(dialogue.send(BINH, "/xembaocao KM01", at=moment)) == (
-        texts.READ_REPORT_NOT_ALLOWED
+        wording.READ_REPORT_NOT_ALLOWED
     )
     assert only_text(dialogue.send(STRANGER, "/xembaocao KM01", at=moment)) == (
-        texts.READ_REPORT_NOT_ALLOWED
+        wording.READ_REPORT_NOT_ALLOWED
     )
     assert only_text(dialogue.send(ADMIN, "/xembaocao KT", at=moment)) == (
         "<b>Phường Khương Trung</b> (KT) chưa gửi báo cáo tháng 9/2024."
@@ -64,7 +64,7 @@ def test_others_are_refused_and_a_missing_report_is_said_so(dialogue):
     assert "Không tìm thấy đơn vị có mã «ZZ»" in only_text(
         dialogue.send(ADMIN, "/xembaocao ZZ", at=moment)
     )
-    assert only_text(dialogue.send(ADMIN, "/xembaocao", at=moment)) == texts.READ_REPORT_USAGE
+    assert only_text(dialogue.send(ADMIN, "/xembaocao", at=moment)) == wording.READ_REPORT_USAGE
 
 
 def test_another_month_and_a_subscribed_chat(dialogue):
@@ -78,4 +78,4 @@ def test_another_month_and_a_subscribed_chat(dialogue):
     # A chat subscribed to another ward's digests may not read this one.
     dialogue.send(ADMIN, "/dangkynhan KT", group=-901, at=at("2024-09-02 08:00"))
     refused = only_text(dialogue.send(STRANGER, "/xembaocao KM01 thang 9", group=-901, at=october))
-    assert refused == texts.READ_REPORT_NOT_ALLOWED
+    assert refused == wording.READ_REPORT_NOT_ALLOWED

@@ -1,6 +1,6 @@
 """Registration, approval by admins, and binding groups to units."""
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.model import ChatRef, MembershipStatus
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
@@ -36,7 +36,7 @@ def test_a_request_reaches_every_admin_with_approve_and_reject_buttons(dialogue)
 
 def test_a_repeated_request_does_not_notify_the_admins_again(dialogue):
     dialogue.send(AN, "/register KM")
-    assert only_text(dialogue.send(AN, "/register KM")) == texts.request_still_pending(
+    assert only_text(dialogue.send(AN, "/register KM")) == wording.request_still_pending(
         dialogue.store.units.get("KM")
     )
 
@@ -72,7 +72,7 @@ def test_approval_by_button_edits_the_admins_message(dialogue):
     assert replies[0].buttons == ()
     # A second press (another admin, or a double tap) says the request changed.
     again = dialogue.press(ADMIN, button.command, button.argument, button_message_id="77")
-    assert again[0].text == texts.REQUEST_CHANGED and again[0].edit_message_id == "77"
+    assert again[0].text == wording.REQUEST_CHANGED and again[0].edit_message_id == "77"
     assert statuses(dialogue) == [("KM", MembershipStatus.APPROVED)]
 
 
@@ -80,7 +80,7 @@ def test_an_old_button_never_approves_a_request_made_since(dialogue):
     old = approve_button(dialogue.send(AN, "/register KM02"))
     dialogue.send(AN, "/register DTN")
     replies = dialogue.press(ADMIN, old.command, old.argument, button_message_id="77")
-    assert [r.text for r in replies] == [texts.REQUEST_CHANGED]
+    assert [r.text for r in replies] == [wording.REQUEST_CHANGED]
     assert statuses(dialogue) == [
         ("KM02", MembershipStatus.SUPERSEDED),
         ("DTN", MembershipStatus.PENDING),
@@ -99,7 +99,7 @@ def test_a_flood_of_requests_notifies_the_admins_a_few_times_only(dialogue):
         replies = dialogue.send(AN, f"/dangky {code}")
         notices += sum(1 for r in replies if r.chat.chat_id != AN.user_id)
     assert notices == 3 * 5  # three requests a day, each to five admins
-    assert only_text(dialogue.send(AN, "/dangky KM")) == texts.too_many_requests(3)
+    assert only_text(dialogue.send(AN, "/dangky KM")) == wording.too_many_requests(3)
     pending = [s for s in statuses(dialogue) if s[1] is MembershipStatus.PENDING]
     assert pending == [("NC", MembershipStatus.PENDING)]
     # The same request repeated never notifies again, and the next day one more is allowed.
@@ -116,24 +116,24 @@ def test_rejection_tells_the_requester_and_grants_nothing(dialogue):
     replies = dialogue.send(ADMIN, "/tuchoi 1001")
     assert "không được duyệt" in replies[1].text
     assert statuses(dialogue) == [("KM", MembershipStatus.REJECTED)]
-    assert only_text(dialogue.send(AN, "45")) == texts.NOT_REGISTERED
+    assert only_text(dialogue.send(AN, "45")) == wording.NOT_REGISTERED
 
 
 def test_only_admins_decide(dialogue):
     dialogue.send(AN, "/register KM")
     for command in ("/approve 1001", "/reject 1001", "/duyet 1001"):
-        assert only_text(dialogue.send(STRANGER, command)) == texts.NOT_ADMIN, command
+        assert only_text(dialogue.send(STRANGER, command)) == wording.NOT_ADMIN, command
     assert statuses(dialogue) == [("KM", MembershipStatus.PENDING)]
 
 
 def test_decisions_need_a_user_with_a_pending_request(dialogue):
-    assert only_text(dialogue.send(ADMIN, "/approve")) == texts.DECIDE_USAGE
-    assert only_text(dialogue.send(ADMIN, "/approve 1 2")) == texts.DECIDE_USAGE
-    assert only_text(dialogue.send(ADMIN, "/approve 5555")) == texts.no_pending_request("5555")
+    assert only_text(dialogue.send(ADMIN, "/approve")) == wording.DECIDE_USAGE
+    assert only_text(dialogue.send(ADMIN, "/approve 1 2")) == wording.DECIDE_USAGE
+    assert only_text(dialogue.send(ADMIN, "/approve 5555")) == wording.no_pending_request("5555")
 
 
 def test_unknown_or_missing_unit_code(dialogue):
-    assert only_text(dialogue.send(AN, "/register")) == texts.REGISTER_USAGE
+    assert only_text(dialogue.send(AN, "/register")) == wording.REGISTER_USAGE
     assert only_text(dialogue.send(AN, "/register ZZZ")).startswith(
         "Không tìm thấy đơn vị nào có mã hoặc tên «ZZZ»."
     )
@@ -143,7 +143,7 @@ def test_unknown_or_missing_unit_code(dialogue):
 
 def test_an_admin_registering_is_approved_at_once(dialogue):
     text = only_text(dialogue.send(ADMIN, "/register KT"))
-    assert text == texts.admin_registered_directly(dialogue.store.units.get("KT"))
+    assert text == wording.admin_registered_directly(dialogue.store.units.get("KT"))
     assert statuses(dialogue, ADMIN_ID) == [("KT", MembershipStatus.APPROVED)]
 
 
@@ -168,7 +168,7 @@ def test_a_group_bound_to_a_unit_cannot_be_taken_over_by_another_units_secretary
         dialogue.send(ADMIN, f"/duyet {who.user_id}")
     dialogue.send(AN, "/dangky KM", group=-500)
     refused = only_text(dialogue.send(binh, "/dangky KT", group=-500))
-    assert refused == texts.group_bound_elsewhere(dialogue.store.units.get("KM"))
+    assert refused == wording.group_bound_elsewhere(dialogue.store.units.get("KM"))
     assert dialogue.store.chats.unit_of(dialogue_chat(-500)) == "KM"
     assert "Phường Khương Mai" in only_text(dialogue.send(binh, "/tiendo", group=-500))
     # An admin may re-bind it.
@@ -184,11 +184,11 @@ def test_a_secretary_binds_their_group_and_only_to_their_unit(dialogue):
     dialogue.send(AN, "/register KM")
     dialogue.send(ADMIN, "/approve 1001")
     wrong = only_text(dialogue.send(AN, "/register KT", group=-500))
-    assert wrong == texts.bind_other_unit(dialogue.store.units.get("KM"))
+    assert wrong == wording.bind_other_unit(dialogue.store.units.get("KM"))
     group = dialogue.sent[dialogue.last_message_id()].chat
     assert dialogue.store.chats.unit_of(group) is None
     bound = only_text(dialogue.send(AN, "/register KM", group=-500))
-    assert bound == texts.group_bound(dialogue.store.units.get("KM"))
+    assert bound == wording.group_bound(dialogue.store.units.get("KM"))
     assert dialogue.store.chats.unit_of(group) == "KM"
     status = only_text(dialogue.send(STRANGER, "/tiendo", group=-500))
     assert status.startswith("📊 <b>Phường Khương Mai</b> (KM)")
@@ -196,7 +196,8 @@ def test_a_secretary_binds_their_group_and_only_to_their_unit(dialogue):
 
 def test_a_stranger_in_a_group_is_sent_to_the_private_chat(dialogue):
     assert (
-        only_text(dialogue.send(STRANGER, "/register KM", group=-500)) == texts.REGISTER_IN_PRIVATE
+        only_text(dialogue.send(STRANGER, "/register KM", group=-500))
+        == wording.REGISTER_IN_PRIVATE
     )
     assert statuses(dialogue, STRANGER.user_id) == []
 

@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.model import ReportMode
+from bot.domain.parsing import ParseProblem
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
 
@@ -119,7 +120,7 @@ def test_an_edit_to_nonsense_is_refused_and_keeps_the_entry(dialogue):
     dialogue.send(AN, "thêm 45 lượt")
     message_id = dialogue.last_message_id()
     text = only_text(dialogue.edit(message_id, "xin lỗi gõ nhầm", at=at("2024-09-12 09:05")))
-    assert text == texts.FREE_TEXT_HINT
+    assert text == wording.FREE_TEXT_HINT
     assert total(dialogue) == 45
 
 
@@ -139,7 +140,7 @@ def test_an_edit_cannot_move_a_report_to_another_week(dialogue):
     text = only_text(
         dialogue.edit(dialogue.last_message_id(), "45 tuantruoc", at=at("2024-09-12 09:05"))
     )
-    assert text == texts.EDIT_CANNOT_MOVE
+    assert text == wording.EDIT_CANNOT_MOVE
     assert total(dialogue) == 45
 
 
@@ -150,7 +151,7 @@ def test_an_edit_of_an_undone_report_is_refused(dialogue):
     dialogue.send(AN, "/undo")
     assert (
         only_text(dialogue.edit(message_id, "50", at=at("2024-09-12 10:00")))
-        == texts.EDIT_OF_VOIDED
+        == wording.EDIT_OF_VOIDED
     )
     assert total(dialogue) == 0
 
@@ -178,7 +179,7 @@ def test_undo_voids_the_last_live_entry_then_the_one_before(dialogue):
     assert "Đã hủy báo cáo «+20» của" in text and "<b>45/200</b>" in text
     dialogue.send(AN, "/undo")
     assert total(dialogue) == 0
-    assert only_text(dialogue.send(AN, "/undo")) == texts.NOTHING_TO_UNDO
+    assert only_text(dialogue.send(AN, "/undo")) == wording.NOTHING_TO_UNDO
     assert [r.action for r in dialogue.store.ledger.audit].count("void") == 2
 
 
@@ -187,7 +188,7 @@ def test_undo_delivered_twice_undoes_once(dialogue):
     dialogue.send(AN, "45")
     dialogue.send(AN, "20")
     dialogue.send(AN, "/undo")
-    assert only_text(dialogue.again(dialogue.last_message_id())) == texts.ALREADY_HANDLED
+    assert only_text(dialogue.again(dialogue.last_message_id())) == wording.ALREADY_HANDLED
     assert total(dialogue) == 45
 
 
@@ -205,19 +206,25 @@ def test_undo_only_touches_my_own_entries_and_a_later_total_stays(dialogue):
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("/report 0", texts.add_out_of_bounds(10_000)),
-        ("/report 10001", texts.add_out_of_bounds(10_000)),
-        ("/report 10.001", texts.add_out_of_bounds(10_000)),
-        ("/report " + "9" * 150, texts.add_out_of_bounds(10_000)),
-        ("/report -5", texts.parse_problem(texts.ParseProblem.NEGATIVE, 10_000, GRACE)),
-        ("/report =10011", texts.set_out_of_bounds(10_000)),
-        ("/report", texts.report_usage(GRACE)),
-        ("/report ４５", texts.parse_problem(texts.ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE)),
-        ("9" * 5000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
-        ("x" * 10_000, texts.parse_problem(texts.ParseProblem.TOO_LONG, 10_000, GRACE)),
-        ("thêm 4,5 lượt", texts.parse_problem(texts.ParseProblem.NOT_INTEGER, 10_000, GRACE)),
-        ("tuần 37 thêm 5", texts.parse_problem(texts.ParseProblem.SEVERAL_NUMBERS, 10_000, GRACE)),
-        ("hôm nay trời đẹp", texts.FREE_TEXT_HINT),
+        ("/report 0", wording.add_out_of_bounds(10_000)),
+        ("/report 10001", wording.add_out_of_bounds(10_000)),
+        ("/report 10.001", wording.add_out_of_bounds(10_000)),
+        ("/report " + "9" * 150, wording.add_out_of_bounds(10_000)),
+        ("/report -5", wording.parse_problem(ParseProblem.NEGATIVE, 10_000, GRACE)),
+        ("/report =10011", wording.set_out_of_bounds(10_000)),
+        ("/report", wording.report_usage(GRACE)),
+        (
+            "/report ４５",
+            wording.parse_problem(ParseProblem.NON_ASCII_DIGITS, 10_000, GRACE),
+        ),
+        ("9" * 5000, wording.parse_problem(ParseProblem.TOO_LONG, 10_000, GRACE)),
+        ("x" * 10_000, wording.parse_problem(ParseProblem.TOO_LONG, 10_000, GRACE)),
+        ("thêm 4,5 lượt", wording.parse_problem(ParseProblem.NOT_INTEGER, 10_000, GRACE)),
+        (
+            "tuần 37 thêm 5",
+            wording.parse_problem(ParseProblem.SEVERAL_NUMBERS, 10_000, GRACE),
+        ),
+        ("hôm nay trời đẹp", wording.FREE_TEXT_HINT),
     ],
 )
 def test_bad_input_gets_a_clear_answer_and_changes_nothing(dialogue, message, expected):
@@ -261,8 +268,8 @@ def test_a_message_counts_for_the_week_it_was_sent_in(dialogue):
 
 
 def test_strangers_and_pending_secretaries_cannot_report(dialogue):
-    assert only_text(dialogue.send(STRANGER, "/report 5")) == texts.NOT_REGISTERED
-    assert only_text(dialogue.send(STRANGER, "45")) == texts.NOT_REGISTERED
+    assert only_text(dialogue.send(STRANGER, "/report 5")) == wording.NOT_REGISTERED
+    assert only_text(dialogue.send(STRANGER, "45")) == wording.NOT_REGISTERED
     dialogue.send(STRANGER, "/register KM")
     assert "đang chờ duyệt" in only_text(dialogue.send(STRANGER, "45"))
     assert entries(dialogue) == []
@@ -271,14 +278,14 @@ def test_strangers_and_pending_secretaries_cannot_report(dialogue):
 def test_a_secretary_reports_only_for_their_unit(dialogue):
     approve(dialogue)
     text = only_text(dialogue.send(AN, "/report KT 5"))
-    assert text == texts.own_unit_only(dialogue.store.units.get("KM"))
+    assert text == wording.own_unit_only(dialogue.store.units.get("KM"))
     assert "✅" in only_text(dialogue.send(AN, "/report KM 5"))
     assert total(dialogue, "KT") == 0 and total(dialogue, "KM") == 5
 
 
 def test_an_admin_names_the_unit_or_reports_in_its_group(dialogue):
-    assert only_text(dialogue.send(ADMIN, "/report 5")) == texts.ADMIN_NEEDS_UNIT_CODE
-    assert only_text(dialogue.send(ADMIN, "/report XX 5")) == texts.unknown_unit("XX")
+    assert only_text(dialogue.send(ADMIN, "/report 5")) == wording.ADMIN_NEEDS_UNIT_CODE
+    assert only_text(dialogue.send(ADMIN, "/report XX 5")) == wording.unknown_unit("XX")
     assert "không còn trong danh sách" in only_text(dialogue.send(ADMIN, "/report OLD 5"))
     dialogue.send(ADMIN, "/register KT", group=-100)
     assert "Phường Khương Trung" in only_text(dialogue.send(ADMIN, "/report 7", group=-100))
@@ -289,8 +296,8 @@ def test_reports_outside_the_campaign_are_refused(dialogue):
     approve(dialogue)
     before = only_text(dialogue.send(AN, "5", at=at("2024-08-30 09:00")))
     after = only_text(dialogue.send(AN, "5", at=at("2025-01-06 09:00")))
-    assert before == texts.campaign_not_started(dialogue.policy.campaign)
-    assert after == texts.campaign_ended(dialogue.policy.campaign)
+    assert before == wording.campaign_not_started(dialogue.policy.campaign)
+    assert after == wording.campaign_ended(dialogue.policy.campaign)
     assert entries(dialogue) == []
 
 

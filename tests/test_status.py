@@ -1,6 +1,6 @@
 """Progress views: a unit and its siblings, all units, help and the unit table."""
 
-from bot.domain import texts
+from bot.domain import wording
 from tests.conftest import ADMIN_ID, CAMPAIGN, at
 from tests.support.dialogue import only_text, person
 
@@ -68,7 +68,7 @@ def test_status_all_is_for_admins_and_marks_units_without_reports(dialogue):
     report(dialogue, "KM", 200)
     report(dialogue, "KM01", 3)
     report(dialogue, "MTTQ", 12)
-    assert only_text(dialogue.send(STRANGER, "/status all")) == texts.STATUS_ALL_ADMIN_ONLY
+    assert only_text(dialogue.send(STRANGER, "/status all")) == wording.STATUS_ALL_ADMIN_ONLY
     text = only_text(dialogue.send(ADMIN, "/tiendo tất cả"))
     lines = text.splitlines()
     assert lines[0] == "📊 <b>Tiến độ các đơn vị — Tuần 37 (09/09–15/09/2024)</b>"
@@ -89,11 +89,12 @@ def test_status_all_is_for_admins_and_marks_units_without_reports(dialogue):
 
 
 def test_status_of_a_named_unit_needs_a_bound_chat_a_membership_or_an_admin(dialogue):
-    assert only_text(dialogue.send(STRANGER, "/status KM")) == texts.NOT_REGISTERED
+    assert only_text(dialogue.send(STRANGER, "/status KM")) == wording.NOT_REGISTERED
     assert (
-        only_text(dialogue.send(STRANGER, "/status KM", group=-9)) == texts.STATUS_NEEDS_UNIT_GROUP
+        only_text(dialogue.send(STRANGER, "/status KM", group=-9))
+        == wording.STATUS_NEEDS_UNIT_GROUP
     )
-    assert only_text(dialogue.send(ADMIN, "/status XYZ")) == texts.unknown_unit("XYZ")
+    assert only_text(dialogue.send(ADMIN, "/status XYZ")) == wording.unknown_unit("XYZ")
     assert "Chi bộ Tổ dân phố số 2" in only_text(dialogue.send(ADMIN, "/status km02"))
 
 
@@ -208,7 +209,7 @@ def test_status_and_export_of_a_named_period_and_a_units_history(dialogue):
     assert "• Tuần 37 (09/09–15/09/2024): 150/200 (75%) ⏳" in history
     assert "• Tuần 36 (02/09–08/09/2024): 50/200 (25%) ⚠️" in history
     assert "KT" in only_text(dialogue.send(ADMIN, "/lichsu KT"))
-    assert only_text(dialogue.send(STRANGER, "/lichsu")) == texts.NOT_REGISTERED
+    assert only_text(dialogue.send(STRANGER, "/lichsu")) == wording.NOT_REGISTERED
 
 
 def test_one_command_table_feeds_the_parser_the_help_and_the_menu():
@@ -220,10 +221,10 @@ def test_one_command_table_feeds_the_parser_the_help_and_the_menu():
         for alias in command.aliases:
             assert canonical(f"/{alias}") == command.name
         for _, key in command.help:
-            assert key in texts.HELP_LINES
-    assert set(menu()) <= set(texts.MENU_LINES)
-    assert [name for name, _ in texts.command_menu(20)] == menu()
-    admin_help = texts.help_text(
+            assert key in wording.HELP_LINES
+    assert set(menu()) <= set(wording.MENU_LINES)
+    assert [name for name, _ in wording.command_menu(20)] == menu()
+    admin_help = wording.help_text(
         CAMPAIGN,
         due_day=20,
         user_id="9",

@@ -12,7 +12,7 @@ import pytest
 
 from bot.channels.console.simulator import plain
 from bot.cli import main
-from bot.domain import texts
+from bot.domain import wording
 from tests.support.units import CSV_HEADER, units_csv
 
 ENGLISH = ("usage:", "show this help", "positional arguments", "options:", "error:")
@@ -64,7 +64,7 @@ def test_every_help_is_vietnamese_with_a_description_and_an_example(command, cap
     assert stopped.value.code == 0
     shown = capsys.readouterr().out
     assert shown.startswith("Cách dùng: quizbot")
-    assert "-h, --help" in shown and texts.CLI_HELP_FLAG in shown
+    assert "-h, --help" in shown and wording.CLI_HELP_FLAG in shown
     assert "Ví dụ: quizbot" in shown
     for english in ENGLISH:
         assert english not in shown.lower(), english
@@ -144,9 +144,9 @@ def test_export_says_what_form_it_wants(cli, capsys):
 
 
 def test_without_tokens_the_start_line_names_both_and_how_to_make_env():
-    assert "TELEGRAM_BOT_TOKEN" in texts.CONSOLE_STARTING
-    assert "ZALO_BOT_TOKEN" in texts.CONSOLE_STARTING
-    assert "cp .env.example .env" in texts.CONSOLE_STARTING
+    assert "TELEGRAM_BOT_TOKEN" in wording.CONSOLE_STARTING
+    assert "ZALO_BOT_TOKEN" in wording.CONSOLE_STARTING
+    assert "cp .env.example .env" in wording.CONSOLE_STARTING
 
 
 # ---------------------------------------------------------------- files in the simulator
@@ -182,7 +182,7 @@ async def test_files_in_the_simulator_do_what_telegram_does(tmp_path):
     )
     photo, status, document = output.split("Quản trị> ")[-4:-1]
     # A number in a photo's caption is not counted, and the bot says how to send it.
-    assert plain(texts.MEDIA_CAPTION_NOT_COUNTED) in photo
+    assert plain(wording.MEDIA_CAPTION_NOT_COUNTED) in photo
     assert "Tuần 37 (09/09–15/09/2024): 0/200 lượt dự thi" in status
     # A document captioned as a monthly report is one.
     assert "Đã nhận báo cáo tháng 9/2024 của Phường Khương Mai (KM), kèm tệp «bc.docx»" in document

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.parsing import ParseError, ParseProblem, Question, parse_report
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, only_text, person
@@ -104,7 +104,7 @@ def test_duoc_n_is_asked_once_and_the_button_books_it_once(secretaries):
     pressed_again = only_text(
         secretaries.press(AN, "confirm_held", held_id, button_message_id="77")
     )
-    assert pressed_again == texts.held_already("confirmed", question=True)
+    assert pressed_again == wording.held_already("confirmed", question=True)
     assert own(secretaries, "KM") == 10
 
 

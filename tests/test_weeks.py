@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.texts import week_label
 from bot.domain.weeks import Month, Week
+from bot.domain.wording import week_label
 from tests.conftest import TZ, at, make_policy
 
 
@@ -85,7 +85,7 @@ def test_months():
 
 
 def test_the_cutoff_is_described_from_the_setting():
-    from bot.domain.texts import cutoff_phrase, report_usage
+    from bot.domain.wording import cutoff_phrase, report_usage
 
     assert cutoff_phrase(timedelta(hours=12)) == "12:00 thứ Hai"
     assert cutoff_phrase(timedelta(hours=36)) == "12:00 thứ Ba"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Outbound, RenderedMessage, Send
 from bot.domain.model import ChatRef
 from bot.domain.policy import Policy
@@ -100,7 +100,7 @@ def held_back_notice(
     held: Sequence[Outbound],
 ) -> list[Outbound]:
     """Every admin, on every platform the bot serves, hears exactly what was not sent."""
-    text = texts.budget_held_back(
+    text = wording.budget_held_back(
         limit.platform, limit.month, limit.budget, limit.used, job, period, held
     )
     return [

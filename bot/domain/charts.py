@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Bar, ChartSpec
 from bot.domain.model import Unit
 
@@ -42,7 +42,7 @@ def share_chart(filename: str, title: str, rows: Sequence[ChartRow]) -> ChartSpe
         widest * STUB_SHARE if row.standing == "silent" else min(share, CAP_PERCENT)
         for row, share in zip(rows, shares, strict=True)
     ]
-    values = [texts.chart_share_value(row.total, row.quota) for row in rows]
+    values = [wording.chart_share_value(row.total, row.quota) for row in rows]
     return _chart(filename, title, rows, lengths, values, widest, reference, share=True)
 
 
@@ -50,7 +50,9 @@ def count_chart(filename: str, title: str, rows: Sequence[ChartRow]) -> ChartSpe
     """Entries per unit, for units without quotas of their own (a ward's party cells)."""
     widest = float(max([1, *(row.total for row in rows)]))
     lengths = [float(row.total) if row.total > 0 else widest * STUB_SHARE for row in rows]
-    values = [texts.chart_count_value(row.total, reported=row.standing != "silent") for row in rows]
+    values = [
+        wording.chart_count_value(row.total, reported=row.standing != "silent") for row in rows
+    ]
     return _chart(filename, title, rows, lengths, values, widest, None, share=False)
 
 
@@ -70,7 +72,7 @@ def _chart(
     gap = widest * GAP_SHARE
     bars = tuple(
         Bar(
-            label=texts.chart_label(row.unit),
+            label=wording.chart_label(row.unit),
             total=row.total,
             quota=row.quota,
             standing=row.standing,
@@ -85,8 +87,8 @@ def _chart(
         filename=filename,
         title=title,
         bars=bars,
-        axis_label=texts.CHART_AXIS if share else texts.CHART_COUNT_AXIS,
-        legend=texts.CHART_SHARE_LEGEND if share else texts.CHART_COUNT_LEGEND,
+        axis_label=wording.CHART_AXIS if share else wording.CHART_COUNT_AXIS,
+        legend=wording.CHART_SHARE_LEGEND if share else wording.CHART_COUNT_LEGEND,
         reference=reference,
         x_max=farthest + widest * LABEL_ROOM_SHARE,
     )

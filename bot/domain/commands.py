@@ -24,7 +24,7 @@ class Audience(StrEnum):
 class Command:
     """One command: its canonical (English) name, its aliases (the Vietnamese one shown to
     people first), whether it is in Telegram's "/" menu, and its help lines (keys of
-    texts.HELP_LINES) for each audience. The parser, /huongdan and the menu all read this."""
+    wording.HELP_LINES) for each audience. The parser, /huongdan and the menu all read this."""
 
     name: str
     aliases: tuple[str, ...]

@@ -17,7 +17,7 @@ from bot.domain import (
     reporting,
     status,
     subscriptions,
-    texts,
+    wording,
 )
 from bot.domain.commands import EDITABLE
 from bot.domain.messages import Inbound, Outbound
@@ -65,8 +65,8 @@ def introduced(replies: list[Outbound], inbound: Inbound) -> list[Outbound]:
     for index, reply in enumerate(replies):
         if reply.chat != inbound.chat:
             continue
-        if texts.AUTOMATED_MARK not in reply.text:
-            replies[index] = replace(reply, text=f"{reply.text}\n{texts.AUTOMATED_NOTICE}")
+        if wording.AUTOMATED_MARK not in reply.text:
+            replies[index] = replace(reply, text=f"{reply.text}\n{wording.AUTOMATED_NOTICE}")
         break
     return replies
 
@@ -83,7 +83,7 @@ def _answer(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> li
     if inbound.command is None:
         if inbound.text.startswith("/") and (inbound.is_private or inbound.replies_to_bot):
             name = inbound.text.split()[0]
-            return turn.reply(texts.unknown_command(name, policy.monthly_due_day))
+            return turn.reply(wording.unknown_command(name, policy.monthly_due_day))
         return reporting.report_free_text(turn)
     use_case = USE_CASES.get(inbound.command)
     if use_case is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Column, Outbound, TableSpec
 from bot.domain.model import NO_FIGURE, Figure, Unit
 from bot.domain.parsing import fold
@@ -34,7 +34,7 @@ def export(turn: Turn) -> list[Outbound]:
     """`/xuat`: the whole campaign, or a week or month as people name it («tuantruoc»,
     «tuan 37», «thang 9»)."""
     if not turn.is_admin():
-        return turn.reply(texts.NOT_ADMIN)
+        return turn.reply(wording.NOT_ADMIN)
     choice = fold(" ".join(turn.inbound.args).strip())
     today = local_date(turn.now, turn.policy.tz)
     period = None if choice in _WHOLE else parse_period(choice, today)
@@ -51,10 +51,10 @@ def export(turn: Turn) -> list[Outbound]:
         weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
         spec = month_table(turn.store, turn.policy, month, weeks, as_of=turn.now) if weeks else None
     else:
-        return turn.reply(texts.EXPORT_USAGE)
+        return turn.reply(wording.EXPORT_USAGE)
     if spec is None or not weeks:
-        return turn.reply(texts.EXPORT_NOTHING_YET)
-    return turn.reply(texts.export_ready(weeks, month), attachments=(spec,))
+        return turn.reply(wording.EXPORT_NOTHING_YET)
+    return turn.reply(wording.export_ready(weeks, month), attachments=(spec,))
 
 
 def campaign_weeks(policy: Policy, today: date) -> list[Week]:
@@ -76,8 +76,8 @@ def whole_campaign_table(
         store,
         policy,
         weeks,
-        texts.EXPORT_FILE_WHOLE,
-        texts.EXPORT_SHEET_WHOLE,
+        wording.EXPORT_FILE_WHOLE,
+        wording.EXPORT_SHEET_WHOLE,
         extra=None,
         as_of=as_of,
     )
@@ -93,8 +93,8 @@ def week_table(
     tree: UnitTree | None = None,
     as_of: datetime | None = None,
 ) -> TableSpec:
-    filename, title = texts.export_file_week(week), texts.export_sheet_week(week)
-    span = texts.week_label(week, mid_sentence=True)
+    filename, title = wording.export_file_week(week), wording.export_sheet_week(week)
+    span = wording.week_label(week, mid_sentence=True)
     return build_table(
         store, policy, [week], filename, title, extra, units, totals, tree, as_of=as_of, span=span
     )
@@ -110,8 +110,8 @@ def month_table(
     totals: Totals | None = None,
     as_of: datetime | None = None,
 ) -> TableSpec:
-    filename, title = texts.export_file_month(month), texts.export_sheet_month(month)
-    span = texts.month_span(month, weeks)
+    filename, title = wording.export_file_month(month), wording.export_sheet_month(month)
+    span = wording.month_span(month, weeks)
     return build_table(
         store, policy, weeks, filename, title, extra, units, totals, as_of=as_of, span=span
     )
@@ -153,7 +153,7 @@ def build_table(
     def reported(code: str) -> bool:
         return any(totals.get((code, week.start), NO_FIGURE).reported for week in weeks)
 
-    columns = (*texts.export_columns(weeks, with_totals=several), *extra_columns)
+    columns = (*wording.export_columns(weeks, with_totals=several), *extra_columns)
     rows: list[tuple[str | int | float | None, ...]] = []
     for depth, unit in ordered:
         figures = week_figures(unit.code)
@@ -170,7 +170,7 @@ def build_table(
                 *figures,
                 *((total, period_quota) if several else ()),
                 percent_cell(total, period_quota),
-                texts.export_status(period_quota, total, reported(unit.code)),
+                wording.export_status(period_quota, total, reported(unit.code)),
                 *extra_values.get(unit.code, (None,) * len(extra_columns)),
             )
         )
@@ -182,7 +182,7 @@ def build_table(
     rows.append(
         (
             "",
-            texts.EXPORT_TOTAL_ROW,
+            wording.EXPORT_TOTAL_ROW,
             "",
             quota_sum,
             *week_sums,
@@ -193,7 +193,7 @@ def build_table(
         )
     )
     scope = tops[0] if len(tops) == 1 and units is not None else None
-    title_lines = texts.table_title_lines(
+    title_lines = wording.table_title_lines(
         policy.campaign, scope, span or sheet_title, as_of, policy.tz
     )
     return TableSpec(

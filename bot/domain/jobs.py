@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.charts import ChartRow, count_chart, share_chart
 from bot.domain.collation import vietnamese_key
 from bot.domain.exports import month_table, week_table
@@ -80,7 +80,7 @@ def one_message_per_chat(*batches: Sequence[Outbound]) -> list[Outbound]:
     for batch in batches:
         for message in batch:
             merged.setdefault(message.chat, []).append(message.text)
-    return [Outbound(chat, texts.joined_reminders(parts)) for chat, parts in merged.items()]
+    return [Outbound(chat, wording.joined_reminders(parts)) for chat, parts in merged.items()]
 
 
 def reminder_chats(store: Store, policy: Policy, codes: Sequence[str]) -> dict[str, list[ChatRef]]:
@@ -124,7 +124,7 @@ def _weekly_reminders(
             tree.sub_unit_noun(unit.code),
         )
         below = sub_unit_report(tree, rows, unit)
-        text = texts.weekly_reminder(
+        text = wording.weekly_reminder(
             standing, week, below, policy.campaign.metric, _rank(tree, rows, unit)
         )
         messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
@@ -138,14 +138,14 @@ def _rank(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> Plac
         for sibling in tree.children(unit.parent)
         if sibling.kind is unit.kind and sibling.code in rows
     ]
-    return place_of(siblings, unit.code, texts.KIND_PLURALS[unit.kind])
+    return place_of(siblings, unit.code, wording.KIND_PLURALS[unit.kind])
 
 
 def uncertain_sends_notice(
     policy: Policy, platform: str, job: str, period: str, count: int
 ) -> list[Outbound]:
     """Sends that may or may not have arrived are never repeated: the admins hear of them."""
-    text = texts.uncertain_sends_for_admins(job, period, count)
+    text = wording.uncertain_sends_for_admins(job, period, count)
     return [
         Outbound(ChatRef(platform, user), text) for user in policy.configured_admin_ids(platform)
     ]
@@ -157,7 +157,7 @@ def abandoned_sends_notice(
     """Sends caught in flight are never repeated: the admins hear which ones, once."""
     if not abandoned:
         return []
-    text = texts.abandoned_sends_for_admins([(s.chat.chat_id, s.first_line) for s in abandoned])
+    text = wording.abandoned_sends_for_admins([(s.chat.chat_id, s.first_line) for s in abandoned])
     return [
         Outbound(ChatRef(platform, user), text) for user in policy.configured_admin_ids(platform)
     ]
@@ -189,7 +189,7 @@ def _monthly_nudges(store: Store, policy: Policy, slot: datetime, now: datetime)
     days_left = (due.date() - local_date(now, policy.tz)).days
     messages: list[Outbound] = []
     for unit in sorted(missing, key=lambda u: u.code):
-        text = texts.monthly_nudge(unit, month, due, days_left, policy.tz)
+        text = wording.monthly_nudge(unit, month, due, days_left, policy.tz)
         messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
     return messages
 
@@ -276,8 +276,8 @@ def weekly_digests(
         scoped = scope_units(tree, scope)
         digest = build_weekly_digest(tree, scope, scoped, week, window, totals)
         extra = (
-            texts.DIGEST_EXTRA_COLUMNS,
-            {line.unit.code: texts.digest_extra_values(line) for line in digest.lines},
+            wording.DIGEST_EXTRA_COLUMNS,
+            {line.unit.code: wording.digest_extra_values(line) for line in digest.lines},
         )
         table = week_table(
             store, policy, week, extra, units=scoped, totals=totals, tree=tree, as_of=now
@@ -285,7 +285,7 @@ def weekly_digests(
         messages.append(
             Outbound(
                 subscription.chat,
-                texts.weekly_digest(digest, policy.campaign.metric, DIGEST_BUDGET),
+                wording.weekly_digest(digest, policy.campaign.metric, DIGEST_BUDGET),
                 attachments=(digest_chart(digest, policy.campaign.name), table),
             )
         )
@@ -372,14 +372,14 @@ def digest_chart(digest: WeeklyDigest, campaign: str) -> ChartSpec:
     their own gets their entries counted instead. Beyond CHART_MAX_BARS, the lowest shares."""
     tops = [branch.line for branch in digest.branches]
     with_quota = [line for line in tops if line.unit.weekly_quota > 0]
-    filename = texts.chart_file(digest.week)
+    filename = wording.chart_file(digest.week)
     if not with_quota and tops:
         shown = sorted(tops, key=lambda line: (-line.total, vietnamese_key(line.unit.name)))
         rows = [
             ChartRow(line.unit, line.total, 0, "reported" if line.reported else "silent")
             for line in shown[:CHART_MAX_BARS]
         ]
-        title = texts.chart_title(campaign, digest.scope, digest.week, counts=True)
+        title = wording.chart_title(campaign, digest.scope, digest.week, counts=True)
         return count_chart(filename, title, rows)
     chosen = sorted(
         with_quota,
@@ -393,7 +393,7 @@ def digest_chart(digest: WeeklyDigest, campaign: str) -> ChartSpec:
     rows = [
         ChartRow(line.unit, line.total, line.unit.weekly_quota, line.standing) for line in chosen
     ]
-    title = texts.chart_title(
+    title = wording.chart_title(
         campaign, digest.scope, digest.week, counts=False, lowest_only=lowest_only
     )
     return share_chart(filename, title, rows)
@@ -459,8 +459,8 @@ def monthly_digests(
         scope_total = sum(month_total(u.code) for u in tree.tops(u.code for u in everything))
         digest = MonthlyDigest(scope, month, due, weeks, tuple(lines), scope_total)
         extra = (
-            texts.MONTHLY_EXTRA_COLUMNS,
-            {line.unit.code: texts.monthly_extra_values(line, policy.tz) for line in lines},
+            wording.MONTHLY_EXTRA_COLUMNS,
+            {line.unit.code: wording.monthly_extra_values(line, policy.tz) for line in lines},
         )
         # The sheet lists the scope's own row too, as the weekly one does.
         table = month_table(
@@ -475,7 +475,7 @@ def monthly_digests(
         messages.append(
             Outbound(
                 subscription.chat,
-                texts.monthly_digest(digest, policy.tz, policy.campaign.metric, DIGEST_BUDGET),
+                wording.monthly_digest(digest, policy.tz, policy.campaign.metric, DIGEST_BUDGET),
                 attachments=(table, *files),
             )
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.domain import monthly, texts
+from bot.domain import monthly, wording
 from bot.domain.commands import split_command
 from bot.domain.messages import Outbound
 from bot.domain.parsing import ParseError, fold, parse_report
@@ -28,7 +28,7 @@ def answer(turn: Turn) -> list[Outbound]:
     if caption:
         command, _ = split_command(caption)
         if command == "report" or not isinstance(parse_report(caption), ParseError):
-            return turn.reply(texts.MEDIA_CAPTION_NOT_COUNTED)
+            return turn.reply(wording.MEDIA_CAPTION_NOT_COUNTED)
     if inbound.document is not None:
-        return turn.reply(texts.file_without_caption(turn.policy.monthly_due_day))
-    return turn.reply(texts.MEDIA_HINT)
+        return turn.reply(wording.file_without_caption(turn.policy.monthly_due_day))
+    return turn.reply(wording.MEDIA_HINT)

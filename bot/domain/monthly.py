@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Outbound, StoredFile
 from bot.domain.model import Submission, Unit
 from bot.domain.parsing import fold
@@ -20,20 +20,20 @@ def submit(turn: Turn) -> list[Outbound]:
     text = " ".join(inbound.args).strip()
     document = inbound.document
     if not text and document is None:
-        return turn.reply(texts.MONTHLY_USAGE)
+        return turn.reply(wording.MONTHLY_USAGE)
     if len(text) > MAX_MONTHLY_TEXT:
-        return turn.reply(texts.monthly_too_long(MAX_MONTHLY_TEXT))
+        return turn.reply(wording.monthly_too_long(MAX_MONTHLY_TEXT))
     source = inbound.source
     if source is None:
         raise ValueError("a monthly report needs the message it came from")
     if not turn.store.inbox.first_time(source, "monthly", turn.now):
-        return turn.reply(texts.ALREADY_HANDLED)
+        return turn.reply(wording.ALREADY_HANDLED)
     unit = reporting_unit(turn, None)
     if isinstance(unit, Refusal):
         return turn.reply(unit.text)
     campaign = turn.campaign
     if not campaign.is_running_on(local_date(turn.moment, turn.policy.tz)):
-        return turn.reply(texts.monthly_outside_campaign(campaign))
+        return turn.reply(wording.monthly_outside_campaign(campaign))
     month = Month.of(turn.moment, turn.policy.tz)
     replaced = turn.store.submissions.current(campaign.id, unit.code, month.iso) is not None
     turn.store.submissions.save(
@@ -49,7 +49,7 @@ def submit(turn: Turn) -> list[Outbound]:
     )
     due = turn.policy.monthly_due(month)
     return turn.reply(
-        texts.monthly_received(
+        wording.monthly_received(
             unit,
             month,
             due,
@@ -67,24 +67,24 @@ def read(turn: Turn) -> list[Outbound]:
     cover it."""
     args = turn.inbound.args
     if not args:
-        return turn.reply(texts.READ_REPORT_USAGE)
+        return turn.reply(wording.READ_REPORT_USAGE)
     code = args[0].upper()
     unit = turn.store.units.get(code)
     if unit is None or not unit.active:
-        return turn.reply(texts.unknown_unit(args[0]))
+        return turn.reply(wording.unknown_unit(args[0]))
     today = local_date(turn.now, turn.policy.tz)
     month: Month | Week | None = Month(today.year, today.month)
     if len(args) > 1:
         month = parse_period(fold(" ".join(args[1:])), today)
     if not isinstance(month, Month):
-        return turn.reply(texts.READ_REPORT_USAGE)
+        return turn.reply(wording.READ_REPORT_USAGE)
     if not _may_read(turn, unit):
-        return turn.reply(texts.READ_REPORT_NOT_ALLOWED)
+        return turn.reply(wording.READ_REPORT_NOT_ALLOWED)
     submission = turn.store.submissions.current(turn.campaign.id, unit.code, month.iso)
     if submission is None:
-        return turn.reply(texts.no_monthly_report(unit, month))
+        return turn.reply(wording.no_monthly_report(unit, month))
     due = turn.policy.monthly_due(month)
-    text = texts.monthly_report_in_full(unit, month, submission, due, turn.policy.tz)
+    text = wording.monthly_report_in_full(unit, month, submission, due, turn.policy.tz)
     files = report_files(submission, unit, turn.inbound.chat.platform, month)
     return turn.reply(text, attachments=files)
 
@@ -97,7 +97,7 @@ def report_files(
     if submission.file_id is None or submission.submitter.platform != platform:
         return ()
     name = submission.file_name or "bao-cao"
-    return (StoredFile(submission.file_id, name, texts.report_file_caption(unit, month)),)
+    return (StoredFile(submission.file_id, name, wording.report_file_caption(unit, month)),)
 
 
 def _may_read(turn: Turn, unit: Unit) -> bool:

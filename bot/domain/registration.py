@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Button, Outbound
 from bot.domain.model import Membership, MembershipStatus, Person, Unit
 from bot.domain.naming import closest_units, search_units
@@ -25,7 +25,7 @@ REGISTER_CANDIDATES = 5
 
 def register(turn: Turn) -> list[Outbound]:
     if not turn.inbound.args:
-        return turn.reply(texts.REGISTER_USAGE)
+        return turn.reply(wording.REGISTER_USAGE)
     query = " ".join(turn.inbound.args)
     unit = turn.store.units.get(query.strip().upper())
     if unit is None or not unit.active:
@@ -33,9 +33,9 @@ def register(turn: Turn) -> list[Outbound]:
         active = turn.store.units.active()
         found = search_units(query, active, limit=REGISTER_CANDIDATES)
         if len(found) > 1:
-            return turn.reply(texts.several_units_match(query, found))
+            return turn.reply(wording.several_units_match(query, found))
         if not found:
-            return turn.reply(texts.no_unit_matches(query, closest_units(query, active)))
+            return turn.reply(wording.no_unit_matches(query, closest_units(query, active)))
         unit = found[0]
     if turn.inbound.is_private:
         return _request_membership(turn, unit)
@@ -63,63 +63,65 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
     members.lock_person(person.platform, person.user_id)
     current = members.approved(person.platform, person.user_id)
     if current is not None and current.unit_code == unit.code:
-        return turn.reply(texts.already_secretary(unit))
+        return turn.reply(wording.already_secretary(unit))
     pending = members.pending(person.platform, person.user_id)
     if pending is not None and pending.unit_code == unit.code:
-        return turn.reply(texts.request_still_pending(unit))
+        return turn.reply(wording.request_still_pending(unit))
     day_start = datetime.combine(local_date(turn.now, turn.policy.tz), time(0), turn.policy.tz)
     if not turn.is_admin() and (
         members.requests_since(person.platform, person.user_id, day_start) >= REQUESTS_PER_DAY
     ):
         # Each request notifies every admin: a person flipping units is stopped here.
-        return turn.reply(texts.too_many_requests(REQUESTS_PER_DAY))
+        return turn.reply(wording.too_many_requests(REQUESTS_PER_DAY))
     if pending is not None:
         members.decide(pending.id, MembershipStatus.SUPERSEDED, person, turn.now)
     request = members.request(person, unit.code, turn.now)
     if turn.is_admin():
         _approve(turn, request)
-        return turn.reply(texts.admin_registered_directly(unit))
+        return turn.reply(wording.admin_registered_directly(unit))
 
     admins = admin_user_ids(turn)
     current_unit = turn.store.units.get(current.unit_code) if current else None
     # The buttons name this request, so a press decides it and nothing else.
     buttons = (
-        Button(texts.BUTTON_APPROVE, "approve", str(request.id), typed=f"/duyet {person.user_id}"),
-        Button(texts.BUTTON_REJECT, "reject", str(request.id), typed=f"/tuchoi {person.user_id}"),
+        Button(
+            wording.BUTTON_APPROVE, "approve", str(request.id), typed=f"/duyet {person.user_id}"
+        ),
+        Button(wording.BUTTON_REJECT, "reject", str(request.id), typed=f"/tuchoi {person.user_id}"),
     )
     notices = [
-        turn.to_user(admin, texts.request_for_admin(person, unit, current_unit), buttons)
+        turn.to_user(admin, wording.request_for_admin(person, unit, current_unit), buttons)
         for admin in admins
     ]
-    return turn.reply(texts.request_sent(unit, admins_available=bool(admins))) + notices
+    return turn.reply(wording.request_sent(unit, admins_available=bool(admins))) + notices
 
 
 def _bind_group(turn: Turn, unit: Unit) -> list[Outbound]:
     member_unit = turn.member_unit()
     if not turn.is_admin():
         if member_unit is None:
-            return turn.reply(texts.REGISTER_IN_PRIVATE)
+            return turn.reply(wording.REGISTER_IN_PRIVATE)
         if member_unit.code != unit.code:
-            return turn.reply(texts.bind_other_unit(member_unit))
+            return turn.reply(wording.bind_other_unit(member_unit))
         # A group bound to a unit changes hands only by an admin or that unit's secretary.
         bound = turn.chat_unit()
         if bound is not None and bound.code != member_unit.code:
-            return turn.reply(texts.group_bound_elsewhere(bound))
+            return turn.reply(wording.group_bound_elsewhere(bound))
     turn.store.chats.bind(turn.inbound.chat, unit.code, turn.sender, turn.now)
-    return turn.reply(texts.group_bound(unit))
+    return turn.reply(wording.group_bound(unit))
 
 
 def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     if not turn.is_admin():
-        return turn.reply(texts.NOT_ADMIN)
+        return turn.reply(wording.NOT_ADMIN)
     args = turn.inbound.args
     if len(args) != 1 or not args[0].strip():
-        return turn.reply(texts.DECIDE_USAGE)
+        return turn.reply(wording.DECIDE_USAGE)
     pressed = turn.inbound.button_message_id is not None
     if pressed:
         shown = turn.store.members.get(int(args[0])) if args[0].isdigit() else None
         if shown is None:
-            return turn.answer_press(texts.REQUEST_CHANGED)
+            return turn.answer_press(wording.REQUEST_CHANGED)
         user_id = shown.person.user_id
     else:
         user_id = args[0].strip()
@@ -128,24 +130,24 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     request = turn.store.members.pending(turn.sender.platform, user_id)
     if pressed and (request is None or str(request.id) != args[0]):
         # The button was shown for a request that was decided or replaced since.
-        return turn.answer_press(texts.REQUEST_CHANGED)
+        return turn.answer_press(wording.REQUEST_CHANGED)
     if request is None:
-        return turn.reply(texts.no_pending_request(user_id))
+        return turn.reply(wording.no_pending_request(user_id))
     unit = turn.store.units.get(request.unit_code)
     if unit is None:
         raise LookupError(f"membership names unit {request.unit_code!r}, which is unknown")
     if decision is MembershipStatus.APPROVED:
         if not _approve(turn, request):
-            return turn.reply(texts.no_pending_request(user_id))
-        for_admin = texts.approved_for_admin(request.person, unit)
-        for_requester = texts.approved_for_requester(unit)
+            return turn.reply(wording.no_pending_request(user_id))
+        for_admin = wording.approved_for_admin(request.person, unit)
+        for_requester = wording.approved_for_requester(unit)
     else:
         if not turn.store.members.decide_pending(
             request.id, MembershipStatus.REJECTED, turn.sender, turn.now
         ):
-            return turn.reply(texts.no_pending_request(user_id))
-        for_admin = texts.rejected_for_admin(request.person, unit)
-        for_requester = texts.rejected_for_requester(unit)
+            return turn.reply(wording.no_pending_request(user_id))
+        for_admin = wording.rejected_for_admin(request.person, unit)
+        for_requester = wording.rejected_for_requester(unit)
     return [*turn.answer_press(for_admin), turn.to_user(request.person.user_id, for_requester)]
 
 

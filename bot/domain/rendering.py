@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from typing import TypeVar
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Outbound
 
 _TAG = re.compile(r"</?[a-z]+>")
@@ -29,7 +29,7 @@ def buttons_as_text(message: M) -> M:
     choices = [(button.label, button.as_text) for button in message.buttons]
     if all(_already_said(typed, message.text) for _, typed in choices):
         return replace(message, buttons=())
-    return replace(message, text=f"{message.text}\n{texts.typed_choices(choices)}", buttons=())
+    return replace(message, text=f"{message.text}\n{wording.typed_choices(choices)}", buttons=())
 
 
 def _already_said(typed: str, text: str) -> bool:

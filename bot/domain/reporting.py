@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.domain import texts
-from bot.domain.ledger import changed_effects, order_key
+from bot.domain import wording
+from bot.domain.changes import Change
 from bot.domain.messages import Button, Outbound
 from bot.domain.model import (
     MessageRef,
@@ -23,7 +23,6 @@ from bot.domain.model import (
     ReportEntry,
     ReportMode,
     Unit,
-    UnitWeekTotal,
 )
 from bot.domain.naming import Named, find_named_unit
 from bot.domain.parsing import (
@@ -36,13 +35,10 @@ from bot.domain.parsing import (
     parse_report,
 )
 from bot.domain.periods import split_trailing_period
-from bot.domain.progress import Standing
 from bot.domain.roles import Refusal, not_a_reporter, reporting_unit
 from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week, local_date
-
-DIGEST_JOB = "weekly-digest"
 
 
 def report_command(turn: Turn) -> list[Outbound]:
@@ -99,10 +95,10 @@ def _named_report(
     # «Chi bộ tổ 3» names a cell in every ward: the sender's own is the one meant.
     mine = [unit for unit in named.units if own is not None and unit.code == own.code]
     if len(named.units) > 1 and not mine:
-        return turn.reply(texts.named_several_units(named.units))
+        return turn.reply(wording.named_several_units(named.units))
     unit = mine[0] if mine else named.units[0]
     if own is not None and own.code != unit.code and not turn.is_admin():
-        return turn.reply(texts.named_other_unit(unit, own))
+        return turn.reply(wording.named_other_unit(unit, own))
     return _submit_parsed(turn, replace(parsed, unit_code=unit.code))
 
 
@@ -134,23 +130,23 @@ def undo(turn: Turn) -> list[Outbound]:
     # One person's undos one at a time: two deliveries of one /huy never void two entries.
     turn.store.members.lock_person(turn.sender.platform, turn.sender.user_id)
     if source is not None and not turn.store.inbox.first_time(source, "undo", turn.now):
-        return turn.reply(texts.ALREADY_HANDLED)
+        return turn.reply(wording.ALREADY_HANDLED)
     open_weeks = turn.policy.open_weeks(turn.arrived_at)
     entry = turn.store.ledger.last_live_entry(
         turn.campaign.id, turn.sender, [week.start for week in open_weeks]
     )
     if entry is None:
-        return turn.reply(texts.NOTHING_TO_UNDO)
+        return turn.reply(wording.NOTHING_TO_UNDO)
     unit = _unit(turn, entry.unit_code)
     week = Week(entry.week_start)
     refusal = _week_refusal(turn, week)
     if refusal is not None:
         return turn.reply(refusal.text)
-    change = _Change(turn, unit, week)
+    change = Change(turn, unit, week)
     turn.store.ledger.void(entry, turn.sender, turn.now, source)
     standing = change.done(entry)
-    words = texts.entry_words(entry.mode, entry.requested)
-    reply = texts.report_undone(
+    words = wording.entry_words(entry.mode, entry.requested)
+    reply = wording.report_undone(
         unit, week, standing, words, turn.policy.tz, entry.sent_at, turn.metric
     )
     return turn.reply(reply) + change.notices(words)
@@ -193,7 +189,7 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
         # Delivered again while held (or after its answer): the first question stands.
         held = turn.store.pending_reports.for_source(source)
         if held is not None:
-            return turn.reply(texts.held_already(held.state, question=held.other is not None))
+            return turn.reply(wording.held_already(held.state, question=held.other is not None))
         if parsed.question is not None:
             return _ask(turn, outcome, week, parsed, source, None)
         return _hold(turn, outcome, week, parsed, source, None)
@@ -203,7 +199,7 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
 def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) -> list[Outbound]:
     edited_at = turn.inbound.edited_at or turn.now
     if entry.void:
-        return turn.reply(texts.EDIT_OF_VOIDED)
+        return turn.reply(wording.EDIT_OF_VOIDED)
     if entry.edited_at is not None and edited_at <= entry.edited_at:
         return _already_recorded(turn, entry)
     if isinstance(parsed, ParseError):
@@ -211,7 +207,7 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     week = Week(entry.week_start)
     intended_week = turn.policy.week_of(entry.sent_at).shifted(parsed.week_offset)
     if intended_week != week or parsed.unit_code not in (None, entry.unit_code):
-        return turn.reply(texts.EDIT_CANNOT_MOVE)
+        return turn.reply(wording.EDIT_CANNOT_MOVE)
     refusal = _week_refusal(turn, week) or _bounds_refusal(turn, parsed)
     if refusal is not None:
         return turn.reply(refusal.text)
@@ -236,7 +232,7 @@ def _book(
     stated = _own_share(turn, unit, week, request)
     if isinstance(stated, Refusal):
         return turn.reply(stated.text)
-    change = _Change(turn, unit, week)
+    change = Change(turn, unit, week)
     entry = turn.store.ledger.append(
         campaign_id=turn.campaign.id,
         unit_code=unit.code,
@@ -249,8 +245,8 @@ def _book(
         recorded_at=turn.now,
     )
     standing = change.done(entry)
-    words = texts.entry_words(request.mode, request.amount)
-    reply = texts.report_accepted(unit, week, standing, words, late=late, metric=turn.metric)
+    words = wording.entry_words(request.mode, request.amount)
+    reply = wording.report_accepted(unit, week, standing, words, late=late, metric=turn.metric)
     return turn.reply(reply) + change.notices(words)
 
 
@@ -265,7 +261,7 @@ def _amend(
     stated = _own_share(turn, unit, week, request)
     if isinstance(stated, Refusal):
         return turn.reply(stated.text)
-    change = _Change(turn, unit, week)
+    change = Change(turn, unit, week)
     revised = turn.store.ledger.revise(
         entry,
         mode=request.mode,
@@ -277,11 +273,11 @@ def _amend(
     standing = change.done(revised)
     # The total the unit stated then, as it sees it: its own share plus its sub-units'.
     stated_before = entry.requested + (request.amount - stated.amount)
-    before = texts.entry_words(
+    before = wording.entry_words(
         entry.mode, stated_before if entry.mode is ReportMode.SET else entry.requested
     )
-    after = texts.entry_words(request.mode, request.amount)
-    reply = texts.report_revised(unit, week, standing, before, after, turn.metric)
+    after = wording.entry_words(request.mode, request.amount)
+    reply = wording.report_revised(unit, week, standing, before, after, turn.metric)
     return turn.reply(reply) + change.notices(f"{before} → {after}")
 
 
@@ -300,93 +296,9 @@ def _own_share(
     if request.amount < from_sub_units:
         noun = turn.unit_tree().sub_unit_noun(unit.code)
         return Refusal(
-            texts.total_below_sub_units(unit, request.amount, from_sub_units, noun, figure)
+            wording.total_below_sub_units(unit, request.amount, from_sub_units, noun, figure)
         )
     return replace(request, amount=request.amount - from_sub_units)
-
-
-class _Change:
-    """One change to a unit's week: takes the unit's lock, re-folds its entries when done,
-    and says who else must hear of it (an admin's amendment)."""
-
-    def __init__(self, turn: Turn, unit: Unit, week: Week) -> None:
-        self.turn = turn
-        self.unit = unit
-        self.week = week
-        turn.store.ledger.lock_unit(unit.code)
-        self.chain = chain_of(turn, unit)
-        self.by_admin = turn.is_admin() and _member_unit_code(turn) != unit.code
-        # The reply needs the unit and the quota it counts toward; a correction, the chain.
-        self.shown = self.chain if self.by_admin else reply_units(self.chain)
-        self.before = self._figures() if self.by_admin else {}
-        self.after: dict[str, UnitWeekTotal] = {}
-
-    def _figures(self) -> dict[str, UnitWeekTotal]:
-        return figures_of(self.turn, self.week, self.shown)
-
-    def done(self, changed: ReportEntry) -> Standing:
-        """Re-fold from the changed entry's place on: the entries sent before keep their
-        effects, so a report appended at the end reads only itself."""
-        ledger = self.turn.store.ledger
-        campaign, code, week = self.turn.campaign.id, self.unit.code, self.week.start
-        place = order_key(changed)
-        start = ledger.own_total_before(campaign, code, week, place)
-        _, effects = changed_effects(ledger.live_entries(campaign, code, week, place), start)
-        if effects:
-            ledger.set_effects(effects)
-        self.after = self._figures()
-        self.standing = standing_of(self.turn, self.unit, self.week, self.after, self.chain)
-        return self.standing
-
-    def notices(self, words: str) -> list[Outbound]:
-        """An admin changed a unit's figures: its secretaries and groups are told, and so
-        are the digest's subscribers when the week was already digested."""
-        if not self.by_admin:
-            return []
-        turn = self.turn
-        told = texts.admin_changed_figures(turn.sender, self.unit, self.week, words, self.standing)
-        chats = turn.store.chats.unit_chats([self.unit.code]).get(self.unit.code, [])
-        messages = [Outbound(chat, told) for chat in chats if chat != turn.inbound.chat]
-        if turn.store.job_runs.has_run(DIGEST_JOB, self.week.iso):
-            messages += self._corrections()
-        return messages
-
-    def _corrections(self) -> list[Outbound]:
-        """For each subscription whose scope holds the unit: old -> new, up to its scope."""
-        changes = [
-            (self.before[unit.code], self.after[unit.code])
-            for unit in self.chain
-            if unit.code in self.before
-            and unit.code in self.after
-            and self.before[unit.code].total != self.after[unit.code].total
-        ]
-        chain_codes = {unit.code for unit in self.chain}
-        corrections = []
-        for subscription in self.turn.store.subscriptions.active():
-            if subscription.scope is not None and subscription.scope not in chain_codes:
-                continue
-            shown = _within_scope(changes, subscription.scope)
-            if shown and subscription.chat != self.turn.inbound.chat:
-                text = texts.digest_correction(self.week, shown, self.turn.metric)
-                corrections.append(Outbound(subscription.chat, text))
-        return corrections
-
-
-def _within_scope(
-    changes: list[tuple[UnitWeekTotal, UnitWeekTotal]], scope: str | None
-) -> list[tuple[UnitWeekTotal, UnitWeekTotal]]:
-    """The changed units from the amended one up to the subscription's scope unit."""
-    shown = []
-    for before, after in changes:  # the amended unit first, then its ancestors
-        shown.append((before, after))
-        if after.unit.code == scope:
-            break
-    return shown
-
-
-def _member_unit_code(turn: Turn) -> str | None:
-    unit = turn.member_unit()
-    return unit.code if unit else None
 
 
 # ---------------------------------------------------------------- held reports
@@ -413,11 +325,11 @@ def _hold(
     covering = next((u for u in [unit, *turn.ancestors(unit)] if u.weekly_quota > 0), None)
     quota = covering.weekly_quota if covering else 0
     buttons = (
-        Button(texts.BUTTON_CONFIRM, "confirm_held", str(held.id), typed=texts.TYPED_YES),
-        Button(texts.BUTTON_CANCEL, "cancel_held", str(held.id), typed=texts.TYPED_NO),
+        Button(wording.BUTTON_CONFIRM, "confirm_held", str(held.id), typed=wording.TYPED_YES),
+        Button(wording.BUTTON_CANCEL, "cancel_held", str(held.id), typed=wording.TYPED_NO),
     )
-    words = texts.entry_words(request.mode, request.amount)
-    text = texts.held_for_confirmation(unit, week, words, quota, covering)
+    words = wording.entry_words(request.mode, request.amount)
+    text = wording.held_for_confirmation(unit, week, words, quota, covering)
     return turn.reply(text, buttons=buttons)
 
 
@@ -443,16 +355,16 @@ def _ask(
                 )
             entry = turn.store.ledger.entry_for(source)
             if entry is None:
-                return turn.reply(texts.NOTHING_TO_CONFIRM)
+                return turn.reply(wording.NOTHING_TO_CONFIRM)
             return _amend(turn, unit, week, entry, settled, edited_at)
         first, other = Reading(ReportMode.SET, amount), Reading(ReportMode.SET, amount - before)
-        text = texts.ask_week_or_campaign(unit, week, amount, before)
-        labels = (texts.button_this_week(amount), texts.button_whole_campaign(amount - before))
+        text = wording.ask_week_or_campaign(unit, week, amount, before)
+        labels = (wording.button_this_week(amount), wording.button_whole_campaign(amount - before))
     else:
         first, other = Reading(ReportMode.ADD, amount), Reading(ReportMode.SET, amount)
         week_total = figures_of(turn, week, [unit])[unit.code].total
-        text = texts.ask_add_or_total(unit, week, amount, week_total)
-        labels = (texts.button_add(amount), texts.button_total(amount))
+        text = wording.ask_add_or_total(unit, week, amount, week_total)
+        labels = (wording.button_add(amount), wording.button_total(amount))
     held = _held(turn, unit, week, first, source, edited_at, other)
     buttons = (
         Button(labels[0], "confirm_held", str(held.id), typed="1"),
@@ -511,17 +423,17 @@ def _answer_button(turn: Turn, *, choice: int | None) -> list[Outbound]:
         else None
     )
     if held is None or held.reporter.key != turn.sender.key:
-        return turn.reply(texts.NOTHING_TO_CONFIRM)
+        return turn.reply(wording.NOTHING_TO_CONFIRM)
     return _resolve(turn, held, choice=choice)
 
 
 def _answer_waiting(turn: Turn, yes: bool) -> list[Outbound]:
     held = turn.store.pending_reports.waiting(turn.sender, turn.inbound.chat)
     if held is None:
-        return turn.reply(texts.NOTHING_TO_CONFIRM)
+        return turn.reply(wording.NOTHING_TO_CONFIRM)
     if held.other is not None and yes:
         # «có» answers nothing when the question has two readings.
-        return turn.reply(texts.held_already(held.state, question=True))
+        return turn.reply(wording.held_already(held.state, question=True))
     return _resolve(turn, held, choice=1 if yes else None)
 
 
@@ -532,11 +444,11 @@ def _resolve(turn: Turn, held: PendingReport, *, choice: int | None) -> list[Out
     turn.store.ledger.lock_unit(unit.code)
     state = PendingState.CANCELLED if choice is None else PendingState.CONFIRMED
     if not turn.store.pending_reports.resolve(held.id, state, turn.now):
-        return turn.answer_press(texts.held_already(held.state, question=held.other is not None))
+        return turn.answer_press(wording.held_already(held.state, question=held.other is not None))
     reading = held.other if choice == 2 and held.other is not None else held.reading
-    words = texts.entry_words(reading.mode, reading.amount)
+    words = wording.entry_words(reading.mode, reading.amount)
     if choice is None:
-        return turn.answer_press(texts.held_cancelled(unit, words))
+        return turn.answer_press(wording.held_cancelled(unit, words))
     week = Week(held.week_start)
     # Confirming is the moment the change arrives: the week must still be open now.
     refusal = _week_refusal(turn, week, at=turn.now)
@@ -559,15 +471,15 @@ def _resolve(turn: Turn, held: PendingReport, *, choice: int | None) -> list[Out
 
 
 def _problem(turn: Turn, error: ParseError) -> str:
-    return texts.parse_problem(error.problem, turn.policy.max_report, turn.policy.late_grace)
+    return wording.parse_problem(error.problem, turn.policy.max_report, turn.policy.late_grace)
 
 
 def _bounds_refusal(turn: Turn, request: ReportRequest) -> Refusal | None:
     max_report = turn.policy.max_report
     if request.mode is ReportMode.ADD and not 1 <= request.amount <= max_report:
-        return Refusal(texts.add_out_of_bounds(max_report))
+        return Refusal(wording.add_out_of_bounds(max_report))
     if request.mode is ReportMode.SET and request.amount > max_report:
-        return Refusal(texts.set_out_of_bounds(max_report))
+        return Refusal(wording.set_out_of_bounds(max_report))
     return None
 
 
@@ -578,13 +490,13 @@ def _week_refusal(turn: Turn, week: Week, at: datetime | None = None) -> Refusal
     campaign = turn.campaign
     today = moment.astimezone(turn.policy.tz).date()
     if today < campaign.start or week.end < campaign.start:
-        return Refusal(texts.campaign_not_started(campaign))
+        return Refusal(wording.campaign_not_started(campaign))
     if campaign.end is not None and week.start > campaign.end:
-        return Refusal(texts.campaign_ended(campaign))
+        return Refusal(wording.campaign_ended(campaign))
     if turn.is_admin():
         return None
     if turn.policy.has_ended(moment):
-        return Refusal(texts.campaign_ended(campaign))
+        return Refusal(wording.campaign_ended(campaign))
     if turn.policy.is_locked(week, moment):
         return Refusal(_locked_text(turn, week))
     return None
@@ -592,7 +504,7 @@ def _week_refusal(turn: Turn, week: Week, at: datetime | None = None) -> Refusal
 
 def _locked_text(turn: Turn, week: Week) -> str:
     locked_at = week.ends_at(turn.policy.tz) + turn.policy.late_grace
-    return texts.week_locked(week, locked_at, turn.policy.tz)
+    return wording.week_locked(week, locked_at, turn.policy.tz)
 
 
 def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
@@ -600,7 +512,7 @@ def _already_recorded(turn: Turn, entry: ReportEntry) -> list[Outbound]:
     week = Week(entry.week_start)
     chain = chain_of(turn, unit)
     standing = standing_of(turn, unit, week, figures_of(turn, week, reply_units(chain)), chain)
-    return turn.reply(texts.already_recorded(unit, week, standing, turn.metric))
+    return turn.reply(wording.already_recorded(unit, week, standing, turn.metric))
 
 
 def _unit(turn: Turn, code: str) -> Unit:

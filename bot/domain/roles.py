@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.model import Unit
 from bot.domain.turn import Turn
 
@@ -20,22 +20,22 @@ def reporting_unit(turn: Turn, code: str | None) -> Unit | Refusal:
     if code is not None:
         unit = turn.store.units.get(code)
         if unit is None:
-            return Refusal(texts.unknown_unit(code))
+            return Refusal(wording.unknown_unit(code))
         if (member_unit is None or member_unit.code != unit.code) and not turn.is_admin():
             return Refusal(
-                texts.own_unit_only(member_unit) if member_unit else not_a_reporter(turn)
+                wording.own_unit_only(member_unit) if member_unit else not_a_reporter(turn)
             )
     elif member_unit is not None:
         unit = member_unit
     elif turn.is_admin():
         chat_unit = turn.chat_unit()
         if chat_unit is None:
-            return Refusal(texts.ADMIN_NEEDS_UNIT_CODE)
+            return Refusal(wording.ADMIN_NEEDS_UNIT_CODE)
         unit = chat_unit
     else:
         return Refusal(not_a_reporter(turn))
     if not unit.active:
-        return Refusal(texts.unit_inactive(unit))
+        return Refusal(wording.unit_inactive(unit))
     return unit
 
 
@@ -44,5 +44,5 @@ def not_a_reporter(turn: Turn) -> str:
     if pending is not None:
         unit = turn.store.units.get(pending.unit_code)
         if unit is not None:
-            return texts.awaiting_approval(unit)
-    return texts.NOT_REGISTERED
+            return wording.awaiting_approval(unit)
+    return wording.NOT_REGISTERED

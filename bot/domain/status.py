@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.exports import week_table
 from bot.domain.messages import Outbound, TableSpec
 from bot.domain.model import NO_FIGURE, BudgetUsage, Person, Unit, UnitWeekTotal, combined
@@ -42,7 +42,7 @@ def status(turn: Turn) -> list[Outbound]:
     week = period
     admin = turn.is_admin()
     if fold(argument) in _ALL_WORDS:
-        return all_units_reply(turn, week) if admin else turn.reply(texts.STATUS_ALL_ADMIN_ONLY)
+        return all_units_reply(turn, week) if admin else turn.reply(wording.STATUS_ALL_ADMIN_ONLY)
     chat_unit = turn.chat_unit()
     member_unit = turn.member_unit()
     if argument:
@@ -51,7 +51,7 @@ def status(turn: Turn) -> list[Outbound]:
         if not (admin or chat_unit or member_unit):
             return turn.reply(_needs_unit(turn))
         if unit is None or not unit.active:
-            return turn.reply(texts.unknown_unit(code))
+            return turn.reply(wording.unknown_unit(code))
         return turn.reply(unit_status(turn, unit, week))
     unit = chat_unit or member_unit
     if unit is not None:
@@ -84,7 +84,7 @@ def cut_short(text: str, budget: int) -> str:
             break
         kept.append(line)
         size += len(line) + 1
-    return "\n".join([*kept, "", texts.status_cut_short(len(lines) - len(kept))])
+    return "\n".join([*kept, "", wording.status_cut_short(len(lines) - len(kept))])
 
 
 def unit_status(turn: Turn, unit: Unit, chosen: Week | None = None) -> str:
@@ -99,7 +99,7 @@ def unit_status(turn: Turn, unit: Unit, chosen: Week | None = None) -> str:
     standing = standing_of(turn, unit, week, figures, chain)
     sub_rows = ranked([figures[child.code] for child in children if child.code in figures])
     sibling_rows = ranked([figures[s.code] for s in siblings if s.code in figures])
-    return texts.unit_status(
+    return wording.unit_status(
         standing,
         week,
         sub_rows,
@@ -125,7 +125,7 @@ def history(turn: Turn) -> list[Outbound]:
             return turn.reply(named)
         unit = named
     if unit is None:
-        return turn.reply(texts.HISTORY_USAGE if admin else _needs_unit(turn))
+        return turn.reply(wording.HISTORY_USAGE if admin else _needs_unit(turn))
     current, _ = _status_week(turn)
     weeks = [
         week
@@ -136,7 +136,7 @@ def history(turn: Turn) -> list[Outbound]:
         turn.campaign.id, [week.start for week in weeks], [unit.code]
     )
     rows = [(week, figures.get((unit.code, week.start), NO_FIGURE).total) for week in weeks]
-    return turn.reply(texts.unit_history(unit, rows, current, turn.metric))
+    return turn.reply(wording.unit_history(unit, rows, current, turn.metric))
 
 
 def comparable_siblings(siblings: Sequence[Unit], unit: Unit) -> list[Unit]:
@@ -171,9 +171,9 @@ def all_units_status(turn: Turn, chosen: Week | None = None) -> str:
     top_rows = listed(ranked([rows[u.code] for u in top_units(tree, None) if u.code in rows]))
     below = {row.unit.code: sub_unit_report(tree, rows, row.unit) for row in top_rows}
     root_kind = roots[0].kind if len(roots) == 1 else None
-    text = texts.all_status(week, summary, quota, top_rows, below, turn.metric, note, root_kind)
+    text = wording.all_status(week, summary, quota, top_rows, below, turn.metric, note, root_kind)
     usage = budget_usage(turn.store, turn.policy, turn.now)
-    return "\n".join([text, "", *map(texts.budget_line, usage)]) if usage else text
+    return "\n".join([text, "", *map(wording.budget_line, usage)]) if usage else text
 
 
 def budget_usage(store: Store, policy: Policy, now: datetime) -> list[BudgetUsage]:
@@ -211,7 +211,7 @@ def help_(turn: Turn) -> list[Outbound]:
     pending_unit = turn.store.units.get(pending.unit_code) if pending else None
     chat_unit = None if turn.inbound.is_private else turn.chat_unit()
     return turn.reply(
-        texts.help_text(
+        wording.help_text(
             turn.campaign,
             due_day=turn.policy.monthly_due_day,
             user_id=turn.sender.user_id,
@@ -234,14 +234,14 @@ def units(turn: Turn) -> list[Outbound]:
         everything = list(tree.by_code.values())
         found = search_units(query, everything)
         if not found:
-            return turn.reply(texts.no_unit_matches(query, closest_units(query, everything)))
+            return turn.reply(wording.no_unit_matches(query, closest_units(query, everything)))
         shown = [(0, unit) for unit in found]
     secretaries = (
         turn.store.members.secretaries([unit.code for _, unit in shown])
         if turn.is_admin()
         else None
     )
-    text = texts.units_table(shown, secretaries=secretaries)
+    text = wording.units_table(shown, secretaries=secretaries)
     budget = reply_budget(turn.inbound.chat.platform)
     if len(text) <= budget:
         return turn.reply(text)
@@ -256,7 +256,7 @@ def units_spreadsheet(
     secretaries: Mapping[str, Sequence[Person]] | None,
 ) -> TableSpec:
     """The unit list as a spreadsheet; the quotas and reporters for admins only."""
-    columns, rows = texts.units_columns(admin=secretaries is not None), []
+    columns, rows = wording.units_columns(admin=secretaries is not None), []
     for depth, unit in shown:
         row: tuple[str | int | None, ...] = (unit.code, "  " * depth + unit.name, unit.parent or "")
         if secretaries is not None:
@@ -264,7 +264,11 @@ def units_spreadsheet(
             row += (tree.effective_quota(unit.code), people)
         rows.append(row)
     return TableSpec(
-        texts.UNITS_FILE, texts.UNITS_SHEET, columns, tuple(rows), title_lines=(texts.UNITS_SHEET,)
+        wording.UNITS_FILE,
+        wording.UNITS_SHEET,
+        columns,
+        tuple(rows),
+        title_lines=(wording.UNITS_SHEET,),
     )
 
 
@@ -282,7 +286,7 @@ def _status_week(turn: Turn, chosen: Week | None = None) -> tuple[Week, str | No
     campaign = turn.campaign
     today = turn.now.astimezone(turn.policy.tz).date()
     if campaign.end is not None and today > campaign.end:
-        return Week.containing(campaign.end), texts.campaign_ended_note(campaign)
+        return Week.containing(campaign.end), wording.campaign_ended_note(campaign)
     return turn.policy.week_of(turn.now), None
 
 
@@ -294,14 +298,14 @@ def _named_unit(turn: Turn, argument: str, may_ask: bool) -> Unit | str:
     code = argument.split()[0]
     named = turn.store.units.get(code.upper())
     if named is None or not named.active:
-        return texts.unknown_unit(code)
+        return wording.unknown_unit(code)
     return named
 
 
 def _needs_unit(turn: Turn) -> str:
     if turn.inbound.is_private:
-        return texts.STATUS_NEEDS_UNIT_PRIVATE
-    return texts.STATUS_NEEDS_UNIT_GROUP
+        return wording.STATUS_NEEDS_UNIT_PRIVATE
+    return wording.STATUS_NEEDS_UNIT_GROUP
 
 
 def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
@@ -319,10 +323,10 @@ def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
         unit = named
     if everyone or unit is None:
         if not admin:
-            return turn.reply(texts.STATUS_ALL_ADMIN_ONLY if everyone else _needs_unit(turn))
+            return turn.reply(wording.STATUS_ALL_ADMIN_ONLY if everyone else _needs_unit(turn))
         unit = None
     if not weeks:
-        return turn.reply(texts.month_has_no_weeks(month))
+        return turn.reply(wording.month_has_no_weeks(month))
     tree = turn.unit_tree()
     shown = [unit] if unit is not None else top_units(tree, None)
     codes = [u.code for u in shown] + ([c.code for c in tree.children(unit.code)] if unit else [])
@@ -330,10 +334,10 @@ def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
     if unit is not None:
         by_week = [(w, totals.get((unit.code, w.start), NO_FIGURE).total) for w in weeks]
         quota = tree.effective_quota(unit.code)
-        return turn.reply(texts.unit_month(unit, month, by_week, quota, turn.metric))
+        return turn.reply(wording.unit_month(unit, month, by_week, quota, turn.metric))
     rows = [
         UnitWeekTotal(u, combined(totals.get((u.code, w.start), NO_FIGURE) for w in weeks))
         for u in shown
     ]
     quotas = {u.code: tree.effective_quota(u.code) * len(weeks) for u in shown}
-    return turn.reply(texts.all_month(month, weeks, places(rows), quotas, turn.metric))
+    return turn.reply(wording.all_month(month, weeks, places(rows), quotas, turn.metric))

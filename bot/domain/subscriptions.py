@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.messages import Outbound
 from bot.domain.turn import Turn
 
 
 def subscribe(turn: Turn) -> list[Outbound]:
     if not turn.is_admin():
-        return turn.reply(texts.NOT_ADMIN)
+        return turn.reply(wording.NOT_ADMIN)
     scope = None
     if turn.inbound.args:
         code = turn.inbound.args[0].upper()
         scope = turn.store.units.get(code)
         if scope is None or not scope.active:
-            return turn.reply(texts.unknown_unit(code))
+            return turn.reply(wording.unknown_unit(code))
     turn.store.subscriptions.subscribe(
         turn.inbound.chat, scope.code if scope else None, turn.sender, turn.now
     )
-    return turn.reply(texts.subscribed(scope))
+    return turn.reply(wording.subscribed(scope))
 
 
 def unsubscribe(turn: Turn) -> list[Outbound]:
     if not turn.is_admin():
-        return turn.reply(texts.NOT_ADMIN)
+        return turn.reply(wording.NOT_ADMIN)
     if turn.store.subscriptions.unsubscribe(turn.inbound.chat):
-        return turn.reply(texts.UNSUBSCRIBED)
-    return turn.reply(texts.NOT_SUBSCRIBED)
+        return turn.reply(wording.UNSUBSCRIBED)
+    return turn.reply(wording.NOT_SUBSCRIBED)

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.model import Unit, UnitKind
 from bot.domain.parsing import RESERVED_WORDS
 
@@ -35,32 +35,32 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
         # A short row («BAD5,Thiếu cột,ward»): its missing cells are absent, not empty.
         missing = [column for column in UNIT_COLUMNS if row.get(column) is None]
         if missing:
-            problems.append(texts.unit_row_missing_cells(line, code, missing))
+            problems.append(wording.unit_row_missing_cells(line, code, missing))
             continue
         name = unicodedata.normalize("NFC", (row.get("name") or "").strip())
         kind_text = (row.get("kind") or "").strip()
         parent = (row.get("parent") or "").strip().upper() or None
         quota_text = (row.get("weekly_quota") or "").strip() or "0"
         if not _CODE.fullmatch(code):
-            problems.append(texts.unit_row_bad_code(line, code))
+            problems.append(wording.unit_row_bad_code(line, code))
             continue
         if code in seen:
-            problems.append(texts.unit_row_duplicate(line, code))
+            problems.append(wording.unit_row_duplicate(line, code))
             continue
         if code.lower() in RESERVED_WORDS:
-            problems.append(texts.unit_row_reserved_code(line, code))
+            problems.append(wording.unit_row_reserved_code(line, code))
             continue
         seen.add(code)
         if not name:
-            problems.append(texts.unit_row_no_name(line, code))
+            problems.append(wording.unit_row_no_name(line, code))
         elif any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-            problems.append(texts.unit_row_control_characters(line, code))
+            problems.append(wording.unit_row_control_characters(line, code))
         elif len(name) > MAX_NAME_LENGTH:
-            problems.append(texts.unit_row_name_too_long(line, code, MAX_NAME_LENGTH))
+            problems.append(wording.unit_row_name_too_long(line, code, MAX_NAME_LENGTH))
         elif name.startswith(_FORMULA_STARTS):
-            problems.append(texts.unit_row_formula_name(line, code, name[0]))
+            problems.append(wording.unit_row_formula_name(line, code, name[0]))
         if kind_text not in {kind.value for kind in UnitKind}:
-            problems.append(texts.unit_row_bad_kind(line, code, kind_text))
+            problems.append(wording.unit_row_bad_kind(line, code, kind_text))
             continue
         if (
             not quota_text.isascii()
@@ -68,7 +68,7 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
             or len(quota_text) > 9
             or int(quota_text) > MAX_QUOTA
         ):
-            problems.append(texts.unit_row_bad_quota(line, code, quota_text[:20], MAX_QUOTA))
+            problems.append(wording.unit_row_bad_quota(line, code, quota_text[:20], MAX_QUOTA))
             continue
         units.append(Unit(code, name, UnitKind(kind_text), parent, int(quota_text)))
         lines[code] = line
@@ -81,7 +81,7 @@ def units_from_rows(rows: Iterable[Mapping[str, str | None]]) -> list[Unit]:
 def _tree_problems(units: list[Unit], lines: Mapping[str, int]) -> list[str]:
     by_code = {unit.code: unit for unit in units}
     problems = [
-        texts.unit_unknown_parent(lines.get(unit.code, 0), unit.code, unit.parent)
+        wording.unit_unknown_parent(lines.get(unit.code, 0), unit.code, unit.parent)
         for unit in units
         if unit.parent is not None and unit.parent not in by_code
     ]
@@ -90,7 +90,7 @@ def _tree_problems(units: list[Unit], lines: Mapping[str, int]) -> list[str]:
         parent = unit.parent
         while parent is not None and parent in by_code:
             if parent in seen:
-                problems.append(texts.unit_cycle(lines.get(unit.code, 0), unit.code))
+                problems.append(wording.unit_cycle(lines.get(unit.code, 0), unit.code))
                 break
             seen.add(parent)
             parent = by_code[parent].parent

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.model import Unit
 from bot.domain.units import UNIT_COLUMNS, UnitTableError, units_from_rows
 from bot.storage.repositories import SqlStore
@@ -24,7 +24,7 @@ def read_units_file(path: Path) -> list[Unit]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     missing = [column for column in UNIT_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
-        raise UnitTableError([texts.units_file_missing_columns(missing)])
+        raise UnitTableError([wording.units_file_missing_columns(missing)])
     return units_from_rows(reader)
 
 
@@ -41,7 +41,7 @@ def decode_units_file(raw: bytes) -> str:
             return unicodedata.normalize("NFC", raw.decode(encoding))
         except UnicodeDecodeError:
             continue
-    raise UnitTableError([texts.units_file_undecodable()])
+    raise UnitTableError([wording.units_file_undecodable()])
 
 
 def load_units(store: SqlStore, path: Path) -> Counter[str]:

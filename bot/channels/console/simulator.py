@@ -21,7 +21,7 @@ from bot.channels.web.files import FileLinks
 from bot.channels.zalo.notifier import ZALO_CAPABILITIES, zalo_parts
 from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID, ZALO
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.commands import split_command
 from bot.domain.delivery import Capabilities, Channels
 from bot.domain.messages import (
@@ -134,17 +134,17 @@ class ConsoleNotifier:
         where = (
             ""
             if message.chat == self.state.chat
-            else f" → {texts.console_chat_label(message.chat.chat_id)}"
+            else f" → {wording.console_chat_label(message.chat.chat_id)}"
         )
         edited = (
-            f" {texts.console_edited(message.edit_message_id)}" if message.edit_message_id else ""
+            f" {wording.console_edited(message.edit_message_id)}" if message.edit_message_id else ""
         )
         self.out.write(f"🤖 [#{message_id}]{where}{edited}\n")
         if message.text:
             self.out.write(f"{plain(message.text)}\n")
         if message.buttons:
             buttons = "  ".join(
-                texts.console_button(button.label, button.as_text) for button in message.buttons
+                wording.console_button(button.label, button.as_text) for button in message.buttons
             )
             self.out.write(f"{buttons}\n")
         for attachment in message.attachments:
@@ -152,12 +152,12 @@ class ConsoleNotifier:
                 await self._as_zalo_gets_it(attachment)
                 continue
             if isinstance(attachment, StoredFile):
-                line = texts.console_stored_file(attachment.file_name, plain(attachment.caption))
+                line = wording.console_stored_file(attachment.file_name, plain(attachment.caption))
                 self.out.write(f"{line}\n")
             if isinstance(attachment, Attachment):  # the outbox hands over rendered files
                 saved = self._save(attachment)
                 size = len(attachment.content)
-                self.out.write(f"{texts.console_attachment(attachment.filename, size, saved)}\n")
+                self.out.write(f"{wording.console_attachment(attachment.filename, size, saved)}\n")
         self.out.write("\n")
         self.out.flush()
         return Delivery(DeliveryStatus.DELIVERED)
@@ -166,14 +166,14 @@ class ConsoleNotifier:
         """What the Zalo notifier would send for a file: a link, or the notice that there is
         none (no PUBLIC_BASE_URL), or that a Telegram file stays on Telegram."""
         if isinstance(attachment, StoredFile):
-            line = texts.zalo_file_elsewhere(attachment.file_name)
+            line = wording.zalo_file_elsewhere(attachment.file_name)
         elif not isinstance(attachment, Attachment):
             raise TypeError("render charts and tables before sending them")
         elif self.links is None:
-            line = texts.zalo_file_unavailable(attachment.filename)
+            line = wording.zalo_file_unavailable(attachment.filename)
         else:
             url, expires = await self.links.publish(attachment)
-            line = texts.zalo_file_link(attachment.filename, url, expires)
+            line = wording.zalo_file_link(attachment.filename, url, expires)
         self.out.write(f"{plain(line)}\n")
 
     def _save(self, attachment: Attachment) -> Path | None:
@@ -213,14 +213,14 @@ class ConsoleSimulator:
         self.after_time_change: Callable[[], Awaitable[object]] | None = None
 
     async def run(self) -> None:
-        self.say(texts.CONSOLE_WELCOME)
+        self.say(wording.CONSOLE_WELCOME)
         campaign = self.core.policy.campaign
         today = self.clock.now().astimezone(self.core.policy.tz).date()
         if not campaign.is_running_on(today):
-            self.say(texts.console_outside_campaign(campaign, today))
-        self.say(texts.console_whoami(self.state.user, self.state.group_title or None))
+            self.say(wording.console_outside_campaign(campaign, today))
+        self.say(wording.console_whoami(self.state.user, self.state.group_title or None))
         while True:
-            self.out.write(texts.console_prompt(self.state.user, self.state.group_title or None))
+            self.out.write(wording.console_prompt(self.state.user, self.state.group_title or None))
             self.out.flush()
             line = await asyncio.to_thread(self.stdin.readline)
             if not line:
@@ -270,7 +270,7 @@ class ConsoleSimulator:
             self.state.history[message_id] = SentMessage(
                 inbound.chat, inbound.chat_kind, inbound.sender, text, message_id
             )
-            self.say(texts.console_sent(message_id))
+            self.say(wording.console_sent(message_id))
         await self.deliver(await self.core.handle_async(inbound))
 
     async def deliver(self, messages: list[RenderedMessage]) -> None:
@@ -289,7 +289,7 @@ class ConsoleSimulator:
         except ValueError:
             words = line.split()
         if not words:
-            self.say(texts.CONSOLE_HELP)
+            self.say(wording.CONSOLE_HELP)
             return True
         name, args = words[0].lower(), words[1:]
         if name in ("quit", "q", "exit"):
@@ -310,67 +310,67 @@ class ConsoleSimulator:
         }
         handler = handlers.get(name)
         if handler is None:
-            self.say(texts.console_unknown_control(name))
+            self.say(wording.console_unknown_control(name))
             return True
         await handler(args)
         return True
 
     async def _help(self, _args: list[str]) -> None:
-        self.say(texts.CONSOLE_HELP)
+        self.say(wording.CONSOLE_HELP)
 
     async def _platform(self, args: list[str]) -> None:
         """Type as a user of another platform (same ids, that platform's chats)."""
         if not args or args[0].lower() not in (CONSOLE, ZALO):
-            self.say(texts.CONSOLE_PLATFORM_USAGE)
+            self.say(wording.CONSOLE_PLATFORM_USAGE)
             return
         platform = args[0].lower()
         self.state.platform = platform
         user = self.state.user
         self.state.user = Person(platform, user.user_id, user.display_name)
         self.state.group, self.state.group_title = None, ""
-        self.say(texts.console_platform(platform))
-        self.say(texts.console_whoami(self.state.user, None))
+        self.say(wording.console_platform(platform))
+        self.say(wording.console_whoami(self.state.user, None))
 
     async def _files(self, _args: list[str]) -> None:
-        self.say(texts.console_files([str(path) for path in self.state.files]))
+        self.say(wording.console_files([str(path) for path in self.state.files]))
 
     async def _user(self, args: list[str]) -> None:
         if not args or not args[0].isdigit():
-            self.say(texts.CONSOLE_USER_USAGE)
+            self.say(wording.CONSOLE_USER_USAGE)
             return
-        name = " ".join(args[1:]) or texts.console_default_name(args[0])
+        name = " ".join(args[1:]) or wording.console_default_name(args[0])
         self.state.user = Person(self.state.platform, args[0], name)
-        self.say(texts.console_whoami(self.state.user, self.state.group_title or None))
+        self.say(wording.console_whoami(self.state.user, self.state.group_title or None))
 
     async def _group(self, args: list[str]) -> None:
         if not args or not args[0].lstrip("-").isdigit():
-            self.say(texts.CONSOLE_GROUP_USAGE)
+            self.say(wording.CONSOLE_GROUP_USAGE)
             return
         group_id = "-" + args[0].lstrip("-")
         self.state.group = ChatRef(self.state.platform, group_id)
-        self.state.group_title = " ".join(args[1:]) or texts.console_chat_label(group_id)
-        self.say(texts.console_whoami(self.state.user, self.state.group_title))
+        self.state.group_title = " ".join(args[1:]) or wording.console_chat_label(group_id)
+        self.say(wording.console_whoami(self.state.user, self.state.group_title))
 
     async def _private(self, _args: list[str]) -> None:
         self.state.group, self.state.group_title = None, ""
-        self.say(texts.console_whoami(self.state.user, None))
+        self.say(wording.console_whoami(self.state.user, None))
 
     async def _reply(self, args: list[str]) -> None:
         if not args:
-            self.say(texts.CONSOLE_REPLY_USAGE)
+            self.say(wording.CONSOLE_REPLY_USAGE)
             return
         await self.send_text(" ".join(args), replies_to_bot=True)
 
     async def _edit(self, args: list[str]) -> None:
         if len(args) < 2 or args[0].lstrip("#") not in self.state.history:
-            self.say(texts.CONSOLE_EDIT_USAGE)
+            self.say(wording.CONSOLE_EDIT_USAGE)
             return
         message_id = args[0].lstrip("#")
         await self.send_text(" ".join(args[1:]), message_id=message_id, edited=True)
 
     async def _again(self, args: list[str]) -> None:
         if not args or args[0].lstrip("#") not in self.state.history:
-            self.say(texts.CONSOLE_AGAIN_USAGE)
+            self.say(wording.CONSOLE_AGAIN_USAGE)
             return
         original = self.state.history[args[0].lstrip("#")]
         await self.send_text(original.text, message_id=original.message_id)
@@ -378,7 +378,7 @@ class ConsoleSimulator:
     async def _file(self, args: list[str]) -> None:
         """Send a document with a caption, as Telegram does (the file itself is not read)."""
         if len(args) < 2:
-            self.say(texts.CONSOLE_FILE_USAGE)
+            self.say(wording.CONSOLE_FILE_USAGE)
             return
         file_name, caption = args[0], " ".join(args[1:])
         # As Telegram hands them over: a picture is a photo, anything else a document.
@@ -403,8 +403,8 @@ class ConsoleSimulator:
                         datetime.fromisoformat(joined.replace(" ", "T")).replace(tzinfo=tz)
                     )
             except ValueError:
-                self.say(texts.CONSOLE_TIME_USAGE)
+                self.say(wording.CONSOLE_TIME_USAGE)
                 return
-        self.say(texts.console_time(self.clock.now(), tz))
+        self.say(wording.console_time(self.clock.now(), tz))
         if args and self.after_time_change is not None:
             await self.after_time_change()

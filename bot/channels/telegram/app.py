@@ -32,7 +32,7 @@ from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.polling import HandledMarks
 from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.config import Settings
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.commands import COMMANDS
 from bot.domain.messages import Inbound
 from bot.metrics import REPLY_SECONDS
@@ -167,14 +167,14 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
+            await context.bot.send_message(update.effective_chat.id, wording.INTERNAL_ERROR)
         except Exception:
             log.exception("could not tell the chat about the error")
 
 
 async def _post_init(application: Application) -> None:
     core: Core = application.bot_data["core"]
-    menu = texts.command_menu(core.policy.monthly_due_day)
+    menu = wording.command_menu(core.policy.monthly_due_day)
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in menu]
     )

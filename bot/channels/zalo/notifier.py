@@ -14,7 +14,7 @@ from bot.channels.zalo.client import (
     ZaloQuotaExceeded,
     ZaloUncertain,
 )
-from bot.domain import texts
+from bot.domain import wording
 from bot.domain.delivery import Capabilities, sends_for
 from bot.domain.messages import (
     Attachment,
@@ -105,13 +105,15 @@ class ZaloNotifier:
     async def _send_file(self, chat_id: str, attachment: object) -> None:
         if isinstance(attachment, StoredFile):
             # Only Telegram file ids exist so far; they mean nothing here.
-            await self.client.send_message(chat_id, texts.zalo_file_elsewhere(attachment.file_name))
+            await self.client.send_message(
+                chat_id, wording.zalo_file_elsewhere(attachment.file_name)
+            )
             return
         if not isinstance(attachment, Attachment):
             raise TypeError("render charts and tables before sending them")
         if self.links is None:
             await self.client.send_message(
-                chat_id, texts.zalo_file_unavailable(attachment.filename)
+                chat_id, wording.zalo_file_unavailable(attachment.filename)
             )
             return
         url, expires = await self.links.publish(attachment)
@@ -119,5 +121,6 @@ class ZaloNotifier:
             await self.client.send_photo(chat_id, url)
         else:
             await self.client.send_message(
-                chat_id, texts.zalo_file_link(attachment.filename, url, expires.astimezone(self.tz))
+                chat_id,
+                wording.zalo_file_link(attachment.filename, url, expires.astimezone(self.tz)),
             )
