@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from bot.domain.weeks import Week
 from bot.storage.database import Database
-from bot.storage.repositories import ENTRY
+from bot.storage.ledger import ENTRY
 
 ENTRIES_PER_WEEK = 3
 

@@ -12,7 +12,7 @@ import pytest
 from bot.domain.messages import DeliveryLimits
 from bot.domain.ports import LeaseLost
 from bot.storage.coordination import SqlChatTurns, SqlLeases, SqlSendSlots
-from bot.storage.repositories import ReceivedUpdate
+from bot.storage.received import ReceivedUpdate
 from jobs.service import FencedDatabase
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from bot.channels.telegram.notifier import TelegramNotifier
 from bot.clock import FixedClock
 from bot.domain.messages import DeliveryUncertain, Outbound
 from bot.domain.model import ChatRef
-from bot.storage.repositories import JOB_RUN
+from bot.storage.job_runs import JOB_RUN
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
 from tests.conftest import at, make_policy

@@ -12,7 +12,7 @@ from bot.clock import FixedClock
 from bot.domain.commands import split_command
 from bot.domain.messages import ChatKind, Inbound, Outbound
 from bot.domain.model import ChatRef, MembershipStatus, Person
-from bot.storage.repositories import MEMBERSHIP
+from bot.storage.schema import MEMBERSHIP
 from tests.conftest import ADMIN_ID, at, make_policy, run_together
 
 NOW = at("2024-09-12 09:00")

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from bot.storage.database import Database, make_engine
-from bot.storage.repositories import RECEIVED
+from bot.storage.received import RECEIVED
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import TOKEN, bot_settings
 from tests.support.loopback import free_port, post_update

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from bot.app import initialise
 from bot.storage.database import Database, make_engine
-from bot.storage.repositories import RECEIVED
+from bot.storage.received import RECEIVED
 from tests.support.crashes import (
     REPO,
     bot_process,

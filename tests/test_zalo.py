@@ -174,7 +174,7 @@ def public_settings(zalo, tmp_path, **extra):
 def stored_updates(process) -> int:
     import sqlalchemy as sa
 
-    from bot.storage.repositories import RECEIVED
+    from bot.storage.received import RECEIVED
 
     return process.core.database.run(
         lambda store: store.connection.execute(

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from bot.app import initialise
 from bot.storage.database import make_engine
-from bot.storage.repositories import RECEIVED
+from bot.storage.received import RECEIVED
 from tests.support.crashes import REPO, bot_process, recorded, wait_until
 from tests.support.fake_zalo_api import FakeZaloApi
 from tests.support.secretaries import approve_secretaries

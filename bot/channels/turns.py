@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from bot.clock import Clock, SystemClock
 from bot.storage.coordination import SqlChatTurns
 from bot.storage.database import Database
-from bot.storage.repositories import ReceivedUpdate, SqlStore
+from bot.storage.received import ReceivedUpdate
+from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
 

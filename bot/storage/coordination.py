@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection, Row
 from bot.domain.messages import DeliveryLimits
 from bot.domain.model import ChatRef
 from bot.domain.ports import LeaseLost
-from bot.storage.repositories import RECEIVED, ReceivedUpdate, insert_if_absent, table_of
+from bot.storage.received import RECEIVED, ReceivedUpdate
+from bot.storage.schema import insert_if_absent, table_of
 from bot.storage.tables import ChatTurnRow, LeaseRow, SendSlotRow
 
 LEASE = table_of(LeaseRow)

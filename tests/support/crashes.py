@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bot.storage.database import make_engine
-from bot.storage.repositories import ENTRY, OUTBOX
+from bot.storage.ledger import ENTRY
+from bot.storage.schema import OUTBOX
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -27,7 +27,7 @@ from bot.channels.updates import RejectedUpdate
 from bot.clock import Clock, SystemClock
 from bot.metrics import UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.database import Database
-from bot.storage.repositories import ReceivedUpdate
+from bot.storage.received import ReceivedUpdate
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from bot.clock import Clock, SystemClock
 from bot.domain.messages import Attachment
 from bot.storage.database import Database
-from bot.storage.repositories import PublishedFile
+from bot.storage.received import PublishedFile
 
 LINK_LIFETIME = timedelta(days=7)
 CONTENT_TYPES = {

@@ -31,7 +31,7 @@ from bot.channels.zalo.client import (
 from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
 from bot.domain.messages import RenderedMessage
 from bot.metrics import REPLY_SECONDS, UPDATES_HANDLED, UPDATES_RECEIVED
-from bot.storage.repositories import ReceivedUpdate
+from bot.storage.received import ReceivedUpdate
 
 log = logging.getLogger(__name__)
 

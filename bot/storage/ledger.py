@@ -1,0 +1,543 @@
+"""The report ledger: entries, their audit, the roll-up queries, held reports, and the
+messages already handled."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from bot.domain.model import (
+    ChatRef,
+    Figure,
+    MessageRef,
+    PendingReport,
+    PendingState,
+    Person,
+    Reading,
+    ReportEntry,
+    ReportMode,
+    UnitWeekTotal,
+)
+from bot.storage.schema import (
+    MAX_CODES_IN_QUERY,
+    UNIT,
+    _param,
+    insert_if_absent,
+    new_id,
+    table_of,
+    unit_from_row,
+)
+from bot.storage.tables import (
+    InboundMessageRow,
+    PendingReportRow,
+    ReportAuditRow,
+    ReportEntryRow,
+)
+
+INBOUND = table_of(InboundMessageRow)
+ENTRY = table_of(ReportEntryRow)
+AUDIT = table_of(ReportAuditRow)
+PENDING = table_of(PendingReportRow)
+ENTRY_FOR_SOURCE = sa.select(ENTRY).where(
+    ENTRY.c.source_platform == _param("platform"),
+    ENTRY.c.source_chat_id == _param("chat_id"),
+    ENTRY.c.source_message_id == _param("message_id"),
+)
+OWN_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(ENTRY.c.delta), 0)).where(
+    ENTRY.c.campaign_id == _param("campaign_id"),
+    ENTRY.c.week_start == _param("week_start"),
+    ENTRY.c.unit_code == _param("unit_code"),
+    ENTRY.c.void.is_(False),
+)
+LIVE_ENTRIES = (
+    sa.select(ENTRY)
+    .where(
+        ENTRY.c.campaign_id == _param("campaign_id"),
+        ENTRY.c.week_start == _param("week_start"),
+        ENTRY.c.unit_code == _param("unit_code"),
+        ENTRY.c.void.is_(False),
+    )
+    .order_by(ENTRY.c.sent_at, ENTRY.c.id)
+)
+_AT_OR_AFTER = sa.or_(
+    ENTRY.c.sent_at > _param("sent_at"),
+    sa.and_(ENTRY.c.sent_at == _param("sent_at"), ENTRY.c.id >= _param("entry_id")),
+)
+LIVE_ENTRIES_SINCE = LIVE_ENTRIES.where(_AT_OR_AFTER)
+OWN_TOTAL_BEFORE = OWN_TOTAL.where(sa.not_(_AT_OR_AFTER))
+SET_EFFECT = sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(delta=_param("effect"))
+LOCK_UNIT = sa.select(UNIT.c.code).where(UNIT.c.code == _param("code")).with_for_update()
+INSERT_ENTRY = sa.insert(ENTRY)
+INSERT_AUDIT = sa.insert(AUDIT)
+
+
+def _entry(row: Row[Any]) -> ReportEntry:
+    return ReportEntry(
+        id=row.id,
+        campaign_id=row.campaign_id,
+        unit_code=row.unit_code,
+        week_start=row.week_start,
+        effect=row.delta,
+        mode=ReportMode(row.mode),
+        requested=row.requested,
+        reporter=Person(row.reporter_platform, row.reporter_user_id, row.reporter_name),
+        source=MessageRef(row.source_platform, row.source_chat_id, row.source_message_id),
+        sent_at=row.sent_at,
+        void=row.void,
+        edited_at=row.edited_at,
+    )
+
+
+def unit_tree_cte(rooted: bool) -> sa.CTE:
+    """(root, code) for every unit at or below each root unit: the unit tree walked by a
+    recursive query, so a roll-up is one join with the ledger's per-unit sums. `rooted`:
+    the roots are the units bound to `codes`; otherwise every unit is a root."""
+    base = sa.select(UNIT.c.code.label("root"), UNIT.c.code.label("code"))
+    if rooted:
+        base = base.where(UNIT.c.code.in_(_param("codes", expanding=True)))
+    tree = base.cte("unit_tree", recursive=True)
+    child = UNIT.alias("child")
+    return tree.union_all(
+        sa.select(tree.c.root, child.c.code).where(child.c.parent_code == tree.c.code)
+    )
+
+
+def rolled_columns(tree: sa.CTE, own: sa.Subquery) -> list[sa.ColumnElement[Any]]:
+    """Aggregates over a unit's subtree: total and entries, its own part, and how many
+    units below it reported."""
+    is_self = tree.c.code == tree.c.root
+    zero = sa.literal(0)
+
+    def summed(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        # PostgreSQL sums integers as numeric (Decimal in Python): figures are integers.
+        return sa.cast(sa.func.coalesce(sa.func.sum(value), 0), sa.BigInteger)
+
+    return [
+        summed(own.c.own_total).label("total"),
+        summed(own.c.own_entries).label("entries"),
+        summed(sa.case((is_self, own.c.own_total), else_=zero)).label("own"),
+        summed(sa.case((is_self, own.c.own_entries), else_=zero)).label("own_entries"),
+        sa.func.count(sa.case((sa.and_(~is_self, own.c.own_entries > 0), 1))).label("reporting"),
+    ]
+
+
+def _own_sums(tree: sa.CTE, rooted: bool, by_week: bool) -> sa.Subquery:
+    """Per-unit sums of live entries; for a few roots only the entries of their subtrees
+    (a report's reply reads a ward and its cells, not the whole district)."""
+    week = ENTRY.c.week_start
+    conditions = [
+        ENTRY.c.campaign_id == _param("campaign_id"),
+        week.in_(_param("week_starts", expanding=True)) if by_week else week == _param("week"),
+        ENTRY.c.void.is_(False),
+    ]
+    if rooted:
+        conditions.append(ENTRY.c.unit_code.in_(sa.select(tree.c.code)))
+    keys = [ENTRY.c.unit_code, week] if by_week else [ENTRY.c.unit_code]
+    return (
+        sa.select(
+            *keys,
+            sa.func.sum(ENTRY.c.delta).label("own_total"),
+            sa.func.count(ENTRY.c.id).label("own_entries"),
+        )
+        .where(*conditions)
+        .group_by(*keys)
+        .subquery("own")
+    )
+
+
+def _week_totals_statement(rooted: bool) -> sa.Select[Any]:
+    tree = unit_tree_cte(rooted)
+    own = _own_sums(tree, rooted, by_week=False)
+    return (
+        sa.select(UNIT, *rolled_columns(tree, own))
+        .select_from(
+            UNIT.join(tree, tree.c.root == UNIT.c.code).outerjoin(
+                own, own.c.unit_code == tree.c.code
+            )
+        )
+        .where(UNIT.c.active.is_(True))
+        .group_by(*UNIT.c)
+    )
+
+
+def _totals_by_week_statement(rooted: bool) -> sa.Select[Any]:
+    tree = unit_tree_cte(rooted)
+    own = _own_sums(tree, rooted, by_week=True)
+    return (
+        sa.select(tree.c.root, own.c.week_start, *rolled_columns(tree, own))
+        .select_from(tree.join(own, own.c.unit_code == tree.c.code))
+        .group_by(tree.c.root, own.c.week_start)
+    )
+
+
+# Built once (key: rooted at given units, or every unit): a reply to each report runs one.
+WEEK_TOTALS = {rooted: _week_totals_statement(rooted) for rooted in (True, False)}
+TOTALS_BY_WEEK = {rooted: _totals_by_week_statement(rooted) for rooted in (True, False)}
+
+
+def _roots(wanted: set[str] | None) -> list[str] | None:
+    """The units to roll up from; above MAX_CODES_IN_QUERY, all (the caller filters)."""
+    if wanted is None or len(wanted) > MAX_CODES_IN_QUERY:
+        return None
+    return sorted(wanted)
+
+
+def _figure(row: Row[Any]) -> Figure:
+    return Figure(
+        int(row.own), int(row.own_entries), int(row.total), int(row.entries), int(row.reporting)
+    )
+
+
+class SqlInbox:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def first_time(self, source: MessageRef, kind: str, at: datetime) -> bool:
+        return insert_if_absent(
+            self.connection,
+            INBOUND,
+            {
+                "platform": source.platform,
+                "chat_id": source.chat_id,
+                "message_id": source.message_id,
+                "kind": kind,
+                "handled_at": at,
+            },
+        )
+
+
+class SqlLedger:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def lock_unit(self, unit_code: str) -> None:
+        # PostgreSQL: a row lock serialises read-total-then-write per unit. SQLite needs none:
+        # BEGIN IMMEDIATE already holds the database's only write lock.
+        if self.connection.dialect.name != "sqlite":
+            self.connection.execute(LOCK_UNIT, {"code": unit_code})
+
+    def entry_for(self, source: MessageRef) -> ReportEntry | None:
+        row = self.connection.execute(
+            ENTRY_FOR_SOURCE,
+            {
+                "platform": source.platform,
+                "chat_id": source.chat_id,
+                "message_id": source.message_id,
+            },
+        ).first()
+        return _entry(row) if row else None
+
+    def append(
+        self,
+        *,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        mode: ReportMode,
+        requested: int,
+        reporter: Person,
+        source: MessageRef,
+        sent_at: datetime,
+        recorded_at: datetime,
+    ) -> ReportEntry:
+        result = self.connection.execute(
+            INSERT_ENTRY,
+            {
+                "campaign_id": campaign_id,
+                "unit_code": unit_code,
+                "week_start": week_start,
+                "delta": 0,
+                "mode": mode.value,
+                "requested": requested,
+                "reporter_platform": reporter.platform,
+                "reporter_user_id": reporter.user_id,
+                "reporter_name": reporter.display_name,
+                "source_platform": source.platform,
+                "source_chat_id": source.chat_id,
+                "source_message_id": source.message_id,
+                "sent_at": sent_at,
+                "recorded_at": recorded_at,
+                "void": False,
+            },
+        )
+        entry = ReportEntry(
+            new_id(result),
+            campaign_id,
+            unit_code,
+            week_start,
+            0,
+            mode,
+            requested,
+            reporter,
+            source,
+            sent_at,
+            False,
+        )
+        self._audit(entry, "create", None, entry, reporter, source, recorded_at)
+        return entry
+
+    def live_entries(
+        self,
+        campaign_id: int,
+        unit_code: str,
+        week_start: date,
+        since: tuple[datetime, int] | None = None,
+    ) -> list[ReportEntry]:
+        key = {"campaign_id": campaign_id, "unit_code": unit_code, "week_start": week_start}
+        if since is None:
+            rows = self.connection.execute(LIVE_ENTRIES, key)
+        else:
+            rows = self.connection.execute(
+                LIVE_ENTRIES_SINCE, {**key, "sent_at": since[0], "entry_id": since[1]}
+            )
+        return [_entry(row) for row in rows]
+
+    def own_total_before(
+        self, campaign_id: int, unit_code: str, week_start: date, place: tuple[datetime, int]
+    ) -> int:
+        total = self.connection.execute(
+            OWN_TOTAL_BEFORE,
+            {
+                "campaign_id": campaign_id,
+                "unit_code": unit_code,
+                "week_start": week_start,
+                "sent_at": place[0],
+                "entry_id": place[1],
+            },
+        ).scalar_one()
+        return int(total)
+
+    def set_effects(self, effects: Mapping[int, int]) -> None:
+        if effects:
+            self.connection.execute(
+                SET_EFFECT,
+                [{"entry_id": entry_id, "effect": effect} for entry_id, effect in effects.items()],
+            )
+
+    def own_total(self, campaign_id: int, unit_code: str, week_start: date) -> int:
+        total = self.connection.execute(
+            OWN_TOTAL,
+            {"campaign_id": campaign_id, "week_start": week_start, "unit_code": unit_code},
+        ).scalar_one()
+        return int(total)
+
+    def last_live_entry(
+        self, campaign_id: int, reporter: Person, week_starts: Sequence[date]
+    ) -> ReportEntry | None:
+        row = self.connection.execute(
+            sa.select(ENTRY)
+            .where(
+                ENTRY.c.reporter_platform == reporter.platform,
+                ENTRY.c.reporter_user_id == reporter.user_id,
+                ENTRY.c.campaign_id == campaign_id,
+                ENTRY.c.week_start.in_(list(week_starts)),
+                ENTRY.c.void.is_(False),
+            )
+            .order_by(ENTRY.c.sent_at.desc(), ENTRY.c.id.desc())
+            .limit(1)
+        ).first()
+        return _entry(row) if row else None
+
+    def void(self, entry: ReportEntry, by: Person, at: datetime, source: MessageRef | None) -> None:
+        self.connection.execute(sa.update(ENTRY).where(ENTRY.c.id == entry.id).values(void=True))
+        self._audit(entry, "void", entry, None, by, source, at)
+
+    def revise(
+        self,
+        entry: ReportEntry,
+        *,
+        mode: ReportMode,
+        requested: int,
+        by: Person,
+        at: datetime,
+        edited_at: datetime,
+    ) -> ReportEntry:
+        self.connection.execute(
+            sa.update(ENTRY)
+            .where(ENTRY.c.id == entry.id)
+            .values(mode=mode.value, requested=requested, edited_at=edited_at)
+        )
+        row = self.connection.execute(sa.select(ENTRY).where(ENTRY.c.id == entry.id)).one()
+        revised = _entry(row)
+        self._audit(entry, "edit", entry, revised, by, entry.source, at)
+        return revised
+
+    def week_totals(
+        self, campaign_id: int, week_start: date, unit_codes: Sequence[str] | None
+    ) -> list[UnitWeekTotal]:
+        wanted = None if unit_codes is None else set(unit_codes)
+        roots = _roots(wanted)
+        parameters: dict[str, Any] = {"campaign_id": campaign_id, "week": week_start}
+        if roots is not None:
+            parameters["codes"] = roots
+        rows = self.connection.execute(WEEK_TOTALS[roots is not None], parameters)
+        return [
+            UnitWeekTotal(unit_from_row(row), _figure(row))
+            for row in rows
+            if wanted is None or row.code in wanted
+        ]
+
+    def totals_by_week(
+        self, campaign_id: int, week_starts: Sequence[date], unit_codes: Sequence[str] | None
+    ) -> dict[tuple[str, date], Figure]:
+        if not week_starts:
+            return {}
+        wanted = None if unit_codes is None else set(unit_codes)
+        roots = _roots(wanted)
+        parameters: dict[str, Any] = {"campaign_id": campaign_id, "week_starts": list(week_starts)}
+        if roots is not None:
+            parameters["codes"] = roots
+        rows = self.connection.execute(TOTALS_BY_WEEK[roots is not None], parameters).all()
+        # One bulk fetch unpacked as plain tuples: a district-wide digest reads ~10^5 rows.
+        return {
+            (root, week_start): Figure(own_total, own_entries, total, entries, reporting)
+            for root, week_start, total, entries, own_total, own_entries, reporting in rows
+            if wanted is None or root in wanted
+        }
+
+    def _audit(
+        self,
+        entry: ReportEntry,
+        action: str,
+        old: ReportEntry | None,
+        new: ReportEntry | None,
+        actor: Person,
+        source: MessageRef | None,
+        at: datetime,
+    ) -> None:
+        self.connection.execute(
+            INSERT_AUDIT,
+            {
+                "entry_id": entry.id,
+                "action": action,
+                "old_delta": old.effect if old else None,
+                "new_delta": new.effect if new else 0,
+                "old_requested": old.requested if old else None,
+                "new_requested": new.requested if new else entry.requested,
+                "old_mode": old.mode.value if old else None,
+                "new_mode": new.mode.value if new else None,
+                "actor_platform": actor.platform,
+                "actor_user_id": actor.user_id,
+                "source_chat_id": source.chat_id if source else None,
+                "source_message_id": source.message_id if source else None,
+                "at": at,
+            },
+        )
+
+
+def _pending(row: Row[Any]) -> PendingReport:
+    return PendingReport(
+        id=row.id,
+        source=MessageRef(row.source_platform, row.source_chat_id, row.source_message_id),
+        reporter=Person(row.reporter_platform, row.reporter_user_id, row.reporter_name),
+        unit_code=row.unit_code,
+        week_start=row.week_start,
+        mode=ReportMode(row.mode),
+        amount=row.amount,
+        sent_at=row.sent_at,
+        edited_at=row.edited_at,
+        state=PendingState(row.state),
+        other=(
+            Reading(ReportMode(row.other_mode), row.other_amount)
+            if row.other_mode is not None and row.other_amount is not None
+            else None
+        ),
+    )
+
+
+class SqlPendingReports:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def hold(
+        self,
+        *,
+        source: MessageRef,
+        reporter: Person,
+        unit_code: str,
+        week_start: date,
+        mode: ReportMode,
+        amount: int,
+        sent_at: datetime,
+        edited_at: datetime | None,
+        at: datetime,
+        other: Reading | None = None,
+    ) -> PendingReport:
+        result = self.connection.execute(
+            sa.insert(PENDING).values(
+                source_platform=source.platform,
+                source_chat_id=source.chat_id,
+                source_message_id=source.message_id,
+                reporter_platform=reporter.platform,
+                reporter_user_id=reporter.user_id,
+                reporter_name=reporter.display_name,
+                unit_code=unit_code,
+                week_start=week_start,
+                mode=mode.value,
+                amount=amount,
+                sent_at=sent_at,
+                edited_at=edited_at,
+                state=PendingState.WAITING.value,
+                created_at=at,
+                other_mode=other.mode.value if other else None,
+                other_amount=other.amount if other else None,
+            )
+        )
+        pending_id = new_id(result)
+        return PendingReport(
+            pending_id,
+            source,
+            reporter,
+            unit_code,
+            week_start,
+            mode,
+            amount,
+            sent_at,
+            edited_at,
+            PendingState.WAITING,
+            other,
+        )
+
+    def get(self, pending_id: int) -> PendingReport | None:
+        row = self.connection.execute(sa.select(PENDING).where(PENDING.c.id == pending_id)).first()
+        return _pending(row) if row else None
+
+    def for_source(self, source: MessageRef) -> PendingReport | None:
+        row = self.connection.execute(
+            sa.select(PENDING)
+            .where(
+                PENDING.c.source_platform == source.platform,
+                PENDING.c.source_chat_id == source.chat_id,
+                PENDING.c.source_message_id == source.message_id,
+            )
+            .order_by(PENDING.c.id.desc())
+            .limit(1)
+        ).first()
+        return _pending(row) if row else None
+
+    def waiting(self, reporter: Person, chat: ChatRef) -> PendingReport | None:
+        row = self.connection.execute(
+            sa.select(PENDING)
+            .where(
+                PENDING.c.reporter_platform == reporter.platform,
+                PENDING.c.reporter_user_id == reporter.user_id,
+                PENDING.c.state == PendingState.WAITING.value,
+                PENDING.c.source_platform == chat.platform,
+                PENDING.c.source_chat_id == chat.chat_id,
+            )
+            .order_by(PENDING.c.id.desc())
+            .limit(1)
+        ).first()
+        return _pending(row) if row else None
+
+    def resolve(self, pending_id: int, state: PendingState, at: datetime) -> bool:
+        result = self.connection.execute(
+            sa.update(PENDING)
+            .where(PENDING.c.id == pending_id, PENDING.c.state == PendingState.WAITING.value)
+            .values(state=state.value, resolved_at=at)
+        )
+        return result.rowcount == 1

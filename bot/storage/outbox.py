@@ -1,0 +1,215 @@
+"""The outbox (one row per send) and the messages counted per platform and month."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.domain.messages import Attachment, Send, StoredFile
+from bot.domain.model import (
+    ChatRef,
+)
+from bot.domain.ports import AbandonedSend, OutboxItem
+from bot.storage.schema import OUTBOX, insert_if_absent, new_id, table_of
+from bot.storage.tables import (
+    MessageCountRow,
+    OutboxFileRow,
+)
+
+OUTBOX_FILE = table_of(OutboxFileRow)
+MESSAGE_COUNT = table_of(MessageCountRow)
+
+
+# An outbox file row that holds a platform's file id, not the file (StoredFile).
+STORED_KIND = "stored"
+
+
+def _file_row(file: Attachment | StoredFile) -> dict[str, Any]:
+    if isinstance(file, StoredFile):
+        return {"filename": file.file_name, "kind": STORED_KIND, "content": file.file_id.encode()}
+    return {"filename": file.filename, "kind": file.kind, "content": file.content}
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+class SqlOutbox:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def enqueue(self, run_id: int | None, parts: Sequence[Send], at: datetime) -> int:
+        for part in parts:
+            files = [a for a in part.attachments if isinstance(a, Attachment | StoredFile)]
+            if len(files) != len(part.attachments) or len(files) > 1 or (files and part.text):
+                raise ValueError("an outbox row is one send: a text or one rendered file")
+            row = _file_row(files[0]) if files else None
+            # A forwarded file's caption travels in the text column.
+            text = files[0].caption if files and isinstance(files[0], StoredFile) else part.text
+            result = self.connection.execute(
+                sa.insert(OUTBOX).values(
+                    run_id=run_id,
+                    platform=part.chat.platform,
+                    chat_id=part.chat.chat_id,
+                    text=text,
+                    state="pending",
+                    attempts=0,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            if row is not None:
+                self.connection.execute(
+                    sa.insert(OUTBOX_FILE).values(outbox_id=new_id(result), **row)
+                )
+        return len(parts)
+
+    def ready_chats(self, at: datetime) -> list[ChatRef]:
+        """Chats whose oldest pending send is due, oldest first (a chat waits for its head)."""
+        heads = (
+            sa.select(sa.func.min(OUTBOX.c.id).label("head"))
+            .where(OUTBOX.c.state == "pending")
+            .group_by(OUTBOX.c.platform, OUTBOX.c.chat_id)
+            .subquery()
+        )
+        query = (
+            sa.select(OUTBOX.c.platform, OUTBOX.c.chat_id)
+            .join(heads, heads.c.head == OUTBOX.c.id)
+            .where(sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= at))
+            .order_by(OUTBOX.c.id)
+        )
+        return [ChatRef(row.platform, row.chat_id) for row in self.connection.execute(query)]
+
+    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
+        """The chat's oldest pending send, if it is ready (a chat's sends keep their order)."""
+        row = self.connection.execute(
+            sa.select(OUTBOX, OUTBOX_FILE.c.filename, OUTBOX_FILE.c.kind, OUTBOX_FILE.c.content)
+            .select_from(OUTBOX.outerjoin(OUTBOX_FILE, OUTBOX_FILE.c.outbox_id == OUTBOX.c.id))
+            .where(
+                OUTBOX.c.state == "pending",
+                OUTBOX.c.platform == chat.platform,
+                OUTBOX.c.chat_id == chat.chat_id,
+            )
+            .order_by(OUTBOX.c.id)
+            .limit(1)
+        ).first()
+        if row is None or (row.not_before is not None and row.not_before > at):
+            return None
+        if row.filename is None:
+            message = Send(chat, row.text)
+        elif row.kind == STORED_KIND:
+            stored = StoredFile(bytes(row.content).decode(), row.filename, row.text)
+            message = Send(chat, "", attachments=(stored,))
+        else:
+            rendered = Attachment(row.filename, row.content, row.kind)
+            message = Send(chat, row.text, attachments=(rendered,))
+        return OutboxItem(row.id, row.run_id, chat, message, row.attempts)
+
+    def claim(self, item_id: int, at: datetime) -> bool:
+        """pending -> sending; False if another dispatcher took it first."""
+        result = self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id, OUTBOX.c.state == "pending")
+            .values(state="sending", attempts=OUTBOX.c.attempts + 1, updated_at=at)
+        )
+        return result.rowcount == 1
+
+    def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None:
+        self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id)
+            .values(state=state, updated_at=at, error=error[:300] if error else None)
+        )
+
+    def postpone(self, item_id: int, not_before: datetime, at: datetime, error: str) -> None:
+        self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id)
+            .values(state="pending", not_before=not_before, updated_at=at, error=error[:300])
+        )
+
+    def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int:
+        result = self.connection.execute(
+            sa.update(OUTBOX)
+            .where(
+                OUTBOX.c.platform == chat.platform,
+                OUTBOX.c.chat_id == chat.chat_id,
+                OUTBOX.c.state == "pending",
+            )
+            .values(state=state, updated_at=at)
+        )
+        return result.rowcount
+
+    def reroute(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
+        self.connection.execute(
+            sa.update(OUTBOX)
+            .where(
+                OUTBOX.c.platform == old.platform,
+                OUTBOX.c.chat_id == old.chat_id,
+                OUTBOX.c.state == "pending",
+            )
+            .values(chat_id=new.chat_id, updated_at=at)
+        )
+
+    def next_wakeup(self) -> datetime | None:
+        """When the earliest postponed send becomes ready."""
+        return self.connection.execute(
+            sa.select(sa.func.min(OUTBOX.c.not_before)).where(OUTBOX.c.state == "pending")
+        ).scalar()
+
+    def abandon_in_flight(self, older_than: datetime, at: datetime) -> list[AbandonedSend]:
+        """Sends caught in flight by a crash: they may have arrived, so they are never resent."""
+        rows = self.connection.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than)
+            .values(state="unknown", updated_at=at)
+            .returning(OUTBOX.c.platform, OUTBOX.c.chat_id, OUTBOX.c.text)
+        ).all()
+        return [
+            AbandonedSend(ChatRef(row.platform, row.chat_id), first_line(row.text)) for row in rows
+        ]
+
+    def waiting(self, platform: str) -> int:
+        """Sends of a platform queued and not yet out (they will count against its budget)."""
+        query = sa.select(sa.func.count()).where(
+            OUTBOX.c.platform == platform, OUTBOX.c.state.in_(("pending", "sending"))
+        )
+        return int(self.connection.execute(query).scalar() or 0)
+
+    def counts(self, run_id: int | None = None) -> dict[str, int]:
+        query = sa.select(OUTBOX.c.state, sa.func.count()).group_by(OUTBOX.c.state)
+        if run_id is not None:
+            query = query.where(OUTBOX.c.run_id == run_id)
+        return {state: int(count) for state, count in self.connection.execute(query)}
+
+
+class SqlMessageCounts:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, platform: str, month: str, count: int) -> None:
+        updated = self.connection.execute(
+            sa.update(MESSAGE_COUNT)
+            .where(MESSAGE_COUNT.c.platform == platform, MESSAGE_COUNT.c.month == month)
+            .values(sent=MESSAGE_COUNT.c.sent + count)
+        )
+        if updated.rowcount == 0:
+            values = {"platform": platform, "month": month, "sent": 0}
+            insert_if_absent(self.connection, MESSAGE_COUNT, values)
+            self.connection.execute(
+                sa.update(MESSAGE_COUNT)
+                .where(MESSAGE_COUNT.c.platform == platform, MESSAGE_COUNT.c.month == month)
+                .values(sent=MESSAGE_COUNT.c.sent + count)
+            )
+
+    def sent(self, platform: str, month: str) -> int:
+        value = self.connection.execute(
+            sa.select(MESSAGE_COUNT.c.sent).where(
+                MESSAGE_COUNT.c.platform == platform, MESSAGE_COUNT.c.month == month
+            )
+        ).scalar()
+        return int(value or 0)

@@ -1,0 +1,101 @@
+"""The unit table and the campaigns."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from bot.domain.model import (
+    Campaign,
+    Unit,
+)
+from bot.storage.schema import UNIT, _param, table_of, unit_from_row
+from bot.storage.tables import (
+    CampaignRow,
+)
+
+CAMPAIGN = table_of(CampaignRow)
+GET_UNIT = sa.select(UNIT).where(UNIT.c.code == _param("code"))
+CHILD_UNITS = sa.select(UNIT).where(UNIT.c.parent_code == _param("parent"), UNIT.c.active.is_(True))
+ROOT_UNITS = sa.select(UNIT).where(UNIT.c.parent_code.is_(None), UNIT.c.active.is_(True))
+
+
+def _campaign(row: Row[Any]) -> Campaign:
+    return Campaign(row.id, row.name, row.start_date, row.end_date, row.metric)
+
+
+class SqlUnits:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, code: str) -> Unit | None:
+        row = self.connection.execute(GET_UNIT, {"code": code}).first()
+        return unit_from_row(row) if row else None
+
+    def active(self) -> list[Unit]:
+        query = sa.select(UNIT).where(UNIT.c.active.is_(True)).order_by(UNIT.c.code)
+        return [unit_from_row(row) for row in self.connection.execute(query)]
+
+    def everything(self) -> list[Unit]:
+        return [unit_from_row(row) for row in self.connection.execute(sa.select(UNIT))]
+
+    def children(self, parent_code: str | None) -> list[Unit]:
+        if parent_code is None:
+            rows = self.connection.execute(ROOT_UNITS)
+        else:
+            rows = self.connection.execute(CHILD_UNITS, {"parent": parent_code})
+        return [unit_from_row(row) for row in rows]
+
+    def upsert(self, unit: Unit) -> str:
+        """Insert or update one unit; returns 'added', 'updated' or 'unchanged'."""
+        values = {
+            "name": unit.name,
+            "kind": unit.kind.value,
+            "parent_code": unit.parent,
+            "weekly_quota": unit.weekly_quota,
+            "active": unit.active,
+        }
+        current = self.get(unit.code)
+        if current is None:
+            self.connection.execute(sa.insert(UNIT).values(code=unit.code, **values))
+            return "added"
+        if current == unit:
+            return "unchanged"
+        self.connection.execute(sa.update(UNIT).where(UNIT.c.code == unit.code).values(**values))
+        return "updated"
+
+
+class SqlCampaigns:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def active(self) -> Campaign | None:
+        row = self.connection.execute(
+            sa.select(CAMPAIGN).where(CAMPAIGN.c.active.is_(True))
+        ).first()
+        return _campaign(row) if row else None
+
+    def all(self) -> list[Campaign]:
+        query = sa.select(CAMPAIGN).order_by(CAMPAIGN.c.start_date)
+        return [_campaign(row) for row in self.connection.execute(query)]
+
+    def activate(self, name: str, start: date, end: date | None, metric: str) -> Campaign:
+        """Make the named campaign the active one, creating it or updating its dates.
+
+        Earlier campaigns stay in the table with their entries, so their history remains
+        queryable.
+        """
+        self.connection.execute(
+            sa.update(CAMPAIGN).where(CAMPAIGN.c.name != name).values(active=False)
+        )
+        values = {"start_date": start, "end_date": end, "metric": metric, "active": True}
+        updated = self.connection.execute(
+            sa.update(CAMPAIGN).where(CAMPAIGN.c.name == name).values(**values)
+        )
+        if updated.rowcount == 0:
+            self.connection.execute(sa.insert(CAMPAIGN).values(name=name, **values))
+        row = self.connection.execute(sa.select(CAMPAIGN).where(CAMPAIGN.c.name == name)).one()
+        return _campaign(row)
