@@ -45,9 +45,9 @@ class RepeatFilter(logging.Filter):
         return True
 
 
-def install(handler_filter: RepeatFilter | None = None) -> RepeatFilter:
+def install() -> RepeatFilter:
     """Put the filter on every handler of the root logger (where records are written)."""
-    repeat = handler_filter or RepeatFilter()
+    repeat = RepeatFilter()
     for handler in logging.getLogger().handlers:
         handler.addFilter(repeat)
     return repeat

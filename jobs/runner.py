@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -175,27 +176,26 @@ class JobRunner:
     async def _tell_admins_abandoned(self, abandoned: list[AbandonedSend]) -> None:
         """Sends caught in flight (a takeover, a process killed mid-fan-out): the admins are
         told once which chats and which messages, queued behind the drain under way."""
-        notices = [
+        await self._queue(
             notice
             for platform in self.channels.platforms
             for notice in abandoned_sends_notice(self.core.policy, platform, abandoned)
-        ]
-        parts = [part for notice in notices for part in self.channels.parts(self._rendered(notice))]
-        now = self.wall_clock.now()
-        await self.core.database.run_async(lambda store: store.outbox.enqueue(None, parts, now))
+        )
 
     async def _tell_admins(self, name: str, period: str, uncertain: int) -> None:
-        notices = [
+        await self._queue(
             notice
             for platform in self.channels.platforms
             for notice in uncertain_sends_notice(
                 self.core.policy, platform, name, period, uncertain
             )
-        ]
+        )
+        await self.dispatcher.drain()
+
+    async def _queue(self, notices: Iterable[Outbound]) -> None:
         parts = [part for notice in notices for part in self.channels.parts(self._rendered(notice))]
         now = self.wall_clock.now()
         await self.core.database.run_async(lambda store: store.outbox.enqueue(None, parts, now))
-        await self.dispatcher.drain()
 
     def _render(self, messages: list[Outbound]) -> list[RenderedMessage]:
         return [self._rendered(message) for message in messages]

@@ -143,10 +143,21 @@ def test_export_says_what_form_it_wants(cli, capsys):
     assert "tuần 1 (31/12/2029–06/01/2030)" in titles
 
 
-def test_without_tokens_the_start_line_names_both_and_how_to_make_env():
-    assert "TELEGRAM_BOT_TOKEN" in wording.CONSOLE_STARTING
-    assert "ZALO_BOT_TOKEN" in wording.CONSOLE_STARTING
-    assert "cp .env.example .env" in wording.CONSOLE_STARTING
+def test_without_tokens_the_start_line_names_both_and_how_to_make_env(cli):
+    env = {**os.environ, **environment(cli), "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=cli,
+        input="",  # the simulator starts, reads the end of input, and stops
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    first_line = done.stdout.splitlines()[0]
+    assert "TELEGRAM_BOT_TOKEN" in first_line and "ZALO_BOT_TOKEN" in first_line
+    assert "cp .env.example .env" in first_line
 
 
 # ---------------------------------------------------------------- files in the simulator

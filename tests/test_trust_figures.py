@@ -5,7 +5,7 @@ the chat says. On memory, SQLite and PostgreSQL where a store is involved."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -201,7 +201,7 @@ async def test_over_a_campaign_the_monthly_totals_add_up_to_the_weekly_ones(sql_
     """A campaign of 14 weeks, reports every week, digests run by the job runner; the October
     digest is missed (the bot was down past its grace) and the runner is built anew (a
     restart) between months. Every closed week is in exactly one monthly digest."""
-    campaign = Campaign(1, "Cuộc thi thử", date_(2024, 9, 2), date_(2024, 12, 8), "lượt dự thi")
+    campaign = Campaign(1, "Cuộc thi thử", date(2024, 9, 2), date(2024, 12, 8), "lượt dự thi")
     policy = make_policy(campaign)
     dialogue = Dialogue(None, policy, at("2024-09-02 08:00"), database=sql_database)
     approve(dialogue, AN, "KM")
@@ -245,9 +245,3 @@ async def test_over_a_campaign_the_monthly_totals_add_up_to_the_weekly_ones(sql_
         "tuần 47–49 (18/11–08/12/2024)",
     ]
     assert monthly_sum == weekly_sum == sum(10 + w + w % 3 + 1 for w in range(14))
-
-
-def date_(year: int, month: int, day: int):
-    from datetime import date
-
-    return date(year, month, day)

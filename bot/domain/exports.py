@@ -48,13 +48,18 @@ def export(turn: Turn) -> list[Outbound]:
         spec = week_table(turn.store, turn.policy, period, as_of=turn.now) if weeks else None
     elif isinstance(period, Month):
         month = period
-        weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
+        weeks = month_weeks(turn.policy, month, today)
         spec = month_table(turn.store, turn.policy, month, weeks, as_of=turn.now) if weeks else None
     else:
         return turn.reply(wording.EXPORT_USAGE)
     if spec is None or not weeks:
         return turn.reply(wording.EXPORT_NOTHING_YET)
     return turn.reply(wording.export_ready(weeks, month), attachments=(spec,))
+
+
+def month_weeks(policy: Policy, month: Month, today: date) -> list[Week]:
+    """The weeks of a month that belong to the campaign and have begun by `today`."""
+    return [week for week in month.weeks() if week.start <= today and policy.covers(week)]
 
 
 def campaign_weeks(policy: Policy, today: date) -> list[Week]:

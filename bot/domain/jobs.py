@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from bot.domain import wording
 from bot.domain.charts import ChartRow, count_chart, share_chart
 from bot.domain.collation import vietnamese_key
-from bot.domain.exports import month_table, week_table
+from bot.domain.exports import campaign_weeks, month_table, week_table
 from bot.domain.messages import ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
 from bot.domain.monthly import report_files
@@ -488,15 +488,13 @@ def undigested_weeks(store: Store, policy: Policy, slot: datetime) -> tuple[Week
     campaign began), so every closed week is in exactly one, whichever slots were missed."""
     previous = store.job_runs.previous(MONTHLY_DIGEST, slot)
     covered_until = previous.slot if previous is not None else None
-    campaign, tz = policy.campaign, policy.tz
-    weeks = []
-    week = Week.containing(campaign.start)
     # A week still running would read as a shortfall: closed weeks only.
-    while week.ends_at(tz) <= slot and (campaign.end is None or week.start <= campaign.end):
-        if covered_until is None or week.ends_at(tz) > covered_until:
-            weeks.append(week)
-        week = week.next()
-    return tuple(weeks)
+    return tuple(
+        week
+        for week in campaign_weeks(policy, local_date(slot, policy.tz))
+        if week.ends_at(policy.tz) <= slot
+        and (covered_until is None or week.ends_at(policy.tz) > covered_until)
+    )
 
 
 # ---------------------------------------------------------------- the job table

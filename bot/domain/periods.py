@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 
+from bot.domain.parsing import fold
 from bot.domain.weeks import Month, Week
 
 _THIS_WEEK = frozenset({"tuan", "tuan nay", "week"})
@@ -48,13 +48,7 @@ def split_trailing_period(argument: str, today: date) -> tuple[str, Week | Month
     words = argument.split()
     for size in (2, 1):
         if len(words) >= size:
-            period = parse_period(_fold(" ".join(words[-size:])), today)
+            period = parse_period(fold(" ".join(words[-size:])), today)
             if period is not None:
                 return " ".join(words[:-size]), period
     return argument, None
-
-
-def _fold(text: str) -> str:
-    # Periods are written in ASCII or Vietnamese («tuần 37»): compare without diacritics.
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.domain import wording
 from bot.domain.changes import Change
+from bot.domain.exports import campaign_weeks
 from bot.domain.messages import Button, Outbound
 from bot.domain.model import (
     MessageRef,
@@ -322,7 +323,7 @@ def _hold(
     edited_at: datetime | None,
 ) -> list[Outbound]:
     held = _held(turn, unit, week, Reading(request.mode, request.amount), source, edited_at)
-    covering = next((u for u in [unit, *turn.ancestors(unit)] if u.weekly_quota > 0), None)
+    covering = turn.covering_unit(unit)
     quota = covering.weekly_quota if covering else 0
     buttons = (
         Button(wording.BUTTON_CONFIRM, "confirm_held", str(held.id), typed=wording.TYPED_YES),
@@ -404,11 +405,7 @@ def week_is_late(turn: Turn, week: Week) -> bool:
 
 def _campaign_before(turn: Turn, unit: Unit, week: Week) -> int:
     """The unit's rolled-up figure over the campaign's weeks before `week`."""
-    weeks = []
-    earlier = Week.containing(turn.campaign.start)
-    while earlier < week:
-        weeks.append(earlier.start)
-        earlier = earlier.next()
+    weeks = [earlier.start for earlier in campaign_weeks(turn.policy, week.start) if earlier < week]
     if not weeks:
         return 0
     totals = turn.store.ledger.totals_by_week(turn.campaign.id, weeks, [unit.code])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import wording
-from bot.domain.exports import week_table
+from bot.domain.exports import month_weeks, week_table
 from bot.domain.messages import Outbound, TableSpec
 from bot.domain.model import NO_FIGURE, BudgetUsage, Person, Unit, UnitWeekTotal, combined
 from bot.domain.naming import closest_units, search_units
@@ -312,7 +312,7 @@ def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
     """`/tiendo thang 9` (a unit's month, week by week) or `/tiendo all thang 9` (admins:
     every top-level unit over the month's weeks against the month's quota)."""
     today = local_date(turn.now, turn.policy.tz)
-    weeks = [w for w in month.weeks() if w.start <= today and turn.policy.covers(w)]
+    weeks = month_weeks(turn.policy, month, today)
     admin = turn.is_admin()
     everyone = fold(argument) in _ALL_WORDS
     unit = turn.chat_unit() or turn.member_unit()

@@ -112,9 +112,12 @@ class Turn:
             parent = self.store.units.get(parent.parent) if parent.parent else None
         return found
 
+    def covering_unit(self, unit: Unit) -> Unit | None:
+        """The unit whose quota a report to this one counts toward: itself, else its nearest
+        ancestor with a quota (a ward's cells report toward the ward's 200)."""
+        return next((u for u in [unit, *self.ancestors(unit)] if u.weekly_quota > 0), None)
+
     def covering_quota(self, unit: Unit) -> int:
-        """The quota a report to this unit counts toward: its own, else its nearest
-        ancestor's (a ward's cells report toward the ward's 200); 0 when none has one."""
-        return next(
-            (u.weekly_quota for u in [unit, *self.ancestors(unit)] if u.weekly_quota > 0), 0
-        )
+        """That unit's quota; 0 when no unit on the way up has one."""
+        covering = self.covering_unit(unit)
+        return covering.weekly_quota if covering is not None else 0

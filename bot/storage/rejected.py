@@ -24,11 +24,3 @@ class SqlRejectedUpdates:
                 platform=platform, reason=reason[:40], excerpt=excerpt, received_at=at
             )
         )
-
-    def reasons(self, platform: str) -> list[str]:
-        rows = self.connection.execute(
-            sa.select(REJECTED.c.reason)
-            .where(REJECTED.c.platform == platform)
-            .order_by(REJECTED.c.id)
-        )
-        return [row.reason for row in rows]
