@@ -18,6 +18,7 @@ from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from tests.support.dialogue import Dialogue
 from tests.support.memory_store import MemoryStore
+from tests.support.postgres import schema_url
 from tests.support.units import UNITS
 
 T = TypeVar("T")
@@ -126,6 +127,18 @@ def postgres_engine() -> Iterator[Engine]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A database URL on a schema of its own (child processes connect to it by URL)."""
+    base = os.environ.get("QUIZBOT_TEST_POSTGRES_URL")
+    if not base:
+        if os.environ.get("QUIZBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required but QUIZBOT_TEST_POSTGRES_URL is not set")
+        pytest.skip("QUIZBOT_TEST_POSTGRES_URL is not set")
+    with schema_url(base, "quizbot_url") as url:
+        yield url
 
 
 @pytest.fixture

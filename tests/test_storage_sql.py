@@ -168,3 +168,37 @@ def test_make_engine_creates_the_sqlite_directory(tmp_path):
         connection.exec_driver_sql("select 1")
     engine.dispose()
     assert (tmp_path / "a" / "b" / "q.db").exists()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced_and_the_work_runs_once_more(
+    postgres_database,
+):
+    """No ping before each checkout ([core]): a pooled connection that PostgreSQL ended
+    meanwhile fails the next unit of work's first statement, which then runs again on a
+    fresh connection and succeeds."""
+    import sqlalchemy as sa
+
+    engine = postgres_database.engine
+    assert engine.pool._pre_ping is False
+
+    def backend(store) -> int:
+        return int(store.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+    first = postgres_database.run(backend)
+    units = len(postgres_database.run(lambda store: store.units.active()))
+    admin = sa.create_engine(engine.url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    finally:
+        admin.dispose()
+    runs = []
+
+    def count_units(store) -> int:
+        runs.append(1)
+        return len(store.units.active())
+
+    assert postgres_database.run(count_units) == units > 0
+    assert len(runs) == 2  # the first attempt met the dropped connection
+    assert postgres_database.run(backend) != first

@@ -32,7 +32,6 @@ from tests.support.crashes import (
 from tests.support.fake_bot_api import FakeBotApi, Sent
 from tests.support.harness import ADMIN, TOKEN, bot_settings, cli_environment
 from tests.support.loopback import free_port, post_update
-from tests.support.postgres import schema_url
 from tests.support.secretaries import approve_secretaries
 
 pytestmark = pytest.mark.postgres
@@ -40,18 +39,6 @@ pytestmark = pytest.mark.postgres
 SECRET = "workers-webhook-secret"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FIRST_USER = 60_000
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A database URL on a schema of its own (child processes connect to it by URL)."""
-    base = os.environ.get("QUIZBOT_TEST_POSTGRES_URL")
-    if not base:
-        if os.environ.get("QUIZBOT_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required but QUIZBOT_TEST_POSTGRES_URL is not set")
-        pytest.skip("QUIZBOT_TEST_POSTGRES_URL is not set")
-    with schema_url(base, "quizbot_workers") as url:
-        yield url
 
 
 @pytest.fixture

@@ -103,8 +103,9 @@ class ChatTurns:
 
         task.add_done_callback(done)
 
-    async def sweep_forever(self, every: float = SWEEP_SECONDS) -> None:
+    async def sweep_forever(self, every: float | None = None) -> None:
         """Take up chats left waiting (their worker died), from start to cancel."""
+        every = every or SWEEP_SECONDS
         while True:
             try:
                 for chat_id in await self._waiting(every):

@@ -3,10 +3,12 @@ its entries, and who else must hear of it when an admin made it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain import wording
-from bot.domain.ledger import changed_effects, order_key
+from bot.domain.ledger import changed_effects, effect_of, order_key
 from bot.domain.messages import Outbound
-from bot.domain.model import ReportEntry, Unit, UnitWeekTotal
+from bot.domain.model import ReportEntry, ReportMode, Unit, UnitWeekTotal
 from bot.domain.progress import Standing
 from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.turn import Turn
@@ -34,9 +36,27 @@ class Change:
     def _figures(self) -> dict[str, UnitWeekTotal]:
         return figures_of(self.turn, self.week, self.shown)
 
-    def done(self, changed: ReportEntry) -> Standing:
-        """Re-fold from the changed entry's place on: the entries sent before keep their
-        effects, so a report appended at the end reads only itself."""
+    def effect_at_end(self, sent_at: datetime, mode: ReportMode, requested: int) -> int | None:
+        """A new entry's effect when it lands after every live entry of the week (the
+        usual case), computed before it is written; None when entries sent later exist and
+        the week must be re-folded once it is in."""
+        ledger = self.turn.store.ledger
+        campaign, code, week = self.turn.campaign.id, self.unit.code, self.week.start
+        total, later = ledger.append_point(campaign, code, week, sent_at)
+        if later:
+            return None
+        return effect_of(mode, requested, total)
+
+    def done(self, changed: ReportEntry, *, folded: bool = False) -> Standing:
+        """Re-fold from the changed entry's place on (unless its effect was `folded` in
+        already): the entries sent before keep their effects."""
+        if not folded:
+            self._refold(changed)
+        self.after = self._figures()
+        self.standing = standing_of(self.turn, self.unit, self.week, self.after, self.chain)
+        return self.standing
+
+    def _refold(self, changed: ReportEntry) -> None:
         ledger = self.turn.store.ledger
         campaign, code, week = self.turn.campaign.id, self.unit.code, self.week.start
         place = order_key(changed)
@@ -44,9 +64,6 @@ class Change:
         _, effects = changed_effects(ledger.live_entries(campaign, code, week, place), start)
         if effects:
             ledger.set_effects(effects)
-        self.after = self._figures()
-        self.standing = standing_of(self.turn, self.unit, self.week, self.after, self.chain)
-        return self.standing
 
     def notices(self, words: str) -> list[Outbound]:
         """An admin changed a unit's figures: its secretaries and groups are told, and so

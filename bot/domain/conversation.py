@@ -50,10 +50,16 @@ USE_CASES: dict[str, UseCase] = {
 
 
 def handle(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> list[Outbound]:
-    first_contact = inbound.is_private and store.contacts.remember(
-        inbound.sender.platform, inbound.sender.user_id, inbound.chat.chat_id, now
+    turn = Turn(inbound=inbound, store=store, policy=policy, now=now)
+    # Written only the first time: the sender's facts say whether the chat is known.
+    first_contact = (
+        inbound.is_private
+        and turn.facts.private_chat is None
+        and store.contacts.remember(
+            inbound.sender.platform, inbound.sender.user_id, inbound.chat.chat_id, now
+        )
     )
-    replies = _answer(inbound, store, policy, now)
+    replies = _answer(turn)
     if first_contact and inbound.chat.platform in policy.introduced_on:
         return introduced(replies, inbound)
     return replies
@@ -71,8 +77,8 @@ def introduced(replies: list[Outbound], inbound: Inbound) -> list[Outbound]:
     return replies
 
 
-def _answer(inbound: Inbound, store: Store, policy: Policy, now: datetime) -> list[Outbound]:
-    turn = Turn(inbound=inbound, store=store, policy=policy, now=now)
+def _answer(turn: Turn) -> list[Outbound]:
+    inbound, policy = turn.inbound, turn.policy
     if inbound.media is not None and inbound.command is None:
         # Never a figure: an edited caption changes nothing, a new one gets an answer.
         return [] if inbound.edited_at is not None else media.answer(turn)

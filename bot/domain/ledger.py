@@ -33,10 +33,14 @@ def fold(entries: Iterable[ReportEntry], start: int = 0) -> Folded:
     total = start
     effects: dict[int, int] = {}
     for entry in live:
-        after = entry.requested if entry.mode is ReportMode.SET else total + entry.requested
-        effects[entry.id] = after - total
-        total = after
+        effects[entry.id] = effect_of(entry.mode, entry.requested, total)
+        total += effects[entry.id]
     return Folded(total, effects)
+
+
+def effect_of(mode: ReportMode, requested: int, before: int) -> int:
+    """What one entry changes in the fold on top of `before`: `set N` makes it N."""
+    return requested - before if mode is ReportMode.SET else requested
 
 
 def changed_effects(entries: Iterable[ReportEntry], start: int = 0) -> tuple[int, dict[int, int]]:

@@ -95,6 +95,16 @@ class MembershipStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class SenderFacts:
+    """What the bot knows of a message's sender, read in one query: the unit they report
+    for, whether an admin granted the rights in chat, and their private chat if known."""
+
+    unit: Unit | None
+    granted_admin: bool
+    private_chat: str | None
+
+
+@dataclass(frozen=True)
 class Membership:
     id: int
     person: Person

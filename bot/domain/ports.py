@@ -32,6 +32,7 @@ from bot.domain.model import (
     Reading,
     ReportEntry,
     ReportMode,
+    SenderFacts,
     Submission,
     Subscription,
     Unit,
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
 
 class UnitRepository(Protocol):
     def get(self, code: str) -> Unit | None: ...
+
+    def chain(self, code: str) -> list[Unit]:
+        """The unit and every unit above it, nearest first; empty for an unknown code."""
+        ...
 
     def active(self) -> list[Unit]: ...
 
@@ -146,8 +151,18 @@ class LedgerRepository(Protocol):
         source: MessageRef,
         sent_at: datetime,
         recorded_at: datetime,
+        effect: int = 0,
     ) -> ReportEntry:
-        """A new live entry with effect 0; the caller re-folds the unit's week."""
+        """A new live entry with the effect given (0, then the caller re-folds the week,
+        unless it computed the effect from `append_point`)."""
+        ...
+
+    def append_point(
+        self, campaign_id: int, unit_code: str, week_start: date, sent_at: datetime
+    ) -> tuple[int, bool]:
+        """For an entry about to be appended, sent at `sent_at`: the sum of the effects of
+        the live entries sent until then, and whether any live entry was sent later (then
+        the new one lands before it and the week must be re-folded)."""
         ...
 
     def live_entries(
@@ -389,6 +404,13 @@ class ContactRepository(Protocol):
     def private_chat(self, platform: str, user_id: str) -> ChatRef | None: ...
 
 
+class SenderRepository(Protocol):
+    def facts(self, platform: str, user_id: str) -> SenderFacts:
+        """The sender's reporting unit, admin grant and private chat, in one read: every
+        message needs them, and a report needs nothing else of the person."""
+        ...
+
+
 class MessageCountRepository(Protocol):
     """Messages sent per platform and local month ("2024-09"), for platforms with a budget."""
 
@@ -435,6 +457,9 @@ class Store(Protocol):
 
     @property
     def contacts(self) -> ContactRepository: ...
+
+    @property
+    def senders(self) -> SenderRepository: ...
 
     @property
     def message_counts(self) -> MessageCountRepository: ...

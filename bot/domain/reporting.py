@@ -234,6 +234,7 @@ def _book(
     if isinstance(stated, Refusal):
         return turn.reply(stated.text)
     change = Change(turn, unit, week)
+    effect = change.effect_at_end(sent_at, request.mode, stated.amount)
     entry = turn.store.ledger.append(
         campaign_id=turn.campaign.id,
         unit_code=unit.code,
@@ -244,8 +245,9 @@ def _book(
         source=source,
         sent_at=sent_at,
         recorded_at=turn.now,
+        effect=effect or 0,
     )
-    standing = change.done(entry)
+    standing = change.done(entry, folded=effect is not None)
     words = wording.entry_words(request.mode, request.amount)
     reply = wording.report_accepted(unit, week, standing, words, late=late, metric=turn.metric)
     return turn.reply(reply) + change.notices(words)

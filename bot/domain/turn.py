@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 from bot.domain.messages import Button, Inbound, Outbound, Rendered
-from bot.domain.model import Campaign, ChatRef, Membership, Person, Unit
+from bot.domain.model import Campaign, ChatRef, Membership, Person, SenderFacts, Unit
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.tree import UnitTree
@@ -19,6 +19,10 @@ class Turn:
     store: Store
     policy: Policy
     now: datetime
+    # Unit code -> the unit and its ancestors, as read in this turn.
+    _chains: dict[str, list[Unit]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def sender(self) -> Person:
@@ -49,20 +53,19 @@ class Turn:
     @cached_property
     def _admin(self) -> bool:
         # Asked several times per message; the answer cannot change within one turn.
-        return self.policy.is_configured_admin(self.sender) or self.store.admins.is_admin(
-            self.sender.platform, self.sender.user_id
-        )
+        return self.policy.is_configured_admin(self.sender) or self.facts.granted_admin
+
+    @cached_property
+    def facts(self) -> SenderFacts:
+        """The sender's unit, admin grant and private chat, read once per turn."""
+        return self.store.senders.facts(self.sender.platform, self.sender.user_id)
 
     def membership(self) -> Membership | None:
         return self.store.members.approved(self.sender.platform, self.sender.user_id)
 
     def member_unit(self) -> Unit | None:
-        return self._member_unit
-
-    @cached_property
-    def _member_unit(self) -> Unit | None:
         # Asked by several steps of one report; a turn never reads it after changing it.
-        return self.store.members.reporting_unit(self.sender.platform, self.sender.user_id)
+        return self.facts.unit
 
     def chat_unit(self) -> Unit | None:
         code = self.store.chats.unit_of(self.inbound.chat)
@@ -102,15 +105,11 @@ class Turn:
         return UnitTree(self.store.units.active())
 
     def ancestors(self, unit: Unit) -> list[Unit]:
-        """From the unit's parent up to the root, by lookups (a report needs only these)."""
-        found: list[Unit] = []
-        seen = {unit.code}
-        parent = self.store.units.get(unit.parent) if unit.parent else None
-        while parent is not None and parent.code not in seen:
-            found.append(parent)
-            seen.add(parent.code)
-            parent = self.store.units.get(parent.parent) if parent.parent else None
-        return found
+        """From the unit's parent up to the root (a report needs only these), read once per
+        turn: the quota check, the change and the reply all ask."""
+        if unit.code not in self._chains:
+            self._chains[unit.code] = self.store.units.chain(unit.code)
+        return [above for above in self._chains[unit.code][1:] if above.code != unit.code]
 
     def covering_unit(self, unit: Unit) -> Unit | None:
         """The unit whose quota a report to this one counts toward: itself, else its nearest

@@ -20,7 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 
 from bot.domain.messages import DeliveryLimits
 from bot.domain.model import ChatRef
@@ -134,40 +136,27 @@ class SqlChatTurns:
         self.connection = connection
 
     def take(self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime) -> bool:
-        """Take a free (or lapsed) turn. The row is locked first, whatever it says: a
-        holder's transaction that is giving the turn back is waited for (an UPDATE that
-        only matched a free turn would skip a row that is about to become free). Not even
-        its own holder takes a held turn again: the task holding it handles the chat."""
-        row = self._lock(platform, chat_id)
-        if row is None:
-            values = {"platform": platform, "chat_id": chat_id, "holder": holder}
-            if insert_if_absent(self.connection, CHAT_TURN, {**values, "expires_at": now + ttl}):
-                return True
-            row = self._lock(platform, chat_id)  # another worker created it meanwhile
-        if row is None or row.expires_at >= now:
-            return False
-        self.connection.execute(
-            sa.update(CHAT_TURN)
-            .where(CHAT_TURN.c.platform == platform, CHAT_TURN.c.chat_id == chat_id)
-            .values(holder=holder, expires_at=now + ttl)
+        """Take a free (or lapsed) turn, in one statement. The upsert locks the row whatever
+        it says (PostgreSQL locks a conflicting row even when the DO UPDATE's condition is
+        false, and judges the condition on the newest version): a holder's transaction that
+        is giving the turn back is waited for. Not even its own holder takes a held turn
+        again: the task holding it handles the chat."""
+        insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(CHAT_TURN).values(
+            platform=platform, chat_id=chat_id, holder=holder, expires_at=now + ttl
         )
-        return True
+        upsert = statement.on_conflict_do_update(
+            index_elements=[CHAT_TURN.c.platform, CHAT_TURN.c.chat_id],
+            set_={"holder": statement.excluded.holder, "expires_at": statement.excluded.expires_at},
+            where=CHAT_TURN.c.expires_at < now,
+        ).returning(CHAT_TURN.c.holder)
+        return self.connection.execute(upsert).first() is not None
 
     def renew(
         self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime
     ) -> bool:
         """Extend a turn this holder still has (a long update being handled)."""
-        renewed = self.connection.execute(
-            sa.update(CHAT_TURN)
-            .where(
-                CHAT_TURN.c.platform == platform,
-                CHAT_TURN.c.chat_id == chat_id,
-                CHAT_TURN.c.holder == holder,
-                # Not one given back meanwhile: it is free for anyone to take.
-                CHAT_TURN.c.expires_at >= now,
-            )
-            .values(expires_at=now + ttl)
-        )
+        renewed = self.connection.execute(self._renewal(platform, chat_id, holder, ttl, now))
         return renewed.rowcount == 1
 
     def take_and_next(
@@ -177,15 +166,20 @@ class SqlChatTurns:
         the turn or nothing is left (the turn is then given back)."""
         if not self.take(platform, chat_id, holder, ttl, now):
             return None
-        return self._next_or_give_back(platform, chat_id, holder, ttl, now)
+        return self._next_or_give_back(platform, chat_id, holder)
 
     def handled_and_next(
         self, platform: str, chat_id: str, key: str, holder: str, ttl: timedelta, now: datetime
     ) -> ReceivedUpdate | None:
         """Mark `key` handled and return the chat's next update, keeping the turn; None
-        when nothing is left (the turn is given back)."""
-        self._lock(platform, chat_id)
-        self.connection.execute(
+        when nothing is left (the turn is given back) or the turn is no longer ours.
+
+        The turn's row is locked (by renewing it) before the next update is looked for, in
+        a statement of its own: a statement sees what was committed when it began, so the
+        look must begin after the lock, when a worker that stored an update meanwhile has
+        either committed it or waits for this transaction to end (and then takes the turn
+        given back)."""
+        mark = (
             sa.update(RECEIVED)
             .where(
                 RECEIVED.c.platform == platform,
@@ -194,18 +188,18 @@ class SqlChatTurns:
             )
             .values(handled_at=now)
         )
-        return self._next_or_give_back(platform, chat_id, holder, ttl, now)
+        renewal = self._renewal(platform, chat_id, holder, ttl, now).returning(CHAT_TURN.c.holder)
+        if self.connection.dialect.name == "postgresql":
+            held = self.connection.execute(renewal.add_cte(mark.cte("marked"))).first()
+        else:
+            self.connection.execute(mark)
+            held = self.connection.execute(renewal).first()
+        if held is None:
+            return None  # the turn lapsed and another worker took the chat up
+        return self._next_or_give_back(platform, chat_id, holder)
 
     def give_back(self, platform: str, chat_id: str, holder: str) -> None:
-        self.connection.execute(
-            sa.update(CHAT_TURN)
-            .where(
-                CHAT_TURN.c.platform == platform,
-                CHAT_TURN.c.chat_id == chat_id,
-                CHAT_TURN.c.holder == holder,
-            )
-            .values(expires_at=FREE)
-        )
+        self.connection.execute(self._given_back(platform, chat_id, holder))
 
     def waiting_chats(self, platform: str, received_before: datetime, now: datetime) -> list[str]:
         """Chats with updates stored before `received_before`, not handled, and nobody on
@@ -232,18 +226,28 @@ class SqlChatTurns:
         )
         return [str(row[0]) for row in self.connection.execute(query)]
 
-    def _lock(self, platform: str, chat_id: str) -> Row[Any, Any] | None:
-        return self.connection.execute(
-            sa.select(CHAT_TURN.c.holder, CHAT_TURN.c.expires_at)
-            .where(CHAT_TURN.c.platform == platform, CHAT_TURN.c.chat_id == chat_id)
-            .with_for_update()
-        ).first()
-
-    def _next_or_give_back(
+    def _renewal(
         self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime
-    ) -> ReceivedUpdate | None:
-        row = self.connection.execute(
-            sa.select(RECEIVED)
+    ) -> sa.Update:
+        return (
+            sa.update(CHAT_TURN)
+            .where(
+                CHAT_TURN.c.platform == platform,
+                CHAT_TURN.c.chat_id == chat_id,
+                CHAT_TURN.c.holder == holder,
+                # Not one given back meanwhile: it is free for anyone to take.
+                CHAT_TURN.c.expires_at >= now,
+            )
+            .values(expires_at=now + ttl)
+        )
+
+    def _next_or_give_back(self, platform: str, chat_id: str, holder: str) -> ReceivedUpdate | None:
+        """The chat's oldest unhandled update; with none, the turn is given back (in the
+        same statement on PostgreSQL). The caller holds the turn, renewed."""
+        oldest = (
+            sa.select(
+                RECEIVED.c.update_key, RECEIVED.c.sequence, RECEIVED.c.chat_id, RECEIVED.c.payload
+            )
             .where(
                 RECEIVED.c.platform == platform,
                 RECEIVED.c.chat_id == chat_id,
@@ -251,16 +255,33 @@ class SqlChatTurns:
             )
             .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
             .limit(1)
-        ).first()
-        if row is None:
-            self.give_back(platform, chat_id, holder)
-            return None
-        self.connection.execute(
-            sa.update(CHAT_TURN)
-            .where(CHAT_TURN.c.platform == platform, CHAT_TURN.c.chat_id == chat_id)
-            .values(expires_at=now + ttl)
         )
+        if self.connection.dialect.name == "postgresql":
+            following = oldest.cte("following")
+            freed = (
+                self._given_back(platform, chat_id, holder)
+                .where(~sa.exists(sa.select(following.c.update_key)))
+                .cte("freed")
+            )
+            row = self.connection.execute(sa.select(following).add_cte(freed)).first()
+        else:
+            row = self.connection.execute(oldest).first()
+            if row is None:
+                self.give_back(platform, chat_id, holder)
+        if row is None:
+            return None
         return ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
+
+    def _given_back(self, platform: str, chat_id: str, holder: str) -> sa.Update:
+        return (
+            sa.update(CHAT_TURN)
+            .where(
+                CHAT_TURN.c.platform == platform,
+                CHAT_TURN.c.chat_id == chat_id,
+                CHAT_TURN.c.holder == holder,
+            )
+            .values(expires_at=FREE)
+        )
 
 
 class SqlSendSlots:
@@ -274,8 +295,7 @@ class SqlSendSlots:
         self, platform: str, chat_id: str, limits: DeliveryLimits, now: datetime
     ) -> datetime:
         """When this chat's next message may go out, that moment booked for it. Two
-        statements: both rows read and locked at once (the whole bot's row sorts first, so
-        every booking locks in the same order), then both written at once."""
+        statements: both rows read and locked at once, then both written at once."""
         rows = self._locked(platform, chat_id)
         chat, whole = rows[chat_id], rows[WHOLE_BOT]
         chat_interval = _interval(limits.per_chat_per_second, 1)
@@ -312,22 +332,22 @@ class SqlSendSlots:
         return due
 
     def _locked(self, platform: str, chat_id: str) -> dict[str, tuple[datetime, datetime]]:
-        """The chat's row and the whole bot's, locked (created the first time)."""
-        query = (
-            sa.select(SEND_SLOT.c.chat_id, SEND_SLOT.c.next_second, SEND_SLOT.c.next_minute)
-            .where(SEND_SLOT.c.platform == platform, SEND_SLOT.c.chat_id.in_([chat_id, WHOLE_BOT]))
-            .order_by(SEND_SLOT.c.chat_id)
-            .with_for_update()
+        """The chat's row and the whole bot's, locked (created the first time), in one
+        statement: an upsert whose update changes nothing still locks the row and returns
+        it. Rows are locked in the order given, the whole bot's first, by every booking."""
+        insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
+        keys = sorted({chat_id, WHOLE_BOT})
+        statement = insert(SEND_SLOT).values(
+            [
+                {"platform": platform, "chat_id": key, "next_second": FREE, "next_minute": FREE}
+                for key in keys
+            ]
         )
-        rows = {row[0]: (row[1], row[2]) for row in self.connection.execute(query)}
-        if len(rows) < 2:
-            for key in {chat_id, WHOLE_BOT} - set(rows):
-                values = {"platform": platform, "chat_id": key}
-                insert_if_absent(
-                    self.connection, SEND_SLOT, {**values, "next_second": FREE, "next_minute": FREE}
-                )
-            rows = {row[0]: (row[1], row[2]) for row in self.connection.execute(query)}
-        return rows
+        upsert = statement.on_conflict_do_update(
+            index_elements=[SEND_SLOT.c.platform, SEND_SLOT.c.chat_id],
+            set_={"platform": statement.excluded.platform},
+        ).returning(SEND_SLOT.c.chat_id, SEND_SLOT.c.next_second, SEND_SLOT.c.next_minute)
+        return {row[0]: (row[1], row[2]) for row in self.connection.execute(upsert)}
 
 
 def _next(booked: datetime, due: datetime, interval: timedelta) -> datetime:

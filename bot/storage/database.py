@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.storage.repositories import SqlStore
 
@@ -20,12 +20,18 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Below the idle time-outs of the usual proxies and firewalls (PgBouncer, cloud NATs).
+POOL_RECYCLE_SECONDS = 300
 
 
 def make_engine(url: str, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = sa.create_engine(url, pool_pre_ping=True, **options)
+        # No ping before each checkout (a round trip per transaction): connections are
+        # renewed after POOL_RECYCLE_SECONDS, and a unit of work that meets a connection
+        # the server dropped meanwhile runs once more on a fresh one (Database.run).
+        options.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+        engine = sa.create_engine(url, **options)
         if engine.dialect.name == "postgresql":
             sa.event.listen(engine, "connect", _end_stuck_transactions)
         return engine
@@ -94,6 +100,10 @@ class Database:
     def run(self, work: Callable[[SqlStore], T]) -> T:
         # A unique-constraint violation means a concurrent delivery of the same message won
         # the race; running the work again sees its row and answers as a repeat.
+        # A connection the server dropped while it sat in the pool (a restart, an idle
+        # time-out) fails the work's first statement, and the work runs once more on a
+        # fresh connection. Repeating is safe even if the drop came at the commit: stored
+        # updates, reports and sends are keyed by what they came from.
         attempts = 2
         for attempt in range(1, attempts + 1):
             try:
@@ -103,6 +113,10 @@ class Database:
                 if attempt == attempts:
                     raise
                 log.info("unique constraint hit; running the unit of work again")
+            except DBAPIError as error:
+                if not error.connection_invalidated or attempt == attempts:
+                    raise
+                log.info("the database connection was dropped; running the unit of work again")
         raise AssertionError("unreachable")
 
     async def run_async(self, work: Callable[[SqlStore], T]) -> T:

@@ -68,6 +68,16 @@ _AT_OR_AFTER = sa.or_(
     sa.and_(ENTRY.c.sent_at == _param("sent_at"), ENTRY.c.id >= _param("entry_id")),
 )
 LIVE_ENTRIES_SINCE = LIVE_ENTRIES.where(_AT_OR_AFTER)
+_SENT_BY = ENTRY.c.sent_at <= _param("sent_at")
+APPEND_POINT = sa.select(
+    sa.func.coalesce(sa.func.sum(sa.case((_SENT_BY, ENTRY.c.delta), else_=0)), 0),
+    sa.func.coalesce(sa.func.sum(sa.case((_SENT_BY, 0), else_=1)), 0),
+).where(
+    ENTRY.c.campaign_id == _param("campaign_id"),
+    ENTRY.c.week_start == _param("week_start"),
+    ENTRY.c.unit_code == _param("unit_code"),
+    ENTRY.c.void.is_(False),
+)
 OWN_TOTAL_BEFORE = OWN_TOTAL.where(sa.not_(_AT_OR_AFTER))
 SET_EFFECT = sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(delta=_param("effect"))
 LOCK_UNIT = sa.select(UNIT.c.code).where(UNIT.c.code == _param("code")).with_for_update()
@@ -243,6 +253,7 @@ class SqlLedger:
         source: MessageRef,
         sent_at: datetime,
         recorded_at: datetime,
+        effect: int = 0,
     ) -> ReportEntry:
         result = self.connection.execute(
             INSERT_ENTRY,
@@ -250,7 +261,7 @@ class SqlLedger:
                 "campaign_id": campaign_id,
                 "unit_code": unit_code,
                 "week_start": week_start,
-                "delta": 0,
+                "delta": effect,
                 "mode": mode.value,
                 "requested": requested,
                 "reporter_platform": reporter.platform,
@@ -269,7 +280,7 @@ class SqlLedger:
             campaign_id,
             unit_code,
             week_start,
-            0,
+            effect,
             mode,
             requested,
             reporter,
@@ -295,6 +306,13 @@ class SqlLedger:
                 LIVE_ENTRIES_SINCE, {**key, "sent_at": since[0], "entry_id": since[1]}
             )
         return [_entry(row) for row in rows]
+
+    def append_point(
+        self, campaign_id: int, unit_code: str, week_start: date, sent_at: datetime
+    ) -> tuple[int, bool]:
+        key = {"campaign_id": campaign_id, "unit_code": unit_code, "week_start": week_start}
+        total, later = self.connection.execute(APPEND_POINT, {**key, "sent_at": sent_at}).one()
+        return int(total), int(later) > 0
 
     def own_total_before(
         self, campaign_id: int, unit_code: str, week_start: date, place: tuple[datetime, int]

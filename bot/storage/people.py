@@ -14,6 +14,7 @@ from bot.domain.model import (
     Membership,
     MembershipStatus,
     Person,
+    SenderFacts,
     Unit,
 )
 from bot.storage.schema import (
@@ -204,6 +205,36 @@ class SqlAdmins:
     def revoke(self, platform: str, user_id: str) -> bool:
         result = self.connection.execute(sa.delete(ADMIN).where(self._key(platform, user_id)))
         return result.rowcount > 0
+
+
+def _sender_facts_query() -> sa.Select[Any]:
+    """The sender's reporting unit (outer-joined to one row, so that a stranger gets a row
+    too), their admin grant and their private chat."""
+    unit = REPORTING_UNIT.subquery("reporting_unit")
+    granted = sa.exists(IS_ADMIN).label("granted_admin")
+    private_chat = (
+        sa.select(CONTACT.c.chat_id)
+        .where(CONTACT.c.platform == _param("platform"), CONTACT.c.user_id == _param("user_id"))
+        .scalar_subquery()
+        .label("private_chat")
+    )
+    anchor = sa.select(sa.literal(1).label("one")).subquery("anchor")
+    return sa.select(granted, private_chat, *unit.c).select_from(anchor.outerjoin(unit, sa.true()))
+
+
+SENDER_FACTS = _sender_facts_query()
+
+
+class SqlSenders:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def facts(self, platform: str, user_id: str) -> SenderFacts:
+        row = self.connection.execute(
+            SENDER_FACTS, {"platform": platform, "user_id": user_id}
+        ).one()
+        unit = unit_from_row(row) if row.code is not None else None
+        return SenderFacts(unit, bool(row.granted_admin), row.private_chat)
 
 
 class SqlContacts:

@@ -10,7 +10,7 @@ from bot.storage.job_runs import SqlJobRuns
 from bot.storage.ledger import SqlInbox, SqlLedger, SqlPendingReports
 from bot.storage.monthly import SqlSubmissions
 from bot.storage.outbox import SqlMessageCounts, SqlOutbox
-from bot.storage.people import SqlAdmins, SqlContacts, SqlMembers
+from bot.storage.people import SqlAdmins, SqlContacts, SqlMembers, SqlSenders
 from bot.storage.received import SqlPublishedFiles, SqlReceivedUpdates
 from bot.storage.rejected import SqlRejectedUpdates
 from bot.storage.units import SqlCampaigns, SqlUnits
@@ -35,6 +35,7 @@ class SqlStore:
         self.job_runs = SqlJobRuns(connection)
         self.outbox = SqlOutbox(connection)
         self.contacts = SqlContacts(connection)
+        self.senders = SqlSenders(connection)
         self.message_counts = SqlMessageCounts(connection)
         self.published = SqlPublishedFiles(connection)
         self.rejected = SqlRejectedUpdates(connection)

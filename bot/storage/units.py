@@ -21,6 +21,26 @@ CAMPAIGN = table_of(CampaignRow)
 GET_UNIT = sa.select(UNIT).where(UNIT.c.code == _param("code"))
 CHILD_UNITS = sa.select(UNIT).where(UNIT.c.parent_code == _param("parent"), UNIT.c.active.is_(True))
 ROOT_UNITS = sa.select(UNIT).where(UNIT.c.parent_code.is_(None), UNIT.c.active.is_(True))
+# A tree this deep is a cycle in the units file, not a district.
+MAX_DEPTH = 64
+
+
+def _chain_query() -> sa.Select[Any]:
+    """A unit and every unit above it, nearest first, in one recursive query."""
+    start = sa.select(UNIT.c.code, UNIT.c.parent_code, sa.literal(0).label("depth")).where(
+        UNIT.c.code == _param("code")
+    )
+    chain = start.cte("chain", recursive=True)
+    above = UNIT.alias("above")
+    chain = chain.union_all(
+        sa.select(above.c.code, above.c.parent_code, chain.c.depth + 1).where(
+            above.c.code == chain.c.parent_code, chain.c.depth < MAX_DEPTH
+        )
+    )
+    return sa.select(UNIT).join(chain, UNIT.c.code == chain.c.code).order_by(chain.c.depth)
+
+
+UNIT_CHAIN = _chain_query()
 
 
 def _campaign(row: Row[Any]) -> Campaign:
@@ -34,6 +54,15 @@ class SqlUnits:
     def get(self, code: str) -> Unit | None:
         row = self.connection.execute(GET_UNIT, {"code": code}).first()
         return unit_from_row(row) if row else None
+
+    def chain(self, code: str) -> list[Unit]:
+        units: list[Unit] = []
+        for row in self.connection.execute(UNIT_CHAIN, {"code": code}):
+            unit = unit_from_row(row)
+            if unit in units:
+                break  # a cycle
+            units.append(unit)
+        return units
 
     def active(self) -> list[Unit]:
         query = sa.select(UNIT).where(UNIT.c.active.is_(True)).order_by(UNIT.c.code)

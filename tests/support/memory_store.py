@@ -26,6 +26,7 @@ from bot.domain.model import (
     Reading,
     ReportEntry,
     ReportMode,
+    SenderFacts,
     Submission,
     Subscription,
     Unit,
@@ -55,6 +56,14 @@ class MemoryUnits:
 
     def get(self, code: str) -> Unit | None:
         return self.rows.get(code)
+
+    def chain(self, code: str) -> list[Unit]:
+        units: list[Unit] = []
+        unit = self.rows.get(code)
+        while unit is not None and unit not in units:
+            units.append(unit)
+            unit = self.rows.get(unit.parent) if unit.parent else None
+        return units
 
     def active(self) -> list[Unit]:
         return sorted((u for u in self.rows.values() if u.active), key=lambda u: u.code)
@@ -344,6 +353,7 @@ class MemoryLedger:
         source: MessageRef,
         sent_at: datetime,
         recorded_at: datetime,
+        effect: int = 0,
     ) -> ReportEntry:
         if self.entry_for(source) is not None:
             raise DuplicateSource(source)
@@ -352,7 +362,7 @@ class MemoryLedger:
             campaign_id,
             unit_code,
             week_start,
-            0,
+            effect,
             mode,
             requested,
             reporter,
@@ -383,6 +393,13 @@ class MemoryLedger:
             ),
             key=lambda e: (e.sent_at, e.id),
         )
+
+    def append_point(
+        self, campaign_id: int, unit_code: str, week_start: date, sent_at: datetime
+    ) -> tuple[int, bool]:
+        live = self.live_entries(campaign_id, unit_code, week_start)
+        total = sum(e.effect for e in live if e.sent_at <= sent_at)
+        return total, any(e.sent_at > sent_at for e in live)
 
     def own_total_before(
         self, campaign_id: int, unit_code: str, week_start: date, place: tuple[datetime, int]
@@ -737,6 +754,18 @@ class MemoryDatabase:
         return work(self.store)
 
 
+class MemorySenders:
+    def __init__(self, members: MemoryMembers, admins: MemoryAdmins, contacts: MemoryContacts):
+        self.members, self.admins, self.contacts = members, admins, contacts
+
+    def facts(self, platform: str, user_id: str) -> SenderFacts:
+        return SenderFacts(
+            self.members.reporting_unit(platform, user_id),
+            self.admins.is_admin(platform, user_id),
+            self.contacts.chats.get((platform, user_id)),
+        )
+
+
 class MemoryContacts:
     def __init__(self) -> None:
         self.chats: dict[tuple[str, str], str] = {}
@@ -779,6 +808,7 @@ class MemoryStore:
     contacts: MemoryContacts = field(default_factory=MemoryContacts)
     message_counts: MemoryMessageCounts = field(default_factory=MemoryMessageCounts)
     outbox: MemoryOutbox = field(default_factory=MemoryOutbox)
+    senders: MemorySenders = field(init=False)
 
     def __post_init__(self) -> None:
         self.members = MemoryMembers(self.units)
@@ -787,3 +817,4 @@ class MemoryStore:
         self.chats.subscriptions = self.subscriptions
         self.ledger = MemoryLedger(self.units)
         self.job_runs.outbox = self.outbox
+        self.senders = MemorySenders(self.members, self.admins, self.contacts)
