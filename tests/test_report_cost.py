@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from telegram import Update
 
 from bot.app import initialise, open_core
 from bot.channels import turns
@@ -52,13 +53,21 @@ def unhandled(database: Database) -> int:
     )
 
 
-async def test_a_report_through_the_webhook_stays_within_its_statement_budget(
+async def test_a_report_through_the_webhook_is_decoded_once_and_stays_within_its_statement_budget(
     api, tmp_path, postgres_url, monkeypatch
 ):
     from bot.clock import FixedClock
 
     # Nothing else runs meanwhile: no sweep for chats left waiting, no lease renewal.
     monkeypatch.setattr(turns, "SWEEP_SECONDS", 3600.0)
+    decoded: list[int] = []
+    de_json = Update.de_json.__func__  # type: ignore[attr-defined]
+
+    def counting_de_json(cls, data, bot=None):
+        decoded.append(data.get("update_id") if isinstance(data, dict) else None)
+        return de_json(cls, data, bot)
+
+    monkeypatch.setattr(Update, "de_json", classmethod(counting_de_json))
     port = free_port()
     settings = bot_settings(
         api,
@@ -106,6 +115,8 @@ async def test_a_report_through_the_webhook_stays_within_its_statement_budget(
         core.close()
         watcher.dispose()
     assert len(costs) == REPORTS
+    # Each update is decoded once, on arrival; its handling uses that Update.
+    assert sorted(decoded) == sorted(set(decoded)) and len(decoded) == 2 * REPORTS
     for lines in costs:
         shown = "\n".join(lines)
         assert StatementLog.transactions(lines) <= MAX_TRANSACTIONS, shown

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -36,6 +37,10 @@ POLL_TIMEOUT_SECONDS = 30
 # After a failed poll: wait, doubling up to the maximum, so a network outage is not a loop.
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
+# Updates a worker decoded on arrival and keeps until it handles them. The worker that
+# stores an update usually takes its chat's turn and handles it, so each is decoded once;
+# one handled by another worker (or after a restart) is decoded from its stored payload.
+DECODED_KEPT = 1024
 
 
 def received(update: Update) -> ReceivedUpdate:
@@ -168,6 +173,7 @@ class WebhookInbox:
         self.application = application
         self.database = database
         self.clock = clock or SystemClock()
+        self._decoded: OrderedDict[str, Update] = OrderedDict()
         self.turns = (
             ChatTurns(
                 database,
@@ -197,9 +203,13 @@ class WebhookInbox:
             raise RejectedUpdate("not_an_update") from error
         now = self.clock.now()
         if self.turns is not None and stored.chat_id is not None:
+            # Kept before the turn is taken: handling may begin before accept returns.
+            self._keep(stored.key, update)
             new = await self.turns.accept(stored, now)
             if new:
                 UPDATES_RECEIVED.labels(PLATFORM).inc()
+            else:
+                self._decoded.pop(stored.key, None)
             return new
         keys = await self.database.run_async(
             lambda store: store.received.store(PLATFORM, [stored], now)
@@ -226,8 +236,15 @@ class WebhookInbox:
                 await sweeping
             await self.turns.close()
 
+    def _keep(self, key: str, update: Update) -> None:
+        self._decoded[key] = update
+        while len(self._decoded) > DECODED_KEPT:
+            self._decoded.popitem(last=False)
+
     async def _process_stored(self, stored: ReceivedUpdate) -> None:
-        update = Update.de_json(json.loads(stored.payload), self.application.bot)
+        update = self._decoded.pop(stored.key, None) or Update.de_json(
+            json.loads(stored.payload), self.application.bot
+        )
         await self.application.process_update(update)
         UPDATES_HANDLED.labels(PLATFORM).inc()
 
