@@ -11,10 +11,11 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import conversation
-from bot.domain.messages import Inbound, RenderedMessage, with_files
+from bot.domain.messages import Inbound, Outbound, RenderedMessage, with_files
 from bot.domain.model import Campaign
 from bot.domain.policy import Policy
 from bot.domain.ports import Renderer
+from bot.inbox import handling as handlings
 from bot.reports.renderer import FileRenderer
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
@@ -38,10 +39,21 @@ class Core:
     def handle(self, inbound: Inbound) -> list[RenderedMessage]:
         """One inbound message in one unit of work; returns what to send, files rendered
         after the transaction so that drawing a chart never holds the database."""
-        replies = self.database.run(
-            lambda store: conversation.handle(inbound, store, self.policy, self.clock.now())
-        )
-        return [with_files(reply, self.renderer.render) for reply in replies]
+        # The update being handled, if it came through the inbox: its handled mark and the
+        # reply are written in this same transaction (bot.inbox.handling).
+        handling = handlings.take()
+
+        def work(store: SqlStore) -> list[Outbound]:
+            now = self.clock.now()
+            replies = conversation.handle(inbound, store, self.policy, now)
+            if handling is not None:
+                handling.finish(store, replies, now)
+            return replies
+
+        replies = self.database.run(work)
+        if handling is not None:
+            handling.committed()
+        return self.render(replies)
 
     async def handle_async(self, inbound: Inbound) -> list[RenderedMessage]:
         if self.database.in_process:
@@ -50,6 +62,9 @@ class Core:
             return self.handle(inbound)
         # A database server means network waits: keep the event loop free meanwhile.
         return await asyncio.to_thread(self.handle, inbound)
+
+    def render(self, replies: list[Outbound]) -> list[RenderedMessage]:
+        return [with_files(reply, self.renderer.render) for reply in replies]
 
     def now(self) -> datetime:
         return self.clock.now()

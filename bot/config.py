@@ -129,6 +129,9 @@ class Settings:
     telegram_messages_per_second: int = 29
     # How long the leader's lease lasts without renewal (PostgreSQL, several workers).
     leader_lease_seconds: int = 15
+    # Several workers: a reply still unsent this long after its update was handled is sent
+    # by another worker (its own worker died between the commit and the send).
+    unsent_reply_seconds: int = 60
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     units_file: Path = Path("data/units.csv")
     max_report: int = 10_000
@@ -282,6 +285,7 @@ def load_settings(
             "TELEGRAM_MESSAGES_PER_SECOND", Settings.telegram_messages_per_second, 1
         ),
         leader_lease_seconds=integer("LEADER_LEASE_SECONDS", Settings.leader_lease_seconds, 3),
+        unsent_reply_seconds=integer("UNSENT_REPLY_SECONDS", Settings.unsent_reply_seconds, 1),
         timezone=timezone,
         units_file=Path(text("UNITS_FILE", str(Settings.units_file))),
         max_report=integer("MAX_REPORT", Settings.max_report, 1),

@@ -21,12 +21,12 @@ from bot.channels.telegram.notifier import (
     open_broadcast_notifier,
     telegram_limits,
 )
-from bot.channels.telegram.polling import WebhookInbox, serve
+from bot.channels.telegram.receiving import serve, telegram_inbox
 from bot.channels.web.app import WebServer, build_web_app
 from bot.channels.web.files import FileLinks, link_secret
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.notifier import ZaloNotifier
-from bot.channels.zalo.receiving import ZaloReceiver, poll
+from bot.channels.zalo.receiving import poll, zalo_inbox
 from bot.clock import MovableClock
 from bot.config import ZALO, Settings
 from bot.domain import wording
@@ -34,6 +34,7 @@ from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
 from bot.domain.weeks import Month
+from bot.inbox.pipeline import Inbox
 from bot.leadership import Leadership, worker_name
 from bot.pacing import DatabasePacer
 from jobs.runner import RunReport
@@ -147,7 +148,7 @@ class BotProcess:
         # Telegram by webhook when the bot has a public address, unless asked to poll.
         self.telegram_webhook = bool(settings.public_base_url) and not polling
         self.application: Application | None = None
-        self.zalo: ZaloReceiver | None = None
+        self.zalo: Inbox | None = None
         self.zalo_client: ZaloClient | None = None
         self.zalo_notifier: ZaloNotifier | None = None
         self.links: FileLinks | None = None
@@ -184,25 +185,26 @@ class BotProcess:
             self.zalo_client = ZaloClient(settings.zalo_api_base_url, settings.zalo_token.reveal())
             self.zalo_notifier = zalo_notifier(settings, core, self.zalo_client)
             self.links = self.zalo_notifier.links
-            self.zalo = ZaloReceiver(core, self.zalo_notifier.send_replies, worker=self.worker)
+            self.zalo = zalo_inbox(
+                core,
+                self.zalo_notifier.send_replies,
+                worker=self.worker,
+                unsent_reply_seconds=settings.unsent_reply_seconds,
+            )
             notifiers.append(self.zalo_notifier)
         self.channels = Channels(notifiers)
-        telegram_inbox = None
+        telegram_webhook_inbox = None
         if self.application is not None and self.telegram_webhook:
-            telegram_inbox = WebhookInbox(
-                self.application,
-                core.database,
-                core.clock,
-                worker=self.worker,
-                concurrent_chats=CONCURRENT_CHATS,
-            )
+            telegram_webhook_inbox = self._telegram_inbox(self.application)
         if settings.public_base_url:
             app = build_web_app(
                 core.database,
                 zalo=self.zalo,
                 zalo_secret=zalo_webhook_secret(settings) if self.zalo else "",
-                telegram=telegram_inbox,
-                telegram_secret=telegram_webhook_secret(settings) if telegram_inbox else "",
+                telegram=telegram_webhook_inbox,
+                telegram_secret=(
+                    telegram_webhook_secret(settings) if telegram_webhook_inbox else ""
+                ),
                 files=self.links,
                 policy=core.policy,
                 clock=core.clock,
@@ -218,9 +220,8 @@ class BotProcess:
                 url = f"{settings.public_base_url}/telegram/webhook"
                 webhook = (url, telegram_webhook_secret(settings))
             ready = asyncio.Event()
-            serving = serve(
-                self.application, core.database, self._stop, webhook, telegram_inbox, ready
-            )
+            inbox = telegram_webhook_inbox or self._telegram_inbox(self.application)
+            serving = serve(self.application, self._stop, webhook, inbox, ready)
             # Not cancelled at stop: it stops the application itself once `_stop` is set.
             self._tasks.append(asyncio.create_task(serving, name="telegram"))
             while not ready.is_set():
@@ -230,19 +231,26 @@ class BotProcess:
             if settings.public_base_url:
                 url = f"{settings.public_base_url}/zalo/webhook"
                 await self.zalo_client.set_webhook(url, zalo_webhook_secret(settings))
-                await self.zalo.replay()
+                await self.zalo.start()
             else:
                 self._tasks.append(
                     asyncio.create_task(poll(self.zalo_client, self.zalo, self._stop))
                 )
-            if self.zalo.turns is not None:
-                self._tasks.append(asyncio.create_task(self.zalo.turns.sweep_forever()))
+            self._tasks.append(asyncio.create_task(self.zalo.run(self._stop)))
         if self.leadership is None:
             await self._lead()
         else:
             leading = self.leadership.run(self._lead, self._step_down, self._stop)
             # Not cancelled at stop: it steps down and gives the lease back itself.
             self._tasks.append(asyncio.create_task(leading, name="leadership"))
+
+    def _telegram_inbox(self, application: Application) -> Inbox:
+        return telegram_inbox(
+            application,
+            worker=self.worker,
+            concurrent_chats=CONCURRENT_CHATS,
+            unsent_reply_seconds=self.settings.unsent_reply_seconds,
+        )
 
     async def _lead(self) -> None:
         """Run the scheduler and the outbox (as the elected leader, fenced by its lease)."""

@@ -1,64 +1,77 @@
 """A slow chat delays only itself ([durability] 4): updates wait for their own chat's earlier
-updates without holding the slots other chats need, and each chat keeps its order."""
+updates without holding the slots other chats need, and each chat keeps its order (the
+inbox's sequencer for one process, bot.inbox.local)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
-from telegram import Update
+import sqlalchemy as sa
 
-from bot.channels.telegram.ordering import PerChatUpdateProcessor
-
-
-def update(update_id: int, chat_id: int) -> Update:
-    return Update.de_json(
-        {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": 0,
-                "chat": {"id": chat_id, "type": "private", "first_name": "A"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "A"},
-                "text": "45",
-            },
-        },
-        None,
-    )
+from bot.clock import SystemClock
+from bot.inbox.handling import Finish, Handling
+from bot.inbox.local import LocalSequencer
+from bot.inbox.marks import Marks
+from bot.storage.database import Database
+from bot.storage.received import RECEIVED, ReceivedUpdate
 
 
-async def test_a_slow_chat_holds_one_slot_and_others_go_ahead():
-    processor = PerChatUpdateProcessor(2)
-    handled: list[tuple[int, int, float]] = []
+def update(update_id: int, chat_id: int) -> ReceivedUpdate:
+    return ReceivedUpdate(str(update_id), update_id, str(chat_id), "{}")
+
+
+def sequencer(
+    database: Database, slots: int, work: Callable[[ReceivedUpdate], Awaitable[None]]
+) -> LocalSequencer:
+    async def handle(stored: ReceivedUpdate, finish: Finish) -> Handling:
+        await work(stored)
+        return Handling("telegram", stored.key, finish)
+
+    marks = Marks(database, "telegram", SystemClock())
+    return LocalSequencer(database, "telegram", handle, marks, slots)
+
+
+async def test_a_slow_chat_holds_one_slot_and_others_go_ahead(sqlite_database):
+    handled: list[tuple[str, int, float]] = []
     started = time.monotonic()
 
-    async def handle(chat_id: int, number: int, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-        handled.append((chat_id, number, time.monotonic() - started))
+    async def work(stored: ReceivedUpdate) -> None:
+        await asyncio.sleep(0.3 if stored.chat_id == "1" else 0)
+        handled.append((stored.chat_id or "", int(stored.key), time.monotonic() - started))
 
-    slow = [processor.process_update(update(n, 1), handle(1, n, 0.3)) for n in range(12)]
-    tasks = [asyncio.create_task(coroutine) for coroutine in slow]
+    chats = sequencer(sqlite_database, 2, work)
+    await chats.accept([update(n, 1) for n in range(12)])
     await asyncio.sleep(0.05)
-    quick = asyncio.create_task(processor.process_update(update(100, 2), handle(2, 100, 0)))
-    await quick
-    quick_done = next(at for chat, _, at in handled if chat == 2)
+    await chats.accept([update(100, 2)])
+    deadline = time.monotonic() + 5
+    while not any(chat == "2" for chat, _, _ in handled) and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    quick_done = next(at for chat, _, at in handled if chat == "2")
     assert quick_done < 0.25  # the other chat did not wait behind the slow one's queue
-    await asyncio.gather(*tasks)
-    assert [number for chat, number, _ in handled if chat == 1] == list(range(12))
+    await chats.idle()
+    assert [number for chat, number, _ in handled if chat == "1"] == list(range(12))
+    assert chats._chats == {}  # nothing kept once a chat's updates are done
 
 
-async def test_a_handled_update_is_reported_after_its_handler():
-    seen: list[int] = []
+async def test_an_update_no_use_case_finished_is_marked_handled_after_its_handler(
+    sqlite_database,
+):
+    def handled_at() -> object:
+        return sqlite_database.run(
+            lambda store: store.connection.execute(
+                sa.select(RECEIVED.c.handled_at).where(RECEIVED.c.update_key == "7")
+            ).scalar_one()
+        )
 
-    async def on_handled(done: object) -> None:
-        assert isinstance(done, Update)
-        seen.append(done.update_id)
-
-    processor = PerChatUpdateProcessor(4, on_handled=on_handled)
-
-    async def handle() -> None:
+    async def work(_stored: ReceivedUpdate) -> None:
         await asyncio.sleep(0.01)
-        assert seen == []  # not before the handler is done
+        assert handled_at() is None  # not before the handler is done
 
-    await processor.process_update(update(7, 1), handle())
-    assert seen == [7]
+    chats = sequencer(sqlite_database, 4, work)
+    assert await chats.accept([update(7, 1)]) == {"7"}
+    assert await chats.accept([update(7, 1)]) == set()  # a repeat is dropped
+    await chats.idle()
+    await chats.marks.flush()
+    assert handled_at() is not None

@@ -289,7 +289,10 @@ def test_a_paused_leader_sends_nothing_once_it_wakes(api, tmp_path, postgres_url
         sent_by_a = len([m for m in reminders(api) if m.via == "a"])
         os.kill(first.pid, signal.SIGCONT)
         time.sleep(4.0)  # the woken leader's next renewal and sends would land now
-        assert len([m for m in reminders(api) if m.via == "a"]) == sent_by_a
+        # At most the one send that had passed its last lease check when the stop came
+        # (its claimed row is settled as of unknown outcome by the new leader, never resent);
+        # nothing the woken leader would begin.
+        assert len([m for m in reminders(api) if m.via == "a"]) <= sent_by_a + 1
         assert first.poll() is None, "the woken worker goes on as a follower"
         assert not workers.leads("a") and workers.leads("b")
         assert {message.via for message in reminders(api)} == {"a", "b"}
@@ -322,7 +325,7 @@ async def test_zalo_chats_keep_their_order_across_workers_and_repeats_count_once
     import random
 
     from bot.app import open_core
-    from bot.channels.zalo.receiving import ZaloReceiver
+    from bot.channels.zalo.receiving import zalo_inbox
     from bot.clock import FixedClock
     from tests.support.fake_zalo_api import FakeZaloApi
     from tests.support.zalo import QUIET, ZALO_TOKEN, zalo_settings
@@ -344,7 +347,7 @@ async def test_zalo_chats_keep_their_order_across_workers_and_repeats_count_once
         receivers = []
         for index, core in enumerate(cores):
             core.handle_async = slow_handle  # the receivers are under test
-            receivers.append(ZaloReceiver(core, no_replies, worker=f"worker-{index}"))
+            receivers.append(zalo_inbox(core, no_replies, worker=f"worker-{index}"))
         try:
             chats = [f"{n:020x}" for n in range(5)]
             for index in range(60):

@@ -462,7 +462,7 @@ async def test_each_chats_updates_are_handled_in_the_order_they_arrived(zalo, tm
     import random
 
     from bot.app import initialise, open_core
-    from bot.channels.zalo.receiving import ZaloReceiver
+    from bot.channels.zalo.receiving import zalo_inbox
     from bot.clock import FixedClock
 
     settings = zalo_settings(zalo, tmp_path)
@@ -479,7 +479,7 @@ async def test_each_chats_updates_are_handled_in_the_order_they_arrived(zalo, tm
         return None
 
     core.handle_async = slow_handle  # the receiver is under test, not the conversation
-    receiver = ZaloReceiver(core, no_replies)
+    receiver = zalo_inbox(core, no_replies)
     try:
         chats = [f"{n:020x}" for n in range(5)]
         for index in range(60):
@@ -492,7 +492,7 @@ async def test_each_chats_updates_are_handled_in_the_order_they_arrived(zalo, tm
     for chat in chats:
         mine = [int(text) for chat_id, text in handled if chat_id == chat]
         assert mine == sorted(mine) and len(mine) == 12
-    assert receiver._chat_locks == {}  # nothing kept once a chat's updates are done
+    assert receiver.sequencer._chats == {}  # nothing kept once a chat's updates are done
 
 
 async def test_metrics_count_updates_replies_sends_and_the_budget(zalo, tmp_path):

@@ -97,11 +97,13 @@ class MembershipStatus(StrEnum):
 @dataclass(frozen=True)
 class SenderFacts:
     """What the bot knows of a message's sender, read in one query: the unit they report
-    for, whether an admin granted the rights in chat, and their private chat if known."""
+    for, whether an admin granted the rights in chat, their private chat if known, and
+    whether the message itself is in the ledger already (a repeat, or an edit of a report)."""
 
     unit: Unit | None
     granted_admin: bool
     private_chat: str | None
+    message_recorded: bool = False
 
 
 @dataclass(frozen=True)

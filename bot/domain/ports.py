@@ -52,6 +52,10 @@ class UnitRepository(Protocol):
         """The unit and every unit above it, nearest first; empty for an unknown code."""
         ...
 
+    def family(self, code: str) -> tuple[list[Unit], list[Unit]]:
+        """The unit's chain and its active children, read together (a report needs both)."""
+        ...
+
     def active(self) -> list[Unit]: ...
 
     def children(self, parent_code: str | None) -> list[Unit]: ...
@@ -405,9 +409,10 @@ class ContactRepository(Protocol):
 
 
 class SenderRepository(Protocol):
-    def facts(self, platform: str, user_id: str) -> SenderFacts:
-        """The sender's reporting unit, admin grant and private chat, in one read: every
-        message needs them, and a report needs nothing else of the person."""
+    def facts(self, platform: str, user_id: str, message: MessageRef | None = None) -> SenderFacts:
+        """The sender's reporting unit, admin grant and private chat, and whether `message`
+        has a ledger entry, in one read: every message needs them, and a report needs
+        nothing else of the person."""
         ...
 
 

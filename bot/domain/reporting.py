@@ -108,8 +108,7 @@ def report_edit(turn: Turn) -> list[Outbound]:
     inbound = turn.inbound
     if inbound.command is None and not (inbound.is_private or inbound.replies_to_bot):
         return []
-    source = inbound.source
-    entry = turn.store.ledger.entry_for(source) if source else None
+    entry = turn.entry_for_message()
     text = " ".join(inbound.args) if inbound.command else inbound.text
     parsed = parse_report(text, allow_unit_code=inbound.command is not None)
     if entry is not None:
@@ -172,7 +171,7 @@ def cancel_held(turn: Turn) -> list[Outbound]:
 
 def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbound]:
     source = turn.inbound.source
-    existing = turn.store.ledger.entry_for(source) if source else None
+    existing = turn.entry_for_message()
     if existing is not None:
         return _already_recorded(turn, existing)
     if isinstance(parsed, ParseError):

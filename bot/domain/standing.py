@@ -56,7 +56,7 @@ def _standing(
     row = figures.get(unit.code)
     figure = row.figure if row else NO_FIGURE
     days_left = week.days_left(turn.now, turn.policy.tz)
-    children = turn.store.units.children(unit.code)
+    children = turn.children(unit)
     owed = 0
     if unit.weekly_quota == 0 and children and covering is None:
         owed = turn.unit_tree().effective_quota(unit.code)

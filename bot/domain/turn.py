@@ -7,7 +7,15 @@ from datetime import datetime
 from functools import cached_property
 
 from bot.domain.messages import Button, Inbound, Outbound, Rendered
-from bot.domain.model import Campaign, ChatRef, Membership, Person, SenderFacts, Unit
+from bot.domain.model import (
+    Campaign,
+    ChatRef,
+    Membership,
+    Person,
+    ReportEntry,
+    SenderFacts,
+    Unit,
+)
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.tree import UnitTree
@@ -21,6 +29,10 @@ class Turn:
     now: datetime
     # Unit code -> the unit and its ancestors, as read in this turn.
     _chains: dict[str, list[Unit]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Unit code -> its active sub-units, read with its chain.
+    _children: dict[str, list[Unit]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -57,8 +69,18 @@ class Turn:
 
     @cached_property
     def facts(self) -> SenderFacts:
-        """The sender's unit, admin grant and private chat, read once per turn."""
-        return self.store.senders.facts(self.sender.platform, self.sender.user_id)
+        """The sender's unit, admin grant and private chat, and whether the message is in
+        the ledger already, read once per turn."""
+        source = self.inbound.source
+        return self.store.senders.facts(self.sender.platform, self.sender.user_id, source)
+
+    def entry_for_message(self) -> ReportEntry | None:
+        """The ledger entry this message made before (a repeat or an edit), if any: read
+        only when the sender's facts say there is one."""
+        source = self.inbound.source
+        if source is None or not self.facts.message_recorded:
+            return None
+        return self.store.ledger.entry_for(source)
 
     def membership(self) -> Membership | None:
         return self.store.members.approved(self.sender.platform, self.sender.user_id)
@@ -106,10 +128,17 @@ class Turn:
 
     def ancestors(self, unit: Unit) -> list[Unit]:
         """From the unit's parent up to the root (a report needs only these), read once per
-        turn: the quota check, the change and the reply all ask."""
+        turn with the unit's sub-units: the quota check, the change and the reply all ask."""
         if unit.code not in self._chains:
-            self._chains[unit.code] = self.store.units.chain(unit.code)
+            chain, children = self.store.units.family(unit.code)
+            self._chains[unit.code], self._children[unit.code] = chain, children
         return [above for above in self._chains[unit.code][1:] if above.code != unit.code]
+
+    def children(self, unit: Unit) -> list[Unit]:
+        """The unit's active sub-units (read with its chain when that was read)."""
+        if unit.code not in self._children:
+            self._children[unit.code] = self.store.units.children(unit.code)
+        return self._children[unit.code]
 
     def covering_unit(self, unit: Unit) -> Unit | None:
         """The unit whose quota a report to this one counts toward: itself, else its nearest

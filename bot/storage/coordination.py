@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection
 from bot.domain.messages import DeliveryLimits
 from bot.domain.model import ChatRef
 from bot.domain.ports import LeaseLost
-from bot.storage.received import RECEIVED, ReceivedUpdate
-from bot.storage.schema import insert_if_absent, table_of
+from bot.storage.received import RECEIVED, ReceivedUpdate, SqlReceivedUpdates, finishing
+from bot.storage.schema import _param, insert_if_absent, table_of
 from bot.storage.tables import ChatTurnRow, LeaseRow, SendSlotRow
 
 LEASE = table_of(LeaseRow)
@@ -152,6 +152,48 @@ class SqlChatTurns:
         ).returning(CHAT_TURN.c.holder)
         return self.connection.execute(upsert).first() is not None
 
+    def store_and_take(
+        self,
+        platform: str,
+        update: ReceivedUpdate,
+        holder: str,
+        ttl: timedelta,
+        now: datetime,
+    ) -> tuple[bool, ReceivedUpdate | None]:
+        """Store an update and take its chat's turn if free: (whether the update is new,
+        the chat's oldest unhandled update when the turn was taken). On PostgreSQL one
+        statement: the insert, the take (only for a new update) and the look, whose rows
+        are the chat's unhandled ones as committed when the statement began (each read
+        again at its newest version) plus the one it inserts. An update that a worker
+        stored without taking the turn and committed while this take waited for the row
+        is not among them; if it came first, it is handled right after this one."""
+        chat_id = update.chat_id
+        if self.connection.dialect.name != "postgresql" or chat_id is None:
+            received = SqlReceivedUpdates(self.connection)
+            if update.key not in received.store(platform, [update], now):
+                return False, None
+            if chat_id is None:
+                return True, None
+            return True, self.take_and_next(platform, chat_id, holder, ttl, now)
+        row = self.connection.execute(
+            STORE_AND_TAKE,
+            {
+                "platform": platform,
+                "update_key": update.key,
+                "sequence": update.sequence,
+                "chat_id": chat_id,
+                "payload": update.payload,
+                "received_at": now,
+                "holder": holder,
+                "expires_at": now + ttl,
+                "now": now,
+            },
+        ).one()
+        if row.update_key is None:
+            return bool(row.new), None
+        first = ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
+        return bool(row.new), first
+
     def renew(
         self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime
     ) -> bool:
@@ -169,25 +211,25 @@ class SqlChatTurns:
         return self._next_or_give_back(platform, chat_id, holder)
 
     def handled_and_next(
-        self, platform: str, chat_id: str, key: str, holder: str, ttl: timedelta, now: datetime
+        self,
+        platform: str,
+        chat_id: str,
+        key: str,
+        holder: str,
+        ttl: timedelta,
+        now: datetime,
+        reply: str | None = None,
     ) -> ReceivedUpdate | None:
-        """Mark `key` handled and return the chat's next update, keeping the turn; None
-        when nothing is left (the turn is given back) or the turn is no longer ours.
+        """Mark `key` handled (keeping its reply) and return the chat's next update, keeping
+        the turn; None when nothing is left (the turn is given back) or the turn is no
+        longer ours.
 
         The turn's row is locked (by renewing it) before the next update is looked for, in
         a statement of its own: a statement sees what was committed when it began, so the
         look must begin after the lock, when a worker that stored an update meanwhile has
         either committed it or waits for this transaction to end (and then takes the turn
         given back)."""
-        mark = (
-            sa.update(RECEIVED)
-            .where(
-                RECEIVED.c.platform == platform,
-                RECEIVED.c.update_key == key,
-                RECEIVED.c.handled_at.is_(None),
-            )
-            .values(handled_at=now)
-        )
+        mark = finishing(platform, key, reply, now)
         renewal = self._renewal(platform, chat_id, holder, ttl, now).returning(CHAT_TURN.c.holder)
         if self.connection.dialect.name == "postgresql":
             held = self.connection.execute(renewal.add_cte(mark.cte("marked"))).first()
@@ -282,6 +324,74 @@ class SqlChatTurns:
             )
             .values(expires_at=FREE)
         )
+
+
+def _store_and_take() -> sa.Select[Any]:
+    """PostgreSQL: see SqlChatTurns.store_and_take."""
+    columns = ("update_key", "sequence", "chat_id", "payload")
+    stored = (
+        pg_insert(RECEIVED)
+        .values(
+            platform=_param("platform"),
+            update_key=_param("update_key"),
+            sequence=sa.bindparam("sequence", type_=RECEIVED.c.sequence.type),
+            chat_id=_param("chat_id"),
+            payload=_param("payload"),
+            received_at=sa.bindparam("received_at", type_=RECEIVED.c.received_at.type),
+        )
+        .on_conflict_do_nothing()
+        .returning(RECEIVED.c.id, *(RECEIVED.c[name] for name in columns))
+        .cte("stored")
+    )
+    turn = pg_insert(CHAT_TURN).from_select(
+        ["platform", "chat_id", "holder", "expires_at"],
+        sa.select(
+            _param("platform"),
+            _param("chat_id"),
+            _param("holder"),
+            sa.bindparam("expires_at", type_=CHAT_TURN.c.expires_at.type),
+        ).select_from(stored),
+    )
+    taken = (
+        turn.on_conflict_do_update(
+            index_elements=[CHAT_TURN.c.platform, CHAT_TURN.c.chat_id],
+            set_={"holder": turn.excluded.holder, "expires_at": turn.excluded.expires_at},
+            where=CHAT_TURN.c.expires_at < sa.bindparam("now", type_=CHAT_TURN.c.expires_at.type),
+        )
+        .returning(CHAT_TURN.c.holder)
+        .cte("taken")
+    )
+    # The statement's snapshot is older than the turn's lock when the take had to wait for
+    # it (the last holder giving the turn back): a row it shows unhandled may have been
+    # marked handled since. FOR UPDATE reads each candidate's newest version and skips
+    # those no longer unhandled, so the oldest still waiting is the one returned.
+    oldest_committed = (
+        sa.select(RECEIVED.c.id, *(RECEIVED.c[name] for name in columns))
+        .where(
+            RECEIVED.c.platform == _param("platform"),
+            RECEIVED.c.chat_id == _param("chat_id"),
+            RECEIVED.c.handled_at.is_(None),
+        )
+        .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
+        .limit(1)
+        .with_for_update()
+        .subquery("oldest_committed")
+    )
+    waiting = sa.union_all(sa.select(oldest_committed), sa.select(stored)).subquery("waiting")
+    first = (
+        sa.select(waiting)
+        .where(sa.exists(sa.select(taken.c.holder)))
+        .order_by(waiting.c.sequence, waiting.c.id)
+        .limit(1)
+        .subquery("first")
+    )
+    new = sa.select(sa.func.count()).select_from(stored).scalar_subquery().label("new")
+    return sa.select(new, *(first.c[name] for name in columns)).select_from(
+        sa.select(sa.literal(1).label("one")).subquery("anchor").outerjoin(first, sa.true())
+    )
+
+
+STORE_AND_TAKE = _store_and_take()
 
 
 class SqlSendSlots:

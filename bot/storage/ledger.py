@@ -1,5 +1,5 @@
-"""The report ledger: entries, their audit, the roll-up queries, held reports, and the
-messages already handled."""
+"""The report ledger: entries, their audit, the roll-up queries, and the messages already
+handled (held reports: bot/storage/held.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from bot.domain.model import (
-    ChatRef,
     Figure,
     MessageRef,
-    PendingReport,
-    PendingState,
     Person,
-    Reading,
     ReportEntry,
     ReportMode,
     UnitWeekTotal,
@@ -33,7 +29,6 @@ from bot.storage.schema import (
 )
 from bot.storage.tables import (
     InboundMessageRow,
-    PendingReportRow,
     ReportAuditRow,
     ReportEntryRow,
 )
@@ -41,7 +36,6 @@ from bot.storage.tables import (
 INBOUND = table_of(InboundMessageRow)
 ENTRY = table_of(ReportEntryRow)
 AUDIT = table_of(ReportAuditRow)
-PENDING = table_of(PendingReportRow)
 ENTRY_FOR_SOURCE = sa.select(ENTRY).where(
     ENTRY.c.source_platform == _param("platform"),
     ENTRY.c.source_chat_id == _param("chat_id"),
@@ -83,6 +77,60 @@ SET_EFFECT = sa.update(ENTRY).where(ENTRY.c.id == _param("entry_id")).values(del
 LOCK_UNIT = sa.select(UNIT.c.code).where(UNIT.c.code == _param("code")).with_for_update()
 INSERT_ENTRY = sa.insert(ENTRY)
 INSERT_AUDIT = sa.insert(AUDIT)
+_ENTRY_COLUMNS = (
+    "campaign_id",
+    "unit_code",
+    "week_start",
+    "delta",
+    "mode",
+    "requested",
+    "reporter_platform",
+    "reporter_user_id",
+    "reporter_name",
+    "source_platform",
+    "source_chat_id",
+    "source_message_id",
+    "sent_at",
+    "recorded_at",
+    "void",
+)
+_AUDIT_COLUMNS = (
+    "action",
+    "old_delta",
+    "new_delta",
+    "old_requested",
+    "new_requested",
+    "old_mode",
+    "new_mode",
+    "actor_platform",
+    "actor_user_id",
+    "source_chat_id",
+    "source_message_id",
+    "at",
+)
+
+
+def _entry_with_audit() -> sa.Insert:
+    """PostgreSQL: a new entry and its audit row in one statement (a data-modifying CTE);
+    the audit's parameters are named `audit_<column>`."""
+    created = (
+        sa.insert(ENTRY)
+        .values({name: sa.bindparam(name, type_=ENTRY.c[name].type) for name in _ENTRY_COLUMNS})
+        .returning(ENTRY.c.id)
+        .cte("created")
+    )
+    audit = sa.select(
+        created.c.id,
+        *(sa.bindparam(f"audit_{name}", type_=AUDIT.c[name].type) for name in _AUDIT_COLUMNS),
+    )
+    return (
+        sa.insert(AUDIT)
+        .from_select(["entry_id", *_AUDIT_COLUMNS], audit)
+        .returning(AUDIT.c.entry_id)
+    )
+
+
+ENTRY_WITH_AUDIT = _entry_with_audit()
 
 
 def _entry(row: Row[Any]) -> ReportEntry:
@@ -255,39 +303,48 @@ class SqlLedger:
         recorded_at: datetime,
         effect: int = 0,
     ) -> ReportEntry:
-        result = self.connection.execute(
-            INSERT_ENTRY,
-            {
-                "campaign_id": campaign_id,
-                "unit_code": unit_code,
-                "week_start": week_start,
-                "delta": effect,
-                "mode": mode.value,
-                "requested": requested,
-                "reporter_platform": reporter.platform,
-                "reporter_user_id": reporter.user_id,
-                "reporter_name": reporter.display_name,
-                "source_platform": source.platform,
-                "source_chat_id": source.chat_id,
-                "source_message_id": source.message_id,
-                "sent_at": sent_at,
-                "recorded_at": recorded_at,
-                "void": False,
-            },
-        )
-        entry = ReportEntry(
-            new_id(result),
-            campaign_id,
-            unit_code,
-            week_start,
-            effect,
-            mode,
-            requested,
-            reporter,
-            source,
-            sent_at,
-            False,
-        )
+        values = {
+            "campaign_id": campaign_id,
+            "unit_code": unit_code,
+            "week_start": week_start,
+            "delta": effect,
+            "mode": mode.value,
+            "requested": requested,
+            "reporter_platform": reporter.platform,
+            "reporter_user_id": reporter.user_id,
+            "reporter_name": reporter.display_name,
+            "source_platform": source.platform,
+            "source_chat_id": source.chat_id,
+            "source_message_id": source.message_id,
+            "sent_at": sent_at,
+            "recorded_at": recorded_at,
+            "void": False,
+        }
+
+        def made(entry_id: int) -> ReportEntry:
+            return ReportEntry(
+                entry_id,
+                campaign_id,
+                unit_code,
+                week_start,
+                effect,
+                mode,
+                requested,
+                reporter,
+                source,
+                sent_at,
+                False,
+            )
+
+        if self.connection.dialect.name == "postgresql":
+            # The entry's id is not known before the insert; its audit row says only what
+            # is known already, so both go in one statement.
+            draft = made(0)
+            audit = _audit_values(draft, "create", None, draft, reporter, source, recorded_at)
+            parameters = values | {f"audit_{name}": audit[name] for name in _AUDIT_COLUMNS}
+            entry_id = self.connection.execute(ENTRY_WITH_AUDIT, parameters).scalar_one()
+            return made(int(entry_id))
+        entry = made(new_id(self.connection.execute(INSERT_ENTRY, values)))
         self._audit(entry, "create", None, entry, reporter, source, recorded_at)
         return entry
 
@@ -428,134 +485,31 @@ class SqlLedger:
         at: datetime,
     ) -> None:
         self.connection.execute(
-            INSERT_AUDIT,
-            {
-                "entry_id": entry.id,
-                "action": action,
-                "old_delta": old.effect if old else None,
-                "new_delta": new.effect if new else 0,
-                "old_requested": old.requested if old else None,
-                "new_requested": new.requested if new else entry.requested,
-                "old_mode": old.mode.value if old else None,
-                "new_mode": new.mode.value if new else None,
-                "actor_platform": actor.platform,
-                "actor_user_id": actor.user_id,
-                "source_chat_id": source.chat_id if source else None,
-                "source_message_id": source.message_id if source else None,
-                "at": at,
-            },
+            INSERT_AUDIT, _audit_values(entry, action, old, new, actor, source, at)
         )
 
 
-def _pending(row: Row[Any]) -> PendingReport:
-    return PendingReport(
-        id=row.id,
-        source=MessageRef(row.source_platform, row.source_chat_id, row.source_message_id),
-        reporter=Person(row.reporter_platform, row.reporter_user_id, row.reporter_name),
-        unit_code=row.unit_code,
-        week_start=row.week_start,
-        mode=ReportMode(row.mode),
-        amount=row.amount,
-        sent_at=row.sent_at,
-        edited_at=row.edited_at,
-        state=PendingState(row.state),
-        other=(
-            Reading(ReportMode(row.other_mode), row.other_amount)
-            if row.other_mode is not None and row.other_amount is not None
-            else None
-        ),
-    )
-
-
-class SqlPendingReports:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def hold(
-        self,
-        *,
-        source: MessageRef,
-        reporter: Person,
-        unit_code: str,
-        week_start: date,
-        mode: ReportMode,
-        amount: int,
-        sent_at: datetime,
-        edited_at: datetime | None,
-        at: datetime,
-        other: Reading | None = None,
-    ) -> PendingReport:
-        result = self.connection.execute(
-            sa.insert(PENDING).values(
-                source_platform=source.platform,
-                source_chat_id=source.chat_id,
-                source_message_id=source.message_id,
-                reporter_platform=reporter.platform,
-                reporter_user_id=reporter.user_id,
-                reporter_name=reporter.display_name,
-                unit_code=unit_code,
-                week_start=week_start,
-                mode=mode.value,
-                amount=amount,
-                sent_at=sent_at,
-                edited_at=edited_at,
-                state=PendingState.WAITING.value,
-                created_at=at,
-                other_mode=other.mode.value if other else None,
-                other_amount=other.amount if other else None,
-            )
-        )
-        pending_id = new_id(result)
-        return PendingReport(
-            pending_id,
-            source,
-            reporter,
-            unit_code,
-            week_start,
-            mode,
-            amount,
-            sent_at,
-            edited_at,
-            PendingState.WAITING,
-            other,
-        )
-
-    def get(self, pending_id: int) -> PendingReport | None:
-        row = self.connection.execute(sa.select(PENDING).where(PENDING.c.id == pending_id)).first()
-        return _pending(row) if row else None
-
-    def for_source(self, source: MessageRef) -> PendingReport | None:
-        row = self.connection.execute(
-            sa.select(PENDING)
-            .where(
-                PENDING.c.source_platform == source.platform,
-                PENDING.c.source_chat_id == source.chat_id,
-                PENDING.c.source_message_id == source.message_id,
-            )
-            .order_by(PENDING.c.id.desc())
-            .limit(1)
-        ).first()
-        return _pending(row) if row else None
-
-    def waiting(self, reporter: Person, chat: ChatRef) -> PendingReport | None:
-        row = self.connection.execute(
-            sa.select(PENDING)
-            .where(
-                PENDING.c.reporter_platform == reporter.platform,
-                PENDING.c.reporter_user_id == reporter.user_id,
-                PENDING.c.state == PendingState.WAITING.value,
-                PENDING.c.source_platform == chat.platform,
-                PENDING.c.source_chat_id == chat.chat_id,
-            )
-            .order_by(PENDING.c.id.desc())
-            .limit(1)
-        ).first()
-        return _pending(row) if row else None
-
-    def resolve(self, pending_id: int, state: PendingState, at: datetime) -> bool:
-        result = self.connection.execute(
-            sa.update(PENDING)
-            .where(PENDING.c.id == pending_id, PENDING.c.state == PendingState.WAITING.value)
-            .values(state=state.value, resolved_at=at)
-        )
-        return result.rowcount == 1
+def _audit_values(
+    entry: ReportEntry,
+    action: str,
+    old: ReportEntry | None,
+    new: ReportEntry | None,
+    actor: Person,
+    source: MessageRef | None,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "entry_id": entry.id,
+        "action": action,
+        "old_delta": old.effect if old else None,
+        "new_delta": new.effect if new else 0,
+        "old_requested": old.requested if old else None,
+        "new_requested": new.requested if new else entry.requested,
+        "old_mode": old.mode.value if old else None,
+        "new_mode": new.mode.value if new else None,
+        "actor_platform": actor.platform,
+        "actor_user_id": actor.user_id,
+        "source_chat_id": source.chat_id if source else None,
+        "source_message_id": source.message_id if source else None,
+        "at": at,
+    }

@@ -13,6 +13,7 @@ from bot.domain.model import (
     ChatRef,
     Membership,
     MembershipStatus,
+    MessageRef,
     Person,
     SenderFacts,
     Unit,
@@ -30,9 +31,11 @@ from bot.storage.schema import (
 )
 from bot.storage.tables import (
     AdminGrantRow,
+    ReportEntryRow,
 )
 
 ADMIN = table_of(AdminGrantRow)
+ENTRY = table_of(ReportEntryRow)
 IS_ADMIN = sa.select(ADMIN.c.user_id).where(
     ADMIN.c.platform == _param("platform"), ADMIN.c.user_id == _param("user_id")
 )
@@ -218,8 +221,17 @@ def _sender_facts_query() -> sa.Select[Any]:
         .scalar_subquery()
         .label("private_chat")
     )
+    recorded = sa.exists(
+        sa.select(ENTRY.c.id).where(
+            ENTRY.c.source_platform == _param("platform"),
+            ENTRY.c.source_chat_id == _param("chat_id"),
+            ENTRY.c.source_message_id == _param("message_id"),
+        )
+    ).label("message_recorded")
     anchor = sa.select(sa.literal(1).label("one")).subquery("anchor")
-    return sa.select(granted, private_chat, *unit.c).select_from(anchor.outerjoin(unit, sa.true()))
+    return sa.select(granted, private_chat, recorded, *unit.c).select_from(
+        anchor.outerjoin(unit, sa.true())
+    )
 
 
 SENDER_FACTS = _sender_facts_query()
@@ -229,12 +241,19 @@ class SqlSenders:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def facts(self, platform: str, user_id: str) -> SenderFacts:
-        row = self.connection.execute(
-            SENDER_FACTS, {"platform": platform, "user_id": user_id}
-        ).one()
+    def facts(self, platform: str, user_id: str, message: MessageRef | None = None) -> SenderFacts:
+        # Without a message, NULLs that match no entry.
+        parameters = {
+            "platform": platform,
+            "user_id": user_id,
+            "chat_id": message.chat_id if message else None,
+            "message_id": message.message_id if message else None,
+        }
+        row = self.connection.execute(SENDER_FACTS, parameters).one()
         unit = unit_from_row(row) if row.code is not None else None
-        return SenderFacts(unit, bool(row.granted_admin), row.private_chat)
+        return SenderFacts(
+            unit, bool(row.granted_admin), row.private_chat, bool(row.message_recorded)
+        )
 
 
 class SqlContacts:

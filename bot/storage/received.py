@@ -72,10 +72,62 @@ class SqlReceivedUpdates:
             .values(handled_at=at)
         )
 
+    def finish(self, platform: str, key: str, reply: str | None, at: datetime) -> None:
+        """Mark an update handled and keep its reply (JSON), in the handling transaction."""
+        self.connection.execute(finishing(platform, key, reply, at))
+
+    def mark_replied(self, platform: str, keys: Sequence[str], at: datetime) -> None:
+        self.connection.execute(
+            sa.update(RECEIVED)
+            .where(
+                RECEIVED.c.platform == platform,
+                RECEIVED.c.update_key.in_(list(keys)),
+                RECEIVED.c.replied_at.is_(None),
+            )
+            .values(replied_at=at)
+        )
+
+    def claim_unsent_replies(
+        self, platform: str, handled_before: datetime, at: datetime
+    ) -> list[tuple[str, str]]:
+        """(key, reply) of updates handled before `handled_before` whose reply was never
+        marked sent (the process died between the commit and the send), in the order they
+        came. Claimed by moving their handled time to `at`: another worker looking meanwhile
+        leaves them alone, and if this one dies before marking them sent, they are claimed
+        again later (a reply may then go twice, but is never lost)."""
+        unsent = sa.and_(
+            RECEIVED.c.platform == platform,
+            RECEIVED.c.replied_at.is_(None),
+            RECEIVED.c.reply.is_not(None),
+            RECEIVED.c.handled_at < handled_before,
+        )
+        # One conditional update: of two workers looking at once, each row goes to one.
+        claimed = self.connection.execute(
+            sa.update(RECEIVED)
+            .where(unsent)
+            .values(handled_at=at)
+            .returning(RECEIVED.c.id, RECEIVED.c.update_key, RECEIVED.c.reply)
+        ).all()
+        rows = sorted(claimed, key=lambda row: row.id)
+        return [(row.update_key, row.reply) for row in rows]
+
     def last_sequence(self, platform: str) -> int | None:
         return self.connection.execute(
             sa.select(sa.func.max(RECEIVED.c.sequence)).where(RECEIVED.c.platform == platform)
         ).scalar()
+
+
+def finishing(platform: str, key: str, reply: str | None, at: datetime) -> sa.Update:
+    """The statement marking an update handled, with its reply."""
+    return (
+        sa.update(RECEIVED)
+        .where(
+            RECEIVED.c.platform == platform,
+            RECEIVED.c.update_key == key,
+            RECEIVED.c.handled_at.is_(None),
+        )
+        .values(handled_at=at, reply=reply)
+    )
 
 
 @dataclass(frozen=True)

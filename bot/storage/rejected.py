@@ -1,4 +1,4 @@
-"""Webhook deliveries that were no update, with their reason (bot/channels/updates.py)."""
+"""Webhook deliveries that were no update, with their reason (bot/inbox/rejected.py)."""
 
 from __future__ import annotations
 

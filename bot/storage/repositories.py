@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from bot.storage.chats import SqlChats, SqlSubscriptions
+from bot.storage.held import SqlPendingReports
 from bot.storage.job_runs import SqlJobRuns
-from bot.storage.ledger import SqlInbox, SqlLedger, SqlPendingReports
+from bot.storage.ledger import SqlInbox, SqlLedger
 from bot.storage.monthly import SqlSubmissions
 from bot.storage.outbox import SqlMessageCounts, SqlOutbox
 from bot.storage.people import SqlAdmins, SqlContacts, SqlMembers, SqlSenders

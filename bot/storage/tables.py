@@ -301,6 +301,7 @@ class ReceivedUpdateRow(SQLModel, table=True):
         sa.UniqueConstraint("platform", "update_key", name="uq_received_update"),
         sa.Index("ix_received_unhandled", "platform", "handled_at", "id"),
         sa.Index("ix_received_chat_unhandled", "platform", "chat_id", "handled_at", "sequence"),
+        sa.Index("ix_received_reply_unsent", "platform", "replied_at", "handled_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -312,6 +313,10 @@ class ReceivedUpdateRow(SQLModel, table=True):
     payload: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     received_at: datetime = _utc()
     handled_at: datetime | None = _utc(nullable=True)
+    # What the bot answered (JSON), written with the handled mark in the transaction that
+    # handled the update, and when it was sent: a crash between the two sends it at restart.
+    reply: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    replied_at: datetime | None = _utc(nullable=True)
 
 
 class MessageCountRow(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -37,14 +38,32 @@ def _chain_query() -> sa.Select[Any]:
             above.c.code == chain.c.parent_code, chain.c.depth < MAX_DEPTH
         )
     )
-    return sa.select(UNIT).join(chain, UNIT.c.code == chain.c.code).order_by(chain.c.depth)
+    return sa.select(UNIT, chain.c.depth).join(chain, UNIT.c.code == chain.c.code)
 
 
-UNIT_CHAIN = _chain_query()
+UNIT_CHAIN = _chain_query().order_by(sa.column("depth"))
+# The chain, then the unit's active children (depth -1), in one statement.
+UNIT_FAMILY = sa.union_all(
+    _chain_query(),
+    sa.select(UNIT, sa.literal(-1).label("depth")).where(
+        UNIT.c.parent_code == _param("code"), UNIT.c.active.is_(True)
+    ),
+)
+FAMILY_ORDER = sa.select(UNIT_FAMILY.subquery("family")).order_by(sa.column("depth"))
 
 
 def _campaign(row: Row[Any]) -> Campaign:
     return Campaign(row.id, row.name, row.start_date, row.end_date, row.metric)
+
+
+def _chain(rows: Iterable[Row[Any]]) -> list[Unit]:
+    units: list[Unit] = []
+    for row in rows:
+        unit = unit_from_row(row)
+        if unit in units:
+            break  # a cycle
+        units.append(unit)
+    return units
 
 
 class SqlUnits:
@@ -56,13 +75,12 @@ class SqlUnits:
         return unit_from_row(row) if row else None
 
     def chain(self, code: str) -> list[Unit]:
-        units: list[Unit] = []
-        for row in self.connection.execute(UNIT_CHAIN, {"code": code}):
-            unit = unit_from_row(row)
-            if unit in units:
-                break  # a cycle
-            units.append(unit)
-        return units
+        return _chain(self.connection.execute(UNIT_CHAIN, {"code": code}))
+
+    def family(self, code: str) -> tuple[list[Unit], list[Unit]]:
+        rows = list(self.connection.execute(FAMILY_ORDER, {"code": code}))
+        children = [unit_from_row(row) for row in rows if row.depth < 0]
+        return _chain(row for row in rows if row.depth >= 0), children
 
     def active(self) -> list[Unit]:
         query = sa.select(UNIT).where(UNIT.c.active.is_(True)).order_by(UNIT.c.code)

@@ -83,6 +83,9 @@ class FakeBotApi(LoopbackServer):
         self.holding = threading.Event()
         self.release = threading.Event()
         self._sends = 0
+        # Sends to these chats never get through: held unrecorded until released (a test
+        # kills the bot while its answer is on the way), then refused.
+        self.stalled_chats: set[int] = set()
         self.max_poll_seconds = 1.0
         # The last setWebhook's parameters (url, secret_token, allowed_updates), or None.
         self.webhook: dict[str, Any] | None = None
@@ -302,6 +305,10 @@ class FakeBotApi(LoopbackServer):
         self, method: str, params: dict[str, Any], arrived: float
     ) -> tuple[int, dict[str, Any]] | None:
         chat_id = _int_or_none(params.get("chat_id"))
+        if chat_id is not None and chat_id in self.stalled_chats:
+            self.holding.set()
+            self.release.wait(timeout=60)
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
         with self._lock:
             limit = self.rate_limit
             if limit is not None and chat_id is not None:

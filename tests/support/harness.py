@@ -10,7 +10,7 @@ from telegram.ext import Application
 
 from bot.app import Core, initialise, open_core
 from bot.channels.telegram.app import build_application
-from bot.channels.telegram.polling import serve
+from bot.channels.telegram.receiving import serve
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
 from bot.runtime import attach_jobs
@@ -74,7 +74,7 @@ class RunningBot:
         if self.jobs:
             attach_jobs(application, self.settings, self.core)
         self._stop = asyncio.Event()
-        self._serving = asyncio.create_task(serve(application, self.core.database, self._stop))
+        self._serving = asyncio.create_task(serve(application, self._stop))
         while not application.running:  # started: initialised, post_init done, polling next
             if self._serving.done():
                 self._serving.result()

@@ -65,6 +65,9 @@ class MemoryUnits:
             unit = self.rows.get(unit.parent) if unit.parent else None
         return units
 
+    def family(self, code: str) -> tuple[list[Unit], list[Unit]]:
+        return self.chain(code), self.children(code)
+
     def active(self) -> list[Unit]:
         return sorted((u for u in self.rows.values() if u.active), key=lambda u: u.code)
 
@@ -755,14 +758,24 @@ class MemoryDatabase:
 
 
 class MemorySenders:
-    def __init__(self, members: MemoryMembers, admins: MemoryAdmins, contacts: MemoryContacts):
+    def __init__(
+        self,
+        members: MemoryMembers,
+        admins: MemoryAdmins,
+        contacts: MemoryContacts,
+        ledger: MemoryLedger,
+    ):
         self.members, self.admins, self.contacts = members, admins, contacts
+        self.ledger = ledger
 
-    def facts(self, platform: str, user_id: str) -> SenderFacts:
+    def facts(
+        self, platform: str, user_id: str, message: MessageRef | None = None
+    ) -> SenderFacts:
         return SenderFacts(
             self.members.reporting_unit(platform, user_id),
             self.admins.is_admin(platform, user_id),
             self.contacts.chats.get((platform, user_id)),
+            message is not None and self.ledger.entry_for(message) is not None,
         )
 
 
@@ -817,4 +830,4 @@ class MemoryStore:
         self.chats.subscriptions = self.subscriptions
         self.ledger = MemoryLedger(self.units)
         self.job_runs.outbox = self.outbox
-        self.senders = MemorySenders(self.members, self.admins, self.contacts)
+        self.senders = MemorySenders(self.members, self.admins, self.contacts, self.ledger)

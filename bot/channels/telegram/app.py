@@ -28,8 +28,6 @@ from telegram.ext import (
 from bot.app import Core
 from bot.channels.telegram import inbound as to_inbound
 from bot.channels.telegram.notifier import TelegramNotifier, telegram_limits
-from bot.channels.telegram.ordering import PerChatUpdateProcessor
-from bot.channels.telegram.polling import HandledMarks
 from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.config import Settings
 from bot.domain import wording
@@ -44,8 +42,8 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Non
 # Replies are answers to people, one per message they send, so they are not throttled
 # ahead of time; a 429 from Telegram is still honoured (waited out, then retried).
 REPLY_MAX_RETRIES = 3
-# Chats handled at the same time (each chat's own updates stay in order), and as many
-# connections to the Bot API: httpcore checks every pooled connection on each request.
+# Chats handled at the same time (each chat's own updates stay in order, bot.inbox), and as
+# many connections to the Bot API: httpcore checks every pooled connection on each request.
 CONCURRENT_CHATS = 8
 
 
@@ -53,7 +51,6 @@ def build_application(settings: Settings, core: Core, pacer: Pacer | None = None
     """`pacer`: replies wait for their turn with every other worker's sends (several
     workers on one database); without it they are not throttled ahead of time."""
     base = settings.telegram_api_base_url
-    handled = HandledMarks(core.database, core.clock)
     limiter: BaseRateLimiter[int] = (
         SharedRateLimiter(pacer, telegram_limits(settings), REPLY_MAX_RETRIES)
         if pacer is not None
@@ -65,14 +62,12 @@ def build_application(settings: Settings, core: Core, pacer: Pacer | None = None
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .rate_limiter(limiter)
-        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_CHATS, on_handled=handled.add))
         .connection_pool_size(CONCURRENT_CHATS)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["core"] = core
-    application.bot_data["handled"] = handled
     application.bot_data["notifier"] = TelegramNotifier(application.bot)
     # Services started after the bot and stopped before it (the scheduler, for one).
     application.bot_data["on_start"] = []

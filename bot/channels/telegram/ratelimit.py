@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.domain.messages import DeliveryLimits
 from bot.domain.model import ChatRef
+from bot.inbox.handling import current
 from jobs.ports import Pacer
 
 PLATFORM = "telegram"
@@ -66,7 +68,16 @@ class SharedRateLimiter(BaseRateLimiter[int]):
     ) -> bool | JSONDict | list[JSONDict]:
         chat_id = data.get("chat_id")
         if chat_id is not None and endpoint in SENDING:
-            await asyncio.sleep(await self.pacer.book(ChatRef(PLATFORM, str(chat_id)), self.limits))
+            await asyncio.sleep(await self._wait(str(chat_id)))
         return await self.retrying.process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+    async def _wait(self, chat_id: str) -> float:
+        """Seconds until this send's moment: booked with the reply's update when it was
+        handled (bot.inbox.handling), else booked now."""
+        handling = current().get()
+        booked = handling.take_booking(chat_id) if handling is not None else None
+        if booked is not None:
+            return max((booked - datetime.now(UTC)).total_seconds(), 0.0)
+        return await self.pacer.book(ChatRef(PLATFORM, chat_id), self.limits)

@@ -23,8 +23,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels.telegram.polling import WebhookInbox
-from bot.channels.updates import RejectedUpdate
 from bot.channels.web.files import FileLinks, content_type
 from bot.channels.web.guard import (
     BodyTooLarge,
@@ -33,10 +31,10 @@ from bot.channels.web.guard import (
     json_depth_within,
     limited_body,
 )
-from bot.channels.zalo.receiving import ZaloReceiver
 from bot.clock import Clock, SystemClock
 from bot.domain.policy import Policy
 from bot.domain.status import budget_usage
+from bot.inbox.rejected import RejectedUpdate
 from bot.leadership import Leadership
 from bot.metrics import (
     LEADER_INFO,
@@ -83,9 +81,9 @@ class Inbox(Protocol):
 def build_web_app(
     database: Database,
     *,
-    zalo: ZaloReceiver | None = None,
+    zalo: Inbox | None = None,
     zalo_secret: str = "",
-    telegram: WebhookInbox | None = None,
+    telegram: Inbox | None = None,
     telegram_secret: str = "",
     files: FileLinks | None = None,
     policy: Policy | None = None,

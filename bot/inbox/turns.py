@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, SystemClock
+from bot.inbox.handling import Finish, Handling
 from bot.storage.coordination import SqlChatTurns
 from bot.storage.database import Database
 from bot.storage.received import ReceivedUpdate
@@ -32,7 +33,7 @@ TURN_SECONDS = 10.0
 # How often a worker looks for chats left waiting, and how old their updates must be.
 SWEEP_SECONDS = 2.0
 
-Handle = Callable[[ReceivedUpdate], Awaitable[None]]
+Handle = Callable[[ReceivedUpdate, Finish], Awaitable[Handling]]
 
 
 class ChatTurns:
@@ -62,28 +63,56 @@ class ChatTurns:
         # queue them twice.
         self._local: dict[str, int] = {}
 
-    async def accept(self, update: ReceivedUpdate, at: datetime) -> bool:
-        """Store an update and, in the same transaction, take its chat's turn if nobody
-        holds it and this worker has a free slot; then handle the chat's updates in the
-        background. A busy worker only stores: a freer worker's sweep takes the chat up.
-        False when the update was stored before (a repeated delivery)."""
-        chat_id = update.chat_id
-        take = chat_id is not None and not self._slots.locked()
+    async def accept(self, updates: Sequence[ReceivedUpdate]) -> set[str]:
+        """Store updates and, in the same transaction, take each one's chat's turn if
+        nobody holds it and this worker has a free slot; then handle the chat's updates in
+        the background. A busy worker only stores: a freer worker's sweep takes the chat up.
+        Returns the keys stored now (not a repeated delivery)."""
+        take = not self._slots.locked()
 
-        def work(store: SqlStore) -> tuple[bool, ReceivedUpdate | None]:
-            if update.key not in store.received.store(self.platform, [update], at):
-                return False, None
-            if not take or chat_id is None:
-                return True, None
-            turns = SqlChatTurns(store.connection)
+        def work(store: SqlStore) -> tuple[set[str], dict[str, ReceivedUpdate]]:
             now = self.clock.now()  # turns run in real time, whatever the bot's clock says
-            first = turns.take_and_next(self.platform, chat_id, self.holder, self.turn, now)
-            return True, first
+            turns = SqlChatTurns(store.connection)
+            firsts: dict[str, ReceivedUpdate] = {}
+            if take and len(updates) == 1 and updates[0].chat_id is not None:
+                # A webhook's delivery: stored and the turn taken in one statement.
+                update = updates[0]
+                is_new, first = turns.store_and_take(
+                    self.platform, update, self.holder, self.turn, now
+                )
+                if first is not None and update.chat_id is not None:
+                    firsts[update.chat_id] = first
+                return ({update.key} if is_new else set()), firsts
+            new = store.received.store(self.platform, updates, now)
+            if not take:
+                return new, firsts
+            chats = dict.fromkeys(u.chat_id for u in updates if u.key in new and u.chat_id)
+            for chat_id in chats:
+                if chat_id is None:
+                    continue
+                first = turns.take_and_next(self.platform, chat_id, self.holder, self.turn, now)
+                if first is not None:
+                    firsts[chat_id] = first
+            return new, firsts
 
-        new, first = await self.database.run_async(work)
-        if first is not None and chat_id is not None:
+        new, firsts = await self.database.run_async(work)
+        for chat_id, first in firsts.items():
             self._spawn(chat_id, first)
         return new
+
+    async def replay(self) -> None:
+        """Take up at once the chats whose updates wait with nobody on their turn."""
+        for chat_id in await self._waiting(0.0):
+            self.arrived(chat_id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        sweeping = asyncio.create_task(self.sweep_forever())
+        try:
+            await stop.wait()
+        finally:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
 
     def arrived(self, chat_id: str) -> None:
         """A chat's updates wait: handle them if it is our turn (once per chat at a time)."""
@@ -172,8 +201,14 @@ class ChatTurns:
                 if self._closing:
                     await self._give_back(chat_id)
                     return
-                await self._handle(update)
-                update = await self._next(chat_id, handled=update.key)
+                handling = await self._handle(chat_id, update)
+                if handling.finished:
+                    # Its use case marked it handled and claimed the next in one commit.
+                    update = (
+                        handling.outcome if isinstance(handling.outcome, ReceivedUpdate) else None
+                    )
+                else:
+                    update = await self._next(chat_id, handled=update.key)
         except BaseException:
             # The update stays unhandled; give the turn back so that it is taken up again.
             with contextlib.suppress(Exception):
@@ -194,17 +229,27 @@ class ChatTurns:
 
         return await self.database.run_async(work)
 
-    async def _handle(self, update: ReceivedUpdate) -> None:
-        keeping = asyncio.create_task(self._keep_turn(update.chat_id or ""))
+    async def _handle(self, chat_id: str, update: ReceivedUpdate) -> Handling:
+        keeping = asyncio.create_task(self._keep_turn(chat_id))
         try:
-            await self.handle(update)
-        except Exception:
-            # Handlers answer errors themselves; one that still fails is not retried forever.
-            log.exception("handling stored update %s failed", update.key)
+            return await self.handle(update, self._finish(chat_id))
         finally:
             keeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeping
+
+    def _finish(self, chat_id: str) -> Finish:
+        """What the use case's transaction writes: the handled mark with the reply, the
+        turn renewed, and the chat's next update claimed (or the turn given back)."""
+
+        def finish(
+            store: SqlStore, key: str, reply: str | None, _now: datetime
+        ) -> ReceivedUpdate | None:
+            return SqlChatTurns(store.connection).handled_and_next(
+                self.platform, chat_id, key, self.holder, self.turn, self.clock.now(), reply
+            )
+
+        return finish
 
     async def _keep_turn(self, chat_id: str) -> None:
         """Renew the turn while a long update is handled (an export, say)."""
