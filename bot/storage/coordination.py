@@ -27,7 +27,13 @@ from sqlalchemy.engine import Connection
 from bot.domain.messages import DeliveryLimits
 from bot.domain.model import ChatRef
 from bot.domain.ports import LeaseLost
-from bot.storage.received import RECEIVED, ReceivedUpdate, SqlReceivedUpdates, finishing
+from bot.storage.received import (
+    RECEIVED,
+    ReceivedUpdate,
+    SqlReceivedUpdates,
+    finishing,
+    received_update,
+)
 from bot.storage.schema import _param, insert_if_absent, table_of
 from bot.storage.tables import ChatTurnRow, LeaseRow, SendSlotRow
 
@@ -191,8 +197,7 @@ class SqlChatTurns:
         ).one()
         if row.update_key is None:
             return bool(row.new), None
-        first = ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
-        return bool(row.new), first
+        return bool(row.new), received_update(row)
 
     def renew(
         self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime
@@ -312,7 +317,7 @@ class SqlChatTurns:
                 self.give_back(platform, chat_id, holder)
         if row is None:
             return None
-        return ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
+        return received_update(row)
 
     def _given_back(self, platform: str, chat_id: str, holder: str) -> sa.Update:
         return (

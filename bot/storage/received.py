@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from bot.storage.schema import insert_if_absent, table_of
 from bot.storage.tables import (
@@ -56,35 +57,30 @@ class SqlReceivedUpdates:
             .where(RECEIVED.c.platform == platform, RECEIVED.c.handled_at.is_(None))
             .order_by(RECEIVED.c.id)
         )
-        return [
-            ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
-            for row in self.connection.execute(query)
-        ]
+        return [received_update(row) for row in self.connection.execute(query)]
 
     def mark_handled(self, platform: str, keys: Sequence[str], at: datetime) -> None:
-        self.connection.execute(
-            sa.update(RECEIVED)
-            .where(
-                RECEIVED.c.platform == platform,
-                RECEIVED.c.update_key.in_(list(keys)),
-                RECEIVED.c.handled_at.is_(None),
-            )
-            .values(handled_at=at)
-        )
+        self._stamp(platform, keys, RECEIVED.c.handled_at, at)
 
     def finish(self, platform: str, key: str, reply: str | None, at: datetime) -> None:
         """Mark an update handled and keep its reply (JSON), in the handling transaction."""
         self.connection.execute(finishing(platform, key, reply, at))
 
     def mark_replied(self, platform: str, keys: Sequence[str], at: datetime) -> None:
+        self._stamp(platform, keys, RECEIVED.c.replied_at, at)
+
+    def _stamp(
+        self, platform: str, keys: Sequence[str], column: sa.Column[Any], at: datetime
+    ) -> None:
+        """Set a time column of the given updates where it is not set yet."""
         self.connection.execute(
             sa.update(RECEIVED)
             .where(
                 RECEIVED.c.platform == platform,
                 RECEIVED.c.update_key.in_(list(keys)),
-                RECEIVED.c.replied_at.is_(None),
+                column.is_(None),
             )
-            .values(replied_at=at)
+            .values({column.name: at})
         )
 
     def claim_unsent_replies(
@@ -115,6 +111,10 @@ class SqlReceivedUpdates:
         return self.connection.execute(
             sa.select(sa.func.max(RECEIVED.c.sequence)).where(RECEIVED.c.platform == platform)
         ).scalar()
+
+
+def received_update(row: Row[Any]) -> ReceivedUpdate:
+    return ReceivedUpdate(row.update_key, row.sequence, row.chat_id, row.payload)
 
 
 def finishing(platform: str, key: str, reply: str | None, at: datetime) -> sa.Update:
