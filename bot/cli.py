@@ -171,7 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     # Set by `--workers N` on the workers it starts: they share the web server's port.
     run.add_argument("--shared-port", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
-    _subcommand(commands, "units").set_defaults(handler=_units)
+    units = _subcommand(commands, "units")
+    units.add_argument("--missing", action="store_true", help=wording.CLI_HELP_MISSING)
+    units.set_defaults(handler=_units)
 
     jobs = _subcommand(commands, "jobs")
     job_actions = _commands(jobs, "action")
@@ -406,13 +408,22 @@ def _database(settings: Settings) -> Database:
     return database
 
 
-def _units(_arguments: argparse.Namespace, settings: Settings) -> int:
+def _units(arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot.domain.coverage import reached_units, without_reporter
+
     database = _database(settings)
     try:
-        units = database.run(lambda store: store.units.everything())
+        units, reached = database.run(
+            lambda store: (store.units.everything(), reached_units(store))
+        )
     finally:
         database.dispose()
-    print(wording.cli_units_table(UnitTree(units).ordered()))
+    if arguments.missing:
+        active = UnitTree(unit for unit in units if unit.active)
+        missing = without_reporter(active, reached)
+        print(wording.cli_missing_units(missing, active.by_code))
+    else:
+        print(wording.cli_units_table(UnitTree(units).ordered()))
     return 0
 
 

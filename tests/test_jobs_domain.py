@@ -133,14 +133,19 @@ def test_nudges_only_units_without_this_months_report(district):
     district.send(AN, "/baocaothang Tháng 9: 150 lượt", at=at("2024-09-14 10:00"))
     slot = at("2024-09-15 09:00")
     messages = monthly_nudges(district.store, district.policy, slot, slot)
-    assert recipients(messages) == ["1002", "1003"]
-    assert "Nhắc báo cáo tháng 9/2024" in messages[0].text
-    assert "hết ngày 19/09/2024 (còn 5 ngày, tính cả hôm nay)" in messages[0].text
+    by_chat = {message.chat.chat_id: message.text for message in messages}
+    # KM sent its report: its group hears only of its cells, which nobody reports for.
+    assert recipients(messages) == ["-500", "1002", "1003"]
+    assert "Nhắc báo cáo tháng 9/2024" not in by_chat["-500"]
+    assert "Chi bộ Tổ dân phố số 1" in by_chat["-500"]
+    assert "Nhắc báo cáo tháng 9/2024" in by_chat["1002"]
+    assert "hết ngày 19/09/2024 (còn 5 ngày, tính cả hôm nay)" in by_chat["1002"]
 
 
 def test_the_last_nudge_says_today_is_the_last_day_and_none_after_the_deadline(district):
     slot = at("2024-09-19 09:00")
-    texts_sent = [m.text for m in monthly_nudges(district.store, district.policy, slot, slot)]
+    sent = monthly_nudges(district.store, district.policy, slot, slot)
+    texts_sent = [m.text for m in sent if m.chat.chat_id in ("1002", "1003", "-500")]
     assert texts_sent and all("hôm nay là hạn cuối" in text for text in texts_sent)
     late = at("2024-09-20 09:00")
     assert monthly_nudges(district.store, district.policy, late, late) == []

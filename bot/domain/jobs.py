@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from bot.domain import wording
 from bot.domain.charts import ChartRow, count_chart, share_chart
 from bot.domain.collation import vietnamese_key
+from bot.domain.coverage import DueReminder, delivered, reached_units, without_reporter
 from bot.domain.exports import campaign_weeks, month_table, week_table
 from bot.domain.messages import ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
@@ -68,23 +69,25 @@ def weekly_reminders(
 ) -> list[Outbound]:
     """Units behind their quota are reminded. When the monthly nudge falls due at the same
     slot, each chat gets one message carrying both."""
-    reminders = _weekly_reminders(store, policy, slot, now)
+    dues = _weekly_dues(store, policy, slot, now)
     if MONTHLY_NUDGE in together:
-        return one_message_per_chat(reminders, _monthly_nudges(store, policy, slot, now))
-    return reminders
+        dues += _monthly_dues(store, policy, slot, now)
+    return _delivered(store, policy, dues)
 
 
-def one_message_per_chat(*batches: Sequence[Outbound]) -> list[Outbound]:
-    """Text messages for the same chat joined into one, in the order given."""
-    merged: dict[ChatRef, list[str]] = {}
-    for batch in batches:
-        for message in batch:
-            merged.setdefault(message.chat, []).append(message.text)
-    return [Outbound(chat, wording.joined_reminders(parts)) for chat, parts in merged.items()]
+def _delivered(store: Store, policy: Policy, dues: Sequence[DueReminder]) -> list[Outbound]:
+    """Each chat's one message for the slot; units nobody reports for passed up the tree."""
+    if not dues:
+        return []
+    tree = UnitTree(store.units.active())
+    return delivered(dues, tree, reminder_chats(store, policy, None))
 
 
-def reminder_chats(store: Store, policy: Policy, codes: Sequence[str]) -> dict[str, list[ChatRef]]:
-    """Where each unit's reminders go, as the REMINDER_TARGET setting says."""
+def reminder_chats(
+    store: Store, policy: Policy, codes: Sequence[str] | None
+) -> dict[str, list[ChatRef]]:
+    """Where each unit's reminders go, as the REMINDER_TARGET setting says (every unit's
+    for None)."""
     everything = store.chats.unit_chats(codes)
     if policy.reminder_target is ReminderTarget.BOTH:
         return everything
@@ -100,9 +103,7 @@ def reminder_chats(store: Store, policy: Policy, codes: Sequence[str]) -> dict[s
     return chosen
 
 
-def _weekly_reminders(
-    store: Store, policy: Policy, slot: datetime, now: datetime
-) -> list[Outbound]:
+def _weekly_dues(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[DueReminder]:
     week = policy.week_of(slot)
     if not policy.campaign.is_running_on(local_date(slot, policy.tz)):
         return []
@@ -111,8 +112,7 @@ def _weekly_reminders(
     }
     tree = UnitTree(row.unit for row in rows.values())
     behind = [r for r in rows.values() if r.unit.weekly_quota > 0 and r.total < r.unit.weekly_quota]
-    chats = reminder_chats(store, policy, [row.unit.code for row in behind])
-    messages: list[Outbound] = []
+    dues = []
     # Furthest behind first: where a platform's message budget runs short, they are told.
     for row in sorted(behind, key=lambda r: (r.total / r.unit.weekly_quota, r.unit.code)):
         unit = row.unit
@@ -127,8 +127,9 @@ def _weekly_reminders(
         text = wording.weekly_reminder(
             standing, week, below, policy.campaign.metric, _rank(tree, rows, unit)
         )
-        messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
-    return messages
+        gist = wording.weekly_gist(row.total, unit.weekly_quota)
+        dues.append(DueReminder(unit, text, gist))
+    return dues
 
 
 def _rank(tree: UnitTree, rows: Mapping[str, UnitWeekTotal], unit: Unit) -> Place:
@@ -175,23 +176,26 @@ def monthly_nudges(
 ) -> list[Outbound]:
     if WEEKLY_REMINDER in together:
         return []  # carried by the weekly reminder of the same slot, one message per chat
-    return _monthly_nudges(store, policy, slot, now)
+    return _delivered(store, policy, _monthly_dues(store, policy, slot, now))
 
 
-def _monthly_nudges(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[Outbound]:
+def _monthly_dues(store: Store, policy: Policy, slot: datetime, now: datetime) -> list[DueReminder]:
     month = Month.of(slot, policy.tz)
     due = policy.monthly_due(month)
     if now >= due or not policy.campaign.is_running_on(local_date(slot, policy.tz)):
         return []
     sent = {s.unit_code for s in store.submissions.for_month(policy.campaign.id, month.iso)}
     missing = [u for u in reporting_units(store.units.active()) if u.code not in sent]
-    chats = reminder_chats(store, policy, [unit.code for unit in missing])
     days_left = (due.date() - local_date(now, policy.tz)).days
-    messages: list[Outbound] = []
-    for unit in sorted(missing, key=lambda u: u.code):
-        text = wording.monthly_nudge(unit, month, due, days_left, policy.tz)
-        messages.extend(Outbound(chat, text) for chat in chats.get(unit.code, []))
-    return messages
+    dues = [
+        DueReminder(
+            unit,
+            wording.monthly_nudge(unit, month, due, days_left, policy.tz),
+            wording.monthly_gist(month),
+        )
+        for unit in sorted(missing, key=lambda u: u.code)
+    ]
+    return dues
 
 
 def reporting_units(units: Sequence[Unit]) -> list[Unit]:
@@ -270,6 +274,7 @@ def weekly_digests(
     tree = UnitTree(store.units.active())
     window = [w for w in (week.shifted(-k) for k in range(STREAK_WINDOW)) if policy.covers(w)]
     totals = streak_totals(store, policy, tree, week, window)
+    reached = reached_units(store)
     messages = []
     for subscription in subscriptions:
         scope = store.units.get(subscription.scope) if subscription.scope else None
@@ -282,10 +287,14 @@ def weekly_digests(
         table = week_table(
             store, policy, week, extra, units=scoped, totals=totals, tree=tree, as_of=now
         )
+        # The digest ends with the scope's units nobody reports for.
+        missing = without_reporter(tree, reached, scope)
+        section = wording.no_reporter_section(missing, tree.by_code) if missing else ""
+        text = wording.weekly_digest(digest, policy.campaign.metric, DIGEST_BUDGET - len(section))
         messages.append(
             Outbound(
                 subscription.chat,
-                wording.weekly_digest(digest, policy.campaign.metric, DIGEST_BUDGET),
+                f"{text}\n\n{section}" if section else text,
                 attachments=(digest_chart(digest, policy.campaign.name), table),
             )
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import wording
+from bot.domain.coverage import reached_units, without_reporter
 from bot.domain.exports import month_weeks, week_table
 from bot.domain.messages import Outbound, TableSpec
 from bot.domain.model import NO_FIGURE, BudgetUsage, Person, Unit, UnitWeekTotal, combined
@@ -65,12 +66,24 @@ def all_units_reply(turn: Turn, chosen: Week | None = None) -> list[Outbound]:
     """Every unit, in at most REPLY_MESSAGES messages: beyond that, the start of the list
     and the whole of it as a spreadsheet (a group must not get dozens of messages)."""
     text = all_units_status(turn, chosen)
-    budget = reply_budget(turn.inbound.chat.platform)
+    # It ends with the units nobody reports for, whatever had to be cut above them.
+    missing = missing_section(turn.store, turn.unit_tree())
+    budget = reply_budget(turn.inbound.chat.platform) - len(missing) - 2
     if len(text) <= budget:
-        return turn.reply(text)
+        return turn.reply(_with_section(text, missing))
     week, _ = _status_week(turn, chosen)
     table = week_table(turn.store, turn.policy, week, as_of=turn.now)
-    return turn.reply(cut_short(text, budget), attachments=(table,))
+    return turn.reply(_with_section(cut_short(text, budget), missing), attachments=(table,))
+
+
+def missing_section(store: Store, tree: UnitTree, scope: Unit | None = None) -> str:
+    """`Chưa có người báo cáo: N đơn vị` with their names; empty when every unit has one."""
+    missing = without_reporter(tree, reached_units(store), scope)
+    return wording.no_reporter_section(missing, tree.by_code) if missing else ""
+
+
+def _with_section(text: str, section: str) -> str:
+    return f"{text}\n\n{section}" if section else text
 
 
 def cut_short(text: str, budget: int) -> str:

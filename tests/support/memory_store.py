@@ -768,9 +768,7 @@ class MemorySenders:
         self.members, self.admins, self.contacts = members, admins, contacts
         self.ledger = ledger
 
-    def facts(
-        self, platform: str, user_id: str, message: MessageRef | None = None
-    ) -> SenderFacts:
+    def facts(self, platform: str, user_id: str, message: MessageRef | None = None) -> SenderFacts:
         return SenderFacts(
             self.members.reporting_unit(platform, user_id),
             self.admins.is_admin(platform, user_id),

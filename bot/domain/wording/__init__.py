@@ -144,6 +144,7 @@ from bot.domain.wording.operators import (  # noqa: F401
     CLI_HELP_CONSOLE,
     CLI_HELP_FLAG,
     CLI_HELP_JOB_NAME,
+    CLI_HELP_MISSING,
     CLI_HELP_MONTH,
     CLI_HELP_OUTPUT,
     CLI_HELP_PLATFORM,
@@ -181,6 +182,7 @@ from bot.domain.wording.operators import (  # noqa: F401
     cli_job_report,
     cli_jobs_table,
     cli_missing_file,
+    cli_missing_units,
     cli_month_outside_campaign,
     cli_no_folder,
     cli_units_table,
@@ -297,6 +299,14 @@ from bot.domain.wording.reports import (  # noqa: F401
     unit_inactive,
     unknown_unit,
     week_locked,
+)
+from bot.domain.wording.rollout import (  # noqa: F401
+    MISSING_NAMED,
+    monthly_gist,
+    no_reporter_follow_up,
+    no_reporter_follow_ups,
+    no_reporter_section,
+    weekly_gist,
 )
 from bot.domain.wording.spreadsheets import (  # noqa: F401
     EXPORT_FILE_WHOLE,

@@ -112,7 +112,11 @@ CLI_SUBCOMMANDS = {
         "mô phỏng console",
         "quizbot run --console",
     ),
-    "units": ("in danh sách đơn vị theo cây cấp trên – cấp dưới", "quizbot units | less"),
+    "units": (
+        "in danh sách đơn vị theo cây cấp trên – cấp dưới (--missing: đơn vị chưa có người "
+        "báo cáo)",
+        "quizbot units --missing",
+    ),
     "jobs": (
         "các việc định kỳ: xem lịch (list) hoặc chạy ngay một lần (run)",
         "quizbot jobs list",
@@ -202,6 +206,20 @@ def cli_units_table(units: Sequence[tuple[int, Unit]]) -> str:
             f"{unit.code:<10} {unit.weekly_quota:>13}  {KIND_NAMES[unit.kind]:<16} "
             f"{'  ' * depth}{unit.name}{state}"
         )
+    return "\n".join(lines)
+
+
+CLI_HELP_MISSING = "chỉ in các đơn vị chưa có người báo cáo (chưa có bí thư/thư ký, chưa gắn nhóm)"
+
+
+def cli_missing_units(units: Sequence[Unit], parents: Mapping[str, Unit]) -> str:
+    """The units nobody reports for, top-level first, each with the unit it belongs to."""
+    if not units:
+        return "Đơn vị nào cũng đã có người báo cáo."
+    lines = [f"Chưa có người báo cáo: {len(units)} đơn vị", f"{'Mã':<10} {'Thuộc':<10} Tên"]
+    for unit in units:
+        parent = parents.get(unit.parent or "")
+        lines.append(f"{unit.code:<10} {parent.code if parent else '':<10} {unit.name}")
     return "\n".join(lines)
 
 
