@@ -20,6 +20,7 @@ from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
 from bot.domain import wording
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
+from bot.domain.model import Unit
 from bot.domain.ports import Notifier
 from bot.domain.tree import UnitTree
 from bot.domain.units import UnitTableError
@@ -201,6 +202,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--platform", default=TELEGRAM, metavar="NỀN_TẢNG", help=wording.CLI_HELP_PLATFORM
         )
+        if action == "grant":
+            sub.add_argument("--unit", metavar="MÃ", help=wording.CLI_HELP_UNIT)
         sub.set_defaults(handler=handler)
     return parser
 
@@ -431,8 +434,12 @@ def _admins_list(_arguments: argparse.Namespace, settings: Settings) -> int:
     database = _database(settings)
     try:
 
-        def granted_by_platform(store: SqlStore) -> dict[str, list[str]]:
-            return {platform: list(store.admins.granted(platform)) for platform in PLATFORMS}
+        def granted_by_platform(store: SqlStore) -> dict[str, list[tuple[str, Unit | None]]]:
+            found: dict[str, list[tuple[str, Unit | None]]] = {}
+            for grant in store.admins.grants():
+                unit = store.units.get(grant.unit_code) if grant.unit_code else None
+                found.setdefault(grant.platform, []).append((grant.user_id, unit))
+            return found
 
         granted = database.run(granted_by_platform)
     finally:
@@ -459,18 +466,22 @@ def _change_admin(arguments: argparse.Namespace, settings: Settings, *, grant: b
     valid = user_id.lstrip("-").isdigit() if platform == TELEGRAM else _ZALO_ID.fullmatch(user_id)
     if not valid:
         raise UsageError(wording.cli_bad_user_id(user_id, platform))
+    code = (getattr(arguments, "unit", None) or "").strip().upper() or None
     database = _database(settings)
 
-    def change(store: SqlStore) -> bool:
+    def change(store: SqlStore) -> tuple[bool, Unit | None]:
+        unit = store.units.get(code) if code else None
+        if code and (unit is None or not unit.active):
+            raise UsageError(wording.cli_unknown_unit(code))
         if grant:
-            return store.admins.grant(platform, user_id, datetime.now(UTC))
-        return store.admins.revoke(platform, user_id)
+            return store.admins.grant(platform, user_id, datetime.now(UTC), code), unit
+        return store.admins.revoke(platform, user_id), None
 
     try:
-        changed = database.run(change)
+        changed, unit = database.run(change)
     finally:
         database.dispose()
-    print(wording.cli_admin_changed(user_id, platform, grant=grant, changed=changed))
+    print(wording.cli_admin_changed(user_id, platform, grant=grant, changed=changed, unit=unit))
     return 0
 
 

@@ -70,9 +70,10 @@ def test_approval_by_button_edits_the_admins_message(dialogue):
     replies = dialogue.press(ADMIN, button.command, button.argument, button_message_id="77")
     assert replies[0].edit_message_id == "77"
     assert replies[0].buttons == ()
-    # A second press (another admin, or a double tap) says the request changed.
+    # A second press (another admin, or a double tap) says who decided it, and how.
     again = dialogue.press(ADMIN, button.command, button.argument, button_message_id="77")
-    assert again[0].text == wording.REQUEST_CHANGED and again[0].edit_message_id == "77"
+    assert "đã được quản trị viên (ID 900) duyệt trước" in again[0].text
+    assert again[0].edit_message_id == "77" and again[0].buttons == ()
     assert statuses(dialogue) == [("KM", MembershipStatus.APPROVED)]
 
 

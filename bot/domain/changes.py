@@ -27,7 +27,7 @@ class Change:
         self.week = week
         turn.store.ledger.lock_unit(unit.code)
         self.chain = chain_of(turn, unit)
-        self.by_admin = turn.is_admin() and _member_unit_code(turn) != unit.code
+        self.by_admin = turn.is_admin_of(unit) and _member_unit_code(turn) != unit.code
         # The reply needs the unit and the quota it counts toward; a correction, the chain.
         self.shown = self.chain if self.by_admin else reply_units(self.chain)
         self.before = self._figures() if self.by_admin else {}

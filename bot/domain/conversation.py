@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain import (
+    delegation,
     exports,
     media,
     monthly,
@@ -42,6 +43,8 @@ USE_CASES: dict[str, UseCase] = {
     "subscribe": subscriptions.subscribe,
     "unsubscribe": subscriptions.unsubscribe,
     "export": exports.export,
+    "grant": delegation.grant,
+    "revoke": delegation.revoke,
     # Buttons only: the answer to a report held for confirmation.
     "confirm_held": reporting.confirm_held,
     "pick_other": reporting.pick_other,

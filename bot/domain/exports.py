@@ -13,7 +13,7 @@ from bot.domain.periods import parse_period
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.progress import whole_percent
-from bot.domain.tree import UnitTree
+from bot.domain.tree import UnitTree, scope_units
 from bot.domain.turn import Turn
 from bot.domain.weeks import Month, Week, local_date
 
@@ -33,8 +33,11 @@ def percent_cell(total: int, quota: int) -> float | None:
 def export(turn: Turn) -> list[Outbound]:
     """`/xuat`: the whole campaign, or a week or month as people name it («tuantruoc»,
     «tuan 37», «thang 9»)."""
-    if not turn.is_admin():
+    if not turn.is_any_admin():
         return turn.reply(wording.NOT_ADMIN)
+    # A unit admin's spreadsheet holds their unit and everything below it.
+    scope = turn.admin_unit()
+    units = scope_units(turn.unit_tree(), scope) if scope is not None else None
     choice = fold(" ".join(turn.inbound.args).strip())
     today = local_date(turn.now, turn.policy.tz)
     period = None if choice in _WHOLE else parse_period(choice, today)
@@ -42,14 +45,22 @@ def export(turn: Turn) -> list[Outbound]:
     spec: TableSpec | None = None
     if choice in _WHOLE:
         weeks = campaign_weeks(turn.policy, today)
-        spec = whole_campaign_table(turn.store, turn.policy, weeks, as_of=turn.now)
+        spec = whole_campaign_table(turn.store, turn.policy, weeks, units, as_of=turn.now)
     elif isinstance(period, Week):
         weeks = [period] if turn.policy.covers(period) else []
-        spec = week_table(turn.store, turn.policy, period, as_of=turn.now) if weeks else None
+        spec = (
+            week_table(turn.store, turn.policy, period, units=units, as_of=turn.now)
+            if weeks
+            else None
+        )
     elif isinstance(period, Month):
         month = period
         weeks = month_weeks(turn.policy, month, today)
-        spec = month_table(turn.store, turn.policy, month, weeks, as_of=turn.now) if weeks else None
+        spec = (
+            month_table(turn.store, turn.policy, month, weeks, units=units, as_of=turn.now)
+            if weeks
+            else None
+        )
     else:
         return turn.reply(wording.EXPORT_USAGE)
     if spec is None or not weeks:
@@ -75,7 +86,11 @@ def campaign_weeks(policy: Policy, today: date) -> list[Week]:
 
 
 def whole_campaign_table(
-    store: Store, policy: Policy, weeks: Sequence[Week], as_of: datetime | None = None
+    store: Store,
+    policy: Policy,
+    weeks: Sequence[Week],
+    units: Sequence[Unit] | None = None,
+    as_of: datetime | None = None,
 ) -> TableSpec:
     return build_table(
         store,
@@ -84,6 +99,7 @@ def whole_campaign_table(
         wording.EXPORT_FILE_WHOLE,
         wording.EXPORT_SHEET_WHOLE,
         extra=None,
+        units=units,
         as_of=as_of,
     )
 

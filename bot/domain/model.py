@@ -104,6 +104,43 @@ class SenderFacts:
     granted_admin: bool
     private_chat: str | None
     message_recorded: bool = False
+    # With a grant: the unit whose subtree it covers (None: the whole district).
+    admin_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminGrant:
+    """Admin rights given in chat or on the command line: over the whole district
+    (`unit_code` None) or over one unit and everything below it (a ward admin)."""
+
+    platform: str
+    user_id: str
+    unit_code: str | None
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A code that makes whoever uses it a secretary of the unit (in a group: binds the
+    group to it) without approval, up to `max_uses` people, until `expires_at`."""
+
+    code: str
+    unit_code: str
+    max_uses: int
+    used: int
+    expires_at: datetime
+    created_by: Person
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def refusal(self, now: datetime) -> str | None:
+        """Why it can no longer be used at `now` ("revoked", "expired", "used_up"), if so."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        if self.used >= self.max_uses:
+            return "used_up"
+        return None
 
 
 @dataclass(frozen=True)
@@ -113,6 +150,8 @@ class Membership:
     unit_code: str
     status: MembershipStatus
     requested_at: datetime
+    # Who decided it (their user id on the same platform), once decided.
+    decided_by: str | None = None
 
 
 class ReportMode(StrEnum):

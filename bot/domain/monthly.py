@@ -101,7 +101,7 @@ def report_files(
 
 
 def _may_read(turn: Turn, unit: Unit) -> bool:
-    if turn.is_admin():
+    if turn.is_admin_of(unit):
         return True
     covering = {unit.code, *(above.code for above in turn.ancestors(unit))}
     own = [turn.chat_unit(), turn.member_unit()]

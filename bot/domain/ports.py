@@ -20,9 +20,11 @@ from bot.domain.messages import (
     TableSpec,
 )
 from bot.domain.model import (
+    AdminGrant,
     Campaign,
     ChatRef,
     Figure,
+    Invitation,
     Membership,
     MembershipStatus,
     MessageRef,
@@ -127,7 +129,42 @@ class ChatRepository(Protocol):
 class AdminRepository(Protocol):
     def is_admin(self, platform: str, user_id: str) -> bool: ...
 
-    def granted(self, platform: str) -> list[str]: ...
+    def granted(self, platform: str) -> list[str]:
+        """Users granted rights over the whole district on a platform."""
+        ...
+
+    def grants(self) -> list[AdminGrant]:
+        """Every grant, district-wide and by unit, in a stable order."""
+        ...
+
+    def grant(
+        self, platform: str, user_id: str, at: datetime, unit_code: str | None = None
+    ) -> bool:
+        """Give (or move) a person's rights; False when they already had exactly these."""
+        ...
+
+    def revoke(self, platform: str, user_id: str) -> bool: ...
+
+
+class InvitationRepository(Protocol):
+    def create(self, invitation: Invitation) -> None: ...
+
+    def get(self, code: str) -> Invitation | None: ...
+
+    def take(self, code: str, at: datetime) -> bool:
+        """Count one use if the invitation is still usable at `at` (one conditional update,
+        so two people taking the last use cannot both get it)."""
+        ...
+
+    def record_use(self, code: str, person: Person, chat: ChatRef, at: datetime) -> None: ...
+
+    def revoke(self, code: str, at: datetime) -> bool:
+        """False when it was revoked already or does not exist."""
+        ...
+
+    def latest_by_unit(self) -> dict[str, Invitation]:
+        """Each unit's most recent invitation."""
+        ...
 
 
 class InboxRepository(Protocol):
@@ -441,6 +478,9 @@ class Store(Protocol):
 
     @property
     def admins(self) -> AdminRepository: ...
+
+    @property
+    def invitations(self) -> InvitationRepository: ...
 
     @property
     def inbox(self) -> InboxRepository: ...

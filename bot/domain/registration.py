@@ -50,10 +50,17 @@ def reject(turn: Turn) -> list[Outbound]:
     return _decide(turn, MembershipStatus.REJECTED)
 
 
-def admin_user_ids(turn: Turn) -> list[str]:
+def admins_over(turn: Turn, unit: Unit) -> list[str]:
+    """Who decides for this unit on the sender's platform: the district's admins and the
+    unit admins of the unit and of every unit above it."""
     platform = turn.sender.platform
-    configured = turn.policy.configured_admin_ids(platform)
-    return sorted(set(configured) | set(turn.store.admins.granted(platform)))
+    covering = {unit.code, *(above.code for above in turn.ancestors(unit))}
+    granted = {
+        grant.user_id
+        for grant in turn.store.admins.grants()
+        if grant.platform == platform and (grant.unit_code is None or grant.unit_code in covering)
+    }
+    return sorted(set(turn.policy.configured_admin_ids(platform)) | granted)
 
 
 def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
@@ -68,7 +75,7 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
     if pending is not None and pending.unit_code == unit.code:
         return turn.reply(wording.request_still_pending(unit))
     day_start = datetime.combine(local_date(turn.now, turn.policy.tz), time(0), turn.policy.tz)
-    if not turn.is_admin() and (
+    if not turn.is_any_admin() and (
         members.requests_since(person.platform, person.user_id, day_start) >= REQUESTS_PER_DAY
     ):
         # Each request notifies every admin: a person flipping units is stopped here.
@@ -76,11 +83,11 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
     if pending is not None:
         members.decide(pending.id, MembershipStatus.SUPERSEDED, person, turn.now)
     request = members.request(person, unit.code, turn.now)
-    if turn.is_admin():
+    if turn.is_admin_of(unit):
         _approve(turn, request)
         return turn.reply(wording.admin_registered_directly(unit))
 
-    admins = admin_user_ids(turn)
+    admins = admins_over(turn, unit)
     current_unit = turn.store.units.get(current.unit_code) if current else None
     # The buttons name this request, so a press decides it and nothing else.
     buttons = (
@@ -98,7 +105,9 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
 
 def _bind_group(turn: Turn, unit: Unit) -> list[Outbound]:
     member_unit = turn.member_unit()
-    if not turn.is_admin():
+    if not turn.is_admin_of(unit):
+        if turn.admin_unit() is not None and (member_unit is None or member_unit.code != unit.code):
+            return turn.reply(wording.outside_admin_scope(unit, turn.admin_unit()))
         if member_unit is None:
             return turn.reply(wording.REGISTER_IN_PRIVATE)
         if member_unit.code != unit.code:
@@ -112,7 +121,7 @@ def _bind_group(turn: Turn, unit: Unit) -> list[Outbound]:
 
 
 def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
-    if not turn.is_admin():
+    if not turn.is_any_admin():
         return turn.reply(wording.NOT_ADMIN)
     args = turn.inbound.args
     if len(args) != 1 or not args[0].strip():
@@ -122,6 +131,12 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
         shown = turn.store.members.get(int(args[0])) if args[0].isdigit() else None
         if shown is None:
             return turn.answer_press(wording.REQUEST_CHANGED)
+        decided = (MembershipStatus.APPROVED, MembershipStatus.REJECTED)
+        if shown.status in decided and shown.decided_by is not None:
+            # Another admin was first: the button now says who decided, and how.
+            shown_unit = turn.store.units.get(shown.unit_code)
+            if shown_unit is not None:
+                return turn.answer_press(wording.request_decided_by(shown, shown_unit))
         user_id = shown.person.user_id
     else:
         user_id = args[0].strip()
@@ -136,6 +151,8 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     unit = turn.store.units.get(request.unit_code)
     if unit is None:
         raise LookupError(f"membership names unit {request.unit_code!r}, which is unknown")
+    if not turn.is_admin_of(unit):
+        return turn.reply(wording.outside_admin_scope(unit, turn.admin_unit()))
     if decision is MembershipStatus.APPROVED:
         if not _approve(turn, request):
             return turn.reply(wording.no_pending_request(user_id))

@@ -98,7 +98,7 @@ def _named_report(
     if len(named.units) > 1 and not mine:
         return turn.reply(wording.named_several_units(named.units))
     unit = mine[0] if mine else named.units[0]
-    if own is not None and own.code != unit.code and not turn.is_admin():
+    if own is not None and own.code != unit.code and not turn.is_admin_of(unit):
         return turn.reply(wording.named_other_unit(unit, own))
     return _submit_parsed(turn, replace(parsed, unit_code=unit.code))
 
@@ -125,7 +125,7 @@ def report_edit(turn: Turn) -> list[Outbound]:
 
 def undo(turn: Turn) -> list[Outbound]:
     source = turn.inbound.source
-    if not turn.is_admin() and turn.membership() is None:
+    if not turn.is_any_admin() and turn.membership() is None:
         return turn.reply(not_a_reporter(turn))
     # One person's undos one at a time: two deliveries of one /huy never void two entries.
     turn.store.members.lock_person(turn.sender.platform, turn.sender.user_id)
@@ -139,7 +139,7 @@ def undo(turn: Turn) -> list[Outbound]:
         return turn.reply(wording.NOTHING_TO_UNDO)
     unit = _unit(turn, entry.unit_code)
     week = Week(entry.week_start)
-    refusal = _week_refusal(turn, week)
+    refusal = _week_refusal(turn, week, unit.code)
     if refusal is not None:
         return turn.reply(refusal.text)
     change = Change(turn, unit, week)
@@ -180,7 +180,7 @@ def _submit_parsed(turn: Turn, parsed: ReportRequest | ParseError) -> list[Outbo
     if isinstance(outcome, Refusal):
         return turn.reply(outcome.text)
     week = turn.policy.week_of(turn.moment).shifted(parsed.week_offset)
-    refusal = _week_refusal(turn, week) or _bounds_refusal(turn, parsed)
+    refusal = _week_refusal(turn, week, outcome.code) or _bounds_refusal(turn, parsed)
     if refusal is not None:
         return turn.reply(refusal.text)
     if source is None:
@@ -208,7 +208,7 @@ def _revise(turn: Turn, entry: ReportEntry, parsed: ReportRequest | ParseError) 
     intended_week = turn.policy.week_of(entry.sent_at).shifted(parsed.week_offset)
     if intended_week != week or parsed.unit_code not in (None, entry.unit_code):
         return turn.reply(wording.EDIT_CANNOT_MOVE)
-    refusal = _week_refusal(turn, week) or _bounds_refusal(turn, parsed)
+    refusal = _week_refusal(turn, week, entry.unit_code) or _bounds_refusal(turn, parsed)
     if refusal is not None:
         return turn.reply(refusal.text)
     unit = _unit(turn, entry.unit_code)
@@ -449,7 +449,7 @@ def _resolve(turn: Turn, held: PendingReport, *, choice: int | None) -> list[Out
         return turn.answer_press(wording.held_cancelled(unit, words))
     week = Week(held.week_start)
     # Confirming is the moment the change arrives: the week must still be open now.
-    refusal = _week_refusal(turn, week, at=turn.now)
+    refusal = _week_refusal(turn, week, unit.code, at=turn.now)
     if refusal is not None:
         return turn.answer_press(refusal.text)
     request = ReportRequest(reading.mode, reading.amount)
@@ -481,9 +481,12 @@ def _bounds_refusal(turn: Turn, request: ReportRequest) -> Refusal | None:
     return None
 
 
-def _week_refusal(turn: Turn, week: Week, at: datetime | None = None) -> Refusal | None:
-    """Why a change to `week` arriving at `at` (default: when the message reached the
-    platform) cannot be made; admins may amend a locked week of the campaign."""
+def _week_refusal(
+    turn: Turn, week: Week, unit_code: str, at: datetime | None = None
+) -> Refusal | None:
+    """Why a change to the unit's `week` arriving at `at` (default: when the message
+    reached the platform) cannot be made; its admins may amend a locked week of the
+    campaign."""
     moment = at or turn.arrived_at
     campaign = turn.campaign
     today = moment.astimezone(turn.policy.tz).date()
@@ -491,7 +494,7 @@ def _week_refusal(turn: Turn, week: Week, at: datetime | None = None) -> Refusal
         return Refusal(wording.campaign_not_started(campaign))
     if campaign.end is not None and week.start > campaign.end:
         return Refusal(wording.campaign_ended(campaign))
-    if turn.is_admin():
+    if turn.is_admin_for(unit_code):
         return None
     if turn.policy.has_ended(moment):
         return Refusal(wording.campaign_ended(campaign))

@@ -21,16 +21,20 @@ def reporting_unit(turn: Turn, code: str | None) -> Unit | Refusal:
         unit = turn.store.units.get(code)
         if unit is None:
             return Refusal(wording.unknown_unit(code))
-        if (member_unit is None or member_unit.code != unit.code) and not turn.is_admin():
+        if (member_unit is None or member_unit.code != unit.code) and not turn.is_admin_of(unit):
+            if turn.admin_unit() is not None:
+                return Refusal(wording.outside_admin_scope(unit, turn.admin_unit()))
             return Refusal(
                 wording.own_unit_only(member_unit) if member_unit else not_a_reporter(turn)
             )
     elif member_unit is not None:
         unit = member_unit
-    elif turn.is_admin():
+    elif turn.is_any_admin():
         chat_unit = turn.chat_unit()
         if chat_unit is None:
             return Refusal(wording.ADMIN_NEEDS_UNIT_CODE)
+        if not turn.is_admin_of(chat_unit):
+            return Refusal(wording.outside_admin_scope(chat_unit, turn.admin_unit()))
         unit = chat_unit
     else:
         return Refusal(not_a_reporter(turn))

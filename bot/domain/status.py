@@ -41,7 +41,7 @@ def status(turn: Turn) -> list[Outbound]:
     if isinstance(period, Month):
         return month_status(turn, argument, period)
     week = period
-    admin = turn.is_admin()
+    admin = turn.is_any_admin()
     if fold(argument) in _ALL_WORDS:
         return all_units_reply(turn, week) if admin else turn.reply(wording.STATUS_ALL_ADMIN_ONLY)
     chat_unit = turn.chat_unit()
@@ -64,7 +64,12 @@ def status(turn: Turn) -> list[Outbound]:
 
 def all_units_reply(turn: Turn, chosen: Week | None = None) -> list[Outbound]:
     """Every unit, in at most REPLY_MESSAGES messages: beyond that, the start of the list
-    and the whole of it as a spreadsheet (a group must not get dozens of messages)."""
+    and the whole of it as a spreadsheet (a group must not get dozens of messages). A unit
+    admin's "every unit" is their unit and everything below it."""
+    scope = turn.admin_unit()
+    if scope is not None:
+        section = missing_section(turn.store, turn.unit_tree(), scope)
+        return turn.reply(_with_section(unit_status(turn, scope, chosen), section))
     text = all_units_status(turn, chosen)
     # It ends with the units nobody reports for, whatever had to be cut above them.
     missing = missing_section(turn.store, turn.unit_tree())
@@ -130,8 +135,8 @@ HISTORY_WEEKS = 8
 def history(turn: Turn) -> list[Outbound]:
     """`/lichsu [MÃ]`: a unit's last weeks against its quota, sub-units included."""
     argument = " ".join(turn.inbound.args).strip()
-    admin = turn.is_admin()
-    unit = turn.chat_unit() or turn.member_unit()
+    admin = turn.is_any_admin()
+    unit = turn.chat_unit() or turn.member_unit() or turn.admin_unit()
     if argument:
         named = _named_unit(turn, argument, admin or unit is not None)
         if isinstance(named, str):
@@ -228,7 +233,7 @@ def help_(turn: Turn) -> list[Outbound]:
             turn.campaign,
             due_day=turn.policy.monthly_due_day,
             user_id=turn.sender.user_id,
-            admin=turn.is_admin(),
+            admin=turn.is_any_admin(),
             unit=turn.member_unit(),
             pending_unit=pending_unit,
             group_unit=chat_unit,
@@ -249,9 +254,10 @@ def units(turn: Turn) -> list[Outbound]:
         if not found:
             return turn.reply(wording.no_unit_matches(query, closest_units(query, everything)))
         shown = [(0, unit) for unit in found]
+    # Who reports for a unit: for its admins (a unit admin's subtree, blank elsewhere).
     secretaries = (
-        turn.store.members.secretaries([unit.code for _, unit in shown])
-        if turn.is_admin()
+        turn.store.members.secretaries([unit.code for _, unit in shown if turn.is_admin_of(unit)])
+        if turn.is_any_admin()
         else None
     )
     text = wording.units_table(shown, secretaries=secretaries)
@@ -326,9 +332,11 @@ def month_status(turn: Turn, argument: str, month: Month) -> list[Outbound]:
     every top-level unit over the month's weeks against the month's quota)."""
     today = local_date(turn.now, turn.policy.tz)
     weeks = month_weeks(turn.policy, month, today)
-    admin = turn.is_admin()
+    admin = turn.is_any_admin()
     everyone = fold(argument) in _ALL_WORDS
     unit = turn.chat_unit() or turn.member_unit()
+    if everyone and turn.admin_unit() is not None:
+        unit, everyone = turn.admin_unit(), False
     if argument and not everyone:
         named = _named_unit(turn, argument, admin or unit is not None)
         if isinstance(named, str):

@@ -60,12 +60,50 @@ class Turn:
         return min(self.inbound.edited_at or self.inbound.sent_at, self.now)
 
     def is_admin(self) -> bool:
+        """An admin of the whole district (named in the settings or granted in chat)."""
         return self._admin
 
     @cached_property
     def _admin(self) -> bool:
         # Asked several times per message; the answer cannot change within one turn.
-        return self.policy.is_configured_admin(self.sender) or self.facts.granted_admin
+        return self.policy.is_configured_admin(self.sender) or (
+            self.facts.granted_admin and self.facts.admin_unit is None
+        )
+
+    def admin_unit(self) -> Unit | None:
+        """For a unit admin (a ward admin): the unit whose subtree they look after."""
+        return self._admin_unit
+
+    @cached_property
+    def _admin_unit(self) -> Unit | None:
+        if self._admin or self.facts.admin_unit is None:
+            return None
+        return self.store.units.get(self.facts.admin_unit)
+
+    def is_any_admin(self) -> bool:
+        """An admin of the district or of some unit's subtree."""
+        return self._admin or self._admin_unit is not None
+
+    def is_admin_for(self, code: str) -> bool:
+        """`is_admin_of` by the unit's code (read only for a unit admin)."""
+        if self._admin:
+            return True
+        if self._admin_unit is None:
+            return False
+        unit = self.store.units.get(code)
+        return unit is not None and self.is_admin_of(unit)
+
+    def is_admin_of(self, unit: Unit) -> bool:
+        """Whether the sender may act as an admin for this unit: a district admin for every
+        unit, a unit admin for their unit and everything below it."""
+        if self._admin:
+            return True
+        scope = self._admin_unit
+        if scope is None:
+            return False
+        return unit.code == scope.code or any(
+            above.code == scope.code for above in self.ancestors(unit)
+        )
 
     @cached_property
     def facts(self) -> SenderFacts:

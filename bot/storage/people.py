@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from bot.domain.model import (
+    AdminGrant,
     ChatRef,
     Membership,
     MembershipStatus,
@@ -75,6 +76,7 @@ def _membership(row: Row[Any]) -> Membership:
         unit_code=row.unit_code,
         status=MembershipStatus(row.status),
         requested_at=row.requested_at,
+        decided_by=row.decided_by,
     )
 
 
@@ -194,14 +196,37 @@ class SqlAdmins:
         return found.first() is not None
 
     def granted(self, platform: str) -> list[str]:
-        query = sa.select(ADMIN.c.user_id).where(ADMIN.c.platform == platform)
+        query = sa.select(ADMIN.c.user_id).where(
+            ADMIN.c.platform == platform, ADMIN.c.unit_code.is_(None)
+        )
         return [row.user_id for row in self.connection.execute(query)]
 
-    def grant(self, platform: str, user_id: str, at: datetime) -> bool:
-        if self.is_admin(platform, user_id):
-            return False
+    def grants(self) -> list[AdminGrant]:
+        query = sa.select(ADMIN).order_by(ADMIN.c.platform, ADMIN.c.user_id)
+        return [
+            AdminGrant(row.platform, row.user_id, row.unit_code)
+            for row in self.connection.execute(query)
+        ]
+
+    def grant(
+        self, platform: str, user_id: str, at: datetime, unit_code: str | None = None
+    ) -> bool:
+        current = self.connection.execute(
+            sa.select(ADMIN.c.unit_code).where(self._key(platform, user_id))
+        ).first()
+        if current is not None:
+            if current.unit_code == unit_code:
+                return False
+            self.connection.execute(
+                sa.update(ADMIN)
+                .where(self._key(platform, user_id))
+                .values(unit_code=unit_code, granted_at=at)
+            )
+            return True
         self.connection.execute(
-            sa.insert(ADMIN).values(platform=platform, user_id=user_id, granted_at=at)
+            sa.insert(ADMIN).values(
+                platform=platform, user_id=user_id, granted_at=at, unit_code=unit_code
+            )
         )
         return True
 
@@ -215,6 +240,12 @@ def _sender_facts_query() -> sa.Select[Any]:
     too), their admin grant and their private chat."""
     unit = REPORTING_UNIT.subquery("reporting_unit")
     granted = sa.exists(IS_ADMIN).label("granted_admin")
+    admin_unit = (
+        sa.select(ADMIN.c.unit_code)
+        .where(ADMIN.c.platform == _param("platform"), ADMIN.c.user_id == _param("user_id"))
+        .scalar_subquery()
+        .label("admin_unit")
+    )
     private_chat = (
         sa.select(CONTACT.c.chat_id)
         .where(CONTACT.c.platform == _param("platform"), CONTACT.c.user_id == _param("user_id"))
@@ -229,7 +260,7 @@ def _sender_facts_query() -> sa.Select[Any]:
         )
     ).label("message_recorded")
     anchor = sa.select(sa.literal(1).label("one")).subquery("anchor")
-    return sa.select(granted, private_chat, recorded, *unit.c).select_from(
+    return sa.select(granted, admin_unit, private_chat, recorded, *unit.c).select_from(
         anchor.outerjoin(unit, sa.true())
     )
 
@@ -252,7 +283,11 @@ class SqlSenders:
         row = self.connection.execute(SENDER_FACTS, parameters).one()
         unit = unit_from_row(row) if row.code is not None else None
         return SenderFacts(
-            unit, bool(row.granted_admin), row.private_chat, bool(row.message_recorded)
+            unit,
+            bool(row.granted_admin),
+            row.private_chat,
+            bool(row.message_recorded),
+            row.admin_unit,
         )
 
 

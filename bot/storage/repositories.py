@@ -1,5 +1,5 @@
 """All repositories of one unit of work (SqlStore); each aggregate's in a module beside this
-one: units, people, chats, ledger, monthly, job_runs, outbox, received, rejected."""
+one: units, people, invitations, chats, ledger, monthly, job_runs, outbox, received, rejected."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 from bot.storage.chats import SqlChats, SqlSubscriptions
 from bot.storage.held import SqlPendingReports
+from bot.storage.invitations import SqlInvitations
 from bot.storage.job_runs import SqlJobRuns
 from bot.storage.ledger import SqlInbox, SqlLedger
 from bot.storage.monthly import SqlSubmissions
@@ -27,6 +28,7 @@ class SqlStore:
         self.members = SqlMembers(connection)
         self.chats = SqlChats(connection)
         self.admins = SqlAdmins(connection)
+        self.invitations = SqlInvitations(connection)
         self.inbox = SqlInbox(connection)
         self.ledger = SqlLedger(connection)
         self.submissions = SqlSubmissions(connection)

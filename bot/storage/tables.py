@@ -88,6 +88,37 @@ class AdminGrantRow(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=20)
     user_id: str = Field(primary_key=True, max_length=64)
     granted_at: datetime = _utc()
+    # The unit whose subtree the admin looks after; None for the whole district.
+    unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=20)
+
+
+class InvitationRow(SQLModel, table=True):
+    """A code an admin hands out: whoever uses it becomes a secretary of the unit (in a
+    group: the group is bound to it), up to `max_uses` people, until `expires_at`."""
+
+    __tablename__ = "invitation"
+
+    code: str = Field(primary_key=True, max_length=16)
+    unit_code: str = Field(foreign_key="unit.code", max_length=20, index=True)
+    max_uses: int
+    used: int = 0
+    expires_at: datetime = _utc()
+    created_platform: str = Field(max_length=20)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _utc()
+    revoked_at: datetime | None = _utc(nullable=True)
+
+
+class InvitationUseRow(SQLModel, table=True):
+    __tablename__ = "invitation_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(foreign_key="invitation.code", max_length=16, index=True)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    chat_id: str = Field(max_length=64)
+    used_at: datetime = _utc()
 
 
 class InboundMessageRow(SQLModel, table=True):

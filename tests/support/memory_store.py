@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 
 from bot.domain.messages import Outbound
 from bot.domain.model import (
+    AdminGrant,
     Campaign,
     ChatRef,
     Figure,
+    Invitation,
     Membership,
     MembershipStatus,
     MessageRef,
@@ -144,7 +146,10 @@ class MemoryMembers:
     def decide(
         self, membership_id: int, status: MembershipStatus, by: Person, at: datetime
     ) -> None:
-        self.rows = [replace(m, status=status) if m.id == membership_id else m for m in self.rows]
+        self.rows = [
+            replace(m, status=status, decided_by=by.user_id) if m.id == membership_id else m
+            for m in self.rows
+        ]
 
     def get(self, membership_id: int) -> Membership | None:
         return next((m for m in self.rows if m.id == membership_id), None)
@@ -298,25 +303,63 @@ class MemorySubscriptions:
 
 class MemoryAdmins:
     def __init__(self) -> None:
-        self.rows: set[tuple[str, str]] = set()
+        # (platform, user id) -> the unit their rights cover (None: the whole district).
+        self.rows: dict[tuple[str, str], str | None] = {}
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         return (platform, user_id) in self.rows
 
     def granted(self, platform: str) -> list[str]:
-        return [user for p, user in self.rows if p == platform]
+        return [user for (p, user), unit in self.rows.items() if p == platform and unit is None]
 
-    def grant(self, platform: str, user_id: str, at: datetime) -> bool:
-        if (platform, user_id) in self.rows:
+    def grants(self) -> list[AdminGrant]:
+        return [AdminGrant(p, user, unit) for (p, user), unit in sorted(self.rows.items())]
+
+    def grant(
+        self, platform: str, user_id: str, at: datetime, unit_code: str | None = None
+    ) -> bool:
+        key = (platform, user_id)
+        if key in self.rows and self.rows[key] == unit_code:
             return False
-        self.rows.add((platform, user_id))
+        self.rows[key] = unit_code
         return True
 
     def revoke(self, platform: str, user_id: str) -> bool:
-        if (platform, user_id) not in self.rows:
+        return self.rows.pop((platform, user_id), "absent") != "absent"
+
+
+class MemoryInvitations:
+    def __init__(self) -> None:
+        self.rows: dict[str, Invitation] = {}
+        self.uses: list[tuple[str, Person, ChatRef, datetime]] = []
+
+    def create(self, invitation: Invitation) -> None:
+        assert invitation.code not in self.rows
+        self.rows[invitation.code] = invitation
+
+    def get(self, code: str) -> Invitation | None:
+        return self.rows.get(code)
+
+    def take(self, code: str, at: datetime) -> bool:
+        invitation = self.rows.get(code)
+        if invitation is None or invitation.refusal(at) is not None:
             return False
-        self.rows.discard((platform, user_id))
+        self.rows[code] = replace(invitation, used=invitation.used + 1)
         return True
+
+    def record_use(self, code: str, person: Person, chat: ChatRef, at: datetime) -> None:
+        self.uses.append((code, person, chat, at))
+
+    def revoke(self, code: str, at: datetime) -> bool:
+        invitation = self.rows.get(code)
+        if invitation is None or invitation.revoked_at is not None:
+            return False
+        self.rows[code] = replace(invitation, revoked_at=at)
+        return True
+
+    def latest_by_unit(self) -> dict[str, Invitation]:
+        ordered = sorted(self.rows.values(), key=lambda i: (i.created_at, i.code))
+        return {invitation.unit_code: invitation for invitation in ordered}
 
 
 class MemoryInbox:
@@ -774,6 +817,7 @@ class MemorySenders:
             self.admins.is_admin(platform, user_id),
             self.contacts.chats.get((platform, user_id)),
             message is not None and self.ledger.entry_for(message) is not None,
+            self.admins.rows.get((platform, user_id)),
         )
 
 
@@ -812,6 +856,7 @@ class MemoryStore:
     submissions: MemorySubmissions = field(default_factory=MemorySubmissions)
     subscriptions: MemorySubscriptions = field(init=False)
     admins: MemoryAdmins = field(default_factory=MemoryAdmins)
+    invitations: MemoryInvitations = field(default_factory=MemoryInvitations)
     inbox: MemoryInbox = field(default_factory=MemoryInbox)
     ledger: MemoryLedger = field(init=False)
     pending_reports: MemoryPendingReports = field(default_factory=MemoryPendingReports)

@@ -149,6 +149,7 @@ from bot.domain.wording.operators import (  # noqa: F401
     CLI_HELP_OUTPUT,
     CLI_HELP_PLATFORM,
     CLI_HELP_POLLING,
+    CLI_HELP_UNIT,
     CLI_HELP_USER_ID,
     CLI_HELP_WEEK,
     CLI_HELP_WORKERS,
@@ -187,6 +188,7 @@ from bot.domain.wording.operators import (  # noqa: F401
     cli_no_folder,
     cli_units_table,
     cli_unknown_job,
+    cli_unknown_unit,
     cli_usage_error,
     cli_week_outside_campaign,
     local_moment,
@@ -301,11 +303,19 @@ from bot.domain.wording.reports import (  # noqa: F401
     week_locked,
 )
 from bot.domain.wording.rollout import (  # noqa: F401
+    GRANT_DISTRICT_ONLY,
+    GRANT_USAGE,
     MISSING_NAMED,
+    REVOKE_USAGE,
+    admin_granted,
+    admin_granted_for_grantee,
+    admin_revoked,
     monthly_gist,
     no_reporter_follow_up,
     no_reporter_follow_ups,
     no_reporter_section,
+    outside_admin_scope,
+    request_decided_by,
     weekly_gist,
 )
 from bot.domain.wording.spreadsheets import (  # noqa: F401

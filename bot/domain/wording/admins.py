@@ -293,6 +293,10 @@ HELP_LINES = {
         "bảng số liệu Excel"
     ),
     "history.unit": "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
+    "grant": (
+        "/capquyen ID MÃ, /thuhoiquyen ID — giao hoặc thu hồi quyền quản trị một đơn vị và "
+        "các đơn vị trực thuộc (quản trị viên cấp quận)"
+    ),
     "readreport.admin": "/xembaocao MÃ [thang 9] — toàn văn báo cáo tháng của một đơn vị, kèm tệp",
 }
 

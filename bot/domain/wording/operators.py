@@ -142,8 +142,8 @@ CLI_SUBCOMMANDS = {
         "quizbot admins list",
     ),
     "admins grant": (
-        "cấp quyền quản trị cho một người",
-        "quizbot admins grant 123456789  (Zalo: quizbot admins grant a1b2c3 --platform zalo)",
+        "cấp quyền quản trị cho một người: toàn quận, hoặc một đơn vị và các đơn vị trực thuộc",
+        "quizbot admins grant 123456789 --unit KM  (Zalo: thêm --platform zalo)",
     ),
     "admins revoke": (
         "thu hồi quyền quản trị đã cấp",
@@ -209,6 +209,13 @@ def cli_units_table(units: Sequence[tuple[int, Unit]]) -> str:
     return "\n".join(lines)
 
 
+CLI_HELP_UNIT = "mã đơn vị: quyền quản trị đơn vị đó và các đơn vị trực thuộc (mặc định: toàn quận)"
+
+
+def cli_unknown_unit(code: str) -> str:
+    return f"Không có đơn vị đang theo dõi nào mã «{code}» (xem «quizbot units»)."
+
+
 CLI_HELP_MISSING = "chỉ in các đơn vị chưa có người báo cáo (chưa có bí thư/thư ký, chưa gắn nhóm)"
 
 
@@ -228,16 +235,22 @@ _ADMIN_SETTINGS = {"telegram": "ADMIN_IDS", "zalo": "ZALO_ADMIN_IDS"}
 
 
 def cli_admins(
-    configured: Mapping[str, Sequence[str]], granted: Mapping[str, Sequence[str]]
+    configured: Mapping[str, Sequence[str]],
+    granted: Mapping[str, Sequence[tuple[str, Unit | None]]],
 ) -> str:
+    """Each platform's admins: those in the settings (the whole district), then those
+    granted in the database, each with their scope."""
     lines = []
     for platform, name in _PLATFORM_NAMES.items():
         setting = _ADMIN_SETTINGS[platform]
         lines.append(f"{name}:")
-        lines.append(f"  trong {setting}: {', '.join(configured.get(platform, [])) or '(chưa có)'}")
-        lines.append(
-            f"  được cấp trong cơ sở dữ liệu: {', '.join(granted.get(platform, [])) or '(chưa có)'}"
-        )
+        named = ", ".join(configured.get(platform, [])) or "(chưa có)"
+        lines.append(f"  trong {setting} (toàn quận): {named}")
+        grants = granted.get(platform, [])
+        lines.append(f"  được cấp trong cơ sở dữ liệu:{'' if grants else ' (chưa có)'}")
+        for user_id, unit in grants:
+            scope = f"{unit.code} — {unit.name} và các đơn vị trực thuộc" if unit else "toàn quận"
+            lines.append(f"    {user_id}: {scope}")
     return "\n".join(lines)
 
 
@@ -254,10 +267,15 @@ def cli_bad_user_id(user_id: str, platform: str) -> str:
     )
 
 
-def cli_admin_changed(user_id: str, platform: str, *, grant: bool, changed: bool) -> str:
+def cli_admin_changed(
+    user_id: str, platform: str, *, grant: bool, changed: bool, unit: Unit | None = None
+) -> str:
     who = f"{user_id} ({_PLATFORM_NAMES.get(platform, platform)})"
+    scope = f"{unit.code} — {unit.name} và các đơn vị trực thuộc" if unit else "toàn quận"
     if grant:
-        return f"Đã cấp quyền quản trị cho {who}." if changed else f"{who} đã là quản trị viên."
+        if changed:
+            return f"Đã cấp quyền quản trị cho {who}: {scope}."
+        return f"{who} đã là quản trị viên ({scope})."
     return (
         f"Đã thu hồi quyền quản trị của {who}."
         if changed

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.domain.model import Unit, UnitKind
+from bot.domain.model import Membership, MembershipStatus, Unit, UnitKind
 from bot.domain.weeks import Month
-from bot.domain.wording.common import esc, month_label, number, unit_name
+from bot.domain.wording.common import esc, month_label, number, person_name, unit_name
 
 # A chat message names at most this many units nobody reports for; the rest are counted.
 MISSING_NAMED = 30
@@ -56,3 +56,58 @@ def weekly_gist(total: int, quota: int) -> str:
 
 def monthly_gist(month: Month) -> str:
     return f"chưa gửi báo cáo {month_label(month)}"
+
+
+# --- ward admins (rights over one unit and everything below it)
+
+
+def outside_admin_scope(unit: Unit | None, scope: Unit | None) -> str:
+    """A unit admin acting outside their subtree."""
+    where = unit_name(unit) if unit is not None else "Phạm vi này"
+    mine = f"{unit_name(scope)} và các đơn vị trực thuộc" if scope else "đơn vị được giao"
+    return (
+        f"⛔ {where} không thuộc phạm vi quản trị của đồng chí ({mine}). "
+        "Việc này do quản trị viên cấp trên thực hiện."
+    )
+
+
+def request_decided_by(request: Membership, unit: Unit) -> str:
+    """The answer to a button of a request another admin has decided already."""
+    verb = "duyệt" if request.status is MembershipStatus.APPROVED else "từ chối"
+    return (
+        f"ℹ️ Yêu cầu đăng ký của {person_name(request.person)} vào {unit_name(unit)} đã được "
+        f"quản trị viên (ID {esc(request.decided_by or '')}) {verb} trước; không thực hiện gì thêm."
+    )
+
+
+GRANT_USAGE = (
+    "Cách dùng: /capquyen ID MÃ — giao quyền quản trị một đơn vị và các đơn vị trực thuộc, "
+    "ví dụ /capquyen 123456789 KM. Người được giao xem ID của mình bằng /huongdan."
+)
+REVOKE_USAGE = (
+    "Cách dùng: /thuhoiquyen ID — thu hồi quyền quản trị đã giao, ví dụ /thuhoiquyen 123456789."
+)
+GRANT_DISTRICT_ONLY = "⛔ Chỉ quản trị viên cấp quận mới giao hoặc thu hồi quyền quản trị."
+
+
+def admin_granted(user_id: str, unit: Unit, *, changed: bool) -> str:
+    if not changed:
+        return f"ℹ️ ID {esc(user_id)} đã có quyền quản trị {unit_name(unit)} từ trước."
+    return (
+        f"✅ Đã giao cho ID {esc(user_id)} quyền quản trị {unit_name(unit)} và các đơn vị "
+        "trực thuộc: duyệt đăng ký, báo cáo thay, xem tiến độ, xuất Excel, tạo mã mời, gửi "
+        "thông báo trong phạm vi này."
+    )
+
+
+def admin_granted_for_grantee(unit: Unit) -> str:
+    return (
+        f"🔑 Đồng chí được giao quyền quản trị {unit_name(unit)} và các đơn vị trực thuộc. "
+        "Gửi /huongdan để xem các lệnh dành cho quản trị viên."
+    )
+
+
+def admin_revoked(user_id: str, *, changed: bool) -> str:
+    if not changed:
+        return f"ℹ️ ID {esc(user_id)} không có quyền quản trị được giao trong cơ sở dữ liệu."
+    return f"✅ Đã thu hồi quyền quản trị của ID {esc(user_id)}."
