@@ -193,6 +193,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=_export)
 
+    invite = _subcommand(commands, "invite")
+    which = invite.add_mutually_exclusive_group(required=True)
+    which.add_argument("--unit", metavar="MÃ", help=wording.CLI_HELP_INVITE_UNIT)
+    which.add_argument("--all", action="store_true", help=wording.CLI_HELP_INVITE_ALL)
+    which.add_argument("--missing", action="store_true", help=wording.CLI_HELP_INVITE_MISSING)
+    invite.add_argument(
+        "--out", required=True, type=Path, metavar="THƯ_MỤC", help=wording.CLI_HELP_INVITE_OUT
+    )
+    invite.add_argument(
+        "--uses", type=int, default=3, metavar="N", help=wording.CLI_HELP_INVITE_USES
+    )
+    invite.set_defaults(handler=_invite)
+
     admins = _subcommand(commands, "admins")
     admin_actions = _commands(admins, "action")
     _subcommand(admin_actions, "admins list").set_defaults(handler=_admins_list)
@@ -427,6 +440,41 @@ def _units(arguments: argparse.Namespace, settings: Settings) -> int:
         print(wording.cli_missing_units(missing, active.by_code))
     else:
         print(wording.cli_units_table(UnitTree(units).ordered()))
+    return 0
+
+
+def _invite(arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot.invite_cards import UnknownUnit, write_invitations
+
+    folder: Path = arguments.out
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(wording.cli_no_folder(str(folder)))
+    if not 1 <= arguments.uses <= 100:
+        raise UsageError(wording.invite_bad_uses(100))
+    folder.mkdir(parents=True, exist_ok=True)
+    code = arguments.unit.strip().upper() if arguments.unit else None
+    database = _database(settings)
+    try:
+        written = write_invitations(
+            database,
+            settings,
+            folder,
+            unit_code=code,
+            missing_only=arguments.missing,
+            uses=arguments.uses,
+        )
+    except UnknownUnit as error:
+        raise UsageError(wording.cli_unknown_unit(str(error))) from error
+    finally:
+        database.dispose()
+    if written.count == 0:
+        print(wording.CLI_INVITE_NOTHING)
+    else:
+        print(
+            wording.cli_invites_written(
+                written.count, str(folder), str(written.sheet), with_links=written.with_links
+            )
+        )
     return 0
 
 

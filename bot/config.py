@@ -143,6 +143,8 @@ class Settings:
     log_level: str = "INFO"
     monthly_due_day: int = 20
     reminder_target: ReminderTarget = ReminderTarget.GROUP
+    # How long an invitation (/moi) can be used.
+    invite_days: int = 30
     # Cron expressions (minute hour day month day-of-week), several per job allowed.
     schedules: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(DEFAULT_SCHEDULES)
@@ -182,6 +184,7 @@ class Settings:
             configured_admins=frozenset(admins),
             monthly_due_day=self.monthly_due_day,
             reminder_target=self.reminder_target,
+            invite_days=self.invite_days,
             message_budgets={ZALO: self.zalo_monthly_message_budget} if self.has_zalo else {},
         )
 
@@ -297,5 +300,6 @@ def load_settings(
         log_level=text("LOG_LEVEL", "INFO").upper(),
         monthly_due_day=due_day,
         reminder_target=ReminderTarget(target),
+        invite_days=integer("INVITE_DAYS", Settings.invite_days, 1),
         schedules=schedules,
     )

@@ -131,7 +131,7 @@ def test_cli_init_units_and_admins(tmp_path, monkeypatch, capsys):
     assert main(["admins", "grant", "123"]) == 0
     assert "Đã cấp quyền quản trị cho 123" in capsys.readouterr().out
     assert main(["admins", "list"]) == 0
-    assert "cơ sở dữ liệu: 123" in capsys.readouterr().out
+    assert "cơ sở dữ liệu:\n    123: toàn quận" in capsys.readouterr().out
     assert main(["admins", "grant", "abc"]) == 2
     assert main(["admins", "revoke", "123"]) == 0
     assert "Đã thu hồi" in capsys.readouterr().out

@@ -91,6 +91,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command("subscribe", ("dangkynhan", "subscribe"), False, ((Audience.ADMIN, "subscribe"),)),
     Command("unsubscribe", ("huynhan", "unsubscribe"), False, ((Audience.ADMIN, "unsubscribe"),)),
     Command("export", ("xuat", "export"), False, ((Audience.ADMIN, "export"),)),
+    Command("invite", ("moi", "invite"), False, ((Audience.ADMIN, "invite"),)),
+    Command("uninvite", ("huymoi", "uninvite")),
     Command("grant", ("capquyen", "grant"), False, ((Audience.ADMIN, "grant"),)),
     Command("revoke", ("thuhoiquyen", "revoke")),
 )

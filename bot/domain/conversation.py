@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.domain import (
     delegation,
     exports,
+    invitations,
     media,
     monthly,
     registration,
@@ -29,8 +30,8 @@ from bot.domain.turn import Turn
 UseCase = Callable[[Turn], list[Outbound]]
 
 USE_CASES: dict[str, UseCase] = {
-    "start": status.help_,
-    "register": registration.register,
+    "start": invitations.start,
+    "register": invitations.register,
     "approve": registration.approve,
     "reject": registration.reject,
     "report": reporting.report_command,
@@ -44,6 +45,8 @@ USE_CASES: dict[str, UseCase] = {
     "unsubscribe": subscriptions.unsubscribe,
     "export": exports.export,
     "grant": delegation.grant,
+    "invite": invitations.invite,
+    "uninvite": invitations.revoke,
     "revoke": delegation.revoke,
     # Buttons only: the answer to a report held for confirmation.
     "confirm_held": reporting.confirm_held,

@@ -41,6 +41,10 @@ class Policy:
     message_budgets: Mapping[str, int] = field(default_factory=dict)
     # Platforms whose terms ask a bot to say it is automated in its first answer to a person.
     introduced_on: frozenset[str] = frozenset({"zalo"})
+    # How long an invitation can be used, and the Telegram bot's username for its deep link
+    # (from getMe once Telegram has started; None without Telegram).
+    invite_days: int = 30
+    telegram_username: str | None = None
 
     def week_of(self, moment: datetime) -> Week:
         return Week.of(moment, self.tz)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -169,6 +170,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     core: Core = application.bot_data["core"]
+    # Invitations (/moi) give the deep link t.me/<username>?start=<code>.
+    core.policy = replace(core.policy, telegram_username=application.bot.username)
     menu = wording.command_menu(core.policy.monthly_due_day)
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in menu]

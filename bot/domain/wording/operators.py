@@ -117,6 +117,11 @@ CLI_SUBCOMMANDS = {
         "báo cáo)",
         "quizbot units --missing",
     ),
+    "invite": (
+        "tạo mã mời và thẻ mời in được (mã QR) cho một đơn vị, mọi đơn vị hoặc các đơn vị "
+        "chưa có người báo cáo",
+        "quizbot invite --missing --out the-moi",
+    ),
     "jobs": (
         "các việc định kỳ: xem lịch (list) hoặc chạy ngay một lần (run)",
         "quizbot jobs list",

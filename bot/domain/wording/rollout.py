@@ -4,10 +4,20 @@ follow-up requests to the unit above, invitations."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
-from bot.domain.model import Membership, MembershipStatus, Unit, UnitKind
+from bot.domain.messages import Column
+from bot.domain.model import (
+    ChatRef,
+    Invitation,
+    Membership,
+    MembershipStatus,
+    Person,
+    Unit,
+    UnitKind,
+)
 from bot.domain.weeks import Month
-from bot.domain.wording.common import esc, month_label, number, person_name, unit_name
+from bot.domain.wording.common import esc, moment, month_label, number, person_name, unit_name
 
 # A chat message names at most this many units nobody reports for; the rest are counted.
 MISSING_NAMED = 30
@@ -111,3 +121,151 @@ def admin_revoked(user_id: str, *, changed: bool) -> str:
     if not changed:
         return f"ℹ️ ID {esc(user_id)} không có quyền quản trị được giao trong cơ sở dữ liệu."
     return f"✅ Đã thu hồi quyền quản trị của ID {esc(user_id)}."
+
+
+# --- invitations
+
+INVITE_USAGE = (
+    "Cách dùng: /moi MÃ [N] — tạo mã mời cho đơn vị, dùng được cho N người (mặc định 3), "
+    "ví dụ /moi KM01 hoặc /moi KM 5."
+)
+REVOKE_INVITE_USAGE = "Cách dùng: /huymoi MÃ_MỜI — hủy một mã mời, ví dụ /huymoi K7M2Q9XA."
+
+
+def invite_bad_uses(most: int) -> str:
+    return f"Số người dùng mã mời phải là số nguyên từ 1 đến {most}, ví dụ /moi KM 5."
+
+
+def invitation_created(invitation: Invitation, unit: Unit, link: str | None, tz: ZoneInfo) -> str:
+    code = esc(invitation.code)
+    lines = [
+        f"🎟 <b>Mã mời cho {esc(unit.name)}</b> ({esc(unit.code)}): <b>{code}</b>",
+        f"Dùng được cho {invitation.max_uses} người, đến {moment(invitation.expires_at, tz)}. "
+        "Người dùng mã trở thành người báo cáo của đơn vị ngay, không cần duyệt; dùng mã "
+        "trong nhóm chat thì nhóm được gắn với đơn vị.",
+    ]
+    if link:
+        lines.append(f"Telegram: mở đường dẫn {esc(link)} rồi bấm «Bắt đầu».")
+    else:
+        lines.append(f"Telegram: gửi /dangky {esc(invitation.code)} cho bot.")
+    lines.append(f"Zalo: gửi /dangky {esc(invitation.code)} cho bot.")
+    lines.append(f"Hủy mã: /huymoi {esc(invitation.code)}. In thẻ mời có mã QR: quizbot invite.")
+    return "\n".join(lines)
+
+
+def invitation_unknown(code: str) -> str:
+    return (
+        f"⛔ Không có mã mời «{esc(code)}». Đồng chí kiểm tra lại mã (8 ký tự chữ và số), "
+        "hoặc đăng ký bằng mã đơn vị: /dangky MÃ."
+    )
+
+
+_REFUSALS = {
+    "used_up": "đã được dùng đủ {uses} lượt",
+    "expired": "đã hết hạn từ {until}",
+    "revoked": "đã bị hủy",
+}
+
+
+def invitation_refused(code: str, reason: str, invitation: Invitation, tz: ZoneInfo) -> str:
+    why = _REFUSALS[reason].format(
+        uses=invitation.max_uses, until=moment(invitation.expires_at, tz)
+    )
+    return (
+        f"⛔ Mã mời «{esc(code)}» {why}, nên không dùng được nữa; không có gì thay đổi. "
+        "Đồng chí xin quản trị viên một mã mới, hoặc gửi /dangky MÃ để chờ duyệt."
+    )
+
+
+def invitation_revoked(invitation: Invitation, unit: Unit, *, already: bool) -> str:
+    if already:
+        return f"ℹ️ Mã mời {esc(invitation.code)} ({unit_name(unit)}) đã bị hủy từ trước."
+    return (
+        f"✅ Đã hủy mã mời {esc(invitation.code)} của {unit_name(unit)} "
+        f"(đã dùng {invitation.used}/{invitation.max_uses}). Những người đã tham gia vẫn giữ "
+        "nguyên vai trò."
+    )
+
+
+def joined_by_invitation(unit: Unit) -> str:
+    return (
+        f"🎉 Chào mừng đồng chí! Đồng chí đã là người báo cáo của {unit_name(unit)}.\n"
+        "Gửi số lượt dự thi, ví dụ «thêm 45 lượt» hoặc /bc 45; xem tiến độ bằng /tiendo; "
+        "xem hướng dẫn bằng /huongdan."
+    )
+
+
+def joined_for_admins(
+    person: Person, unit: Unit, invitation: Invitation, group: ChatRef | None
+) -> str:
+    how = f"mã mời {esc(invitation.code)} ({invitation.used + 1}/{invitation.max_uses})"
+    if group is not None:
+        return (
+            f"🔗 {person_name(person)} đã gắn nhóm {esc(group.chat_id)} với {unit_name(unit)} "
+            f"bằng {how}."
+        )
+    return f"🆕 {person_name(person)} đã tham gia báo cáo cho {unit_name(unit)} bằng {how}."
+
+
+# --- invitation cards and their spreadsheet (quizbot invite)
+
+INVITES_FILE = "quizbot-ma-moi.xlsx"
+INVITES_SHEET = "Mã mời"
+INVITES_COLUMNS = (
+    Column("Mã đơn vị", "text", 10),
+    Column("Tên đơn vị", "text", 40),
+    Column("Thuộc", "text", 10),
+    Column("Mã mời", "text", 11),
+    Column("Đường dẫn Telegram", "text", 48),
+    Column("Số người dùng được", "int", 10),
+    Column("Hạn dùng", "text", 18),
+    Column("Thẻ mời (PNG)", "text", 24),
+)
+
+
+def card_file(unit: Unit) -> str:
+    return f"the-moi-{unit.code}.png"
+
+
+def card_title(unit: Unit) -> str:
+    return f"Thư mời tham gia báo cáo\n{unit.name} ({unit.code})"
+
+
+def card_code_line(code: str) -> str:
+    return f"Mã mời: {code}"
+
+
+def card_steps(invitation: Invitation, link: str | None, tz: ZoneInfo) -> list[str]:
+    """Three steps, Zalo included, as a person reads them off the printed card."""
+    code = invitation.code
+    first = (
+        "1. Telegram: quét mã QR bằng camera điện thoại (hoặc mở đường dẫn "
+        f"{link}), rồi bấm «Bắt đầu»."
+        if link
+        else f"1. Telegram: mở bot của quận và gửi tin nhắn /dangky {code}."
+    )
+    return [
+        first,
+        f"2. Zalo: mở bot của quận trên Zalo và gửi tin nhắn /dangky {code}.",
+        "3. Khi bot chào mừng, đồng chí đã là người báo cáo của đơn vị, không cần chờ duyệt: "
+        "gửi số lượt dự thi, ví dụ «thêm 45 lượt»; xem tiến độ bằng /tiendo.",
+        "",
+        f"Mã dùng được cho {invitation.max_uses} người, đến {moment(invitation.expires_at, tz)}.",
+    ]
+
+
+def cli_invites_written(count: int, folder: str, sheet: str, *, with_links: bool) -> str:
+    lines = [f"Đã tạo {count} mã mời: thẻ mời PNG trong {folder}, danh sách trong {sheet}."]
+    if not with_links:
+        lines.append(
+            "Chưa có Telegram (TELEGRAM_BOT_TOKEN) nên thẻ không có đường dẫn; mã QR chứa mã mời."
+        )
+    return "\n".join(lines)
+
+
+CLI_INVITE_NOTHING = "Không có đơn vị nào cần mã mời (mọi đơn vị đã có người báo cáo)."
+CLI_HELP_INVITE_UNIT = "mã mời cho một đơn vị"
+CLI_HELP_INVITE_ALL = "mã mời cho mọi đơn vị đang theo dõi (trừ cấp quận)"
+CLI_HELP_INVITE_MISSING = "mã mời cho các đơn vị chưa có người báo cáo"
+CLI_HELP_INVITE_OUT = "thư mục ghi thẻ mời (PNG) và danh sách (Excel)"
+CLI_HELP_INVITE_USES = "số người dùng được mỗi mã (mặc định 3)"
