@@ -17,6 +17,7 @@ from bot.domain.policy import Policy
 from bot.domain.ports import Renderer
 from bot.inbox import handling as handlings
 from bot.reports.renderer import FileRenderer
+from bot.signals import Signal
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.repositories import SqlStore
@@ -35,6 +36,8 @@ class Core:
     policy: Policy
     clock: Clock
     renderer: Renderer = field(default_factory=FileRenderer)
+    # Told after an announcement is committed, so that the leader sends it at once.
+    announced: Signal = field(default_factory=Signal)
 
     def handle(self, inbound: Inbound) -> list[RenderedMessage]:
         """One inbound message in one unit of work; returns what to send, files rendered
@@ -43,16 +46,22 @@ class Core:
         # reply are written in this same transaction (bot.inbox.handling).
         handling = handlings.take()
 
+        announced = False
+
         def work(store: SqlStore) -> list[Outbound]:
+            nonlocal announced
             now = self.clock.now()
             replies = conversation.handle(inbound, store, self.policy, now)
             if handling is not None:
                 handling.finish(store, replies, now)
+            announced = store.announcements.created
             return replies
 
         replies = self.database.run(work)
         if handling is not None:
             handling.committed()
+        if announced:
+            self.announced.notify()
         return self.render(replies)
 
     async def handle_async(self, inbound: Inbound) -> list[RenderedMessage]:

@@ -51,7 +51,7 @@ def attach_jobs(application: Application, settings: Settings, core: Core) -> Non
         notifier = await open_broadcast_notifier(
             settings.telegram_api_base_url, settings.telegram_token.reveal()
         )
-        service = JobService(core, notifier, settings.schedules)
+        service = JobService(core, notifier, settings.schedules, announced=core.announced)
         await service.start()
         running["jobs"] = (service, notifier)
         app.bot_data["jobs"] = service
@@ -260,6 +260,7 @@ class BotProcess:
             self.settings.schedules,
             fence=self.leadership,
             pacer=self.pacer,
+            announced=self.core.announced,
         )
         await self.service.start()
 
@@ -319,7 +320,7 @@ async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, ou
     simulator = ConsoleSimulator(
         core, clock, stdin, out, files_dir=console_files_dir(settings), zalo_links=links
     )
-    service = JobService(core, simulator.channels, settings.schedules)
+    service = JobService(core, simulator.channels, settings.schedules, announced=core.announced)
 
     def tell(reports: list[RunReport]) -> None:
         for report in reports:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain.announcements import JOB as ANNOUNCEMENT_JOB
+from bot.domain.announcements import announcement_messages
 from bot.domain.budget import allowance, fit, held_back_notice
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS, abandoned_sends_notice, uncertain_sends_notice
@@ -93,6 +95,37 @@ class JobRunner:
         policy = self.core.policy
         moment = now or self.core.now()
         period = job.period(slot, policy)
+        return await self._run(
+            name,
+            period,
+            slot,
+            moment,
+            lambda store: job.collect(store, policy, slot, moment, together),
+        )
+
+    async def announce(self, announcement_id: int) -> RunReport:
+        """An announcement (/thongbao) as a run of its own: claimed once, queued within the
+        budgets together with the mark that it was planned, then delivered."""
+        moment = self.core.now()
+        policy = self.core.policy
+        return await self._run(
+            ANNOUNCEMENT_JOB,
+            str(announcement_id),
+            moment,
+            moment,
+            lambda store: announcement_messages(store, policy, announcement_id, moment),
+            planned=lambda store: store.announcements.mark_planned(announcement_id, moment),
+        )
+
+    async def _run(
+        self,
+        name: str,
+        period: str,
+        slot: datetime,
+        moment: datetime,
+        collect: Callable[[Store], list[Outbound]],
+        planned: Callable[[Store], None] | None = None,
+    ) -> RunReport:
         database = self.core.database
         claimed_at = self.wall_clock.now()
         stale_after = claimed_at - self.stale_before(claimed_at)
@@ -101,19 +134,19 @@ class JobRunner:
         )
         queued = 0
         if must_plan:
-            messages = await database.run_async(
-                lambda store: job.collect(store, policy, slot, moment, together)
-            )
+            messages = await database.run_async(collect)
             rendered = await asyncio.to_thread(self._render, messages)
-            planned = [(message, self.channels.parts(message)) for message in rendered]
+            parts = [(message, self.channels.parts(message)) for message in rendered]
 
             def queue(store: Store) -> int:
-                sends, notices = self._within_budgets(store, name, period, planned)
+                sends, notices = self._within_budgets(store, name, period, parts)
                 # Fenced by the claim: queue only if nobody took this run over meanwhile.
                 if not store.job_runs.planned(run.id, len(sends), moment, claimed_at):
                     raise ClaimLost(f"{name} {period}")
                 store.outbox.enqueue(run.id, sends, moment)
                 store.outbox.enqueue(None, notices, moment)
+                if planned is not None:
+                    planned(store)
                 return len(sends)
 
             try:

@@ -157,7 +157,15 @@ class JobScheduler:
         for run in stale:
             if run.job in JOBS and JOBS[run.job].still_useful(run.slot, now, self.policy):
                 await self._run(run.job, run.slot)
+        # Announcements recorded by another worker, or left unqueued by a crash.
+        await self.announce_pending()
         await self.runner.dispatcher.drain()
+
+    async def announce_pending(self) -> list[RunReport]:
+        pending = await self.runner.core.database.run_async(
+            lambda store: store.announcements.pending()
+        )
+        return [await self.runner.announce(announcement_id) for announcement_id in pending]
 
     async def tick(self) -> list[RunReport]:
         """Simulated time: run every slot between the last tick and the simulated now."""

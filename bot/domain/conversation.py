@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain import (
+    announcements,
     delegation,
     exports,
     invitations,
@@ -44,6 +45,7 @@ USE_CASES: dict[str, UseCase] = {
     "subscribe": subscriptions.subscribe,
     "unsubscribe": subscriptions.unsubscribe,
     "export": exports.export,
+    "announce": announcements.announce,
     "grant": delegation.grant,
     "invite": invitations.invite,
     "uninvite": invitations.revoke,

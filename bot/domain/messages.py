@@ -39,6 +39,8 @@ class Inbound:
     button_message_id: str | None = None
     # A document sent with the message (its caption is then `text`).
     document: FileRef | None = None
+    # A photo sent with the message (its largest size; its caption is then `text`).
+    photo: FileRef | None = None
     # What else the message carried instead of text: "photo", "document", "sticker",
     # "voice", ... (its caption, if any, is `text`).
     media: str | None = None
@@ -147,6 +149,8 @@ class StoredFile:
     file_id: str
     file_name: str
     caption: str = ""
+    # A photo is sent as a photo (Telegram will not send a photo's id as a document).
+    photo: bool = False
 
 
 Rendered = Attachment | ChartSpec | TableSpec | StoredFile

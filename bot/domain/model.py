@@ -119,6 +119,22 @@ class AdminGrant:
 
 
 @dataclass(frozen=True)
+class Announcement:
+    """A text (and a file kept by the platform it was sent on) for every chat of a scope
+    (None: the whole district)."""
+
+    id: int
+    scope: str | None
+    text: str
+    by: Person
+    created_at: datetime
+    # The file sent with it: its id on `by.platform`, its name, "photo" or "document".
+    file_id: str | None = None
+    file_name: str | None = None
+    file_kind: str | None = None
+
+
+@dataclass(frozen=True)
 class Invitation:
     """A code that makes whoever uses it a secretary of the unit (in a group: binds the
     group to it) without approval, up to `max_uses` people, until `expires_at`."""

@@ -21,6 +21,7 @@ from bot.domain.messages import (
 )
 from bot.domain.model import (
     AdminGrant,
+    Announcement,
     Campaign,
     ChatRef,
     Figure,
@@ -144,6 +145,20 @@ class AdminRepository(Protocol):
         ...
 
     def revoke(self, platform: str, user_id: str) -> bool: ...
+
+
+class AnnouncementRepository(Protocol):
+    def create(self, announcement: Announcement) -> int:
+        """Store it (its `id` is ignored) and return its id."""
+        ...
+
+    def get(self, announcement_id: int) -> Announcement | None: ...
+
+    def pending(self) -> list[int]:
+        """Announcements whose sends were never queued, oldest first."""
+        ...
+
+    def mark_planned(self, announcement_id: int, at: datetime) -> None: ...
 
 
 class InvitationRepository(Protocol):
@@ -481,6 +496,9 @@ class Store(Protocol):
 
     @property
     def invitations(self) -> InvitationRepository: ...
+
+    @property
+    def announcements(self) -> AnnouncementRepository: ...
 
     @property
     def inbox(self) -> InboxRepository: ...

@@ -1,4 +1,5 @@
-"""Invitations: codes that make a person a unit's secretary (or bind a group) at once."""
+"""Rolling out: invitations (codes that make a person a unit's secretary, or bind a group,
+at once) and announcements to every chat of a scope."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.model import ChatRef, Invitation, Person
-from bot.storage.schema import table_of
-from bot.storage.tables import InvitationRow, InvitationUseRow
+from bot.domain.model import Announcement, ChatRef, Invitation, Person
+from bot.storage.schema import new_id, table_of
+from bot.storage.tables import AnnouncementRow, InvitationRow, InvitationUseRow
 
 INVITATION = table_of(InvitationRow)
 INVITATION_USE = table_of(InvitationUseRow)
+ANNOUNCEMENT = table_of(AnnouncementRow)
 
 
 def _invitation(row: Row[Any]) -> Invitation:
@@ -92,3 +94,59 @@ class SqlInvitations:
             sa.select(INVITATION).order_by(INVITATION.c.created_at, INVITATION.c.code)
         )
         return {row.unit_code: _invitation(row) for row in rows}
+
+
+class SqlAnnouncements:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        # Whether this unit of work recorded one (the leader is then woken after commit).
+        self.created = False
+
+    def create(self, announcement: Announcement) -> int:
+        result = self.connection.execute(
+            sa.insert(ANNOUNCEMENT).values(
+                scope_unit_code=announcement.scope,
+                text=announcement.text,
+                file_id=announcement.file_id,
+                file_name=announcement.file_name,
+                file_kind=announcement.file_kind,
+                by_platform=announcement.by.platform,
+                by_user=announcement.by.user_id,
+                by_name=announcement.by.display_name[:200],
+                created_at=announcement.created_at,
+            )
+        )
+        self.created = True
+        return new_id(result)
+
+    def get(self, announcement_id: int) -> Announcement | None:
+        row = self.connection.execute(
+            sa.select(ANNOUNCEMENT).where(ANNOUNCEMENT.c.id == announcement_id)
+        ).first()
+        if row is None:
+            return None
+        return Announcement(
+            id=row.id,
+            scope=row.scope_unit_code,
+            text=row.text,
+            by=Person(row.by_platform, row.by_user, row.by_name),
+            created_at=row.created_at,
+            file_id=row.file_id,
+            file_name=row.file_name,
+            file_kind=row.file_kind,
+        )
+
+    def pending(self) -> list[int]:
+        query = (
+            sa.select(ANNOUNCEMENT.c.id)
+            .where(ANNOUNCEMENT.c.planned_at.is_(None))
+            .order_by(ANNOUNCEMENT.c.id)
+        )
+        return [row.id for row in self.connection.execute(query)]
+
+    def mark_planned(self, announcement_id: int, at: datetime) -> None:
+        self.connection.execute(
+            sa.update(ANNOUNCEMENT)
+            .where(ANNOUNCEMENT.c.id == announcement_id)
+            .values(planned_at=at)
+        )

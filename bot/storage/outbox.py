@@ -26,11 +26,13 @@ MESSAGE_COUNT = table_of(MessageCountRow)
 
 # An outbox file row that holds a platform's file id, not the file (StoredFile).
 STORED_KIND = "stored"
+STORED_PHOTO_KIND = "stored-ph"
 
 
 def _file_row(file: Attachment | StoredFile) -> dict[str, Any]:
     if isinstance(file, StoredFile):
-        return {"filename": file.file_name, "kind": STORED_KIND, "content": file.file_id.encode()}
+        kind = STORED_PHOTO_KIND if file.photo else STORED_KIND
+        return {"filename": file.file_name, "kind": kind, "content": file.file_id.encode()}
     return {"filename": file.filename, "kind": file.kind, "content": file.content}
 
 
@@ -101,8 +103,13 @@ class SqlOutbox:
             return None
         if row.filename is None:
             message = Send(chat, row.text)
-        elif row.kind == STORED_KIND:
-            stored = StoredFile(bytes(row.content).decode(), row.filename, row.text)
+        elif row.kind in (STORED_KIND, STORED_PHOTO_KIND):
+            stored = StoredFile(
+                bytes(row.content).decode(),
+                row.filename,
+                row.text,
+                photo=row.kind == STORED_PHOTO_KIND,
+            )
             message = Send(chat, "", attachments=(stored,))
         else:
             rendered = Attachment(row.filename, row.content, row.kind)

@@ -109,6 +109,25 @@ class InvitationRow(SQLModel, table=True):
     revoked_at: datetime | None = _utc(nullable=True)
 
 
+class AnnouncementRow(SQLModel, table=True):
+    """A /thongbao: its text (and file) for every chat of a scope, sent by the leader as a
+    run of its own; `planned_at` is set when its sends are queued."""
+
+    __tablename__ = "announcement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope_unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=20)
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    file_id: str | None = Field(default=None, max_length=300)
+    file_name: str | None = Field(default=None, max_length=300)
+    file_kind: str | None = Field(default=None, max_length=10)
+    by_platform: str = Field(max_length=20)
+    by_user: str = Field(max_length=64)
+    by_name: str = Field(default="", max_length=200)
+    created_at: datetime = _utc()
+    planned_at: datetime | None = _utc(nullable=True)
+
+
 class InvitationUseRow(SQLModel, table=True):
     __tablename__ = "invitation_use"
 

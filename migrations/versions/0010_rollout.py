@@ -1,5 +1,6 @@
 """Rolling out: an admin's grant may cover one unit and everything below it (a ward admin),
-and invitations that make a person a unit's secretary (or bind a group) without approval.
+invitations that make a person a unit's secretary (or bind a group) without approval, and
+announcements to every chat of a scope.
 
 Revision ID: 0010
 Revises: 0009
@@ -50,9 +51,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_invitation_use_code", "invitation_use", ["code"])
+    op.create_table(
+        "announcement",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope_unit_code", sa.String(length=20), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("file_id", sa.String(length=300), nullable=True),
+        sa.Column("file_name", sa.String(length=300), nullable=True),
+        sa.Column("file_kind", sa.String(length=10), nullable=True),
+        sa.Column("by_platform", sa.String(length=20), nullable=False),
+        sa.Column("by_user", sa.String(length=64), nullable=False),
+        sa.Column("by_name", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["scope_unit_code"], ["unit.code"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("announcement")
     op.drop_index("ix_invitation_use_code", table_name="invitation_use")
     op.drop_table("invitation_use")
     op.drop_index("ix_invitation_unit_code", table_name="invitation")

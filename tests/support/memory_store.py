@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from bot.domain.messages import Outbound
 from bot.domain.model import (
     AdminGrant,
+    Announcement,
     Campaign,
     ChatRef,
     Figure,
@@ -326,6 +327,28 @@ class MemoryAdmins:
 
     def revoke(self, platform: str, user_id: str) -> bool:
         return self.rows.pop((platform, user_id), "absent") != "absent"
+
+
+class MemoryAnnouncements:
+    def __init__(self) -> None:
+        self.rows: dict[int, Announcement] = {}
+        self.planned: set[int] = set()
+        self.created = False
+
+    def create(self, announcement: Announcement) -> int:
+        new = len(self.rows) + 1
+        self.rows[new] = replace(announcement, id=new)
+        self.created = True
+        return new
+
+    def get(self, announcement_id: int) -> Announcement | None:
+        return self.rows.get(announcement_id)
+
+    def pending(self) -> list[int]:
+        return [key for key in sorted(self.rows) if key not in self.planned]
+
+    def mark_planned(self, announcement_id: int, at: datetime) -> None:
+        self.planned.add(announcement_id)
 
 
 class MemoryInvitations:
@@ -857,6 +880,7 @@ class MemoryStore:
     subscriptions: MemorySubscriptions = field(init=False)
     admins: MemoryAdmins = field(default_factory=MemoryAdmins)
     invitations: MemoryInvitations = field(default_factory=MemoryInvitations)
+    announcements: MemoryAnnouncements = field(default_factory=MemoryAnnouncements)
     inbox: MemoryInbox = field(default_factory=MemoryInbox)
     ledger: MemoryLedger = field(init=False)
     pending_reports: MemoryPendingReports = field(default_factory=MemoryPendingReports)

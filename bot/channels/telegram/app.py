@@ -83,6 +83,14 @@ def build_application(settings: Settings, core: Core, pacer: Pacer | None = None
     application.add_handler(
         MessageHandler(messages & filters.Document.ALL & monthly_caption, _command("monthly"))
     )
+    # An announcement may carry a photo or a document, its caption being the command.
+    announce_caption = filters.CaptionRegex(rf"^/({'|'.join(COMMANDS['announce'])})(@\w+)?(\s|$)")
+    application.add_handler(
+        MessageHandler(
+            messages & (filters.PHOTO | filters.Document.ALL) & announce_caption,
+            _command("announce"),
+        )
+    )
     media = (
         filters.PHOTO
         | filters.Document.ALL

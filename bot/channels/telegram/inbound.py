@@ -43,6 +43,7 @@ def from_message(
         edited_at=(message.edit_date or datetime.now(UTC)) if edited else None,
         replies_to_bot=replies_to_bot,
         document=_document(message),
+        photo=_photo(message),
         media=_media(message),
     )
 
@@ -71,6 +72,13 @@ def _document(message: Message) -> FileRef | None:
     if document is None:
         return None
     return FileRef(document.file_id, document.file_name or document.file_unique_id)
+
+
+def _photo(message: Message) -> FileRef | None:
+    if not message.photo:
+        return None
+    largest = message.photo[-1]
+    return FileRef(largest.file_id, f"anh-{largest.file_unique_id}.jpg")
 
 
 def from_button(query: CallbackQuery) -> Inbound | None:

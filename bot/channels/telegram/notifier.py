@@ -173,6 +173,14 @@ class TelegramNotifier:
     async def _send_attachment(self, chat_id: int, attachment: Rendered) -> None:
         if isinstance(attachment, StoredFile):
             # Telegram keeps the file: its id is enough to send it on.
+            if attachment.photo:
+                await self.bot.send_photo(
+                    chat_id,
+                    attachment.file_id,
+                    caption=attachment.caption or None,
+                    parse_mode=ParseMode.HTML,
+                )
+                return
             await self.bot.send_document(
                 chat_id,
                 attachment.file_id,

@@ -303,6 +303,7 @@ from bot.domain.wording.reports import (  # noqa: F401
     week_locked,
 )
 from bot.domain.wording.rollout import (  # noqa: F401
+    ANNOUNCE_USAGE,
     CLI_HELP_INVITE_ALL,
     CLI_HELP_INVITE_MISSING,
     CLI_HELP_INVITE_OUT,
@@ -321,6 +322,10 @@ from bot.domain.wording.rollout import (  # noqa: F401
     admin_granted,
     admin_granted_for_grantee,
     admin_revoked,
+    announcement_accepted,
+    announcement_nobody,
+    announcement_text,
+    announcement_too_long,
     card_code_line,
     card_file,
     card_steps,

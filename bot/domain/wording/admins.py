@@ -293,6 +293,10 @@ HELP_LINES = {
         "bảng số liệu Excel"
     ),
     "history.unit": "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
+    "announce": (
+        "/thongbao [MÃ] nội dung — gửi thông báo (kèm ảnh hoặc tệp nếu có) tới mọi nhóm và "
+        "người báo cáo của đơn vị và các đơn vị trực thuộc"
+    ),
     "invite": (
         "/moi MÃ [N] — tạo mã mời cho đơn vị (N người dùng, mặc định 3): người nhận đăng ký "
         "ngay, không cần duyệt; /huymoi MÃ_MỜI — hủy mã mời"

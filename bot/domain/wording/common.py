@@ -252,6 +252,7 @@ JOB_TITLES = {
     "weekly-digest": "Tổng hợp tuần cho cán bộ (kèm biểu đồ, Excel)",
     "monthly-nudge": "Nhắc gửi báo cáo tháng",
     "monthly-digest": "Tổng hợp báo cáo tháng (kèm Excel)",
+    "announcement": "Thông báo của quản trị viên",
 }
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.messages import Column
 from bot.domain.model import (
+    Announcement,
     ChatRef,
     Invitation,
     Membership,
@@ -17,7 +18,16 @@ from bot.domain.model import (
     UnitKind,
 )
 from bot.domain.weeks import Month
-from bot.domain.wording.common import esc, moment, month_label, number, person_name, unit_name
+from bot.domain.wording.common import (
+    PLATFORM_NAMES,
+    esc,
+    moment,
+    month_label,
+    number,
+    person_name,
+    scope_name,
+    unit_name,
+)
 
 # A chat message names at most this many units nobody reports for; the rest are counted.
 MISSING_NAMED = 30
@@ -269,3 +279,61 @@ CLI_HELP_INVITE_ALL = "mã mời cho mọi đơn vị đang theo dõi (trừ c�
 CLI_HELP_INVITE_MISSING = "mã mời cho các đơn vị chưa có người báo cáo"
 CLI_HELP_INVITE_OUT = "thư mục ghi thẻ mời (PNG) và danh sách (Excel)"
 CLI_HELP_INVITE_USES = "số người dùng được mỗi mã (mặc định 3)"
+
+
+# --- announcements
+
+ANNOUNCE_USAGE = (
+    "Cách dùng: /thongbao [MÃ] nội dung — gửi thông báo tới mọi nhóm và người báo cáo của "
+    "đơn vị và các đơn vị trực thuộc (không có MÃ: toàn bộ phạm vi của đồng chí). Có thể gửi "
+    "kèm ảnh hoặc tệp với chú thích /thongbao nội dung."
+)
+
+
+def announcement_too_long(most: int) -> str:
+    return f"Nội dung thông báo dài quá {number(most)} ký tự; đồng chí rút gọn hoặc gửi kèm tệp."
+
+
+def announcement_nobody(scope: Unit | None) -> str:
+    return (
+        f"Chưa có nhóm hay người báo cáo nào trong {scope_name(scope)} để nhận thông báo; "
+        "không có gì được gửi. Xem /tiendo all để biết đơn vị chưa có người báo cáo."
+    )
+
+
+def announcement_accepted(
+    scope: Unit | None, by_platform: Mapping[str, int], held: Mapping[str, int]
+) -> str:
+    counts = ", ".join(
+        f"{PLATFORM_NAMES.get(platform, platform)} {number(count)}"
+        for platform, count in sorted(by_platform.items())
+    )
+    total = sum(by_platform.values())
+    lines = [
+        f"📢 Đã nhận thông báo cho {scope_name(scope)}: sẽ gửi tới {number(total)} cuộc trò "
+        f"chuyện ({counts}), mỗi nơi một lần, trong ít phút."
+    ]
+    for platform, count in sorted(held.items()):
+        name = PLATFORM_NAMES.get(platform, platform)
+        lines.append(
+            f"⚠️ Hạn mức tin nhắn {name} tháng này không đủ: {number(count)} cuộc trò chuyện "
+            f"{name} sẽ được giữ lại, quản trị viên được báo tên từng nơi."
+        )
+    return "\n".join(lines)
+
+
+def announcement_text(
+    announcement: Announcement, scope: Unit | None, *, file_elsewhere: bool
+) -> str:
+    sender = announcement.by.display_name.strip() or "quản trị viên"
+    lines = [f"📢 <b>Thông báo</b> — gửi {scope_name(scope)}"]
+    if announcement.text:
+        lines.append(esc(announcement.text))
+    if file_elsewhere:
+        platform = PLATFORM_NAMES.get(announcement.by.platform, announcement.by.platform)
+        lines.append(
+            f"<i>Thông báo có kèm tệp «{esc(announcement.file_name or '')}», gửi qua {platform}; "
+            f"đồng chí xem trong nhóm {platform} của đơn vị hoặc liên hệ người gửi.</i>"
+        )
+    lines.append(f"<i>Người gửi: {esc(sender)}</i>")
+    return "\n".join(lines)
