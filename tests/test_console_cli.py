@@ -213,8 +213,10 @@ async def test_watching_a_week_go_by_in_the_console(tmp_path):
     assert "cần khoảng 39 lượt mỗi ngày trong 4 ngày còn lại" in output
     assert "📊 Tổng hợp tuần 37 (09/09–15/09/2024)" in output
     assert "📎 quizbot-bieu-do-2024-W37.png" in output and "📎 quizbot-tuan-2024-W37.xlsx" in output
-    # KM sent its monthly report, so Sunday's nudge had nobody to tell.
-    assert "(monthly-nudge, kỳ 2024-09-15: 0 tin nhắn.)" in output
+    # KM sent its monthly report, so Sunday's nudge told KM's secretary only of its cells,
+    # which nobody reports for.
+    assert "(monthly-nudge, kỳ 2024-09-15: 1 tin nhắn.)" in output
+    assert "Chi bộ Tổ dân phố số 1 (KM01) chưa có người báo cáo" in output
     assert "(weekly-reminder, kỳ 2024-09-16T14:00: 1 tin nhắn.)" in output
     assert wording.CONSOLE_JOB_USAGE in output
 

@@ -38,6 +38,7 @@ from bot.domain.wording.common import (  # noqa: F401
     KIND_WORDS,
     NOT_REGISTERED,
     PLATFORM_NAMES,
+    RUN_TITLES,
     WEEKDAYS,
     breakdown_line,
     budget_line,

@@ -252,8 +252,9 @@ JOB_TITLES = {
     "weekly-digest": "Tổng hợp tuần cho cán bộ (kèm biểu đồ, Excel)",
     "monthly-nudge": "Nhắc gửi báo cáo tháng",
     "monthly-digest": "Tổng hợp báo cáo tháng (kèm Excel)",
-    "announcement": "Thông báo của quản trị viên",
 }
+# Every kind of run that sends a fan-out: the scheduled jobs and the admins' announcements.
+RUN_TITLES = {**JOB_TITLES, "announcement": "Thông báo của quản trị viên"}
 
 
 def weeks_with_dates(weeks: Sequence[Week]) -> str:

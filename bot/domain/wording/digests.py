@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from bot.domain.jobs import DigestBranch, DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
     from bot.domain.status import SubUnitReport
 from bot.domain.wording.common import (
-    JOB_TITLES,
+    RUN_TITLES,
     PLATFORM_NAMES,
     due_label,
     esc,
@@ -56,7 +56,7 @@ def budget_held_back(
         f"⚠️ <b>Hạn mức tin nhắn {name} {month_label(month)} sắp hết</b>: đã gửi và đang chờ "
         f"gửi {number(used)}/{number(budget)} tin; phần còn lại được giữ cho các bản tổng hợp "
         "gửi cán bộ trong tháng.",
-        f"Việc «{esc(JOB_TITLES.get(job, job))}» (kỳ {esc(period)}) chưa gửi "
+        f"Việc «{esc(RUN_TITLES.get(job, job))}» (kỳ {esc(period)}) chưa gửi "
         f"{number(len(held))} tin sau:",
     ]
     for message in held[:30]:
