@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from bot.domain.jobs import DigestBranch, DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
     from bot.domain.status import SubUnitReport
 from bot.domain.wording.common import (
-    RUN_TITLES,
     PLATFORM_NAMES,
+    RUN_TITLES,
     due_label,
     esc,
     month_label,
