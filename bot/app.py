@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import conversation
+from bot.domain.campaigns import current_campaign
 from bot.domain.messages import Inbound, Outbound, RenderedMessage, with_files
-from bot.domain.model import Campaign
+from bot.domain.model import NO_CAMPAIGN, Campaign
 from bot.domain.policy import Policy
 from bot.domain.ports import Renderer
+from bot.domain.weeks import local_date
 from bot.inbox import handling as handlings
 from bot.reports.renderer import FileRenderer
 from bot.signals import Signal
@@ -24,6 +27,9 @@ from bot.storage.repositories import SqlStore
 from bot.storage.seed import load_units
 
 log = logging.getLogger(__name__)
+
+# How often a running bot looks for a campaign made, ended or started (besides at midnight).
+CAMPAIGN_REFRESH_SECONDS = 60
 
 
 class NotInitialised(RuntimeError):
@@ -38,6 +44,25 @@ class Core:
     renderer: Renderer = field(default_factory=FileRenderer)
     # Told after an announcement is committed, so that the leader sends it at once.
     announced: Signal = field(default_factory=Signal)
+    # Whether the campaign is the database's current one, read again when the day changes
+    # and at least every CAMPAIGN_REFRESH_SECONDS (a campaign made or ended by the command
+    # line, a planned one starting); else the policy's campaign stays as given (tests).
+    campaigns_from_database: bool = False
+    _campaign_day: date | None = field(default=None, init=False, repr=False)
+    _campaign_read: float = field(default=0.0, init=False, repr=False)
+
+    def refresh_campaign(self, now: datetime) -> None:
+        """Work with the campaign current at `now`; the units carry its quotas."""
+        if not self.campaigns_from_database:
+            return
+        today = local_date(now, self.policy.tz)
+        fresh = time.monotonic() - self._campaign_read < CAMPAIGN_REFRESH_SECONDS
+        if today == self._campaign_day and fresh:
+            return
+        current = self.database.run(lambda store: switch_campaign(store, today))
+        self._campaign_day, self._campaign_read = today, time.monotonic()
+        if current != self.policy.campaign:
+            self.policy = replace(self.policy, campaign=current)
 
     def handle(self, inbound: Inbound) -> list[RenderedMessage]:
         """One inbound message in one unit of work; returns what to send, files rendered
@@ -45,6 +70,7 @@ class Core:
         # The update being handled, if it came through the inbox: its handled mark and the
         # reply are written in this same transaction (bot.inbox.handling).
         handling = handlings.take()
+        self.refresh_campaign(self.clock.now())
 
         announced = False
 
@@ -83,34 +109,70 @@ class Core:
 
 
 def initialise(settings: Settings) -> tuple[Campaign, Counter[str]]:
-    """Apply migrations, load the units file and activate the configured campaign."""
+    """Apply migrations, load the units file; the first time, with CAMPAIGN_START set,
+    create the first campaign. The current campaign's quotas follow units.csv unless they
+    came from a file of their own (new units get units.csv's)."""
     database = Database(make_engine(settings.database_url))
     try:
         migrate.upgrade(database.engine)
+        today = datetime.now(settings.timezone).date()
 
         def work(store: SqlStore) -> tuple[Campaign, Counter[str]]:
             counts = load_units(store, settings.units_file)
-            campaign = store.campaigns.activate(
-                settings.campaign_name,
-                settings.campaign_start,
-                settings.campaign_end,
-                settings.campaign_metric,
-            )
-            return campaign, counts
+            file_quotas = {unit.code: unit.weekly_quota for unit in store.units.everything()}
+            if not store.campaigns.all() and settings.seeds_campaign:
+                first = store.campaigns.create(
+                    settings.campaign_name,
+                    settings.campaign_start,
+                    settings.campaign_end,
+                    settings.campaign_metric,
+                )
+                store.campaigns.set_quotas(first.id, file_quotas)
+            current = current_campaign(store.campaigns.all(), today)
+            if current.exists:
+                own = store.campaigns.quotas(current.id)
+                follows = store.campaigns.follows_units_file(current.id)
+                store.campaigns.set_quotas(
+                    current.id,
+                    {
+                        code: quota
+                        for code, quota in file_quotas.items()
+                        if follows or code not in own
+                    },
+                )
+            switch_campaign(store, today, force=True)
+            return current, counts
 
         return database.run(work)
     finally:
         database.dispose()
 
 
+def switch_campaign(store: SqlStore, today: date, *, force: bool = False) -> Campaign:
+    """The campaign current on `today`; when it is not the one marked current (or `force`),
+    mark it and give the units its quotas."""
+    current = current_campaign(store.campaigns.all(), today)
+    if not current.exists:
+        return current
+    marked = store.campaigns.active()
+    if force or marked is None or marked.id != current.id:
+        store.campaigns.make_current(current.id)
+        store.units.apply_quotas(store.campaigns.quotas(current.id))
+    return current
+
+
 def open_core(settings: Settings, clock: Clock, *, console: bool = False) -> Core:
-    """The core for a running bot; the database must have been initialised."""
+    """The core for a running bot; the database must have been initialised. Without any
+    campaign yet it still runs: reporters are told none is running, admins how to start one."""
     database = Database(make_engine(settings.database_url))
     if not migrate.is_up_to_date(database.engine):
         database.dispose()
         raise NotInitialised("the database schema is not up to date")
-    campaign = database.run(lambda store: store.campaigns.active())
-    if campaign is None:
-        database.dispose()
-        raise NotInitialised("no active campaign")
-    return Core(database, settings.policy(campaign, console=console), clock)
+    core = Core(
+        database,
+        settings.policy(NO_CAMPAIGN, console=console),
+        clock,
+        campaigns_from_database=True,
+    )
+    core.refresh_campaign(clock.now())
+    return core

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from bot.app import Core, NotInitialised, initialise, open_core
+from bot.cli_base import UsageError, database_of, parsed
+from bot.cli_rollout import add_rollout_commands
 from bot.clock import FixedClock, MovableClock, SystemClock
 from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
 from bot.domain import wording
@@ -25,8 +27,6 @@ from bot.domain.ports import Notifier
 from bot.domain.tree import UnitTree
 from bot.domain.units import UnitTableError
 from bot.redaction import configure_logging, redact, register_secrets
-from bot.storage import migrate
-from bot.storage.database import Database, make_engine
 from bot.storage.repositories import SqlStore
 
 EXIT_USAGE = 2
@@ -134,10 +134,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-class UsageError(ValueError):
-    """An argument of the right kind but the wrong form: said as it is, exit 2."""
-
-
 def _subcommand(commands: Any, name: str) -> argparse.ArgumentParser:
     """A subcommand with its one-line description and an example, from the wording."""
     summary, example = wording.CLI_SUBCOMMANDS[name]
@@ -188,23 +184,13 @@ def _parser() -> argparse.ArgumentParser:
     period = export.add_mutually_exclusive_group(required=True)
     period.add_argument("--week", metavar="NĂM-WTUẦN", help=wording.CLI_HELP_WEEK)
     period.add_argument("--month", metavar="NĂM-THÁNG", help=wording.CLI_HELP_MONTH)
+    period.add_argument("--campaign", type=int, metavar="SỐ", help=wording.CLI_HELP_EXPORT_CAMPAIGN)
     export.add_argument(
         "-o", "--output", required=True, type=Path, metavar="TỆP", help=wording.CLI_HELP_OUTPUT
     )
     export.set_defaults(handler=_export)
 
-    invite = _subcommand(commands, "invite")
-    which = invite.add_mutually_exclusive_group(required=True)
-    which.add_argument("--unit", metavar="MÃ", help=wording.CLI_HELP_INVITE_UNIT)
-    which.add_argument("--all", action="store_true", help=wording.CLI_HELP_INVITE_ALL)
-    which.add_argument("--missing", action="store_true", help=wording.CLI_HELP_INVITE_MISSING)
-    invite.add_argument(
-        "--out", required=True, type=Path, metavar="THƯ_MỤC", help=wording.CLI_HELP_INVITE_OUT
-    )
-    invite.add_argument(
-        "--uses", type=int, default=3, metavar="N", help=wording.CLI_HELP_INVITE_USES
-    )
-    invite.set_defaults(handler=_invite)
+    add_rollout_commands(commands, _subcommand)
 
     admins = _subcommand(commands, "admins")
     admin_actions = _commands(admins, "action")
@@ -381,10 +367,12 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     folder = arguments.output.parent
     if not folder.is_dir():
         raise UsageError(wording.cli_no_folder(str(folder)))
+    if arguments.campaign is not None:
+        return _export_campaign(arguments, settings)
     if arguments.week:
-        week = _parsed(Week.from_iso, arguments.week, wording.cli_bad_week)
+        week = parsed(Week.from_iso, arguments.week, wording.cli_bad_week)
     else:
-        month = _parsed(Month.from_iso, arguments.month, wording.cli_bad_month)
+        month = parsed(Month.from_iso, arguments.month, wording.cli_bad_month)
     core = open_core(settings, SystemClock())
     try:
         campaign = core.policy.campaign
@@ -409,25 +397,32 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parsed(parse: Callable[[str], T], text: str, problem: Callable[[str], str]) -> T:
+def _export_campaign(arguments: argparse.Namespace, settings: Settings) -> int:
+    """A whole campaign, past or running, with its own quotas."""
+    from bot.domain.campaigns import campaign_table
+
+    core = open_core(settings, SystemClock())
     try:
-        return parse(text)
-    except ValueError as error:
-        raise UsageError(problem(text)) from error
-
-
-def _database(settings: Settings) -> Database:
-    database = Database(make_engine(settings.database_url))
-    if not migrate.is_up_to_date(database.engine):
-        database.dispose()
-        raise NotInitialised("the database schema is not up to date")
-    return database
+        now = core.now()
+        campaign = core.database.run(lambda store: store.campaigns.get(arguments.campaign))
+        if campaign is None:
+            raise UsageError(wording.cli_unknown_campaign(arguments.campaign))
+        today = now.astimezone(settings.timezone).date()
+        spec = core.database.run(
+            lambda store: campaign_table(store, core.policy, campaign, today, as_of=now)
+        )
+        attachment = core.renderer.render(spec)
+    finally:
+        core.close()
+    arguments.output.write_bytes(attachment.content)
+    print(wording.cli_exported(str(arguments.output), len(spec.rows) - 1))
+    return 0
 
 
 def _units(arguments: argparse.Namespace, settings: Settings) -> int:
     from bot.domain.coverage import reached_units, without_reporter
 
-    database = _database(settings)
+    database = database_of(settings)
     try:
         units, reached = database.run(
             lambda store: (store.units.everything(), reached_units(store))
@@ -443,43 +438,8 @@ def _units(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _invite(arguments: argparse.Namespace, settings: Settings) -> int:
-    from bot.invite_cards import UnknownUnit, write_invitations
-
-    folder: Path = arguments.out
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(wording.cli_no_folder(str(folder)))
-    if not 1 <= arguments.uses <= 100:
-        raise UsageError(wording.invite_bad_uses(100))
-    folder.mkdir(parents=True, exist_ok=True)
-    code = arguments.unit.strip().upper() if arguments.unit else None
-    database = _database(settings)
-    try:
-        written = write_invitations(
-            database,
-            settings,
-            folder,
-            unit_code=code,
-            missing_only=arguments.missing,
-            uses=arguments.uses,
-        )
-    except UnknownUnit as error:
-        raise UsageError(wording.cli_unknown_unit(str(error))) from error
-    finally:
-        database.dispose()
-    if written.count == 0:
-        print(wording.CLI_INVITE_NOTHING)
-    else:
-        print(
-            wording.cli_invites_written(
-                written.count, str(folder), str(written.sheet), with_links=written.with_links
-            )
-        )
-    return 0
-
-
 def _admins_list(_arguments: argparse.Namespace, settings: Settings) -> int:
-    database = _database(settings)
+    database = database_of(settings)
     try:
 
         def granted_by_platform(store: SqlStore) -> dict[str, list[tuple[str, Unit | None]]]:
@@ -515,7 +475,7 @@ def _change_admin(arguments: argparse.Namespace, settings: Settings, *, grant: b
     if not valid:
         raise UsageError(wording.cli_bad_user_id(user_id, platform))
     code = (getattr(arguments, "unit", None) or "").strip().upper() or None
-    database = _database(settings)
+    database = database_of(settings)
 
     def change(store: SqlStore) -> tuple[bool, Unit | None]:
         unit = store.units.get(code) if code else None

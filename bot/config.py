@@ -140,6 +140,9 @@ class Settings:
     campaign_start: date = date(2024, 9, 2)
     campaign_end: date | None = None
     campaign_metric: str = "lượt dự thi"
+    # Whether CAMPAIGN_START was given: only then does `quizbot init` create the first
+    # campaign (no campaign is made from defaults, and none once campaigns exist).
+    seeds_campaign: bool = False
     log_level: str = "INFO"
     monthly_due_day: int = 20
     reminder_target: ReminderTarget = ReminderTarget.GROUP
@@ -297,6 +300,7 @@ def load_settings(
         campaign_start=start,
         campaign_end=end,
         campaign_metric=text("CAMPAIGN_METRIC", Settings.campaign_metric),
+        seeds_campaign=bool(text("CAMPAIGN_START", "")),
         log_level=text("LOG_LEVEL", "INFO").upper(),
         monthly_due_day=due_day,
         reminder_target=ReminderTarget(target),

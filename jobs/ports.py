@@ -29,6 +29,10 @@ class JobCore(Protocol):
 
     def now(self) -> datetime: ...
 
+    def refresh_campaign(self, now: datetime) -> None:
+        """Work with the campaign current at `now` (a planned one may have started)."""
+        ...
+
 
 class Fence(Protocol):
     """The leader's right to run jobs and send the outbox, when several workers share one

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.domain.announcements import JOB as ANNOUNCEMENT_JOB
 from bot.domain.announcements import announcement_messages
 from bot.domain.budget import allowance, fit, held_back_notice
+from bot.domain.campaigns import SUMMARY_JOB, final_summaries
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS, abandoned_sends_notice, uncertain_sends_notice
 from bot.domain.messages import Outbound, RenderedMessage, Send, with_files
@@ -92,8 +93,10 @@ class JobRunner:
         """`together`: the other jobs due at the same slot (a reminder and a nudge due at
         once become one message per chat)."""
         job = JOBS[name]
-        policy = self.core.policy
         moment = now or self.core.now()
+        # A planned campaign may have started (or the running one ended) since the last run.
+        self.core.refresh_campaign(moment)
+        policy = self.core.policy
         period = job.period(slot, policy)
         return await self._run(
             name,
@@ -107,6 +110,7 @@ class JobRunner:
         """An announcement (/thongbao) as a run of its own: claimed once, queued within the
         budgets together with the mark that it was planned, then delivered."""
         moment = self.core.now()
+        self.core.refresh_campaign(moment)
         policy = self.core.policy
         return await self._run(
             ANNOUNCEMENT_JOB,
@@ -115,6 +119,19 @@ class JobRunner:
             moment,
             lambda store: announcement_messages(store, policy, announcement_id, moment),
             planned=lambda store: store.announcements.mark_planned(announcement_id, moment),
+        )
+
+    async def summarise(self, campaign_id: int) -> RunReport:
+        """An ended campaign's final summary, once (the job ledger's period is its id)."""
+        moment = self.core.now()
+        self.core.refresh_campaign(moment)
+        policy = self.core.policy
+        return await self._run(
+            SUMMARY_JOB,
+            str(campaign_id),
+            moment,
+            moment,
+            lambda store: final_summaries(store, policy, campaign_id, moment),
         )
 
     async def _run(

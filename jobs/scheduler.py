@@ -19,8 +19,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
+from bot.domain.campaigns import SUMMARY_JOB, summary_due
 from bot.domain.jobs import JOBS
 from bot.domain.policy import Policy
+from bot.domain.ports import Store
 from jobs.runner import JobRunner, RunReport
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 # The longest gap between two slots of one job (a monthly job) plus a margin.
 LOOKBACK = timedelta(days=40)
 SWEEP_EVERY = timedelta(minutes=2)
+# A campaign's final summary still goes this long after it was due (the bot was down);
+# later, or for campaigns that ended before this version, it would only be noise.
+SUMMARY_GRACE = timedelta(days=7)
 # A fired job may start this late (the event loop was busy, the machine asleep) and still run.
 MISFIRE_GRACE_SECONDS = 15 * 60
 
@@ -159,7 +164,23 @@ class JobScheduler:
                 await self._run(run.job, run.slot)
         # Announcements recorded by another worker, or left unqueued by a crash.
         await self.announce_pending()
+        await self.summarise_ended(now)
         await self.runner.dispatcher.drain()
+
+    async def summarise_ended(self, now: datetime) -> list[RunReport]:
+        """The final summary of each campaign whose last week has closed, once."""
+
+        def due(store: Store) -> list[int]:
+            return [
+                campaign.id
+                for campaign in store.campaigns.all()
+                if (moment := summary_due(campaign, self.policy)) is not None
+                and moment <= now < moment + SUMMARY_GRACE
+                and not store.job_runs.has_run(SUMMARY_JOB, str(campaign.id))
+            ]
+
+        ready = await self.runner.core.database.run_async(due)
+        return [await self.runner.summarise(campaign_id) for campaign_id in ready]
 
     async def announce_pending(self) -> list[RunReport]:
         pending = await self.runner.core.database.run_async(

@@ -68,6 +68,9 @@ class FencedCore:
     def now(self) -> datetime:
         return self.core.now()
 
+    def refresh_campaign(self, now: datetime) -> None:
+        self.core.refresh_campaign(now)
+
 
 class JobService:
     def __init__(

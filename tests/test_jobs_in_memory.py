@@ -28,6 +28,9 @@ class MemoryCore:
     def now(self):
         return self.clock.now()
 
+    def refresh_campaign(self, now):
+        """The policy's campaign is the test's own."""
+
 
 class Recorder:
     platform = "telegram"

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.domain import (
     announcements,
+    campaigns,
     delegation,
     exports,
     invitations,
@@ -27,8 +28,12 @@ from bot.domain.messages import Inbound, Outbound
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.turn import Turn
+from bot.domain.weeks import local_date
 
 UseCase = Callable[[Turn], list[Outbound]]
+# Commands about figures or reports of a campaign: before any campaign exists, the answer
+# says so (reports are refused by their own lock check, with the same words).
+NEEDS_A_CAMPAIGN = frozenset({"status", "history", "export", "monthly", "readreport"})
 
 USE_CASES: dict[str, UseCase] = {
     "start": invitations.start,
@@ -46,6 +51,7 @@ USE_CASES: dict[str, UseCase] = {
     "unsubscribe": subscriptions.unsubscribe,
     "export": exports.export,
     "announce": announcements.announce,
+    "campaign": campaigns.show,
     "grant": delegation.grant,
     "invite": invitations.invite,
     "uninvite": invitations.revoke,
@@ -102,4 +108,9 @@ def _answer(turn: Turn) -> list[Outbound]:
     use_case = USE_CASES.get(inbound.command)
     if use_case is None:
         return []
+    if inbound.command in NEEDS_A_CAMPAIGN and not policy.campaign.exists:
+        today = local_date(turn.now, policy.tz)
+        return turn.reply(
+            wording.no_campaign_running(policy.campaign, today, admin=turn.is_any_admin())
+        )
     return use_case(turn)

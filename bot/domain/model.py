@@ -58,6 +58,22 @@ class Campaign:
     def is_running_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
 
+    @property
+    def exists(self) -> bool:
+        """False for NO_CAMPAIGN: none was ever created."""
+        return self.id > 0
+
+    def state(self, day: date) -> str:
+        """ "planned", "running" or "ended" on `day`."""
+        if day < self.start:
+            return "planned"
+        return "running" if self.end is None or day <= self.end else "ended"
+
+
+# What the bot works with before any campaign was created: it never runs, covers no week and
+# books nothing (every report is answered that no campaign is running).
+NO_CAMPAIGN = Campaign(0, "", date.max, None, "lượt dự thi")
+
 
 @dataclass(frozen=True)
 class Person:

@@ -67,6 +67,16 @@ class UnitRepository(Protocol):
 class CampaignRepository(Protocol):
     def active(self) -> Campaign | None: ...
 
+    def all(self) -> list[Campaign]:
+        """Every campaign, by start date."""
+        ...
+
+    def quotas(self, campaign_id: int) -> dict[str, int]:
+        """Each unit's weekly quota in that campaign."""
+        ...
+
+    def get(self, campaign_id: int) -> Campaign | None: ...
+
 
 class MembershipRepository(Protocol):
     def approved(self, platform: str, user_id: str) -> Membership | None: ...

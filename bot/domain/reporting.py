@@ -490,10 +490,13 @@ def _week_refusal(
     moment = at or turn.arrived_at
     campaign = turn.campaign
     today = moment.astimezone(turn.policy.tz).date()
-    if today < campaign.start or week.end < campaign.start:
+    if not campaign.exists or today < campaign.start:
+        # No campaign runs: when the next starts; admins also hear how to start one.
+        return Refusal(wording.no_campaign_running(campaign, today, admin=turn.is_any_admin()))
+    if week.end < campaign.start:
         return Refusal(wording.campaign_not_started(campaign))
     if campaign.end is not None and week.start > campaign.end:
-        return Refusal(wording.campaign_ended(campaign))
+        return Refusal(wording.no_campaign_running(campaign, today, admin=turn.is_any_admin()))
     if turn.is_admin_for(unit_code):
         return None
     if turn.policy.has_ended(moment):

@@ -54,6 +54,21 @@ class CampaignRow(SQLModel, table=True):
     end_date: date | None = None
     metric: str = Field(max_length=100)
     active: bool = False
+    # "units": its quotas follow units.csv (quizbot init); "file": they came with it.
+    quotas_from: str = Field(
+        default="units",
+        sa_column=sa.Column(sa.String(10), nullable=False, server_default="units"),
+    )
+
+
+class CampaignQuotaRow(SQLModel, table=True):
+    """A unit's weekly quota in one campaign (the unit table holds the current campaign's)."""
+
+    __tablename__ = "campaign_quota"
+
+    campaign_id: int = Field(primary_key=True, foreign_key="campaign.id")
+    unit_code: str = Field(primary_key=True, foreign_key="unit.code", max_length=20)
+    weekly_quota: int
 
 
 class MembershipRow(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -13,12 +13,14 @@ from bot.domain.model import (
     Campaign,
     Unit,
 )
-from bot.storage.schema import UNIT, _param, table_of, unit_from_row
+from bot.storage.schema import UNIT, _param, new_id, table_of, unit_from_row
 from bot.storage.tables import (
+    CampaignQuotaRow,
     CampaignRow,
 )
 
 CAMPAIGN = table_of(CampaignRow)
+CAMPAIGN_QUOTA = table_of(CampaignQuotaRow)
 GET_UNIT = sa.select(UNIT).where(UNIT.c.code == _param("code"))
 CHILD_UNITS = sa.select(UNIT).where(UNIT.c.parent_code == _param("parent"), UNIT.c.active.is_(True))
 ROOT_UNITS = sa.select(UNIT).where(UNIT.c.parent_code.is_(None), UNIT.c.active.is_(True))
@@ -96,6 +98,19 @@ class SqlUnits:
             rows = self.connection.execute(CHILD_UNITS, {"parent": parent_code})
         return [unit_from_row(row) for row in rows]
 
+    def apply_quotas(self, quotas: Mapping[str, int]) -> int:
+        """Set the units' weekly quotas to a campaign's (those that differ); returns how
+        many changed."""
+        changed = 0
+        for unit in self.everything():
+            quota = quotas.get(unit.code)
+            if quota is not None and quota != unit.weekly_quota:
+                self.connection.execute(
+                    sa.update(UNIT).where(UNIT.c.code == unit.code).values(weekly_quota=quota)
+                )
+                changed += 1
+        return changed
+
     def upsert(self, unit: Unit) -> str:
         """Insert or update one unit; returns 'added', 'updated' or 'unchanged'."""
         values = {
@@ -118,6 +133,81 @@ class SqlUnits:
 class SqlCampaigns:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+
+    def create(
+        self, name: str, start: date, end: date | None, metric: str, *, quotas_from: str = "units"
+    ) -> Campaign:
+        result = self.connection.execute(
+            sa.insert(CAMPAIGN).values(
+                name=name,
+                start_date=start,
+                end_date=end,
+                metric=metric,
+                active=False,
+                quotas_from=quotas_from,
+            )
+        )
+        return _campaign(
+            self.connection.execute(
+                sa.select(CAMPAIGN).where(CAMPAIGN.c.id == new_id(result))
+            ).one()
+        )
+
+    def get(self, campaign_id: int) -> Campaign | None:
+        row = self.connection.execute(
+            sa.select(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)
+        ).first()
+        return _campaign(row) if row else None
+
+    def by_name(self, name: str) -> Campaign | None:
+        row = self.connection.execute(sa.select(CAMPAIGN).where(CAMPAIGN.c.name == name)).first()
+        return _campaign(row) if row else None
+
+    def make_current(self, campaign_id: int) -> None:
+        """Mark the campaign the bot works with (`active()` returns it)."""
+        self.connection.execute(
+            sa.update(CAMPAIGN)
+            .where(CAMPAIGN.c.active != (CAMPAIGN.c.id == campaign_id))
+            .values(active=CAMPAIGN.c.id == campaign_id)
+        )
+
+    def end(self, campaign_id: int, day: date) -> None:
+        self.connection.execute(
+            sa.update(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id).values(end_date=day)
+        )
+
+    def follows_units_file(self, campaign_id: int) -> bool:
+        row = self.connection.execute(
+            sa.select(CAMPAIGN.c.quotas_from).where(CAMPAIGN.c.id == campaign_id)
+        ).first()
+        return row is not None and row.quotas_from == "units"
+
+    def quotas(self, campaign_id: int) -> dict[str, int]:
+        rows = self.connection.execute(
+            sa.select(CAMPAIGN_QUOTA.c.unit_code, CAMPAIGN_QUOTA.c.weekly_quota).where(
+                CAMPAIGN_QUOTA.c.campaign_id == campaign_id
+            )
+        )
+        return {row.unit_code: row.weekly_quota for row in rows}
+
+    def set_quotas(self, campaign_id: int, quotas: Mapping[str, int]) -> None:
+        current = self.quotas(campaign_id)
+        for code, quota in quotas.items():
+            if code not in current:
+                self.connection.execute(
+                    sa.insert(CAMPAIGN_QUOTA).values(
+                        campaign_id=campaign_id, unit_code=code, weekly_quota=quota
+                    )
+                )
+            elif current[code] != quota:
+                self.connection.execute(
+                    sa.update(CAMPAIGN_QUOTA)
+                    .where(
+                        CAMPAIGN_QUOTA.c.campaign_id == campaign_id,
+                        CAMPAIGN_QUOTA.c.unit_code == code,
+                    )
+                    .values(weekly_quota=quota)
+                )
 
     def active(self) -> Campaign | None:
         row = self.connection.execute(

@@ -32,6 +32,28 @@ from bot.domain.wording.admins import (  # noqa: F401
     units_table,
     unknown_command,
 )
+from bot.domain.wording.campaigns import (  # noqa: F401
+    CLI_HELP_CAMPAIGN_END,
+    CLI_HELP_CAMPAIGN_ID,
+    CLI_HELP_CAMPAIGN_METRIC,
+    CLI_HELP_CAMPAIGN_NAME,
+    CLI_HELP_CAMPAIGN_QUOTAS,
+    CLI_HELP_CAMPAIGN_START,
+    CLI_HELP_EXPORT_CAMPAIGN,
+    CLI_NO_RUNNING_CAMPAIGN,
+    HOW_TO_START,
+    campaign_card,
+    cli_bad_quota_line,
+    cli_campaign_bad_dates,
+    cli_campaign_created,
+    cli_campaign_ended,
+    cli_campaign_name_taken,
+    cli_campaign_overlaps,
+    cli_campaigns,
+    cli_unknown_campaign,
+    final_summary,
+    no_campaign_running,
+)
 from bot.domain.wording.common import (  # noqa: F401
     JOB_TITLES,
     KIND_PLURALS,

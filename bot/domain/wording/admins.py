@@ -293,6 +293,7 @@ HELP_LINES = {
         "bảng số liệu Excel"
     ),
     "history.unit": "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
+    "campaign": "/cuocthi — cuộc thi đang diễn ra (hoặc sắp diễn ra) và cuộc thi tiếp theo",
     "announce": (
         "/thongbao [MÃ] nội dung — gửi thông báo (kèm ảnh hoặc tệp nếu có) tới mọi nhóm và "
         "người báo cáo của đơn vị và các đơn vị trực thuộc"

@@ -138,6 +138,19 @@ CLI_SUBCOMMANDS = {
         "xuất bảng số liệu Excel của một tuần hoặc một tháng",
         "quizbot export --week 2024-W37 -o tuan37.xlsx",
     ),
+    "campaign": (
+        "các cuộc thi: tạo (new), xem (list), kết thúc (end)",
+        "quizbot campaign list",
+    ),
+    "campaign new": (
+        "tạo cuộc thi mới (mỗi lúc một cuộc thi; cuộc thi sắp diễn ra tự bắt đầu vào ngày của nó)",
+        'quizbot campaign new --name "Cuộc thi 2027" --start 2027-03-01 --end 2027-05-31',
+    ),
+    "campaign list": ("các cuộc thi, thời gian và trạng thái", "quizbot campaign list"),
+    "campaign end": (
+        "kết thúc cuộc thi đang diễn ra từ hôm nay (dừng nhắc nhở; gửi bản tổng kết)",
+        "quizbot campaign end",
+    ),
     "admins": (
         "xem, cấp hoặc thu hồi quyền quản trị (ngoài ADMIN_IDS và ZALO_ADMIN_IDS)",
         "quizbot admins list",
@@ -183,13 +196,18 @@ def cli_missing_file(path: str) -> str:
 
 
 def cli_initialised(campaign: Campaign, counts: Mapping[str, int]) -> str:
-    end = f" đến {full_date(campaign.end)}" if campaign.end else ""
-    return (
+    units = (
         f"Đã cập nhật cơ sở dữ liệu. Đơn vị: {counts.get('added', 0)} thêm mới, "
         f"{counts.get('updated', 0)} cập nhật, {counts.get('unchanged', 0)} không đổi, "
         f"{counts.get('deactivated', 0)} ngừng theo dõi.\n"
-        f"Cuộc thi: «{campaign.name}», từ {full_date(campaign.start)}{end}."
     )
+    if not campaign.exists:
+        return units + (
+            "Chưa có cuộc thi nào (CAMPAIGN_START chưa đặt): tạo bằng «quizbot campaign new "
+            '--name "…" --start NĂM-THÁNG-NGÀY --end NĂM-THÁNG-NGÀY».'
+        )
+    end = f" đến {full_date(campaign.end)}" if campaign.end else ""
+    return units + f"Cuộc thi: «{campaign.name}», từ {full_date(campaign.start)}{end}."
 
 
 KIND_NAMES = {
