@@ -296,8 +296,13 @@ def test_reports_outside_the_campaign_are_refused(dialogue):
     approve(dialogue)
     before = only_text(dialogue.send(AN, "5", at=at("2024-08-30 09:00")))
     after = only_text(dialogue.send(AN, "5", at=at("2025-01-06 09:00")))
-    assert before == wording.campaign_not_started(dialogue.policy.campaign)
-    assert after == wording.campaign_ended(dialogue.policy.campaign)
+    # No campaign runs then: the reporter hears when it starts, or that it ended.
+    campaign = dialogue.policy.campaign
+    assert before == wording.no_campaign_running(
+        campaign, at("2024-08-30 09:00").date(), admin=False
+    )
+    assert "bắt đầu từ ngày 02/09/2024" in before
+    assert after == wording.campaign_ended(campaign)
     assert entries(dialogue) == []
 
 
