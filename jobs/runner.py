@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -22,7 +22,15 @@ from bot.domain.budget import allowance, fit, held_back_notice
 from bot.domain.campaigns import SUMMARY_JOB, final_summaries
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS, abandoned_sends_notice, uncertain_sends_notice
-from bot.domain.messages import Outbound, RenderedMessage, Send, with_files
+from bot.domain.messages import (
+    Attachment,
+    Outbound,
+    Rendered,
+    RenderedMessage,
+    Send,
+    StoredFile,
+    with_files,
+)
 from bot.domain.ports import AbandonedSend, Notifier, Store
 from jobs.outbox import DrainReport, OutboxDispatcher
 from jobs.ports import JobCore as Core
@@ -119,7 +127,26 @@ class JobRunner:
             moment,
             lambda store: announcement_messages(store, policy, announcement_id, moment),
             planned=lambda store: store.announcements.mark_planned(announcement_id, moment),
+            prepare=self._passed_on,
         )
+
+    async def _passed_on(self, messages: list[Outbound]) -> list[Outbound]:
+        """A file kept by another platform (a Telegram photo announced to Zalo chats) is
+        fetched once and attached, for the chats whose platform shows files as links."""
+        fetched: dict[str, Attachment | None] = {}
+        ready = []
+        for message in messages:
+            capabilities = self.channels.capabilities(message.chat.platform)
+            files: list[Rendered] = []
+            for file in message.attachments:
+                if isinstance(file, StoredFile) and file.platform and capabilities.links:
+                    if file.file_id not in fetched:
+                        fetched[file.file_id] = await self.channels.fetch(file)
+                    files.append(fetched[file.file_id] or file)
+                else:
+                    files.append(file)
+            ready.append(replace(message, attachments=tuple(files)))
+        return ready
 
     async def summarise(self, campaign_id: int) -> RunReport:
         """An ended campaign's final summary, once (the job ledger's period is its id)."""
@@ -142,6 +169,7 @@ class JobRunner:
         moment: datetime,
         collect: Callable[[Store], list[Outbound]],
         planned: Callable[[Store], None] | None = None,
+        prepare: Callable[[list[Outbound]], Awaitable[list[Outbound]]] | None = None,
     ) -> RunReport:
         database = self.core.database
         claimed_at = self.wall_clock.now()
@@ -152,6 +180,8 @@ class JobRunner:
         queued = 0
         if must_plan:
             messages = await database.run_async(collect)
+            if prepare is not None:
+                messages = await prepare(messages)
             rendered = await asyncio.to_thread(self._render, messages)
             parts = [(message, self.channels.parts(message)) for message in rendered]
 

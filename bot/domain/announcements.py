@@ -109,20 +109,21 @@ def announcement_messages(
         return []
     scope = store.units.get(announcement.scope) if announcement.scope else None
     messages = []
+    origin = announcement.by.platform
     for chat in recipients(store, policy, scope):
-        # The platform keeps the file: only chats of the same platform can receive it.
-        same_platform = chat.platform == announcement.by.platform
         files: tuple[Rendered, ...] = ()
-        if announcement.file_id and announcement.file_name and same_platform:
+        if announcement.file_id and announcement.file_name:
+            # The platform it came from keeps the file: sent on by its id there; to another
+            # platform's chats it is passed on as a link where they show links (the send
+            # says where to see it otherwise).
             files = (
                 StoredFile(
                     announcement.file_id,
                     announcement.file_name,
                     photo=announcement.file_kind == "photo",
+                    platform=None if chat.platform == origin else origin,
                 ),
             )
-        text = wording.announcement_text(
-            announcement, scope, file_elsewhere=bool(announcement.file_id) and not same_platform
-        )
+        text = wording.announcement_text(announcement, scope)
         messages.append(Outbound(chat, text, attachments=files))
     return messages

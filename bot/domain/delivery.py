@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from bot.domain.messages import RenderedMessage, Send, as_type, single_sends
+from bot.domain.messages import (
+    Attachment,
+    RenderedMessage,
+    Send,
+    StoredFile,
+    as_type,
+    single_sends,
+)
 from bot.domain.ports import Notifier
 from bot.domain.rendering import buttons_as_text, plain_text
 from bot.domain.textsplit import split_message
@@ -29,6 +36,8 @@ class Capabilities:
     documents: bool
     # Photos uploaded with the message, or only fetched by the platform from a URL.
     photos_by_url: bool
+    # Files shown as signed links under the bot's public address (Zalo with PUBLIC_BASE_URL).
+    links: bool = False
 
 
 def sends_for(message: RenderedMessage, capabilities: Capabilities) -> list[Send]:
@@ -68,6 +77,21 @@ class Channels:
 
     def __iter__(self) -> Iterator[Notifier]:
         return iter(self._by_platform.values())
+
+    def capabilities(self, platform: str) -> Capabilities:
+        """What a chat of the platform can show (nothing special where the bot does not
+        serve it)."""
+        notifier = self.get(platform)
+        if notifier is None:
+            return Capabilities(False, False, 4000, "plain", False, False)
+        return notifier.capabilities
+
+    async def fetch(self, file: StoredFile) -> Attachment | None:
+        """The content of a file its platform keeps (None when that platform's notifier
+        cannot fetch it, or the file is too big to pass on)."""
+        notifier = self.get(file.platform or "")
+        fetch = getattr(notifier, "fetch", None)
+        return await fetch(file) if fetch is not None else None
 
     def parts(self, message: RenderedMessage) -> list[Send]:
         """The separate sends of a message on its platform; a message for a platform the bot

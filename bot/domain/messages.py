@@ -151,6 +151,9 @@ class StoredFile:
     caption: str = ""
     # A photo is sent as a photo (Telegram will not send a photo's id as a document).
     photo: bool = False
+    # The platform that keeps it, when not the chat's own (a Telegram file announced to a
+    # Zalo chat): fetched and linked where the chat's platform can show files by link.
+    platform: str | None = None
 
 
 Rendered = Attachment | ChartSpec | TableSpec | StoredFile

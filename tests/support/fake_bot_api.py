@@ -16,6 +16,7 @@ import itertools
 import json
 import threading
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +73,8 @@ class FakeBotApi(LoopbackServer):
         self.sent: list[Sent] = []
         self.requests: list[tuple[str, float]] = []
         self.forbidden_chats: set[int] = set()
+        # Files people sent, as Telegram keeps them: file id -> content (getFile, download).
+        self.kept_files: dict[str, bytes] = {}
         self.migrated_chats: dict[int, int] = {}
         self.retry_after_once: dict[int, int] = {}
         self.rate_limit: RateLimit | None = None
@@ -258,7 +261,18 @@ class FakeBotApi(LoopbackServer):
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the bot stopped while a long poll was still open
 
-            do_GET = do_POST
+            def do_GET(self) -> None:
+                kept = f"/file/bot{api.token}/kept/"
+                # python-telegram-bot quotes the file's URL path (the token's ":" included).
+                path = urllib.parse.unquote(self.path)
+                if not path.startswith(kept):
+                    self.do_POST()
+                    return
+                content = api.kept_files.get(path[len(kept) :])
+                self.send_response(200 if content is not None else 404)
+                self.send_header("Content-Length", str(len(content or b"")))
+                self.end_headers()
+                self.wfile.write(content or b"")
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -352,6 +366,21 @@ class FakeBotApi(LoopbackServer):
         files: dict[str, tuple[str, bytes]],
         via: str = "",
     ) -> tuple[int, dict[str, Any]]:
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.kept_files:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: invalid file_id",
+                }
+            result = {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.kept_files[file_id]),
+                "file_path": f"kept/{file_id}",
+            }
+            return 200, {"ok": True, "result": result}
         if method == "getMe":
             return 200, {
                 "ok": True,

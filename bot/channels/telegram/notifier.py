@@ -17,7 +17,14 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Settings
@@ -39,6 +46,9 @@ from bot.domain.textsplit import split_message
 
 log = logging.getLogger(__name__)
 
+# The largest file fetched from Telegram to pass on to another platform's chats (each chat's
+# copy is stored for its link).
+PASS_ON_BYTES = 5 * 1024 * 1024
 # Telegram allows 4096 characters; the margin covers counting differences in entities.
 TELEGRAM_TEXT_LIMIT = 4000
 _GONE_MARKERS = (
@@ -104,6 +114,20 @@ class TelegramNotifier:
 
     def parts(self, message: RenderedMessage) -> list[Send]:
         return sends_for(message, self.capabilities)
+
+    async def fetch(self, file: StoredFile) -> Attachment | None:
+        """A file Telegram keeps (an announcement's photo or document), to pass on to another
+        platform; None when it is too big to pass on, or cannot be had."""
+        try:
+            kept = await self.bot.get_file(file.file_id)
+            if kept.file_size is not None and kept.file_size > PASS_ON_BYTES:
+                return None
+            content = bytes(await kept.download_as_bytearray())
+        except TelegramError as error:
+            # Passing a file on is a courtesy: the chat is told where to see it instead.
+            log.warning("could not fetch a Telegram file to pass on: %s", type(error).__name__)
+            return None
+        return Attachment(file.file_name, content, "photo" if file.photo else "document")
 
     async def send(self, message: RenderedMessage) -> Delivery:
         chat_id = int(message.chat.chat_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.channels.web.files import FileLinks
@@ -58,7 +59,11 @@ def zalo_parts(message: RenderedMessage) -> list[Send]:
 class ZaloNotifier:
     platform = PLATFORM
     limits = ZALO_LIMITS
-    capabilities = ZALO_CAPABILITIES
+
+    @property
+    def capabilities(self) -> Capabilities:
+        # Files go as signed links only where the bot has a public address.
+        return replace(ZALO_CAPABILITIES, links=self.links is not None)
 
     def __init__(
         self,

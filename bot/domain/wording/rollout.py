@@ -322,18 +322,12 @@ def announcement_accepted(
     return "\n".join(lines)
 
 
-def announcement_text(
-    announcement: Announcement, scope: Unit | None, *, file_elsewhere: bool
-) -> str:
+def announcement_text(announcement: Announcement, scope: Unit | None) -> str:
     sender = announcement.by.display_name.strip() or "quản trị viên"
     lines = [f"📢 <b>Thông báo</b> — gửi {scope_name(scope)}"]
     if announcement.text:
         lines.append(esc(announcement.text))
-    if file_elsewhere:
-        platform = PLATFORM_NAMES.get(announcement.by.platform, announcement.by.platform)
-        lines.append(
-            f"<i>Thông báo có kèm tệp «{esc(announcement.file_name or '')}», gửi qua {platform}; "
-            f"đồng chí xem trong nhóm {platform} của đơn vị hoặc liên hệ người gửi.</i>"
-        )
+    if announcement.file_name:
+        lines.append(f"<i>Kèm tệp «{esc(announcement.file_name)}».</i>")
     lines.append(f"<i>Người gửi: {esc(sender)}</i>")
     return "\n".join(lines)
