@@ -22,6 +22,7 @@ from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
 from bot.domain import wording
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
+from bot.domain.messages import Attachment, TableSpec
 from bot.domain.model import Unit
 from bot.domain.ports import Notifier
 from bot.domain.tree import UnitTree
@@ -392,9 +393,7 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
         attachment = core.renderer.render(spec)
     finally:
         core.close()
-    arguments.output.write_bytes(attachment.content)
-    print(wording.cli_exported(str(arguments.output), len(spec.rows) - 1))
-    return 0
+    return _written(arguments.output, attachment, spec)
 
 
 def _export_campaign(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -414,8 +413,12 @@ def _export_campaign(arguments: argparse.Namespace, settings: Settings) -> int:
         attachment = core.renderer.render(spec)
     finally:
         core.close()
-    arguments.output.write_bytes(attachment.content)
-    print(wording.cli_exported(str(arguments.output), len(spec.rows) - 1))
+    return _written(arguments.output, attachment, spec)
+
+
+def _written(output: Path, attachment: Attachment, spec: TableSpec) -> int:
+    output.write_bytes(attachment.content)
+    print(wording.cli_exported(str(output), len(spec.rows) - 1))
     return 0
 
 

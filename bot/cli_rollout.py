@@ -145,13 +145,17 @@ def read_quota_file(path: Path, known: set[str]) -> dict[str, int]:
     text = decode_units_file(path.read_bytes())
     quotas: dict[str, int] = {}
     problems = []
+    # A header names the columns (units.csv itself will do: its weekly_quota is read).
+    quota_column = 1
     for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
         if not row or not "".join(row).strip():
             continue
         if number == 1 and row[0].strip().lower() == "code":
+            names = [cell.strip().lower() for cell in row]
+            quota_column = names.index("weekly_quota") if "weekly_quota" in names else 1
             continue
         code = row[0].strip().upper()
-        raw = row[1].strip() if len(row) > 1 else ""
+        raw = row[quota_column].strip() if len(row) > quota_column else ""
         if code not in known:
             problems.append(wording.cli_bad_quota_line(number, f"không có đơn vị «{code}»"))
         elif not raw.isdigit() or int(raw) > MAX_QUOTA:

@@ -240,3 +240,21 @@ def test_without_any_campaign_the_bot_says_so(tmp_path, monkeypatch, capsys):
         assert core.database.run(lambda store: store.campaigns.all()) == []
     finally:
         core.close()
+
+
+def test_a_quota_file_may_be_a_units_csv(cli, capsys):
+    from tests.support.units import CSV_HEADER
+
+    quotas = cli / "don-vi-2027.csv"
+    quotas.write_text(CSV_HEADER + "KM,Phường Khương Mai,ward,TX,250\n", encoding="utf-8")
+    dates = ["--start", "2027-03-01", "--end", "2027-03-28"]
+    assert main(["campaign", "new", "--name", "2027", *dates, "--quotas", str(quotas)]) == 0
+    settings = load_settings(env_file=None)
+    core = open_core(settings, MovableClock(at("2027-03-03 09:00")))
+    try:
+        quotas_now = core.database.run(lambda store: store.campaigns.quotas(2))
+        assert quotas_now["KM"] == 250 and quotas_now["KT"] == 200
+        # The campaign has started: the unit table carries its quotas.
+        assert core.database.run(lambda store: store.units.get("KM")).weekly_quota == 250
+    finally:
+        core.close()

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from bot.domain import wording
-from bot.domain.exports import build_table
+from bot.domain.exports import build_table, weeks_of
 from bot.domain.messages import Outbound, TableSpec
 from bot.domain.model import NO_CAMPAIGN, NO_FIGURE, Campaign, Unit
 from bot.domain.policy import Policy
@@ -69,17 +69,6 @@ def campaign_tree(store: Store, campaign: Campaign) -> UnitTree:
     )
 
 
-def campaign_weeks_of(campaign: Campaign, today: date) -> list[Week]:
-    """Its weeks up to the one containing `today` (all of them once it ended)."""
-    last = today if campaign.end is None else min(today, campaign.end)
-    weeks: list[Week] = []
-    week = Week.containing(campaign.start)
-    while week.start <= last:
-        weeks.append(week)
-        week = week.next()
-    return weeks
-
-
 def campaign_table(
     store: Store,
     policy: Policy,
@@ -90,7 +79,7 @@ def campaign_table(
 ) -> TableSpec:
     """The whole campaign's spreadsheet (its weeks, its quotas), for its scope."""
     tree = campaign_tree(store, campaign)
-    weeks = campaign_weeks_of(campaign, today)
+    weeks = weeks_of(campaign, today)
     return build_table(
         store,
         replace(policy, campaign=campaign),
@@ -121,7 +110,7 @@ def final_summaries(
         return []
     today = local_date(now, policy.tz)
     tree = campaign_tree(store, campaign)
-    weeks = campaign_weeks_of(campaign, today)
+    weeks = weeks_of(campaign, today)
     starts = [week.start for week in weeks]
     totals = store.ledger.totals_by_week(campaign.id, starts, None)
 

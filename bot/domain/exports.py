@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.domain import wording
 from bot.domain.messages import Column, Outbound, TableSpec
-from bot.domain.model import NO_FIGURE, Figure, Unit
+from bot.domain.model import NO_FIGURE, Campaign, Figure, Unit
 from bot.domain.parsing import fold
 from bot.domain.periods import parse_period
 from bot.domain.policy import Policy
@@ -75,7 +75,11 @@ def month_weeks(policy: Policy, month: Month, today: date) -> list[Week]:
 
 def campaign_weeks(policy: Policy, today: date) -> list[Week]:
     """Every week of the campaign up to the one containing `today`."""
-    campaign = policy.campaign
+    return weeks_of(policy.campaign, today)
+
+
+def weeks_of(campaign: Campaign, today: date) -> list[Week]:
+    """A campaign's weeks up to the one containing `today` (all of them once it ended)."""
     last_day = today if campaign.end is None else min(today, campaign.end)
     weeks: list[Week] = []
     week = Week.containing(campaign.start)
