@@ -146,8 +146,9 @@ class Settings:
     log_level: str = "INFO"
     monthly_due_day: int = 20
     reminder_target: ReminderTarget = ReminderTarget.GROUP
-    # How long an invitation (/moi) can be used.
+    # How long an invitation (/moi) can be used, and a board link (/bangtin).
     invite_days: int = 30
+    board_link_days: int = 7
     # Cron expressions (minute hour day month day-of-week), several per job allowed.
     schedules: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(DEFAULT_SCHEDULES)
@@ -188,6 +189,8 @@ class Settings:
             monthly_due_day=self.monthly_due_day,
             reminder_target=self.reminder_target,
             invite_days=self.invite_days,
+            public_base_url=self.public_base_url,
+            board_link_days=self.board_link_days,
             message_budgets={ZALO: self.zalo_monthly_message_budget} if self.has_zalo else {},
         )
 
@@ -305,5 +308,6 @@ def load_settings(
         monthly_due_day=due_day,
         reminder_target=ReminderTarget(target),
         invite_days=integer("INVITE_DAYS", Settings.invite_days, 1),
+        board_link_days=integer("BOARD_LINK_DAYS", Settings.board_link_days, 1),
         schedules=schedules,
     )

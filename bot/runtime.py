@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import make_url
+from starlette.routing import Route
 from telegram.ext import Application
 
 from bot.app import Core, open_core
@@ -64,6 +65,22 @@ def attach_jobs(application: Application, settings: Settings, core: Core) -> Non
 
     application.bot_data["on_start"].append(start)
     application.bot_data["on_stop"].append(stop)
+
+
+def board_for(settings: Settings, core: Core) -> list[Route]:
+    """The board's pages, signed with a key derived from the bot's own secrets."""
+    from bot.channels.web.board import board_routes
+
+    seed = settings.telegram_token.reveal() or settings.zalo_token.reveal() or "console"
+    return board_routes(
+        core.database,
+        lambda: core.policy,
+        core.renderer,
+        hmac.new(seed.encode(), b"quizbot board", hashlib.sha256).digest(),
+        secure=settings.public_base_url.startswith("https://"),
+        telegram_token=settings.telegram_token.reveal(),
+        now=core.clock.now,
+    )
 
 
 def zalo_webhook_secret(settings: Settings) -> str:
@@ -209,6 +226,7 @@ class BotProcess:
                 policy=core.policy,
                 clock=core.clock,
                 leadership=self.leadership,
+                board=board_for(settings, core),
             )
             self.web = WebServer(
                 app, self.http_host, settings.http_port, reuse_port=self.reuse_port

@@ -91,6 +91,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command("subscribe", ("dangkynhan", "subscribe"), False, ((Audience.ADMIN, "subscribe"),)),
     Command("unsubscribe", ("huynhan", "unsubscribe"), False, ((Audience.ADMIN, "unsubscribe"),)),
     Command("export", ("xuat", "export"), False, ((Audience.ADMIN, "export"),)),
+    Command("board", ("bangtin", "board"), True, ((Audience.EVERYONE, "board"),)),
+    Command("unboard", ("huybangtin", "unboard")),
     Command("campaign", ("cuocthi", "campaign"), False, ((Audience.ADMIN, "campaign"),)),
     Command("announce", ("thongbao", "announce"), False, ((Audience.ADMIN, "announce"),)),
     Command("invite", ("moi", "invite"), False, ((Audience.ADMIN, "invite"),)),

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.domain import (
     announcements,
+    board,
     campaigns,
     delegation,
     exports,
@@ -52,6 +53,8 @@ USE_CASES: dict[str, UseCase] = {
     "export": exports.export,
     "announce": announcements.announce,
     "campaign": campaigns.show,
+    "board": board.open_board,
+    "unboard": board.close_board,
     "grant": delegation.grant,
     "invite": invitations.invite,
     "uninvite": invitations.revoke,

@@ -45,6 +45,9 @@ class Policy:
     # (from getMe once Telegram has started; None without Telegram).
     invite_days: int = 30
     telegram_username: str | None = None
+    # The bot's public address (the board's links) and how long a board link works.
+    public_base_url: str = ""
+    board_link_days: int = 7
 
     def week_of(self, moment: datetime) -> Week:
         return Week.of(moment, self.tz)

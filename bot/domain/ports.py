@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.domain.messages import (
     Attachment,
@@ -45,6 +45,7 @@ from bot.domain.model import (
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from bot.domain.board import BoardLink
     from bot.domain.delivery import Capabilities
 
 
@@ -171,6 +172,16 @@ class AnnouncementRepository(Protocol):
     def mark_planned(self, announcement_id: int, at: datetime) -> None: ...
 
 
+class BoardLinkRepository(Protocol):
+    def create(self, link: BoardLink) -> None: ...
+
+    def get(self, token_hash: str) -> BoardLink | None: ...
+
+    def revoke_all(self, person: Person, at: datetime) -> int:
+        """Revoke every live link of the person; how many."""
+        ...
+
+
 class InvitationRepository(Protocol):
     def create(self, invitation: Invitation) -> None: ...
 
@@ -218,6 +229,7 @@ class LedgerRepository(Protocol):
         sent_at: datetime,
         recorded_at: datetime,
         effect: int = 0,
+        text: str = "",
     ) -> ReportEntry:
         """A new live entry with the effect given (0, then the caller re-folds the week,
         unless it computed the effect from `append_point`)."""
@@ -229,6 +241,13 @@ class LedgerRepository(Protocol):
         """For an entry about to be appended, sent at `sent_at`: the sum of the effects of
         the live entries sent until then, and whether any live entry was sent later (then
         the new one lands before it and the week must be re-folded)."""
+        ...
+
+    def week_records(
+        self, campaign_id: int, unit_code: str, week_start: date
+    ) -> list[tuple[datetime, Person, str, str, int, int, bool, tuple[Any, ...]]]:
+        """A unit's own entries of a week, void ones too, in sending order, each with the
+        text its sender wrote and its changes (action, when, who, old, new)."""
         ...
 
     def live_entries(
@@ -509,6 +528,9 @@ class Store(Protocol):
 
     @property
     def announcements(self) -> AnnouncementRepository: ...
+
+    @property
+    def board_links(self) -> BoardLinkRepository: ...
 
     @property
     def inbox(self) -> InboxRepository: ...

@@ -41,6 +41,9 @@ from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week, local_date
 
+# How much of a report's message is kept with its entry (a report is a line or two).
+MESSAGE_KEPT = 1000
+
 
 def report_command(turn: Turn) -> list[Outbound]:
     """`/bc 45`, `/bc KM 45`, and a week named at the end (`/bc HD 5 tuan 36`): an admin
@@ -245,6 +248,7 @@ def _book(
         sent_at=sent_at,
         recorded_at=turn.now,
         effect=effect or 0,
+        text=turn.inbound.text[:MESSAGE_KEPT],
     )
     standing = change.done(entry, folded=effect is not None)
     words = wording.entry_words(request.mode, request.amount)

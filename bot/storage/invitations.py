@@ -1,5 +1,5 @@
 """Rolling out: invitations (codes that make a person a unit's secretary, or bind a group,
-at once) and announcements to every chat of a scope."""
+at once), announcements to every chat of a scope, and the board's links."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from bot.domain.board import BoardLink
 from bot.domain.model import Announcement, ChatRef, Invitation, Person
 from bot.storage.schema import new_id, table_of
-from bot.storage.tables import AnnouncementRow, InvitationRow, InvitationUseRow
+from bot.storage.tables import AnnouncementRow, BoardLinkRow, InvitationRow, InvitationUseRow
 
 INVITATION = table_of(InvitationRow)
 INVITATION_USE = table_of(InvitationUseRow)
 ANNOUNCEMENT = table_of(AnnouncementRow)
+BOARD_LINK = table_of(BoardLinkRow)
 
 
 def _invitation(row: Row[Any]) -> Invitation:
@@ -150,3 +152,47 @@ class SqlAnnouncements:
             .where(ANNOUNCEMENT.c.id == announcement_id)
             .values(planned_at=at)
         )
+
+
+class SqlBoardLinks:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def create(self, link: BoardLink) -> None:
+        self.connection.execute(
+            sa.insert(BOARD_LINK).values(
+                token_hash=link.token_hash,
+                platform=link.person.platform,
+                user_id=link.person.user_id,
+                scope_unit_code=link.scope,
+                created_at=link.created_at,
+                expires_at=link.expires_at,
+            )
+        )
+
+    def get(self, token_hash: str) -> BoardLink | None:
+        row = self.connection.execute(
+            sa.select(BOARD_LINK).where(BOARD_LINK.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        return BoardLink(
+            row.token_hash,
+            Person(row.platform, row.user_id),
+            row.scope_unit_code,
+            row.created_at,
+            row.expires_at,
+            row.revoked_at,
+        )
+
+    def revoke_all(self, person: Person, at: datetime) -> int:
+        result = self.connection.execute(
+            sa.update(BOARD_LINK)
+            .where(
+                BOARD_LINK.c.platform == person.platform,
+                BOARD_LINK.c.user_id == person.user_id,
+                BOARD_LINK.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+        )
+        return int(result.rowcount)

@@ -93,6 +93,7 @@ _ENTRY_COLUMNS = (
     "sent_at",
     "recorded_at",
     "void",
+    "text",
 )
 _AUDIT_COLUMNS = (
     "action",
@@ -302,6 +303,7 @@ class SqlLedger:
         sent_at: datetime,
         recorded_at: datetime,
         effect: int = 0,
+        text: str = "",
     ) -> ReportEntry:
         values = {
             "campaign_id": campaign_id,
@@ -319,6 +321,7 @@ class SqlLedger:
             "sent_at": sent_at,
             "recorded_at": recorded_at,
             "void": False,
+            "text": text,
         }
 
         def made(entry_id: int) -> ReportEntry:
@@ -347,6 +350,51 @@ class SqlLedger:
         entry = made(new_id(self.connection.execute(INSERT_ENTRY, values)))
         self._audit(entry, "create", None, entry, reporter, source, recorded_at)
         return entry
+
+    def week_records(
+        self, campaign_id: int, unit_code: str, week_start: date
+    ) -> list[tuple[datetime, Person, str, str, int, int, bool, tuple[Any, ...]]]:
+        rows = list(
+            self.connection.execute(
+                sa.select(ENTRY)
+                .where(
+                    ENTRY.c.campaign_id == campaign_id,
+                    ENTRY.c.unit_code == unit_code,
+                    ENTRY.c.week_start == week_start,
+                )
+                .order_by(ENTRY.c.sent_at, ENTRY.c.id)
+            )
+        )
+        changes: dict[int, list[tuple[str, datetime, str, int | None, int]]] = {}
+        if rows:
+            audits = self.connection.execute(
+                sa.select(AUDIT)
+                .where(AUDIT.c.entry_id.in_([row.id for row in rows]), AUDIT.c.action != "create")
+                .order_by(AUDIT.c.at, AUDIT.c.id)
+            )
+            for audit in audits:
+                changes.setdefault(audit.entry_id, []).append(
+                    (
+                        audit.action,
+                        audit.at,
+                        audit.actor_user_id,
+                        audit.old_requested,
+                        audit.new_requested,
+                    )
+                )
+        return [
+            (
+                row.sent_at,
+                Person(row.reporter_platform, row.reporter_user_id, row.reporter_name),
+                row.text,
+                row.mode,
+                row.requested,
+                row.delta,
+                bool(row.void),
+                tuple(changes.get(row.id, ())),
+            )
+            for row in rows
+        ]
 
     def live_entries(
         self,

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 
 from bot.storage.chats import SqlChats, SqlSubscriptions
 from bot.storage.held import SqlPendingReports
-from bot.storage.invitations import SqlAnnouncements, SqlInvitations
+from bot.storage.invitations import SqlAnnouncements, SqlBoardLinks, SqlInvitations
 from bot.storage.job_runs import SqlJobRuns
 from bot.storage.ledger import SqlInbox, SqlLedger
 from bot.storage.monthly import SqlSubmissions
@@ -30,6 +30,7 @@ class SqlStore:
         self.admins = SqlAdmins(connection)
         self.invitations = SqlInvitations(connection)
         self.announcements = SqlAnnouncements(connection)
+        self.board_links = SqlBoardLinks(connection)
         self.inbox = SqlInbox(connection)
         self.ledger = SqlLedger(connection)
         self.submissions = SqlSubmissions(connection)

@@ -143,6 +143,22 @@ class AnnouncementRow(SQLModel, table=True):
     planned_at: datetime | None = _utc(nullable=True)
 
 
+class BoardLinkRow(SQLModel, table=True):
+    """A /bangtin link: its secret's hash (the secret is only in the link), whose it is,
+    the scope it opens, until when."""
+
+    __tablename__ = "board_link"
+    __table_args__ = (sa.Index("ix_board_link_person", "platform", "user_id"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=64)
+    scope_unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=20)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    revoked_at: datetime | None = _utc(nullable=True)
+
+
 class InvitationUseRow(SQLModel, table=True):
     __tablename__ = "invitation_use"
 
@@ -206,6 +222,8 @@ class ReportEntryRow(SQLModel, table=True):
     recorded_at: datetime = _utc()
     void: bool = False
     edited_at: datetime | None = _utc(nullable=True)
+    # The message as its sender wrote it (shown with the entry on the board).
+    text: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False, server_default=""))
 
 
 class ReportAuditRow(SQLModel, table=True):

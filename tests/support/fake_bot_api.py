@@ -393,6 +393,7 @@ class FakeBotApi(LoopbackServer):
             }
         if method in {
             "setMyCommands",
+            "setChatMenuButton",
             "deleteWebhook",
             "answerCallbackQuery",
             "setWebhook",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from bot.domain.board import BoardLink
 from bot.domain.messages import Outbound
 from bot.domain.model import (
     AdminGrant,
@@ -336,6 +337,27 @@ class MemoryAdmins:
         return self.rows.pop((platform, user_id), "absent") != "absent"
 
 
+class MemoryBoardLinks:
+    def __init__(self) -> None:
+        self.rows: dict[str, BoardLink] = {}
+
+    def create(self, link: BoardLink) -> None:
+        self.rows[link.token_hash] = link
+
+    def get(self, token_hash: str) -> BoardLink | None:
+        return self.rows.get(token_hash)
+
+    def revoke_all(self, person: Person, at: datetime) -> int:
+        mine = [
+            key
+            for key, link in self.rows.items()
+            if link.person.key == person.key and link.revoked_at is None
+        ]
+        for key in mine:
+            self.rows[key] = replace(self.rows[key], revoked_at=at)
+        return len(mine)
+
+
 class MemoryAnnouncements:
     def __init__(self) -> None:
         self.rows: dict[int, Announcement] = {}
@@ -430,6 +452,7 @@ class MemoryLedger:
         sent_at: datetime,
         recorded_at: datetime,
         effect: int = 0,
+        text: str = "",
     ) -> ReportEntry:
         if self.entry_for(source) is not None:
             raise DuplicateSource(source)
@@ -449,6 +472,23 @@ class MemoryLedger:
         self.entries[entry.id] = entry
         self.audit.append(AuditRecord(entry.id, "create", None, requested, reporter))
         return entry
+
+    def week_records(
+        self, campaign_id: int, unit_code: str, week_start: date
+    ) -> list[tuple[datetime, Person, str, str, int, int, bool, tuple[Any, ...]]]:
+        found = sorted(
+            (
+                e
+                for e in self.entries.values()
+                if (e.campaign_id, e.unit_code, e.week_start)
+                == (campaign_id, unit_code, week_start)
+            ),
+            key=lambda e: (e.sent_at, e.id),
+        )
+        return [
+            (e.sent_at, e.reporter, "", e.mode.value, e.requested, e.effect, e.void, ())
+            for e in found
+        ]
 
     def live_entries(
         self,
@@ -888,6 +928,7 @@ class MemoryStore:
     admins: MemoryAdmins = field(default_factory=MemoryAdmins)
     invitations: MemoryInvitations = field(default_factory=MemoryInvitations)
     announcements: MemoryAnnouncements = field(default_factory=MemoryAnnouncements)
+    board_links: MemoryBoardLinks = field(default_factory=MemoryBoardLinks)
     inbox: MemoryInbox = field(default_factory=MemoryInbox)
     ledger: MemoryLedger = field(init=False)
     pending_reports: MemoryPendingReports = field(default_factory=MemoryPendingReports)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
@@ -184,6 +184,14 @@ async def _post_init(application: Application) -> None:
     await application.bot.set_my_commands(
         [BotCommand(command, description) for command, description in menu]
     )
+    base = core.policy.public_base_url
+    if base:
+        # The menu button opens the board as a Mini App (it signs the person in).
+        button = MenuButtonWebApp(wording.BOARD_MENU_BUTTON, WebAppInfo(f"{base}/board/app"))
+        try:
+            await application.bot.set_chat_menu_button(menu_button=button)
+        except BadRequest as error:  # Telegram wants https: the board is still on /bangtin
+            log.warning("the board's menu button was refused: %s", error.message)
     for start in application.bot_data["on_start"]:
         await start(application)
     log.info("Telegram bot @%s is running", application.bot.username)

@@ -89,6 +89,7 @@ def build_web_app(
     policy: Policy | None = None,
     clock: Clock | None = None,
     leadership: Leadership | None = None,
+    board: list[Route] | None = None,
 ) -> Starlette:
     """`leadership`: several workers share the database; /healthz names the leader."""
     clock = clock or SystemClock()
@@ -207,6 +208,7 @@ def build_web_app(
                 methods=["POST"],
             ),
             Route("/files/{file_id}/{name}", file_link, methods=["GET"]),
+            *(board or []),
         ]
     )
 

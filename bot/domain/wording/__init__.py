@@ -32,6 +32,21 @@ from bot.domain.wording.admins import (  # noqa: F401
     units_table,
     unknown_command,
 )
+from bot.domain.wording.board import (  # noqa: F401
+    ACTIONS,
+    BOARD_LINK_SENT_PRIVATELY,
+    BOARD_MENU_BUTTON,
+    BOARD_NEEDS_ADDRESS,
+    BOARD_NOT_ALLOWED,
+    GROUP_TITLES,
+    LINK_REFUSED,
+    NO_DATA,
+    NOT_SIGNED_IN,
+    OUTSIDE_SCOPE,
+    PAGE_TITLE,
+    board_link,
+    board_links_revoked,
+)
 from bot.domain.wording.campaigns import (  # noqa: F401
     CLI_HELP_CAMPAIGN_END,
     CLI_HELP_CAMPAIGN_ID,

@@ -293,6 +293,7 @@ HELP_LINES = {
         "bảng số liệu Excel"
     ),
     "history.unit": "/lichsu MÃ — số liệu 8 tuần gần nhất của một đơn vị",
+    "board": "/bangtin — đường dẫn bảng tin tiến độ trên web (/huybangtin: hủy các đường dẫn)",
     "campaign": "/cuocthi — cuộc thi đang diễn ra (hoặc sắp diễn ra) và cuộc thi tiếp theo",
     "announce": (
         "/thongbao [MÃ] nội dung — gửi thông báo (kèm ảnh hoặc tệp nếu có) tới mọi nhóm và "
@@ -345,6 +346,7 @@ MENU_LINES = {
     "baocaothang": "Gửi báo cáo tháng (trước ngày {due_day})",
     "dangky": "Đăng ký báo cáo cho đơn vị: /dangky KM",
     "huongdan": "Hướng dẫn sử dụng",
+    "bangtin": "Bảng tin tiến độ trên web",
 }
 
 

@@ -1,0 +1,202 @@
+"""The board over HTTP (the bot's own Starlette app on SQLite): /bangtin links, sessions limited
+to their scope, tampered/expired/revoked links refused, Telegram's initData checked, output
+escaped, and the figures those of /tiendo."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from starlette.testclient import TestClient
+
+from bot.channels.web.app import build_web_app
+from bot.channels.web.board import board_routes
+from bot.clock import MovableClock
+from bot.domain import wording
+from bot.domain.model import Unit, UnitKind
+from bot.reports.renderer import FileRenderer
+from tests.conftest import ADMIN_ID, at, make_policy, seed
+from tests.support.dialogue import Dialogue, person
+
+BASE = "https://quizbot.test"
+TOKEN = "123456:TEST-token"
+ADMIN = person(ADMIN_ID, "Quản trị")
+AN = person(1001, "Nguyễn Văn An")
+BINH = person(1002, "Lê Văn Bình")
+
+
+@pytest.fixture
+def board(sqlite_database):
+    seed(sqlite_database)
+    campaign = sqlite_database.run(lambda store: store.campaigns.active())
+    policy = make_policy(campaign, public_base_url=BASE)
+    clock = MovableClock(at("2024-09-12 09:00"))
+    dialogue = Dialogue(None, policy, clock.now(), database=sqlite_database)
+    routes = board_routes(
+        sqlite_database,
+        lambda: policy,
+        FileRenderer(),
+        b"board-secret",
+        secure=True,
+        telegram_token=TOKEN,
+        now=clock.now,
+    )
+    app = build_web_app(sqlite_database, board=routes)
+    for who, code in ((AN, "KM"), (BINH, "KT")):
+        dialogue.send(who, f"/dangky {code}")
+        dialogue.send(ADMIN, f"/duyet {who.user_id}")
+    dialogue.send(AN, "thêm 45 lượt")
+    with TestClient(app, base_url=BASE) as client:
+        yield dialogue, client, clock
+
+
+def link_of(dialogue: Dialogue, who) -> str:
+    [reply] = [r for r in dialogue.send(who, "/bangtin") if r.chat.chat_id == who.user_id]
+    found = re.search(rf"{re.escape(BASE)}(/board/open/[\w-]+)", reply.text)
+    assert found, reply.text
+    return found.group(1)
+
+
+def test_a_link_opens_the_overview_with_the_figures_of_tiendo(board):
+    dialogue, client, _ = board
+    path = link_of(dialogue, ADMIN)
+    opened = client.get(path, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/board/"
+    cookie = opened.headers["set-cookie"]
+    assert (
+        "HttpOnly" in cookie
+        and "Secure" in cookie
+        and "SameSite=lax" in cookie.replace("Lax", "lax")
+    )
+    page = client.get("/board/")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    # The same week and figures as /tiendo all: KM 45 of 200, KT no data (not 0).
+    [status] = dialogue.send(ADMIN, "/tiendo all")
+    assert "Phường Khương Mai (KM) — 45/200" in status.text
+    html = page.text
+    km = html[html.index('data-code="KM"') :]
+    assert re.search(r'<span class="figure">45 / 200</span>', km)
+    kt = html[html.index('data-code="KT"') :]
+    assert f'<span class="figure">{wording.NO_DATA} / 200</span>' in kt
+    assert "Chưa có người báo cáo" in html
+    assert (
+        client.get("/board/xuat")
+        .headers["content-type"]
+        .startswith("application/vnd.openxmlformats")
+    )
+
+
+def test_tampered_expired_and_revoked_links_are_refused(board):
+    dialogue, client, clock = board
+    path = link_of(dialogue, ADMIN)
+    tampered = client.get(path[:-2] + "xx", follow_redirects=False)
+    assert tampered.status_code == 403 and "Gửi /bangtin" in tampered.text
+    assert client.get("/board/").status_code == 403  # no session
+    assert client.get(path, follow_redirects=False).status_code == 303
+    assert client.get("/board/").status_code == 200
+    # /huybangtin: the session stops at once, and the link too.
+    assert "Đã hủy 1 đường dẫn" in dialogue.send(ADMIN, "/huybangtin")[0].text
+    assert client.get("/board/").status_code == 403
+    assert client.get(path, follow_redirects=False).status_code == 403
+    # A new link works for 7 days, not after.
+    fresh = link_of(dialogue, ADMIN)
+    clock.set(at("2024-09-19 09:01"))
+    assert client.get(fresh, follow_redirects=False).status_code == 403
+    # A forged cookie is no session.
+    client.cookies.set("quizbot_board", "0" * 64 + ".abc", domain="quizbot.test", path="/board")
+    assert client.get("/board/").status_code == 403
+
+
+def test_a_secretarys_board_is_its_unit_and_nothing_else(board):
+    dialogue, client, _ = board
+    client.get(link_of(dialogue, AN), follow_redirects=False)
+    own = client.get("/board/unit/KM")
+    assert own.status_code == 200 and "thêm 45 lượt" in own.text and "Nguyễn Văn An" in own.text
+    assert client.get("/board/unit/km01").status_code == 200
+    other = client.get("/board/unit/KT")
+    assert other.status_code == 403 and wording.OUTSIDE_SCOPE in other.text
+    overview = client.get("/board/").text
+    assert "Phường Khương Mai" in overview and 'data-code="KT"' not in overview
+
+
+def test_the_unit_page_shows_the_audit_trail(board):
+    dialogue, client, _ = board
+    message = dialogue.last_message_id()
+    dialogue.edit(message, "thêm 50 lượt", at=at("2024-09-12 10:00"))
+    dialogue.send(AN, "thêm 5 lượt")
+    dialogue.send(AN, "/huy")
+    client.get(link_of(dialogue, ADMIN), follow_redirects=False)
+    page = client.get("/board/unit/KM").text
+    assert "sửa lúc" in page and "45 → 50" in page
+    assert '<tr class="void">' in page and "(đã hủy)" in page
+
+
+def test_names_and_texts_from_people_are_escaped(board, sqlite_database):
+    dialogue, client, _ = board
+    evil = Unit("XSS", "<script>alert(1)</script>", UnitKind.WARD, "TX", 200)
+    sqlite_database.run(lambda store: store.units.upsert(evil))
+    dialogue.send(ADMIN, "/bc XSS <b>7</b> <script>x</script>")
+    client.get(link_of(dialogue, ADMIN), follow_redirects=False)
+    for page in (client.get("/board/").text, client.get("/board/unit/XSS").text):
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def init_data(user_id: int, signed_at: int, token: str = TOKEN) -> str:
+    fields = {
+        "auth_date": str(signed_at),
+        "query_id": "AAH",
+        "user": json.dumps({"id": user_id, "first_name": "An"}),
+    }
+    check = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
+
+
+def test_the_mini_app_signs_in_with_telegrams_init_data(board):
+    _, client, _ = board
+    now = int(time.time())
+    form = {"content-type": "application/x-www-form-urlencoded"}
+
+    def post(data: str) -> int:
+        body = urlencode({"init_data": data})
+        return client.post(
+            "/board/telegram", content=body, headers=form, follow_redirects=False
+        ).status_code
+
+    assert post(init_data(1001, now - int(timedelta(days=2).total_seconds()))) == 403
+    assert post(init_data(1001, now, token="999:other")) == 403
+    assert post(init_data(1001, now).replace("hash=", "hash=0")) == 403
+    assert client.get("/board/").status_code == 403
+    assert post(init_data(4242, now)) == 403  # nobody the bot knows
+    assert post(init_data(1001, now)) == 303
+    page = client.get("/board/")
+    assert page.status_code == 200 and "Phường Khương Mai" in page.text
+    assert client.get("/board/unit/KT").status_code == 403
+    assert client.get("/board/app").status_code == 200
+
+
+def test_without_a_public_address_bangtin_says_what_to_set(sqlite_database):
+    seed(sqlite_database)
+    campaign = sqlite_database.run(lambda store: store.campaigns.active())
+    policy = make_policy(campaign)
+    dialogue = Dialogue(None, policy, at("2024-09-12 09:00"), database=sqlite_database)
+    assert dialogue.send(ADMIN, "/bangtin")[0].text == wording.BOARD_NEEDS_ADDRESS
+    stranger = person(4242)
+    policy_with_address = make_policy(campaign, public_base_url=BASE)
+    dialogue = Dialogue(None, policy_with_address, at("2024-09-12 09:00"), database=sqlite_database)
+    assert dialogue.send(stranger, "/bangtin")[0].text == wording.BOARD_NOT_ALLOWED
+    # In a group the link goes to the person, never into the group.
+    replies = dialogue.send(ADMIN, "/bangtin", group=-300)
+    assert [r.chat.chat_id for r in replies] == [ADMIN_ID, "-300"]
+    assert "/board/open/" not in replies[1].text
