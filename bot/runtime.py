@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +33,7 @@ from bot.channels.zalo.receiving import poll, zalo_inbox
 from bot.clock import MovableClock
 from bot.config import ZALO, Settings
 from bot.domain import wording
+from bot.domain.board import open_session, person_scope
 from bot.domain.delivery import Channels
 from bot.domain.jobs import JOBS
 from bot.domain.ports import Notifier
@@ -65,6 +68,13 @@ def attach_jobs(application: Application, settings: Settings, core: Core) -> Non
 
     application.bot_data["on_start"].append(start)
     application.bot_data["on_stop"].append(stop)
+
+
+def free_port_on(host: str) -> int:
+    """A port nobody listens on now (the console's board)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def board_for(settings: Settings, core: Core) -> list[Route]:
@@ -363,11 +373,33 @@ async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, ou
     async def clock_moved() -> None:
         tell(await service.scheduler.tick())
 
-    simulator.extra_controls.update({"jobs": show_jobs, "job": run_job})
+    # The board, on this machine only: /bangtin and :board give links to it.
+    board_port = free_port_on("127.0.0.1")
+    board_address = f"http://127.0.0.1:{board_port}"
+    if not settings.public_base_url:
+        core.policy = replace(core.policy, public_base_url=board_address)
+    board_server = WebServer(
+        build_web_app(core.database, board=board_for(settings, core)), "127.0.0.1", board_port
+    )
+
+    async def show_board(_args: list[str]) -> None:
+        person = simulator.state.user
+        scope_or_why = core.database.run(lambda store: person_scope(store, core.policy, person))
+        if isinstance(scope_or_why, str):
+            simulator.say(scope_or_why)
+            return
+        token = core.database.run(
+            lambda store: open_session(store, core.policy, person, scope_or_why, clock.now())
+        )
+        simulator.say(wording.console_board(f"{board_address}/board/open/{token}"))
+
+    simulator.extra_controls.update({"jobs": show_jobs, "job": run_job, "board": show_board})
     simulator.after_time_change = clock_moved
     await service.start(simulated=True)
+    await board_server.start()
     try:
         await simulator.run()
     finally:
+        await board_server.stop()
         await service.stop()
         core.close()

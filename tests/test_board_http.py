@@ -32,14 +32,14 @@ BINH = person(1002, "Lê Văn Bình")
 
 
 @pytest.fixture
-def board(sqlite_database):
-    seed(sqlite_database)
-    campaign = sqlite_database.run(lambda store: store.campaigns.active())
+def board(sql_database):
+    seed(sql_database)
+    campaign = sql_database.run(lambda store: store.campaigns.active())
     policy = make_policy(campaign, public_base_url=BASE)
     clock = MovableClock(at("2024-09-12 09:00"))
-    dialogue = Dialogue(None, policy, clock.now(), database=sqlite_database)
+    dialogue = Dialogue(None, policy, clock.now(), database=sql_database)
     routes = board_routes(
-        sqlite_database,
+        sql_database,
         lambda: policy,
         FileRenderer(),
         b"board-secret",
@@ -47,7 +47,7 @@ def board(sqlite_database):
         telegram_token=TOKEN,
         now=clock.now,
     )
-    app = build_web_app(sqlite_database, board=routes)
+    app = build_web_app(sql_database, board=routes)
     for who, code in ((AN, "KM"), (BINH, "KT")):
         dialogue.send(who, f"/dangky {code}")
         dialogue.send(ADMIN, f"/duyet {who.user_id}")
@@ -88,6 +88,10 @@ def test_a_link_opens_the_overview_with_the_figures_of_tiendo(board):
     kt = html[html.index('data-code="KT"') :]
     assert f'<span class="figure">{wording.NO_DATA} / 200</span>' in kt
     assert "Chưa có người báo cáo" in html
+    assert '<strong id="ty-le">1/5</strong>' in html and '<span id="dung-han">1</span>' in html
+    # A unit nobody reports for is marked where it stands.
+    nc = html[html.index('data-code="NC"') :]
+    assert nc.index("chưa có người báo cáo") < nc.index("</details>")
     assert (
         client.get("/board/xuat")
         .headers["content-type"]
@@ -140,10 +144,10 @@ def test_the_unit_page_shows_the_audit_trail(board):
     assert '<tr class="void">' in page and "(đã hủy)" in page
 
 
-def test_names_and_texts_from_people_are_escaped(board, sqlite_database):
+def test_names_and_texts_from_people_are_escaped(board, sql_database):
     dialogue, client, _ = board
     evil = Unit("XSS", "<script>alert(1)</script>", UnitKind.WARD, "TX", 200)
-    sqlite_database.run(lambda store: store.units.upsert(evil))
+    sql_database.run(lambda store: store.units.upsert(evil))
     dialogue.send(ADMIN, "/bc XSS <b>7</b> <script>x</script>")
     client.get(link_of(dialogue, ADMIN), follow_redirects=False)
     for page in (client.get("/board/").text, client.get("/board/unit/XSS").text):
@@ -200,3 +204,64 @@ def test_without_a_public_address_bangtin_says_what_to_set(sqlite_database):
     replies = dialogue.send(ADMIN, "/bangtin", group=-300)
     assert [r.chat.chat_id for r in replies] == [ADMIN_ID, "-300"]
     assert "/board/open/" not in replies[1].text
+
+
+def test_the_campaign_to_date_page_and_its_spreadsheet(board):
+    dialogue, client, _ = board
+    dialogue.send(AN, "thêm 200 lượt", at=at("2024-09-05 10:00"))  # week 36: KM met its 200
+    client.get(link_of(dialogue, ADMIN), follow_redirects=False)
+    page = client.get("/board/cuoc-thi")
+    assert page.status_code == 200
+    row = page.text[page.text.index('<tr data-code="KM">') :]
+    row = row[: row.index("</tr>")]
+    # Weeks 36 and 37 so far: 245 of 400, one week met of two.
+    assert "<td>245</td><td>400</td><td>1/2</td>" in row
+    sheet = client.get("/board/xuat")
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+
+
+async def test_the_console_serves_the_board_and_board_prints_a_link(tmp_path, monkeypatch):
+    import io
+
+    from bot.clock import MovableClock as Clock
+    from bot.config import load_settings
+    from bot.runtime import run_console
+    from tests.test_trust_cli import environment
+
+    for key, value in environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    from bot.cli import main
+
+    assert main(["init"]) == 0
+    out = io.StringIO()
+    script = io.StringIO(":time 2024-09-12 09:00\n:board\n/bangtin\n:quit\n")
+    await run_console(load_settings(env_file=None), Clock(), script, out)
+    links = re.findall(r"http://127\.0\.0\.1:\d+/board/open/[\w-]+", out.getvalue())
+    assert len(links) == 2  # :board, and /bangtin's answer
+
+
+async def test_the_telegram_menu_button_opens_the_board_as_a_mini_app(tmp_path):
+    from bot.app import initialise, open_core
+    from bot.channels.telegram.app import build_application
+    from bot.clock import SystemClock
+    from tests.support.fake_bot_api import FakeBotApi
+    from tests.support.harness import TOKEN as BOT_TOKEN
+    from tests.support.harness import bot_settings
+
+    with FakeBotApi(BOT_TOKEN) as api:
+        settings = bot_settings(api, tmp_path, PUBLIC_BASE_URL=BASE)
+        initialise(settings)
+        core = open_core(settings, SystemClock())
+        application = build_application(settings, core)
+        try:
+            await application.initialize()
+            await application.post_init(application)
+        finally:
+            await application.shutdown()
+            core.close()
+        button = api.menu_button
+        if isinstance(button, str):
+            button = json.loads(button)
+        assert button["type"] == "web_app" and button["text"] == wording.BOARD_MENU_BUTTON
+        assert button["web_app"]["url"] == f"{BASE}/board/app"

@@ -102,6 +102,8 @@ class Overview:
     # Units that owe something or said something, and those of them that reported.
     expected: int
     reported: int
+    # Of those, reported within the week itself (not only late, after Sunday).
+    on_time: int
     missing: tuple[Unit, ...]
     weeks: tuple[Week, ...]
 
@@ -116,9 +118,15 @@ def overview(store: Store, policy: Policy, scope: Unit | None, week: Week, today
     digest = build_weekly_digest(tree, scope, units, week, window, totals)
     counted = [line for line in digest.lines if line.unit.weekly_quota > 0]
     reported = sum(1 for line in counted if line.reported)
+    # On time: an entry of the unit or of a unit below it sent before the week ended.
+    timely = store.ledger.reported_before(policy.campaign.id, week.start, week.ends_at(policy.tz))
+    covered = set(timely)
+    for code in timely:
+        covered.update(above.code for above in tree.ancestors(code))
+    on_time = sum(1 for line in counted if line.unit.code in covered)
     missing = without_reporter(tree, reached_units(store), scope)
     weeks = tuple(reversed(campaign_weeks(policy, today)))
-    return Overview(scope, week, digest, len(counted), reported, tuple(missing), weeks)
+    return Overview(scope, week, digest, len(counted), reported, on_time, tuple(missing), weeks)
 
 
 @dataclass(frozen=True)

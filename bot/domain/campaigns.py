@@ -9,7 +9,7 @@ before any was created, NO_CAMPAIGN.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.domain import wording
@@ -101,14 +101,25 @@ def summary_due(campaign: Campaign, policy: Policy) -> datetime | None:
     return Week.containing(campaign.end).ends_at(policy.tz) + policy.late_grace
 
 
-def final_summaries(
-    store: Store, policy: Policy, campaign_id: int, now: datetime
-) -> list[Outbound]:
-    """The summary of an ended campaign, to every subscribed chat for its scope."""
-    campaign = store.campaigns.get(campaign_id)
-    if campaign is None or campaign.end is None:
-        return []
-    today = local_date(now, policy.tz)
+@dataclass(frozen=True)
+class CampaignToDate:
+    """A scope over a campaign's weeks: its total against what it owed, each top-level unit's
+    (unit, total, quota over the weeks, weeks met, weeks owed), and the units that met their
+    own quota every week."""
+
+    scope: Unit | None
+    weeks: tuple[Week, ...]
+    total: int
+    quota: int
+    lines: tuple[tuple[Unit, int, int, int, int], ...]
+    every_week: tuple[Unit, ...]
+
+
+def campaign_to_date(
+    store: Store, campaign: Campaign, today: date, scopes: Sequence[str | None]
+) -> list[CampaignToDate]:
+    """The campaign so far (all of it once ended) for each scope, from one read of the
+    figures: the board's campaign page and the final summary."""
     tree = campaign_tree(store, campaign)
     weeks = weeks_of(campaign, today)
     starts = [week.start for week in weeks]
@@ -121,14 +132,12 @@ def final_summaries(
         quota = tree.effective_quota(code)
         return sum(1 for total in week_totals(code) if quota and total >= quota)
 
-    messages = []
-    for subscription in store.subscriptions.active():
-        scope = tree.by_code.get(subscription.scope) if subscription.scope else None
+    found = []
+    for code in scopes:
+        scope = tree.by_code.get(code) if code else None
         scoped = scope_units(tree, scope)
         tops = tree.tops(unit.code for unit in scoped)
-        total = sum(sum(week_totals(unit.code)) for unit in tops)
-        quota = sum(tree.effective_quota(unit.code) for unit in tops) * len(weeks)
-        lines = [
+        lines = tuple(
             (
                 unit,
                 sum(week_totals(unit.code)),
@@ -137,11 +146,45 @@ def final_summaries(
                 len(weeks) if tree.effective_quota(unit.code) else 0,
             )
             for unit in top_units(tree, scope)
-        ]
-        every_week = [
-            unit for unit in scoped if unit.weekly_quota > 0 and weeks_met(unit.code) == len(weeks)
-        ]
-        text = wording.final_summary(campaign, scope, total, quota, lines, every_week, len(weeks))
-        table = campaign_table(store, policy, campaign, today, scope, as_of=now)
+        )
+        found.append(
+            CampaignToDate(
+                scope,
+                tuple(weeks),
+                sum(sum(week_totals(unit.code)) for unit in tops),
+                sum(tree.effective_quota(unit.code) for unit in tops) * len(weeks),
+                lines,
+                tuple(
+                    unit
+                    for unit in scoped
+                    if unit.weekly_quota > 0 and weeks_met(unit.code) == len(weeks)
+                ),
+            )
+        )
+    return found
+
+
+def final_summaries(
+    store: Store, policy: Policy, campaign_id: int, now: datetime
+) -> list[Outbound]:
+    """The summary of an ended campaign, to every subscribed chat for its scope."""
+    campaign = store.campaigns.get(campaign_id)
+    if campaign is None or campaign.end is None:
+        return []
+    today = local_date(now, policy.tz)
+    subscriptions = store.subscriptions.active()
+    views = campaign_to_date(store, campaign, today, [s.scope for s in subscriptions])
+    messages = []
+    for subscription, view in zip(subscriptions, views, strict=True):
+        text = wording.final_summary(
+            campaign,
+            view.scope,
+            view.total,
+            view.quota,
+            view.lines,
+            view.every_week,
+            len(view.weeks),
+        )
+        table = campaign_table(store, policy, campaign, today, view.scope, as_of=now)
         messages.append(Outbound(subscription.chat, text, attachments=(table,)))
     return messages

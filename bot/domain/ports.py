@@ -21,11 +21,9 @@ from bot.domain.messages import (
 )
 from bot.domain.model import (
     AdminGrant,
-    Announcement,
     Campaign,
     ChatRef,
     Figure,
-    Invitation,
     Membership,
     MembershipStatus,
     MessageRef,
@@ -41,11 +39,15 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
+from bot.domain.rollout_ports import (
+    AnnouncementRepository,
+    BoardLinkRepository,
+    InvitationRepository,
+)
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from bot.domain.board import BoardLink
     from bot.domain.delivery import Capabilities
 
 
@@ -158,51 +160,6 @@ class AdminRepository(Protocol):
     def revoke(self, platform: str, user_id: str) -> bool: ...
 
 
-class AnnouncementRepository(Protocol):
-    def create(self, announcement: Announcement) -> int:
-        """Store it (its `id` is ignored) and return its id."""
-        ...
-
-    def get(self, announcement_id: int) -> Announcement | None: ...
-
-    def pending(self) -> list[int]:
-        """Announcements whose sends were never queued, oldest first."""
-        ...
-
-    def mark_planned(self, announcement_id: int, at: datetime) -> None: ...
-
-
-class BoardLinkRepository(Protocol):
-    def create(self, link: BoardLink) -> None: ...
-
-    def get(self, token_hash: str) -> BoardLink | None: ...
-
-    def revoke_all(self, person: Person, at: datetime) -> int:
-        """Revoke every live link of the person; how many."""
-        ...
-
-
-class InvitationRepository(Protocol):
-    def create(self, invitation: Invitation) -> None: ...
-
-    def get(self, code: str) -> Invitation | None: ...
-
-    def take(self, code: str, at: datetime) -> bool:
-        """Count one use if the invitation is still usable at `at` (one conditional update,
-        so two people taking the last use cannot both get it)."""
-        ...
-
-    def record_use(self, code: str, person: Person, chat: ChatRef, at: datetime) -> None: ...
-
-    def revoke(self, code: str, at: datetime) -> bool:
-        """False when it was revoked already or does not exist."""
-        ...
-
-    def latest_by_unit(self) -> dict[str, Invitation]:
-        """Each unit's most recent invitation."""
-        ...
-
-
 class InboxRepository(Protocol):
     def first_time(self, source: MessageRef, kind: str, at: datetime) -> bool:
         """Record that `source` was handled; False if it already was (a repeated delivery)."""
@@ -241,6 +198,11 @@ class LedgerRepository(Protocol):
         """For an entry about to be appended, sent at `sent_at`: the sum of the effects of
         the live entries sent until then, and whether any live entry was sent later (then
         the new one lands before it and the week must be re-folded)."""
+        ...
+
+    def reported_before(self, campaign_id: int, week_start: date, before: datetime) -> set[str]:
+        """Units with a live entry of that week sent before `before` (on time: within the
+        week, not a late «tuantruoc»)."""
         ...
 
     def week_records(

@@ -351,6 +351,19 @@ class SqlLedger:
         self._audit(entry, "create", None, entry, reporter, source, recorded_at)
         return entry
 
+    def reported_before(self, campaign_id: int, week_start: date, before: datetime) -> set[str]:
+        rows = self.connection.execute(
+            sa.select(ENTRY.c.unit_code)
+            .where(
+                ENTRY.c.campaign_id == campaign_id,
+                ENTRY.c.week_start == week_start,
+                ENTRY.c.void.is_(False),
+                ENTRY.c.sent_at < before,
+            )
+            .distinct()
+        )
+        return {row.unit_code for row in rows}
+
     def week_records(
         self, campaign_id: int, unit_code: str, week_start: date
     ) -> list[tuple[datetime, Person, str, str, int, int, bool, tuple[Any, ...]]]:

@@ -75,6 +75,8 @@ class FakeBotApi(LoopbackServer):
         self.forbidden_chats: set[int] = set()
         # Files people sent, as Telegram keeps them: file id -> content (getFile, download).
         self.kept_files: dict[str, bytes] = {}
+        # The menu button the bot set (setChatMenuButton), as sent.
+        self.menu_button: Any = None
         self.migrated_chats: dict[int, int] = {}
         self.retry_after_once: dict[int, int] = {}
         self.rate_limit: RateLimit | None = None
@@ -401,6 +403,8 @@ class FakeBotApi(LoopbackServer):
             "close",
             "logOut",
         }:
+            if method == "setChatMenuButton":
+                self.menu_button = params.get("menu_button")
             if method == "answerCallbackQuery":
                 self._record(Sent(method, 0, "", params, time.time()))
             if method == "setWebhook":

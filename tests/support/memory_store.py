@@ -473,6 +473,15 @@ class MemoryLedger:
         self.audit.append(AuditRecord(entry.id, "create", None, requested, reporter))
         return entry
 
+    def reported_before(self, campaign_id: int, week_start: date, before: datetime) -> set[str]:
+        return {
+            e.unit_code
+            for e in self.entries.values()
+            if (e.campaign_id, e.week_start) == (campaign_id, week_start)
+            and not e.void
+            and e.sent_at < before
+        }
+
     def week_records(
         self, campaign_id: int, unit_code: str, week_start: date
     ) -> list[tuple[datetime, Person, str, str, int, int, bool, tuple[Any, ...]]]:

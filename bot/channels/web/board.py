@@ -31,7 +31,7 @@ from bot.domain.board import (
     token_hash,
     unit_page,
 )
-from bot.domain.campaigns import campaign_table
+from bot.domain.campaigns import CampaignToDate, campaign_table, campaign_to_date
 from bot.domain.messages import TableSpec
 from bot.domain.model import Person, Unit
 from bot.domain.policy import Policy
@@ -206,6 +206,17 @@ def board_routes(
             },
         )
 
+    async def show_campaign(_request: Request, link: BoardLink) -> Response:
+        policy = policy_of()
+        today = local_date(now(), policy.tz)
+
+        def read(store: Store) -> CampaignToDate:
+            [view] = campaign_to_date(store, policy.campaign, today, [link.scope])
+            return view
+
+        view = await database.run_async(read)
+        return page("campaign.html", view=view, policy=policy)
+
     async def mini_app(_request: Request) -> Response:
         return page("telegram.html")
 
@@ -241,6 +252,7 @@ def board_routes(
         Route("/board/", signed_in(show_overview), methods=["GET"]),
         Route("/board/unit/{code}", signed_in(show_unit), methods=["GET"]),
         Route("/board/xuat", signed_in(download), methods=["GET"]),
+        Route("/board/cuoc-thi", signed_in(show_campaign), methods=["GET"]),
         Route("/board/app", mini_app, methods=["GET"]),
         Route("/board/telegram", from_telegram, methods=["POST"]),
         Route("/board/static/{name}", static, methods=["GET"]),

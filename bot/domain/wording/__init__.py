@@ -46,6 +46,7 @@ from bot.domain.wording.board import (  # noqa: F401
     PAGE_TITLE,
     board_link,
     board_links_revoked,
+    console_board,
 )
 from bot.domain.wording.campaigns import (  # noqa: F401
     CLI_HELP_CAMPAIGN_END,

@@ -56,3 +56,7 @@ GROUP_TITLES = {
 }
 NO_DATA = "chưa có số liệu"
 ACTIONS = {"edit": "sửa", "void": "hủy", "restore": "khôi phục"}
+
+
+def console_board(url: str) -> str:
+    return f"Bảng tin (trên máy này) cho người dùng hiện tại: {url}"

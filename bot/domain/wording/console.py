@@ -126,6 +126,7 @@ CONSOLE_HELP = "\n".join(
         "  :files                các tệp bot đã gửi (biểu đồ, Excel) và nơi đã lưu",
         "  :platform zalo        gõ như người dùng Zalo (xem tin nhắn như Zalo hiển thị)",
         "  :job TÊN              chạy ngay một việc định kỳ (ví dụ :job weekly-reminder)",
+        "  :board                đường dẫn bảng tin trên web (máy này) của người dùng hiện tại",
         "  :quit                 thoát",
     ]
 )
