@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.domain import wording
+from bot.domain.jobnames import JobName
 from bot.domain.model import Campaign
 from bot.domain.policy import Policy, ReminderTarget
 
@@ -29,11 +30,11 @@ CONSOLE_ADMIN_ID = "1"
 # Job name -> (setting, default cron expressions). Day-of-week by name: APScheduler 3 counts
 # Monday as 0 where crontab counts Sunday, so numbers would fire a day off.
 SCHEDULE_SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "weekly-reminder": ("WEEKLY_REMINDER_CRON", ("0 9 * * thu", "0 15 * * sat")),
+    JobName.WEEKLY_REMINDER: ("WEEKLY_REMINDER_CRON", ("0 9 * * thu", "0 15 * * sat")),
     # After last week's late cut-off (Monday 12:00 by default), so the digest is final.
-    "weekly-digest": ("WEEKLY_DIGEST_CRON", ("0 13 * * mon",)),
-    "monthly-nudge": ("MONTHLY_NUDGE_CRON", ("0 9 15,18,19 * *",)),
-    "monthly-digest": ("MONTHLY_DIGEST_CRON", ("0 8 20 * *",)),
+    JobName.WEEKLY_DIGEST: ("WEEKLY_DIGEST_CRON", ("0 13 * * mon",)),
+    JobName.MONTHLY_NUDGE: ("MONTHLY_NUDGE_CRON", ("0 9 15,18,19 * *",)),
+    JobName.MONTHLY_DIGEST: ("MONTHLY_DIGEST_CRON", ("0 8 20 * *",)),
 }
 DEFAULT_SCHEDULES = {job: default for job, (_, default) in SCHEDULE_SETTINGS.items()}
 _CRON_FIELDS = 5
@@ -263,12 +264,14 @@ def load_settings(
         raise SettingsError(wording.setting_bad_reminder_target(target))
     cutoff_hours = integer("LATE_REPORT_CUTOFF_HOURS", Settings.late_report_cutoff_hours, 0)
     too_early = digest_before_cutoff(
-        schedules["weekly-digest"], timezone, timedelta(hours=cutoff_hours)
+        schedules[JobName.WEEKLY_DIGEST], timezone, timedelta(hours=cutoff_hours)
     )
     if too_early is not None:
         raise SettingsError(
             wording.setting_digest_before_cutoff(
-                SCHEDULE_SETTINGS["weekly-digest"][0], too_early, timedelta(hours=cutoff_hours)
+                SCHEDULE_SETTINGS[JobName.WEEKLY_DIGEST][0],
+                too_early,
+                timedelta(hours=cutoff_hours),
             )
         )
 

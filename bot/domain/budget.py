@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain import wording
+from bot.domain.jobnames import JobName
 from bot.domain.messages import Outbound, RenderedMessage, Send
 from bot.domain.model import ChatRef
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
 from bot.domain.weeks import Month, local_date
 
-DIGEST_JOBS = frozenset({"weekly-digest", "monthly-digest"})
+DIGEST_JOBS = frozenset({JobName.WEEKLY_DIGEST, JobName.MONTHLY_DIGEST})
 # What one digest costs on Zalo: its text in 2 000-character parts, the chart, the link.
 DIGEST_SENDS = 8
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain import wording
+from bot.domain.jobnames import JobName
 from bot.domain.ledger import changed_effects, effect_of, order_key
 from bot.domain.messages import Outbound
 from bot.domain.model import ReportEntry, ReportMode, Unit, UnitWeekTotal
@@ -14,7 +15,7 @@ from bot.domain.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.turn import Turn
 from bot.domain.weeks import Week
 
-DIGEST_JOB = "weekly-digest"
+DIGEST_JOB = JobName.WEEKLY_DIGEST
 
 
 class Change:

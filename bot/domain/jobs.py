@@ -16,6 +16,7 @@ from bot.domain.charts import ChartRow, count_chart, share_chart
 from bot.domain.collation import vietnamese_key
 from bot.domain.coverage import DueReminder, delivered, reached_units, without_reporter
 from bot.domain.exports import campaign_weeks, month_table, week_table
+from bot.domain.jobnames import JobName
 from bot.domain.messages import ChartSpec, Outbound
 from bot.domain.model import NO_FIGURE, ChatRef, Figure, Submission, Unit, UnitKind, UnitWeekTotal
 from bot.domain.monthly import report_files
@@ -34,9 +35,9 @@ CHART_MAX_BARS = 40
 
 # (store, policy, slot, now, the other jobs due at the same slot) -> the messages.
 Collect = Callable[[Store, Policy, datetime, datetime, frozenset[str]], list[Outbound]]
-WEEKLY_REMINDER = "weekly-reminder"
-MONTHLY_NUDGE = "monthly-nudge"
-MONTHLY_DIGEST = "monthly-digest"
+WEEKLY_REMINDER = JobName.WEEKLY_REMINDER
+MONTHLY_NUDGE = JobName.MONTHLY_NUDGE
+MONTHLY_DIGEST = JobName.MONTHLY_DIGEST
 
 
 @dataclass(frozen=True)
@@ -529,7 +530,9 @@ JOBS: dict[str, JobDefinition] = {
     job.name: job
     for job in (
         JobDefinition(WEEKLY_REMINDER, _slot_period, timedelta(0), True, weekly_reminders),
-        JobDefinition("weekly-digest", _digested_week, timedelta(days=2), False, weekly_digests),
+        JobDefinition(
+            JobName.WEEKLY_DIGEST, _digested_week, timedelta(days=2), False, weekly_digests
+        ),
         JobDefinition(MONTHLY_NUDGE, _day, timedelta(0), True, monthly_nudges),
         JobDefinition(MONTHLY_DIGEST, _month, timedelta(days=2), False, monthly_digests),
     )

@@ -102,7 +102,8 @@ class SqlUnits:
         """Set the units' weekly quotas to a campaign's (those that differ); returns how
         many changed."""
         changed = 0
-        for unit in self.everything():
+        # In code order: two workers switching at once lock the rows in the same order.
+        for unit in sorted(self.everything(), key=lambda unit: unit.code):
             quota = quotas.get(unit.code)
             if quota is not None and quota != unit.weekly_quota:
                 self.connection.execute(
