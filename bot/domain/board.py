@@ -107,6 +107,10 @@ class Overview:
     missing: tuple[Unit, ...]
     weeks: tuple[Week, ...]
 
+    @property
+    def missing_codes(self) -> frozenset[str]:
+        return frozenset(unit.code for unit in self.missing)
+
 
 def overview(store: Store, policy: Policy, scope: Unit | None, week: Week, today: date) -> Overview:
     """The scope's week as the digest sees it: total against quota, the top-level units in

@@ -16,7 +16,7 @@ from bot.domain import wording
 from bot.domain.messages import Outbound
 from bot.domain.model import ChatRef, Unit, UnitKind
 from bot.domain.ports import Store
-from bot.domain.tree import UnitTree, scope_units
+from bot.domain.tree import UnitTree
 
 
 def reached_units(store: Store) -> frozenset[str]:
@@ -29,15 +29,16 @@ def without_reporter(
 ) -> list[Unit]:
     """The scope's units nobody reports for, top-level units first (then tree order). The
     district itself is the admins' and is never listed."""
-    depth = {unit.code: level for level, unit in tree.ordered()}
-    order = {unit.code: index for index, unit in enumerate(scope_units(tree, scope))}
+    if scope is not None and scope.code not in tree:
+        return []
+    # One walk of the tree: depth first, then kept in that order within each depth.
+    walked = tree.ordered(tree.by_code[scope.code] if scope is not None else None)
     missing = [
-        unit
-        for unit in scope_units(tree, scope)
+        (depth, index, unit)
+        for index, (depth, unit) in enumerate(walked)
         if unit.kind is not UnitKind.DISTRICT and unit.code not in reached
     ]
-    return sorted(missing, key=lambda unit: (depth[unit.code], order[unit.code]))
-
+    return [unit for _, _, unit in sorted(missing, key=lambda found: found[:2])]
 
 @dataclass(frozen=True)
 class DueReminder:
