@@ -85,6 +85,9 @@ def test_a_link_opens_the_overview_with_the_figures_of_tiendo(board):
     html = page.text
     km = html[html.index('data-code="KM"') :]
     assert re.search(r'<span class="figure">45 / 200</span>', km)
+    # Its share and the pace it still needs (155 left, Thursday: 4 days counting today).
+    assert '<span class="percent">22%</span>' in km
+    assert "cần khoảng 39 lượt/ngày" in km[: km.index("</summary>")]
     kt = html[html.index('data-code="KT"') :]
     assert f'<span class="figure">{wording.NO_DATA} / 200</span>' in kt
     assert "Chưa có người báo cáo" in html
@@ -265,3 +268,43 @@ async def test_the_telegram_menu_button_opens_the_board_as_a_mini_app(tmp_path):
             button = json.loads(button)
         assert button["type"] == "web_app" and button["text"] == wording.BOARD_MENU_BUTTON
         assert button["web_app"]["url"] == f"{BASE}/board/app"
+
+
+def test_a_ward_admins_board_is_its_ward_and_zalo_gets_the_link_too(board):
+    from bot.domain.model import ChatRef, MembershipStatus, Person
+
+    dialogue, client, _ = board
+    dialogue.send(ADMIN, "/capquyen 1500 KM")
+    client.get(link_of(dialogue, person(1500, "Đỗ Thị Hoa")), follow_redirects=False)
+    assert client.get("/board/unit/KM01").status_code == 200
+    assert client.get("/board/unit/KT").status_code == 403
+    # A Zalo secretary asks in private: the link comes to that Zalo chat.
+    zalo_person = Person("zalo", "0a0a0a0a", "Bí thư Zalo")
+    dialogue.query(
+        lambda store: store.members.decide(
+            store.members.request(zalo_person, "KT", at("2024-09-12 08:00")).id,
+            MembershipStatus.APPROVED,
+            ADMIN,
+            at("2024-09-12 08:00"),
+        )
+    )
+    from bot.domain.messages import ChatKind, Inbound
+
+    inbound = Inbound(
+        sender=zalo_person,
+        chat=ChatRef("zalo", "0a0a0a0a"),
+        chat_kind=ChatKind.PRIVATE,
+        sent_at=at("2024-09-12 09:00"),
+        text="/bangtin",
+        command="board",
+        message_id="z1",
+    )
+    [reply] = [
+        r for r in dialogue.handle(inbound, at("2024-09-12 09:00")) if "/board/open/" in r.text
+    ]
+    assert reply.chat == ChatRef("zalo", "0a0a0a0a")
+    path = re.search(r"/board/open/[\w-]+", reply.text).group(0)
+    client.cookies.clear()
+    client.get(path, follow_redirects=False)
+    assert client.get("/board/unit/KT").status_code == 200
+    assert client.get("/board/unit/KM").status_code == 403

@@ -18,12 +18,13 @@ from bot.domain.coverage import reached_units, without_reporter
 from bot.domain.exports import campaign_weeks
 from bot.domain.jobs import STREAK_WINDOW, WeeklyDigest, build_weekly_digest, streak_totals
 from bot.domain.messages import Outbound
-from bot.domain.model import NO_FIGURE, Person, Submission, Unit
+from bot.domain.model import NO_FIGURE, Person, Submission, Unit, UnitWeekTotal
 from bot.domain.policy import Policy
 from bot.domain.ports import Store
+from bot.domain.progress import Progress, whole_percent
 from bot.domain.tree import UnitTree, scope_units
 from bot.domain.turn import Turn
-from bot.domain.weeks import Month, Week
+from bot.domain.weeks import Month, Week, local_date
 
 UNIT_WEEKS = 8
 
@@ -106,15 +107,28 @@ class Overview:
     on_time: int
     missing: tuple[Unit, ...]
     weeks: tuple[Week, ...]
+    # Days left in the shown week, today included (0 for a past week).
+    days_left: int = 0
 
     @property
     def missing_codes(self) -> frozenset[str]:
         return frozenset(unit.code for unit in self.missing)
 
+    def percent(self, line: UnitWeekTotal) -> int | None:
+        quota = line.unit.weekly_quota
+        return whole_percent(line.total, quota) if quota else None
 
-def overview(store: Store, policy: Policy, scope: Unit | None, week: Week, today: date) -> Overview:
+    def per_day(self, line: UnitWeekTotal) -> int:
+        """The pace still needed: per day for the days left (0 when met or past)."""
+        return Progress(line.total, line.unit.weekly_quota, self.days_left).per_day_needed
+
+
+def overview(
+    store: Store, policy: Policy, scope: Unit | None, week: Week, now: datetime
+) -> Overview:
     """The scope's week as the digest sees it: total against quota, the top-level units in
     the digest's groups with their sub-units, the reporting rate, who has no reporter."""
+    today = local_date(now, policy.tz)
     tree = UnitTree(store.units.active())
     window = [w for w in (week.shifted(-k) for k in range(STREAK_WINDOW)) if policy.covers(w)]
     totals = streak_totals(store, policy, tree, week, window)
@@ -130,7 +144,10 @@ def overview(store: Store, policy: Policy, scope: Unit | None, week: Week, today
     on_time = sum(1 for line in counted if line.unit.code in covered)
     missing = without_reporter(tree, reached_units(store), scope)
     weeks = tuple(reversed(campaign_weeks(policy, today)))
-    return Overview(scope, week, digest, len(counted), reported, on_time, tuple(missing), weeks)
+    days_left = week.days_left(now, policy.tz) if week.start <= today <= week.end else 0
+    return Overview(
+        scope, week, digest, len(counted), reported, on_time, tuple(missing), weeks, days_left
+    )
 
 
 @dataclass(frozen=True)

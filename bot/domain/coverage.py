@@ -40,6 +40,7 @@ def without_reporter(
     ]
     return [unit for _, _, unit in sorted(missing, key=lambda found: found[:2])]
 
+
 @dataclass(frozen=True)
 class DueReminder:
     """A reminder due for a unit: what its own chats are told, and in a few words what the

@@ -159,11 +159,10 @@ def board_routes(
     async def show_overview(request: Request, link: BoardLink) -> Response:
         policy = policy_of()
         week = chosen_week(request, policy)
-        today = local_date(now(), policy.tz)
 
         def read(store: Store) -> Overview:
             scope = store.units.get(link.scope) if link.scope else None
-            return overview(store, policy, scope, week, today)
+            return overview(store, policy, scope, week, now())
 
         view = await database.run_async(read)
         fragment = request.query_params.get("phan") == "noi-dung"
