@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -13,7 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import conversation
 from bot.domain.campaigns import current_campaign
-from bot.domain.messages import Inbound, Outbound, RenderedMessage, with_files
+from bot.domain.messages import Inbound, Outbound, RenderedMessage, Send, with_files
 from bot.domain.model import NO_CAMPAIGN, Campaign
 from bot.domain.policy import Policy
 from bot.domain.ports import Renderer
@@ -42,8 +43,13 @@ class Core:
     policy: Policy
     clock: Clock
     renderer: Renderer = field(default_factory=FileRenderer)
-    # Told after an announcement is committed, so that the leader sends it at once.
+    # Told after an announcement, or a notice to another platform's chat, is committed, so
+    # that this process's job service (when it leads) sends it at once.
     announced: Signal = field(default_factory=Signal)
+    # How a message to another platform's chat is cut into sends (the running bot's
+    # channels): it then goes through the outbox, in the same transaction. None (a channel
+    # run on its own, in tests): such messages are left out, with a log line.
+    elsewhere: Callable[[RenderedMessage], list[Send]] | None = None
     # Whether the campaign is the database's current one, read again when the day changes
     # and at least every CAMPAIGN_REFRESH_SECONDS (a campaign made or ended by the command
     # line, a planned one starting); else the policy's campaign stays as given (tests).
@@ -78,9 +84,24 @@ class Core:
             nonlocal announced
             now = self.clock.now()
             replies = conversation.handle(inbound, store, self.policy, now)
+            platform = inbound.chat.platform
+            away = [r for r in replies if r.chat.platform != platform]
+            if away:
+                # A platform answers only in its own chats: the rest goes by the outbox.
+                replies = [r for r in replies if r.chat.platform == platform]
+                if self.elsewhere is None:
+                    log.warning("%d messages to other platforms' chats left out", len(away))
+                    away = []
+                else:
+                    parts = [
+                        part
+                        for message in away
+                        for part in self.elsewhere(with_files(message, self.renderer.render))
+                    ]
+                    store.outbox.enqueue(None, parts, now)
             if handling is not None:
                 handling.finish(store, replies, now)
-            announced = store.announcements.created
+            announced = store.announcements.created or bool(away)
             return replies
 
         replies = self.database.run(work)

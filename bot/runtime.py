@@ -220,6 +220,9 @@ class BotProcess:
             )
             notifiers.append(self.zalo_notifier)
         self.channels = Channels(notifiers)
+        # A use case's message to another platform's chat (an admin told on Telegram that
+        # someone joined on Zalo) goes through the outbox with these channels' parts.
+        core.elsewhere = self.channels.parts
         telegram_webhook_inbox = None
         if self.application is not None and self.telegram_webhook:
             telegram_webhook_inbox = self._telegram_inbox(self.application)
@@ -348,6 +351,7 @@ async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, ou
     simulator = ConsoleSimulator(
         core, clock, stdin, out, files_dir=console_files_dir(settings), zalo_links=links
     )
+    core.elsewhere = simulator.channels.parts
     service = JobService(core, simulator.channels, settings.schedules, announced=core.announced)
 
     def tell(reports: list[RunReport]) -> None:

@@ -134,6 +134,8 @@ class JobService:
             if self._announce_again:
                 self._announce_again = False
                 await self.scheduler.announce_pending()
+            # Notices queued for another platform's chats go out with them.
+            await self.runner.dispatcher.drain()
 
         self._announcing = asyncio.create_task(send())
 

@@ -66,3 +66,39 @@ async def test_dangky_with_the_code_on_zalo(zalo, tmp_path):
         zalo.say(ZALO_NEWCOMER, "thêm 4 lượt")
         await eventually(lambda: len(zalo.texts_to(ZALO_NEWCOMER)) >= 2)
         assert "4" in zalo.texts_to(ZALO_NEWCOMER)[1] and "✅" in zalo.texts_to(ZALO_NEWCOMER)[1]
+
+
+async def test_a_telegram_admin_hears_of_a_zalo_secretary_who_joined(zalo, tmp_path):
+    from bot.domain.messages import ChatKind, Inbound
+    from bot.domain.model import ChatRef, Person
+
+    with FakeBotApi(TOKEN) as telegram:
+        settings = zalo_settings(
+            zalo,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            ADMIN_IDS=str(ADMIN),
+        )
+        async with RunningZalo(settings) as process:
+            invite = Inbound(
+                sender=Person("telegram", str(ADMIN), "Quản trị"),
+                chat=ChatRef("telegram", str(ADMIN)),
+                chat_kind=ChatKind.PRIVATE,
+                sent_at=QUIET,
+                text="/moi KM01",
+                command="invite",
+                args=("KM01",),
+                message_id="501",
+            )
+            [created] = await process.core.handle_async(invite)
+            code = re.search(r"/dangky ([A-Z0-9]{8}) cho bot", created.text).group(1)
+            zalo.say(ZALO_NEWCOMER, f"/dangky {code}", name="Hà Văn Sơn")
+            await eventually(lambda: len(zalo.texts_to(ZALO_NEWCOMER)) >= 1)
+            # Told on Telegram (through the outbox), and the Zalo admin on Zalo.
+            await eventually(
+                lambda: any("Hà Văn Sơn" in m.text for m in telegram.messages_to(ADMIN))
+            )
+            await eventually(lambda: any("Hà Văn Sơn" in t for t in zalo.texts_to(ZALO_ADMIN)))
+        [told] = [m for m in telegram.messages_to(ADMIN) if "Hà Văn Sơn" in m.text]
+        assert f"mã mời {code} (1/3)" in told.text

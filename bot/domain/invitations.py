@@ -15,7 +15,7 @@ from bot.domain import registration, status, wording
 from bot.domain.messages import Outbound
 from bot.domain.model import Invitation, MembershipStatus, Person, Unit
 from bot.domain.ports import Store
-from bot.domain.registration import admins_over
+from bot.domain.registration import admin_chats_over
 from bot.domain.turn import Turn
 
 DEFAULT_USES = 3
@@ -170,8 +170,9 @@ def join(turn: Turn, code: str) -> list[Outbound]:
     told = wording.joined_for_admins(
         person, unit, invitation, group=None if turn.inbound.is_private else turn.inbound.chat
     )
-    admins = admins_over(turn, unit)
-    return turn.reply(answer) + [turn.to_user(admin, told) for admin in admins]
+    # The admins on every platform: one on Telegram hears of a secretary who joined on Zalo.
+    admins = admin_chats_over(turn, unit)
+    return turn.reply(answer) + [Outbound(chat, told) for chat in admins]
 
 
 def _make_secretary(turn: Turn, unit: Unit, invitation: Invitation) -> None:

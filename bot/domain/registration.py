@@ -10,7 +10,7 @@ from datetime import datetime, time
 
 from bot.domain import wording
 from bot.domain.messages import Button, Outbound
-from bot.domain.model import Membership, MembershipStatus, Person, Unit
+from bot.domain.model import ChatRef, Membership, MembershipStatus, Person, Unit
 from bot.domain.naming import closest_units, search_units
 from bot.domain.turn import Turn
 from bot.domain.weeks import local_date
@@ -48,6 +48,22 @@ def approve(turn: Turn) -> list[Outbound]:
 
 def reject(turn: Turn) -> list[Outbound]:
     return _decide(turn, MembershipStatus.REJECTED)
+
+
+def admin_chats_over(turn: Turn, unit: Unit) -> list[ChatRef]:
+    """The private chats of every admin who looks after this unit, on every platform: the
+    district's (settings and grants) and the unit admins of the unit and the units above."""
+    covering = {unit.code, *(above.code for above in turn.ancestors(unit))}
+    people = {
+        (grant.platform, grant.user_id)
+        for grant in turn.store.admins.grants()
+        if grant.unit_code is None or grant.unit_code in covering
+    } | set(turn.policy.configured_admins)
+    contacts = turn.store.contacts
+    return [
+        contacts.private_chat(platform, user) or ChatRef(platform, user)
+        for platform, user in sorted(people)
+    ]
 
 
 def admins_over(turn: Turn, unit: Unit) -> list[str]:
