@@ -157,13 +157,9 @@ def read_quota_file(path: Path, known: set[str]) -> dict[str, int]:
         code = row[0].strip().upper()
         raw = row[quota_column].strip() if len(row) > quota_column else ""
         if code not in known:
-            problems.append(wording.cli_bad_quota_line(number, f"không có đơn vị «{code}»"))
+            problems.append(wording.quota_line_unknown_unit(number, code))
         elif not raw.isdigit() or int(raw) > MAX_QUOTA:
-            problems.append(
-                wording.cli_bad_quota_line(
-                    number, f"chỉ tiêu «{raw}» không phải số nguyên từ 0 đến {MAX_QUOTA:,}"
-                )
-            )
+            problems.append(wording.quota_line_not_a_quota(number, raw, MAX_QUOTA))
         else:
             quotas[code] = int(raw)
     if problems:

@@ -87,7 +87,7 @@ def write_invitations(
                 invitation.code,
                 link or "",
                 invitation.max_uses,
-                f"{expires:%H:%M %d/%m/%Y}",
+                wording.invite_expiry(expires),
                 wording.card_file(unit),
             )
         )

@@ -393,7 +393,7 @@ async def run_console(settings: Settings, clock: MovableClock, stdin: TextIO, ou
             simulator.say(scope_or_why)
             return
         token = core.database.run(
-            lambda store: open_session(store, core.policy, person, scope_or_why, clock.now())
+            lambda store: open_session(store, person, scope_or_why, clock.now())
         )
         simulator.say(wording.console_board(f"{board_address}/board/open/{token}"))
 

@@ -6,7 +6,6 @@ Screenshots are kept in test-artifacts/board/."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 from pathlib import Path
@@ -115,4 +114,3 @@ async def test_the_board_in_a_browser(served, width):
         await page.screenshot(path=str(ARTIFACTS / f"unit-{width}.png"), full_page=True)
         await browser.close()
     assert errors == []
-    await asyncio.sleep(0)

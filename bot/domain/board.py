@@ -222,9 +222,7 @@ def person_scope(store: Store, policy: Policy, person: Person) -> Unit | str | N
     return wording.BOARD_NOT_ALLOWED
 
 
-def open_session(
-    store: Store, policy: Policy, person: Person, scope: Unit | None, now: datetime
-) -> str:
+def open_session(store: Store, person: Person, scope: Unit | None, now: datetime) -> str:
     """A board session for a person whose scope was checked (the Mini App): a link of its own,
     kept like /bangtin's; returns its secret."""
     token = secrets.token_urlsafe(24)

@@ -40,6 +40,12 @@ class Capabilities:
     links: bool = False
 
 
+# A platform the bot does not serve: nothing special (its messages are recorded undeliverable).
+UNSERVED = Capabilities(
+    buttons=False, edits=False, max_text=4000, markup="plain", documents=False, photos_by_url=False
+)
+
+
 def sends_for(message: RenderedMessage, capabilities: Capabilities) -> list[Send]:
     """A message as the separate sends a platform with these capabilities needs: each text
     part on its own, then each file; buttons and edits replaced where missing."""
@@ -83,7 +89,7 @@ class Channels:
         serve it)."""
         notifier = self.get(platform)
         if notifier is None:
-            return Capabilities(False, False, 4000, "plain", False, False)
+            return UNSERVED
         return notifier.capabilities
 
     async def fetch(self, file: StoredFile) -> Attachment | None:

@@ -15,7 +15,7 @@ from bot.domain import registration, status, wording
 from bot.domain.messages import Outbound
 from bot.domain.model import Invitation, MembershipStatus, Person, Unit
 from bot.domain.ports import Store
-from bot.domain.registration import admin_chats_over
+from bot.domain.registration import admin_chats_over, approve_request
 from bot.domain.turn import Turn
 
 DEFAULT_USES = 3
@@ -176,14 +176,11 @@ def join(turn: Turn, code: str) -> list[Outbound]:
 
 
 def _make_secretary(turn: Turn, unit: Unit, invitation: Invitation) -> None:
-    """An approved membership decided by the invitation's maker; any earlier request or
-    unit of the person's is superseded, as an approval does."""
+    """An approved membership decided by the invitation's maker; any earlier request of the
+    person's is superseded, as a new request does."""
     members, person = turn.store.members, turn.sender
-    previous = members.approved(person.platform, person.user_id)
     pending = members.pending(person.platform, person.user_id)
     if pending is not None:
         members.decide(pending.id, MembershipStatus.SUPERSEDED, person, turn.now)
     request = members.request(person, unit.code, turn.now)
-    members.decide(request.id, MembershipStatus.APPROVED, invitation.created_by, turn.now)
-    if previous is not None:
-        members.decide(previous.id, MembershipStatus.SUPERSEDED, person, turn.now)
+    approve_request(turn, request, by=invitation.created_by)

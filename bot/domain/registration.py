@@ -50,33 +50,31 @@ def reject(turn: Turn) -> list[Outbound]:
     return _decide(turn, MembershipStatus.REJECTED)
 
 
-def admin_chats_over(turn: Turn, unit: Unit) -> list[ChatRef]:
-    """The private chats of every admin who looks after this unit, on every platform: the
-    district's (settings and grants) and the unit admins of the unit and the units above."""
+def _admins_covering(turn: Turn, unit: Unit) -> list[tuple[str, str]]:
+    """(platform, user id) of every admin who looks after this unit: the district's
+    (settings and grants) and the unit admins of the unit and of every unit above it."""
     covering = {unit.code, *(above.code for above in turn.ancestors(unit))}
-    people = {
+    granted = {
         (grant.platform, grant.user_id)
         for grant in turn.store.admins.grants()
         if grant.unit_code is None or grant.unit_code in covering
-    } | set(turn.policy.configured_admins)
+    }
+    return sorted(granted | set(turn.policy.configured_admins))
+
+
+def admin_chats_over(turn: Turn, unit: Unit) -> list[ChatRef]:
+    """Those admins' private chats, on every platform."""
     contacts = turn.store.contacts
     return [
         contacts.private_chat(platform, user) or ChatRef(platform, user)
-        for platform, user in sorted(people)
+        for platform, user in _admins_covering(turn, unit)
     ]
 
 
 def admins_over(turn: Turn, unit: Unit) -> list[str]:
-    """Who decides for this unit on the sender's platform: the district's admins and the
-    unit admins of the unit and of every unit above it."""
+    """Who decides for this unit on the sender's platform (decisions are by user id)."""
     platform = turn.sender.platform
-    covering = {unit.code, *(above.code for above in turn.ancestors(unit))}
-    granted = {
-        grant.user_id
-        for grant in turn.store.admins.grants()
-        if grant.platform == platform and (grant.unit_code is None or grant.unit_code in covering)
-    }
-    return sorted(set(turn.policy.configured_admin_ids(platform)) | granted)
+    return [user for where, user in _admins_covering(turn, unit) if where == platform]
 
 
 def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
@@ -100,7 +98,7 @@ def _request_membership(turn: Turn, unit: Unit) -> list[Outbound]:
         members.decide(pending.id, MembershipStatus.SUPERSEDED, person, turn.now)
     request = members.request(person, unit.code, turn.now)
     if turn.is_admin_of(unit):
-        _approve(turn, request)
+        approve_request(turn, request)
         return turn.reply(wording.admin_registered_directly(unit))
 
     admins = admins_over(turn, unit)
@@ -170,7 +168,7 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     if not turn.is_admin_of(unit):
         return turn.reply(wording.outside_admin_scope(unit, turn.admin_unit()))
     if decision is MembershipStatus.APPROVED:
-        if not _approve(turn, request):
+        if not approve_request(turn, request):
             return turn.reply(wording.no_pending_request(user_id))
         for_admin = wording.approved_for_admin(request.person, unit)
         for_requester = wording.approved_for_requester(unit)
@@ -184,13 +182,14 @@ def _decide(turn: Turn, decision: MembershipStatus) -> list[Outbound]:
     return [*turn.answer_press(for_admin), turn.to_user(request.person.user_id, for_requester)]
 
 
-def _approve(turn: Turn, request: Membership) -> bool:
-    """Approve a pending request; False if it was decided meanwhile."""
-    members = turn.store.members
+def approve_request(turn: Turn, request: Membership, by: Person | None = None) -> bool:
+    """Approve a pending request (decided by `by`, the sender by default), the person's
+    earlier unit superseded; False if it was decided meanwhile."""
+    members, decider = turn.store.members, by or turn.sender
     person: Person = request.person
     previous = members.approved(person.platform, person.user_id)
-    if not members.decide_pending(request.id, MembershipStatus.APPROVED, turn.sender, turn.now):
+    if not members.decide_pending(request.id, MembershipStatus.APPROVED, decider, turn.now):
         return False
     if previous is not None and previous.id != request.id:
-        members.decide(previous.id, MembershipStatus.SUPERSEDED, turn.sender, turn.now)
+        members.decide(previous.id, MembershipStatus.SUPERSEDED, decider, turn.now)
     return True

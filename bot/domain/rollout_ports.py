@@ -51,7 +51,3 @@ class InvitationRepository(Protocol):
     def revoke(self, code: str, at: datetime) -> bool:
         """False when it was revoked already or does not exist."""
         ...
-
-    def latest_by_unit(self) -> dict[str, Invitation]:
-        """Each unit's most recent invitation."""
-        ...

@@ -91,12 +91,6 @@ class SqlInvitations:
         )
         return result.rowcount > 0
 
-    def latest_by_unit(self) -> dict[str, Invitation]:
-        rows = self.connection.execute(
-            sa.select(INVITATION).order_by(INVITATION.c.created_at, INVITATION.c.code)
-        )
-        return {row.unit_code: _invitation(row) for row in rows}
-
 
 class SqlAnnouncements:
     def __init__(self, connection: Connection) -> None:

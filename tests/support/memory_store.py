@@ -409,10 +409,6 @@ class MemoryInvitations:
         self.rows[code] = replace(invitation, revoked_at=at)
         return True
 
-    def latest_by_unit(self) -> dict[str, Invitation]:
-        ordered = sorted(self.rows.values(), key=lambda i: (i.created_at, i.code))
-        return {invitation.unit_code: invitation for invitation in ordered}
-
 
 class MemoryInbox:
     def __init__(self) -> None:

@@ -106,6 +106,8 @@ def board_routes(
     def refused(text: str, status: int = 403) -> Response:
         return page("refused.html", status, text=text)
 
+    # The cookie holds one value, the link's hash, signed with hmac from the standard
+    # library: Starlette's SessionMiddleware would add itsdangerous and a cookie-held dict.
     def cookie_value(token_hash_: str) -> str:
         signature = hmac.new(secret, token_hash_.encode(), hashlib.sha256).hexdigest()
         return f"{token_hash_}.{signature}"
@@ -233,7 +235,7 @@ def board_routes(
             scope = person_scope(store, policy, person)
             if isinstance(scope, str):
                 return None
-            return open_session(store, policy, person, scope, now())
+            return open_session(store, person, scope, now())
 
         token = await database.run_async(start)
         if token is None:

@@ -59,7 +59,6 @@ from bot.domain.wording.campaigns import (  # noqa: F401
     CLI_NO_RUNNING_CAMPAIGN,
     HOW_TO_START,
     campaign_card,
-    cli_bad_quota_line,
     cli_campaign_bad_dates,
     cli_campaign_created,
     cli_campaign_ended,
@@ -69,6 +68,8 @@ from bot.domain.wording.campaigns import (  # noqa: F401
     cli_unknown_campaign,
     final_summary,
     no_campaign_running,
+    quota_line_not_a_quota,
+    quota_line_unknown_unit,
 )
 from bot.domain.wording.common import (  # noqa: F401
     JOB_TITLES,
@@ -375,6 +376,7 @@ from bot.domain.wording.rollout import (  # noqa: F401
     invitation_revoked,
     invitation_unknown,
     invite_bad_uses,
+    invite_expiry,
     joined_by_invitation,
     joined_for_admins,
     monthly_gist,

@@ -144,8 +144,12 @@ def cli_unknown_campaign(campaign_id: int) -> str:
     return f"Không có cuộc thi #{campaign_id} (xem «quizbot campaign list»)."
 
 
-def cli_bad_quota_line(line: int, problem: str) -> str:
-    return f"Tệp chỉ tiêu, dòng {line}: {problem}"
+def quota_line_unknown_unit(line: int, code: str) -> str:
+    return f"Tệp chỉ tiêu, dòng {line}: không có đơn vị «{code}»"
+
+
+def quota_line_not_a_quota(line: int, raw: str, most: int) -> str:
+    return f"Tệp chỉ tiêu, dòng {line}: chỉ tiêu «{raw}» không phải số nguyên từ 0 đến {most:,}"
 
 
 CLI_HELP_CAMPAIGN_NAME = "tên cuộc thi, như mọi người gọi"

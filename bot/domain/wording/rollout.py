@@ -4,6 +4,7 @@ follow-up requests to the unit above, invitations."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.messages import Column
@@ -231,6 +232,11 @@ INVITES_COLUMNS = (
     Column("Hạn dùng", "text", 18),
     Column("Thẻ mời (PNG)", "text", 24),
 )
+
+
+def invite_expiry(expires: datetime) -> str:
+    """An invitation's expiry in the spreadsheet, in local time."""
+    return f"{expires:%H:%M %d/%m/%Y}"
 
 
 def card_file(unit: Unit) -> str:
