@@ -26,8 +26,9 @@ from bench.status_scale import TZ, build
 from bot.channels.web.app import build_web_app
 from bot.channels.web.board import board_routes
 from bot.config import load_settings
-from bot.domain.board import BoardLink, token_hash
-from bot.domain.model import Person
+from bot.domain.model.entities import Person
+from bot.domain.model.views import BoardLink
+from bot.domain.usecases.board import token_hash
 from bot.reports.renderer import FileRenderer
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot.domain.weeks import Week
+from bot.domain.model.weeks import Week
 from bot.storage.database import Database
 from bot.storage.ledger import ENTRY
 

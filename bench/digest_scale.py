@@ -33,8 +33,8 @@ DIGEST_SLOT = datetime(2024, 9, 16, 13, 0, tzinfo=TZ)
 
 
 def build(path: Path, units: int, weeks: int, all_behind: bool = False) -> None:
-    from bot.domain.model import ChatRef, Person, Unit, UnitKind
-    from bot.domain.weeks import Week
+    from bot.domain.model.entities import ChatRef, Person, Unit, UnitKind
+    from bot.domain.model.weeks import Week
     from bot.storage import migrate
     from bot.storage.database import Database, make_engine
 
@@ -72,8 +72,8 @@ def measure(path: str, traced: bool) -> None:
         tracemalloc.start()
     started = time.perf_counter()
     from bot.config import load_settings
-    from bot.domain.jobs import weekly_digests
-    from bot.domain.messages import with_files
+    from bot.domain.model.messages import with_files
+    from bot.domain.scheduled.digests import weekly_digests
     from bot.reports.chart import prepare
     from bot.reports.renderer import FileRenderer
     from bot.storage.database import Database, make_engine

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import initialise
-from bot.domain.model import MembershipStatus, Person
+from bot.domain.model.entities import MembershipStatus, Person
 from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import FakeBotApi, RateLimit
 from tests.support.fake_zalo_api import FakeZaloApi

@@ -24,9 +24,9 @@ from bench.common import ENTRIES_PER_WEEK, fill_ledger
 from bot.app import Core
 from bot.clock import FixedClock
 from bot.config import load_settings
-from bot.domain.messages import ChatKind, Inbound
-from bot.domain.model import ChatRef, Person, Unit, UnitKind
-from bot.domain.weeks import Week
+from bot.domain.model.entities import ChatRef, Person, Unit, UnitKind
+from bot.domain.model.messages import ChatKind, Inbound
+from bot.domain.model.weeks import Week
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 

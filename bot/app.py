@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import conversation
-from bot.domain.campaigns import current_campaign
-from bot.domain.messages import Inbound, Outbound, RenderedMessage, Send, with_files
-from bot.domain.model import NO_CAMPAIGN, Campaign
-from bot.domain.policy import Policy
+from bot.domain.model.entities import NO_CAMPAIGN, Campaign
+from bot.domain.model.messages import Inbound, Outbound, RenderedMessage, Send, with_files
+from bot.domain.model.policy import Policy
+from bot.domain.model.weeks import local_date
 from bot.domain.ports import Renderer
-from bot.domain.weeks import local_date
+from bot.domain.usecases import conversation
+from bot.domain.usecases.campaigns import current_campaign
 from bot.inbox import handling as handlings
 from bot.reports.renderer import FileRenderer
 from bot.signals import Signal

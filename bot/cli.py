@@ -21,12 +21,12 @@ from bot.clock import FixedClock, MovableClock, SystemClock
 from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
 from bot.domain import wording
 from bot.domain.delivery import Channels
-from bot.domain.jobs import JOBS
-from bot.domain.messages import Attachment, TableSpec
-from bot.domain.model import Unit
+from bot.domain.model.entities import Unit
+from bot.domain.model.messages import Attachment, TableSpec
+from bot.domain.model.tree import UnitTree
 from bot.domain.ports import Notifier
-from bot.domain.tree import UnitTree
-from bot.domain.units import UnitTableError
+from bot.domain.scheduled.table import JOBS
+from bot.domain.usecases.unit_table import UnitTableError
 from bot.redaction import configure_logging, redact, register_secrets
 from bot.storage.repositories import SqlStore
 
@@ -280,7 +280,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _jobs_list(_arguments: argparse.Namespace, settings: Settings) -> int:
-    from bot.domain.status import budget_usage
+    from bot.domain.usecases.status import budget_usage
     from jobs.scheduler import Schedule
 
     core = open_core(settings, SystemClock())
@@ -362,8 +362,8 @@ async def _job_notifier(
 
 
 def _export(arguments: argparse.Namespace, settings: Settings) -> int:
-    from bot.domain.exports import month_table, week_table
-    from bot.domain.weeks import Month, Week
+    from bot.domain.model.weeks import Month, Week
+    from bot.domain.usecases.exports import month_table, week_table
 
     folder = arguments.output.parent
     if not folder.is_dir():
@@ -398,7 +398,7 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _export_campaign(arguments: argparse.Namespace, settings: Settings) -> int:
     """A whole campaign, past or running, with its own quotas."""
-    from bot.domain.campaigns import campaign_table
+    from bot.domain.usecases.campaigns import campaign_table
 
     core = open_core(settings, SystemClock())
     try:
@@ -423,7 +423,7 @@ def _written(output: Path, attachment: Attachment, spec: TableSpec) -> int:
 
 
 def _units(arguments: argparse.Namespace, settings: Settings) -> int:
-    from bot.domain.coverage import reached_units, without_reporter
+    from bot.domain.usecases.coverage import reached_units, without_reporter
 
     database = database_of(settings)
     try:

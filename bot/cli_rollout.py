@@ -14,8 +14,8 @@ from bot.app import switch_campaign
 from bot.cli_base import UsageError, database_of, parsed
 from bot.config import Settings
 from bot.domain import wording
-from bot.domain.campaigns import current_campaign, overlapping
-from bot.domain.model import Campaign
+from bot.domain.model.entities import Campaign
+from bot.domain.usecases.campaigns import current_campaign, overlapping
 from bot.storage.repositories import SqlStore
 from bot.storage.seed import decode_units_file, read_units_file
 

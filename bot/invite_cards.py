@@ -11,12 +11,12 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.domain import wording
-from bot.domain.coverage import reached_units, without_reporter
-from bot.domain.invitations import DEFAULT_USES, create_invitation, deep_link
-from bot.domain.messages import TableSpec
-from bot.domain.model import Invitation, Person, Unit, UnitKind
+from bot.domain.model.entities import Invitation, Person, Unit, UnitKind
+from bot.domain.model.messages import TableSpec
+from bot.domain.model.tree import UnitTree
 from bot.domain.ports import Store
-from bot.domain.tree import UnitTree
+from bot.domain.usecases.coverage import reached_units, without_reporter
+from bot.domain.usecases.invitations import DEFAULT_USES, create_invitation, deep_link
 from bot.reports.cards import render_card
 from bot.reports.spreadsheet import render_table
 from bot.storage.database import Database

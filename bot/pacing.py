@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain.messages import DeliveryLimits
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryLimits
 from bot.storage.coordination import SqlSendSlots
 from bot.storage.database import Database
 

@@ -33,11 +33,11 @@ from bot.channels.zalo.receiving import poll, zalo_inbox
 from bot.clock import MovableClock
 from bot.config import ZALO, Settings
 from bot.domain import wording
-from bot.domain.board import open_session, person_scope
 from bot.domain.delivery import Channels
-from bot.domain.jobs import JOBS
+from bot.domain.model.weeks import Month
 from bot.domain.ports import Notifier
-from bot.domain.weeks import Month
+from bot.domain.scheduled.table import JOBS
+from bot.domain.usecases.board import open_session, person_scope
 from bot.inbox.pipeline import Inbox
 from bot.leadership import Leadership, worker_name
 from bot.pacing import DatabasePacer

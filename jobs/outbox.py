@@ -23,8 +23,8 @@ from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock, SystemClock
 from bot.domain.delivery import Channels
-from bot.domain.messages import DeliveryLimits, DeliveryStatus, DeliveryUncertain, RateLimited
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryLimits, DeliveryStatus, DeliveryUncertain, RateLimited
 from bot.domain.ports import AbandonedSend, Notifier, OutboxItem, Store, UnitOfWork
 from bot.metrics import SENDS
 from jobs.ports import Pacer

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.domain.messages import DeliveryLimits
-from bot.domain.model import ChatRef
-from bot.domain.policy import Policy
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryLimits
+from bot.domain.model.policy import Policy
 from bot.domain.ports import Renderer, Store, UnitOfWork
 
 

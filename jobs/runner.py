@@ -16,13 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.domain.announcements import JOB as ANNOUNCEMENT_JOB
-from bot.domain.announcements import announcement_messages
-from bot.domain.budget import allowance, fit, held_back_notice
-from bot.domain.campaigns import SUMMARY_JOB, final_summaries
 from bot.domain.delivery import Channels
-from bot.domain.jobs import JOBS, abandoned_sends_notice, uncertain_sends_notice
-from bot.domain.messages import (
+from bot.domain.model.messages import (
     Attachment,
     Outbound,
     Rendered,
@@ -32,6 +27,12 @@ from bot.domain.messages import (
     with_files,
 )
 from bot.domain.ports import AbandonedSend, Notifier, Store
+from bot.domain.scheduled.budget import allowance, fit, held_back_notice
+from bot.domain.scheduled.reminders import abandoned_sends_notice, uncertain_sends_notice
+from bot.domain.scheduled.table import JOBS
+from bot.domain.usecases.announcements import JOB as ANNOUNCEMENT_JOB
+from bot.domain.usecases.announcements import announcement_messages
+from bot.domain.usecases.campaigns import SUMMARY_JOB, final_summaries
 from jobs.outbox import DrainReport, OutboxDispatcher
 from jobs.ports import JobCore as Core
 

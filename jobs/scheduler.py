@@ -19,10 +19,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
-from bot.domain.campaigns import SUMMARY_JOB, summary_due
-from bot.domain.jobs import JOBS
-from bot.domain.policy import Policy
+from bot.domain.model.policy import Policy
 from bot.domain.ports import Store
+from bot.domain.scheduled.table import JOBS
+from bot.domain.usecases.campaigns import SUMMARY_JOB, summary_due
 from jobs.runner import JobRunner, RunReport
 
 log = logging.getLogger(__name__)

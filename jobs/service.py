@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.domain.delivery import Channels
-from bot.domain.policy import Policy
+from bot.domain.model.policy import Policy
 from bot.domain.ports import Notifier, Renderer, Store, UnitOfWork
 from bot.signals import Signal
 from jobs.outbox import OutboxDispatcher

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.domain.model import Campaign
-from bot.domain.policy import Policy
+from bot.domain.model.entities import Campaign
+from bot.domain.model.policy import Policy
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from tests.support.dialogue import Dialogue

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.messages import ChatKind, Inbound
-from bot.domain.model import ChatRef, MembershipStatus, Person
+from bot.domain.model.entities import ChatRef, MembershipStatus, Person
+from bot.domain.model.messages import ChatKind, Inbound
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.fake_zalo_api import FakeZaloApi
 from tests.support.harness import ADMIN, TOKEN
@@ -171,8 +171,8 @@ async def test_refusals(zalo, telegram, tmp_path):
 
 
 def test_a_photo_goes_with_it_to_its_own_platform_and_is_named_elsewhere(db_dialogue):
-    from bot.domain.announcements import announcement_messages
-    from bot.domain.messages import FileRef, StoredFile
+    from bot.domain.model.messages import FileRef, StoredFile
+    from bot.domain.usecases.announcements import announcement_messages
     from tests.conftest import ADMIN_ID, at
 
     now = at("2024-09-12 09:00")
@@ -233,7 +233,7 @@ async def test_a_photo_captioned_thongbao_on_telegram_reaches_the_group_as_a_pho
             # the core (the caption's parsing is the other case's).
             from dataclasses import replace
 
-            from bot.domain.messages import FileRef
+            from bot.domain.model.messages import FileRef
 
             inbound = replace(
                 announcement(f"/thongbao KM {TEXT}"),

@@ -19,7 +19,7 @@ from bot.channels.web.app import build_web_app
 from bot.channels.web.board import board_routes
 from bot.clock import MovableClock
 from bot.domain import wording
-from bot.domain.model import Unit, UnitKind
+from bot.domain.model.entities import Unit, UnitKind
 from bot.reports.renderer import FileRenderer
 from tests.conftest import ADMIN_ID, at, make_policy, seed
 from tests.support.dialogue import Dialogue, person
@@ -271,7 +271,7 @@ async def test_the_telegram_menu_button_opens_the_board_as_a_mini_app(tmp_path):
 
 
 def test_a_ward_admins_board_is_its_ward_and_zalo_gets_the_link_too(board):
-    from bot.domain.model import ChatRef, MembershipStatus, Person
+    from bot.domain.model.entities import ChatRef, MembershipStatus, Person
 
     dialogue, client, _ = board
     dialogue.send(ADMIN, "/capquyen 1500 KM")
@@ -288,7 +288,7 @@ def test_a_ward_admins_board_is_its_ward_and_zalo_gets_the_link_too(board):
             at("2024-09-12 08:00"),
         )
     )
-    from bot.domain.messages import ChatKind, Inbound
+    from bot.domain.model.messages import ChatKind, Inbound
 
     inbound = Inbound(
         sender=zalo_person,

@@ -14,11 +14,11 @@ from bot.cli import main
 from bot.clock import MovableClock
 from bot.config import load_settings
 from bot.domain import wording
-from bot.domain.commands import split_command
-from bot.domain.jobs import weekly_digests
-from bot.domain.messages import ChatKind, Inbound
-from bot.domain.model import ChatRef, Person
-from bot.domain.weeks import Week
+from bot.domain.model.commands import split_command
+from bot.domain.model.entities import ChatRef, Person
+from bot.domain.model.messages import ChatKind, Inbound
+from bot.domain.model.weeks import Week
+from bot.domain.scheduled.digests import weekly_digests
 from tests.conftest import ADMIN_ID, TZ
 from tests.test_trust_cli import environment
 

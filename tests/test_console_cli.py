@@ -236,7 +236,7 @@ def test_cli_jobs_list_run_and_export(tmp_path, monkeypatch, capsys):
     settings = load_settings(environment(tmp_path), env_file=None)
     clock = MovableClock()
     core = open_core(settings, clock)
-    from bot.domain.model import MembershipStatus, Person
+    from bot.domain.model.entities import MembershipStatus, Person
 
     def secretary(store):
         person = Person("console", "1001", "An")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.messages import DeliveryLimits
+from bot.domain.model.messages import DeliveryLimits
 from bot.domain.ports import LeaseLost
 from bot.storage.coordination import SqlChatTurns, SqlLeases, SqlSendSlots
 from bot.storage.received import ReceivedUpdate

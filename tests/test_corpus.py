@@ -9,12 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.model import ReportMode
-from bot.domain.numberwords import NUMBER_WORDS
-from bot.domain.parsing import ParseError, ParseProblem, Question, ReportRequest, fold, parse_report
+from bot.domain.model.entities import ReportMode
+from bot.domain.reading.numberwords import NUMBER_WORDS
+from bot.domain.reading.parsing import (
+    ParseError,
+    ParseProblem,
+    Question,
+    ReportRequest,
+    fold,
+    parse_report,
+)
 
 CORPUS = Path(__file__).parent / "corpus" / "reports.tsv"
-# Without diacritics these number words stay readable (see bot/domain/numberwords.py).
+# Without diacritics these number words stay readable (see bot/domain/reading/numberwords.py).
 FOLDED_NUMBER_WORDS = frozenset(
     {"muoi", "tram", "nghin", "ngan", "mot", "hai", "ba", "bon", "lam", "tam", "chin", "linh"}
 )

@@ -19,8 +19,8 @@ from bot.app import Core
 from bot.channels.console.simulator import ConsoleNotifier, ConsoleState
 from bot.channels.telegram.notifier import TelegramNotifier
 from bot.clock import FixedClock
-from bot.domain.messages import DeliveryUncertain, Outbound
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryUncertain, Outbound
 from bot.storage.job_runs import JOB_RUN
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner

@@ -19,9 +19,9 @@ from PIL import Image
 from bot.app import initialise, open_core
 from bot.channels.telegram.notifier import open_broadcast_notifier
 from bot.clock import FixedClock
-from bot.domain.ledger import changed_effects
-from bot.domain.model import ChatRef, MembershipStatus, MessageRef, Person, ReportMode
-from bot.domain.weeks import Week
+from bot.domain.model.entities import ChatRef, MembershipStatus, MessageRef, Person, ReportMode
+from bot.domain.model.ledger import changed_effects
+from bot.domain.model.weeks import Week
 from bot.storage.database import Database, make_engine
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner

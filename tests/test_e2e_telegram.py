@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import wording
-from bot.domain.parsing import ParseProblem
-from bot.domain.weeks import Week
+from bot.domain.model.weeks import Week
+from bot.domain.reading.parsing import ParseProblem
 from bot.redaction import configure_logging
 from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import FakeBotApi

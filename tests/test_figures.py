@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.domain import wording
-from bot.domain.jobs import weekly_digests
-from bot.domain.model import UnitKind
-from bot.domain.units import UnitTableError, units_from_rows
-from bot.domain.weeks import Week
+from bot.domain.model.entities import UnitKind
+from bot.domain.model.weeks import Week
+from bot.domain.scheduled.digests import weekly_digests
+from bot.domain.usecases.unit_table import UnitTableError, units_from_rows
 from tests.conftest import ADMIN_ID, CAMPAIGN, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
 

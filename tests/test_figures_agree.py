@@ -11,10 +11,11 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from bot.domain.exports import week_table
-from bot.domain.jobs import weekly_digests, weekly_reminders
-from bot.domain.messages import ChartSpec, TableSpec
-from bot.domain.weeks import Week
+from bot.domain.model.messages import ChartSpec, TableSpec
+from bot.domain.model.weeks import Week
+from bot.domain.scheduled.digests import weekly_digests
+from bot.domain.scheduled.reminders import weekly_reminders
+from bot.domain.usecases.exports import week_table
 from bot.reports.renderer import FileRenderer
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, only_text, person

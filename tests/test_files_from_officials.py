@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.domain.jobs import monthly_digests
-from bot.domain.messages import ChatKind, Column, FileRef, Inbound, TableSpec
-from bot.domain.model import ChatRef
-from bot.domain.units import UnitTableError
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import ChatKind, Column, FileRef, Inbound, TableSpec
+from bot.domain.scheduled.digests import monthly_digests
+from bot.domain.usecases.unit_table import UnitTableError
 from bot.reports.spreadsheet import render_table
 from bot.storage.seed import load_units, read_units_file
 from tests.conftest import ADMIN_ID, at

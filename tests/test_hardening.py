@@ -237,9 +237,9 @@ def test_the_server_listens_on_loopback_by_default():
 @pytest.mark.parametrize(("platform", "room"), [("telegram", 4096), ("zalo", 2000)])
 @pytest.mark.parametrize("where", ["group", "private"])
 def test_units_for_thousands_are_at_most_three_messages_and_a_file(platform, room, where):
-    from bot.domain.messages import TableSpec
-    from bot.domain.model import Person, Unit, UnitKind
-    from bot.domain.textsplit import split_message
+    from bot.domain.model.entities import Person, Unit, UnitKind
+    from bot.domain.model.messages import TableSpec
+    from bot.domain.model.textsplit import split_message
     from tests.conftest import ADMIN_ID, at, make_policy
     from tests.support.dialogue import Dialogue
     from tests.support.memory_store import MemoryStore
@@ -279,8 +279,8 @@ async def test_sends_left_in_flight_by_a_killed_run_are_told_to_the_admins_once(
     from datetime import timedelta
 
     from bot.clock import FixedClock
-    from bot.domain.messages import Outbound
-    from bot.domain.model import ChatRef
+    from bot.domain.model.entities import ChatRef
+    from bot.domain.model.messages import Outbound
     from jobs.outbox import OutboxDispatcher
     from jobs.runner import JobRunner
     from tests.conftest import at

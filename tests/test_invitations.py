@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import wording
-from bot.domain.invitations import CODE_ALPHABET, looks_like_code, new_code
+from bot.domain.usecases.invitations import CODE_ALPHABET, looks_like_code, new_code
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, person
 
@@ -125,7 +125,7 @@ def test_only_admins_invite_and_a_ward_admin_only_inside_its_ward(invited):
 
 def test_people_taking_the_last_uses_at_once_never_pass_the_limit(sql_database):
     """The use is counted by one conditional update: 6 at once for 2 uses, 2 get in."""
-    from bot.domain.model import Invitation
+    from bot.domain.model.entities import Invitation
     from tests.conftest import run_together, seed
 
     seed(sql_database)

@@ -69,8 +69,8 @@ async def test_dangky_with_the_code_on_zalo(zalo, tmp_path):
 
 
 async def test_a_telegram_admin_hears_of_a_zalo_secretary_who_joined(zalo, tmp_path):
-    from bot.domain.messages import ChatKind, Inbound
-    from bot.domain.model import ChatRef, Person
+    from bot.domain.model.entities import ChatRef, Person
+    from bot.domain.model.messages import ChatKind, Inbound
 
     with FakeBotApi(TOKEN) as telegram:
         settings = zalo_settings(

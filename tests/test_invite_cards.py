@@ -13,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from bot.cli import main
-from bot.domain.conversation import handle
+from bot.domain.usecases.conversation import handle
 from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import BOT_USERNAME, FakeBotApi
 from tests.support.harness import TOKEN
@@ -70,7 +70,7 @@ def test_all_units_get_a_card_whose_qr_is_the_deep_link_and_one_list(cli, capsys
 def test_missing_only_and_one_unit(cli, capsys):
     database = Database(make_engine(f"sqlite:///{cli / 'quizbot.db'}"))
     # KM gets a bound group: it is no longer missing.
-    from bot.domain.model import ChatRef, Person
+    from bot.domain.model.entities import ChatRef, Person
 
     database.run(
         lambda store: store.chats.bind(
@@ -84,7 +84,7 @@ def test_missing_only_and_one_unit(cli, capsys):
     [row] = sheet_rows(cli / "mot" / "quizbot-ma-moi.xlsx")
     assert row[0] == "KM01" and row[5] == 5
     # The code on the card makes a secretary.
-    from bot.domain.messages import ChatKind, Inbound
+    from bot.domain.model.messages import ChatKind, Inbound
     from tests.conftest import make_policy
 
     campaign = database.run(lambda store: store.campaigns.active())

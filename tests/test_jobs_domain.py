@@ -5,16 +5,12 @@ from datetime import date, timedelta
 import pytest
 
 from bot.domain import wording
-from bot.domain.jobs import (
-    JOBS,
-    monthly_digests,
-    monthly_nudges,
-    weekly_digests,
-    weekly_reminders,
-)
-from bot.domain.messages import ChartSpec, TableSpec
-from bot.domain.model import ChatRef
-from bot.domain.weeks import Month, Week
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import ChartSpec, TableSpec
+from bot.domain.model.weeks import Month, Week
+from bot.domain.scheduled.digests import monthly_digests, weekly_digests
+from bot.domain.scheduled.reminders import monthly_nudges, weekly_reminders
+from bot.domain.scheduled.table import JOBS
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, person
 
@@ -74,7 +70,7 @@ def test_reminders_go_to_the_units_group_else_to_its_secretaries(district):
 def test_the_reminder_target_setting_routes_reminders(district, target, expected):
     from dataclasses import replace
 
-    from bot.domain.policy import ReminderTarget
+    from bot.domain.model.policy import ReminderTarget
 
     policy = replace(district.policy, reminder_target=ReminderTarget(target))
     slot = at("2024-09-12 09:00")
@@ -241,7 +237,7 @@ def thanh_xuan_store():
 
 
 def test_the_district_digest_of_thanh_xuan_is_three_telegram_messages_at_most(policy):
-    from bot.domain.textsplit import split_message
+    from bot.domain.model.textsplit import split_message
 
     store = thanh_xuan_store()
     assert len(store.units.active()) > 70
@@ -261,8 +257,8 @@ def test_the_district_digest_of_thanh_xuan_is_three_telegram_messages_at_most(po
 
 def test_a_huge_scope_points_to_the_spreadsheet_and_never_hides_a_top_level_streak(policy):
     WARDS = 160
-    from bot.domain.model import Unit, UnitKind
-    from bot.domain.textsplit import split_message
+    from bot.domain.model.entities import Unit, UnitKind
+    from bot.domain.model.textsplit import split_message
     from tests.support.memory_store import MemoryStore
 
     store = MemoryStore()
@@ -292,7 +288,7 @@ def test_a_huge_scope_points_to_the_spreadsheet_and_never_hides_a_top_level_stre
 
 
 def test_the_chart_wraps_full_names_titles_its_campaign_and_keeps_labels_off_the_line(district):
-    from bot.domain.model import Unit, UnitKind
+    from bot.domain.model.entities import Unit, UnitKind
 
     long_name = "Đảng bộ Cơ quan Ủy ban Mặt trận Tổ quốc Việt Nam quận Thanh Xuân"
     district.store.units.upsert(Unit("MTCQ", long_name, UnitKind.PARTY_COMMITTEE, "TX", 5))
@@ -400,7 +396,7 @@ def test_monthly_digest_sorts_on_time_late_and_missing_with_month_totals(distric
 
 
 def send_file(dialogue, who, file_id, name, caption, when):
-    from bot.domain.messages import ChatKind, FileRef, Inbound
+    from bot.domain.model.messages import ChatKind, FileRef, Inbound
 
     return dialogue.handle(
         Inbound(
@@ -425,7 +421,7 @@ LONG_REPORT = (
 
 
 def test_the_monthly_digest_quotes_each_report_and_forwards_its_file(district):
-    from bot.domain.messages import StoredFile
+    from bot.domain.model.messages import StoredFile
 
     subscribe(district, -900)
     district.send(AN, f"/baocaothang {LONG_REPORT}", at=at("2024-09-18 10:00"))
@@ -452,7 +448,7 @@ def test_the_monthly_digest_quotes_each_report_and_forwards_its_file(district):
 
 
 def test_a_file_kept_by_another_platform_is_not_forwarded(district):
-    from bot.domain.model import ChatRef
+    from bot.domain.model.entities import ChatRef
 
     district.store.subscriptions.subscribe(
         ChatRef("zalo", "z-900"), None, ADMIN, at("2024-09-02 08:00")
@@ -468,7 +464,7 @@ def test_a_file_kept_by_another_platform_is_not_forwarded(district):
 
 
 def test_the_monthly_digest_of_many_reports_stays_within_three_messages(policy):
-    from bot.domain.textsplit import split_message
+    from bot.domain.model.textsplit import split_message
 
     store = thanh_xuan_store()
     dialogue = Dialogue(store, policy, at("2024-09-02 08:00"))
@@ -535,8 +531,8 @@ def test_a_monthly_report_is_confirmed_with_its_deadline(district):
 def test_a_monthly_report_as_a_document_and_delivered_twice(district):
     from dataclasses import replace
 
-    from bot.domain import conversation
-    from bot.domain.messages import FileRef
+    from bot.domain.model.messages import FileRef
+    from bot.domain.usecases import conversation
 
     district.send(AN, "/baocaothang", at=at("2024-09-18 10:00"))
     inbound = replace(district.sent[district.last_message_id()], document=FileRef("f1", "bc.pdf"))

@@ -6,8 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.clock import FixedClock
-from bot.domain.messages import Delivery, DeliveryLimits, DeliveryStatus, Outbound, single_sends
-from bot.domain.policy import Policy
+from bot.domain.model.messages import (
+    Delivery,
+    DeliveryLimits,
+    DeliveryStatus,
+    Outbound,
+    single_sends,
+)
+from bot.domain.model.policy import Policy
 from bot.reports.renderer import FileRenderer
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner

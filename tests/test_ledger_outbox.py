@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.messages import Attachment, Outbound
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import Attachment, Outbound
 from tests.conftest import at
 
 NOW = at("2024-09-12 09:00")

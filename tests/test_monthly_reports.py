@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.domain import wording
-from bot.domain.messages import ChatKind, FileRef, Inbound, StoredFile
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import ChatKind, FileRef, Inbound, StoredFile
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, only_text, person
 

@@ -9,7 +9,8 @@ from itertools import pairwise
 import pytest
 
 from bot.clock import SystemClock
-from bot.domain.messages import (
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import (
     Delivery,
     DeliveryLimits,
     DeliveryStatus,
@@ -18,7 +19,6 @@ from bot.domain.messages import (
     RateLimited,
     single_sends,
 )
-from bot.domain.model import ChatRef
 from jobs.outbox import OutboxDispatcher
 
 FAST = {"first_retry": timedelta(milliseconds=50), "max_wait": timedelta(seconds=5)}
@@ -198,7 +198,7 @@ def time_now():
 
 
 def _person():
-    from bot.domain.model import Person
+    from bot.domain.model.entities import Person
 
     return Person("telegram", "900", "Admin")
 
@@ -215,7 +215,7 @@ async def test_an_uncertain_send_is_never_resent_and_the_admins_hear_of_it(sqlit
     from tests.conftest import ADMIN_ID, at, make_policy
 
     def secretaries(store):
-        from bot.domain.model import MembershipStatus, Person
+        from bot.domain.model.entities import MembershipStatus, Person
 
         for user_id, code in (("1001", "KM"), ("1002", "KT")):
             person = Person("telegram", user_id, user_id)

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.model import ReportMode
-from bot.domain.numberwords import NUMBER_WORDS, replace_number_words
-from bot.domain.parsing import (
+from bot.domain.model.entities import ReportMode
+from bot.domain.reading.numberwords import NUMBER_WORDS, replace_number_words
+from bot.domain.reading.parsing import (
     ParseError,
     ParseProblem,
     ReportRequest,

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from bot.app import Core
 from bot.clock import FixedClock
-from bot.domain.commands import split_command
-from bot.domain.messages import ChatKind, Inbound, Outbound
-from bot.domain.model import ChatRef, MembershipStatus, Person
+from bot.domain.model.commands import split_command
+from bot.domain.model.entities import ChatRef, MembershipStatus, Person
+from bot.domain.model.messages import ChatKind, Inbound, Outbound
 from bot.storage.schema import MEMBERSHIP
 from tests.conftest import ADMIN_ID, at, make_policy, run_together
 

@@ -1,7 +1,7 @@
 """Registration, approval by admins, and binding groups to units."""
 
 from bot.domain import wording
-from bot.domain.model import ChatRef, MembershipStatus
+from bot.domain.model.entities import ChatRef, MembershipStatus
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.messages import (
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import (
     Attachment,
     Bar,
     Button,
@@ -16,7 +17,6 @@ from bot.domain.messages import (
     StoredFile,
     TableSpec,
 )
-from bot.domain.model import ChatRef
 from bot.inbox import replies
 
 

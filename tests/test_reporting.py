@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.domain import wording
-from bot.domain.model import ReportMode
-from bot.domain.parsing import ParseProblem
+from bot.domain.model.entities import ReportMode
+from bot.domain.reading.parsing import ParseProblem
 from tests.conftest import ADMIN_ID, at, make_policy
 from tests.support.dialogue import Dialogue, only_text, person
 

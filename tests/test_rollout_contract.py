@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain.board import BoardLink
-from bot.domain.model import AdminGrant, Announcement, ChatRef, Invitation, Person, ReportMode
+from bot.domain.model.entities import (
+    AdminGrant,
+    Announcement,
+    ChatRef,
+    Invitation,
+    Person,
+    ReportMode,
+)
+from bot.domain.model.views import BoardLink
 from tests.conftest import at
 from tests.test_storage_contract import AN, NOW, WEEK, append
 

@@ -143,9 +143,9 @@ def test_units_table_for_admins_in_tree_order_with_quotas_and_secretaries(dialog
 
 
 def test_names_are_listed_in_vietnamese_order(memory_store):
-    from bot.domain.collation import sorted_names
-    from bot.domain.model import Unit, UnitKind
-    from bot.domain.tree import UnitTree
+    from bot.domain.model.collation import sorted_names
+    from bot.domain.model.entities import Unit, UnitKind
+    from bot.domain.model.tree import UnitTree
 
     names = ["Đống Đa", "Dịch Vọng", "Ân Thi", "An Lạc", "Bá", "Bà", "Ba", "Bạ", "Ơ", "Ô", "O", "Z"]
     assert sorted_names(names) == [
@@ -167,9 +167,9 @@ def test_unknown_commands_and_edits_of_other_commands_are_harmless(dialogue):
 def test_status_all_for_thousands_of_units_is_three_messages_at_most_and_a_spreadsheet(
     memory_store, policy
 ):
-    from bot.domain.messages import TableSpec
-    from bot.domain.model import Unit, UnitKind
-    from bot.domain.status import reply_budget
+    from bot.domain.model.entities import Unit, UnitKind
+    from bot.domain.model.messages import TableSpec
+    from bot.domain.usecases.status import reply_budget
     from tests.support.dialogue import Dialogue
 
     for n in range(600):
@@ -187,7 +187,7 @@ def test_status_all_for_thousands_of_units_is_three_messages_at_most_and_a_sprea
 
 
 def test_status_and_export_of_a_named_period_and_a_units_history(dialogue):
-    from bot.domain.messages import TableSpec
+    from bot.domain.model.messages import TableSpec
 
     dialogue.send(AN, "/register KM")
     dialogue.send(ADMIN, "/approve 1001")
@@ -214,8 +214,8 @@ def test_status_and_export_of_a_named_period_and_a_units_history(dialogue):
 
 
 def test_one_command_table_feeds_the_parser_the_help_and_the_menu():
-    from bot.domain.commands import COMMAND_TABLE, canonical, menu
-    from bot.domain.conversation import USE_CASES
+    from bot.domain.model.commands import COMMAND_TABLE, canonical, menu
+    from bot.domain.usecases.conversation import USE_CASES
 
     for command in COMMAND_TABLE:
         assert command.name in USE_CASES  # every command does something

@@ -5,8 +5,7 @@ from datetime import UTC, date, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.ledger import changed_effects
-from bot.domain.model import (
+from bot.domain.model.entities import (
     ChatRef,
     MembershipStatus,
     MessageRef,
@@ -15,6 +14,7 @@ from bot.domain.model import (
     Unit,
     UnitKind,
 )
+from bot.domain.model.ledger import changed_effects
 from tests.conftest import at
 from tests.support.memory_store import DuplicateSource
 

@@ -12,9 +12,9 @@ import bot.storage.tables  # noqa: F401
 from bot.app import Core, initialise
 from bot.clock import FixedClock
 from bot.config import load_settings
-from bot.domain.messages import ChatKind, Inbound
-from bot.domain.model import ChatRef, Person
-from bot.domain.units import UnitTableError
+from bot.domain.model.entities import ChatRef, Person
+from bot.domain.model.messages import ChatKind, Inbound
+from bot.domain.usecases.unit_table import UnitTableError
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.seed import load_units

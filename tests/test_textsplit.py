@@ -3,7 +3,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.textsplit import measure, split_message
+from bot.domain.model.textsplit import measure, split_message
 
 
 def test_short_text_is_one_part():
@@ -46,7 +46,8 @@ def test_parts_always_fit(text):
 
 
 def test_a_reply_a_rendered_message_and_a_send_are_three_types():
-    from bot.domain.messages import (
+    from bot.domain.model.entities import ChatRef
+    from bot.domain.model.messages import (
         Attachment,
         ChartSpec,
         Outbound,
@@ -55,7 +56,6 @@ def test_a_reply_a_rendered_message_and_a_send_are_three_types():
         single_sends,
         with_files,
     )
-    from bot.domain.model import ChatRef
 
     spec = ChartSpec("c.png", "t", (), "x", (), None, 1.0)
     reply = Outbound(ChatRef("telegram", "1"), "a\nb", attachments=(spec,))

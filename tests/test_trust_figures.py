@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.clock import FixedClock
-from bot.domain.jobs import monthly_digests, weekly_digests
-from bot.domain.model import Campaign
+from bot.domain.model.entities import Campaign
+from bot.domain.scheduled.digests import monthly_digests, weekly_digests
 from bot.reports.renderer import FileRenderer
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
@@ -83,7 +83,7 @@ def test_equal_figures_share_a_place_and_silent_units_are_not_ranked(dialogue):
     dialogue.send(AN, "50", at=at("2024-09-10 09:00"))
     dialogue.send(person(1002, "B"), "50", at=at("2024-09-10 09:00"))
     slot = at("2024-09-12 09:00")
-    from bot.domain.jobs import weekly_reminders
+    from bot.domain.scheduled.reminders import weekly_reminders
 
     by_chat = {
         m.chat.chat_id: m.text
@@ -100,8 +100,8 @@ def test_equal_figures_share_a_place_and_silent_units_are_not_ranked(dialogue):
 
 
 def test_places_follow_standard_competition_ranking():
-    from bot.domain.model import Figure, Unit, UnitKind, UnitWeekTotal
-    from bot.domain.progress import places
+    from bot.domain.model.entities import Figure, Unit, UnitKind, UnitWeekTotal
+    from bot.domain.model.progress import places
 
     def row(code: str, total: int, entries: int = 1) -> UnitWeekTotal:
         unit = Unit(code, f"Phường {code}", UnitKind.WARD, "TX", 200)

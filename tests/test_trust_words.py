@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.domain import wording
-from bot.domain.parsing import ParseError, ParseProblem, Question, parse_report
+from bot.domain.reading.parsing import ParseError, ParseProblem, Question, parse_report
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, only_text, person
 
@@ -232,7 +232,7 @@ def registered_unit(dialogue: Dialogue, who, query: str) -> str:
     ],
 )
 def test_registration_by_name_finds_the_one_unit(district, query, code):
-    from bot.domain.naming import search_units
+    from bot.domain.reading.naming import search_units
 
     units = district.store.units.active()
     found = search_units(query, units, limit=5)
@@ -244,7 +244,7 @@ def test_registration_by_name_finds_the_one_unit(district, query, code):
 
 
 def test_a_name_shared_by_many_offers_at_most_five_best_first(district):
-    from bot.domain.naming import search_units
+    from bot.domain.reading.naming import search_units
 
     found = search_units("to 1", district.store.units.active(), limit=5)
     assert len(found) == 5

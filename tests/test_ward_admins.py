@@ -8,8 +8,8 @@ import pytest
 
 from bot.cli import main
 from bot.domain import wording
-from bot.domain.messages import TableSpec
-from bot.domain.model import MembershipStatus
+from bot.domain.model.entities import MembershipStatus
+from bot.domain.model.messages import TableSpec
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, person
 from tests.test_trust_cli import environment

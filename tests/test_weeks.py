@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.weeks import Month, Week
+from bot.domain.model.weeks import Month, Week
 from bot.domain.wording import week_label
 from tests.conftest import TZ, at, make_policy
 

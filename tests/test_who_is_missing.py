@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from bot.cli import main
-from bot.domain.jobs import monthly_nudges, weekly_digests, weekly_reminders
-from bot.domain.model import Unit, UnitKind
+from bot.domain.model.entities import Unit, UnitKind
+from bot.domain.scheduled.digests import weekly_digests
+from bot.domain.scheduled.reminders import monthly_nudges, weekly_reminders
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, person
 from tests.test_trust_cli import environment

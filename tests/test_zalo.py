@@ -17,7 +17,7 @@ from bot.channels.zalo.client import (
     ZaloUnauthorized,
 )
 from bot.channels.zalo.inbound import to_inbound, unwrap, update_key
-from bot.domain.messages import ChatKind
+from bot.domain.model.messages import ChatKind
 from tests.support.fake_zalo_api import FakeZaloApi
 from tests.support.loopback import free_port
 from tests.support.zalo import QUIET, ZALO_ADMIN, ZALO_TOKEN, RunningZalo, zalo_settings
@@ -134,8 +134,8 @@ async def test_a_secretary_registers_is_approved_reports_and_asks_progress_on_za
 
 def test_long_answers_are_split_on_line_boundaries_within_2000_characters():
     from bot.channels.zalo.notifier import ZaloNotifier
-    from bot.domain.messages import Button, Outbound
-    from bot.domain.model import ChatRef
+    from bot.domain.model.entities import ChatRef
+    from bot.domain.model.messages import Button, Outbound
 
     lines = [
         f"<b>Dòng {n}</b> &amp; một đoạn chữ khá dài để đủ độ dài cần thiết" for n in range(120)
@@ -230,7 +230,7 @@ BINH = "0a1b2c3d4e5f60718293"  # another ward's secretary
 
 
 def seed_zalo(process, secretaries=(), subscribers=()) -> None:
-    from bot.domain.model import ChatRef, MembershipStatus, Person
+    from bot.domain.model.entities import ChatRef, MembershipStatus, Person
 
     admin = Person("zalo", ZALO_ADMIN, "Quản trị")
     now = process.core.now()
@@ -400,7 +400,7 @@ async def test_one_process_serves_telegram_and_zalo_with_the_same_figures(zalo, 
         async with RunningZalo(settings) as process:
             # Ward KM has a secretary on each platform; each platform's admin subscribes.
             seed_zalo(process, [(AN, "KM")], [ZALO_ADMIN])
-            from bot.domain.model import ChatRef, MembershipStatus, Person
+            from bot.domain.model.entities import ChatRef, MembershipStatus, Person
 
             def telegram_side(store):
                 person = Person("telegram", str(telegram_secretary), "Trần Bình")

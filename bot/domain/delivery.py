@@ -5,40 +5,20 @@ its platform can show; the domain adds the text fallback where a capability is m
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from bot.domain.messages import (
+from bot.domain.model.messages import (
     Attachment,
+    Capabilities,
     RenderedMessage,
     Send,
     StoredFile,
     as_type,
     single_sends,
 )
+from bot.domain.model.textsplit import split_message
 from bot.domain.ports import Notifier
 from bot.domain.rendering import buttons_as_text, plain_text
-from bot.domain.textsplit import split_message
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a chat platform can show."""
-
-    # Inline buttons under a message (else: what to type is written out).
-    buttons: bool
-    # Changing a message already sent (else: the new text is a new message).
-    edits: bool
-    # The longest text one message may carry (longer ones are split on line boundaries).
-    max_text: int
-    # "html" (the domain's <b>/<i> kept) or "plain" (tags dropped, entities decoded).
-    markup: str
-    # Files sent as documents (else: a spreadsheet goes as a link).
-    documents: bool
-    # Photos uploaded with the message, or only fetched by the platform from a URL.
-    photos_by_url: bool
-    # Files shown as signed links under the bot's public address (Zalo with PUBLIC_BASE_URL).
-    links: bool = False
-
 
 # A platform the bot does not serve: nothing special (its messages are recorded undeliverable).
 UNSERVED = Capabilities(

@@ -10,16 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from bot.domain.messages import (
-    Attachment,
-    ChartSpec,
-    Delivery,
-    DeliveryLimits,
-    RenderedMessage,
-    Send,
-    TableSpec,
-)
-from bot.domain.model import (
+from bot.domain.model.entities import (
     AdminGrant,
     Campaign,
     ChatRef,
@@ -39,6 +30,15 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
+from bot.domain.model.messages import (
+    Attachment,
+    ChartSpec,
+    Delivery,
+    DeliveryLimits,
+    RenderedMessage,
+    Send,
+    TableSpec,
+)
 from bot.domain.rollout_ports import (
     AnnouncementRepository,
     BoardLinkRepository,
@@ -48,7 +48,7 @@ from bot.domain.rollout_ports import (
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from bot.domain.delivery import Capabilities
+    from bot.domain.model.messages import Capabilities
 
 
 class UnitRepository(Protocol):

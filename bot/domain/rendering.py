@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from bot.domain import wording
-from bot.domain.messages import Outbound
+from bot.domain.model.messages import Outbound
 
 _TAG = re.compile(r"</?[a-z]+>")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.domain.model import Announcement, ChatRef, Invitation, Person
+from bot.domain.model.entities import Announcement, ChatRef, Invitation, Person
 
 if TYPE_CHECKING:
-    from bot.domain.board import BoardLink
+    from bot.domain.model.views import BoardLink
 
 
 class AnnouncementRepository(Protocol):

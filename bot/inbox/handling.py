@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.messages import Outbound
+from bot.domain.model.messages import Outbound
 from bot.inbox import replies as reply_codec
 from bot.storage.repositories import SqlStore
 

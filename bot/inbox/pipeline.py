@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock, SystemClock
-from bot.domain.messages import Outbound
+from bot.domain.model.messages import Outbound
 from bot.inbox import replies as reply_codec
 from bot.inbox.handling import Finish, Handling, current
 from bot.inbox.local import LocalSequencer

@@ -13,7 +13,8 @@ import json
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from bot.domain.messages import (
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import (
     Attachment,
     Bar,
     Button,
@@ -23,7 +24,6 @@ from bot.domain.messages import (
     StoredFile,
     TableSpec,
 )
-from bot.domain.model import ChatRef
 
 _TYPE = "$type"
 _BYTES = "$bytes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from bot.domain.messages import Attachment, ChartSpec
+from bot.domain.model.messages import Attachment, ChartSpec
 
 COLORS = {"met": "#2e7d32", "behind": "#f9a825", "silent": "#c62828", "reported": "#1565c0"}
 WIDTH_INCHES = 10

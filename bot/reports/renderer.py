@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.messages import Attachment, ChartSpec, TableSpec
+from bot.domain.model.messages import Attachment, ChartSpec, TableSpec
 from bot.reports.chart import render_chart
 from bot.reports.spreadsheet import render_table
 

@@ -11,7 +11,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.domain.messages import Attachment, TableSpec
+from bot.domain.model.messages import Attachment, TableSpec
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _FORMULA_STARTS = ("=", "+", "-", "@")

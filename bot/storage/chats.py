@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     ChatRef,
     MembershipStatus,
     Person,

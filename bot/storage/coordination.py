@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from bot.domain.messages import DeliveryLimits
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryLimits
 from bot.domain.ports import LeaseLost
 from bot.storage.received import (
     RECEIVED,

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     ChatRef,
     MessageRef,
     PendingReport,

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.board import BoardLink
-from bot.domain.model import Announcement, ChatRef, Invitation, Person
+from bot.domain.model.entities import Announcement, ChatRef, Invitation, Person
+from bot.domain.model.views import BoardLink
 from bot.storage.schema import new_id, table_of
 from bot.storage.tables import AnnouncementRow, BoardLinkRow, InvitationRow, InvitationUseRow
 

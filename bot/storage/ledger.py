@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Figure,
     MessageRef,
     Person,

@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bot.domain.messages import Attachment, Send, StoredFile
-from bot.domain.model import (
+from bot.domain.model.entities import (
     ChatRef,
 )
+from bot.domain.model.messages import Attachment, Send, StoredFile
 from bot.domain.ports import AbandonedSend, OutboxItem
 from bot.storage.schema import OUTBOX, insert_if_absent, new_id, table_of
 from bot.storage.tables import (

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     AdminGrant,
     ChatRef,
     Membership,

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Unit,
     UnitKind,
 )

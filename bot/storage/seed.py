@@ -11,8 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.domain import wording
-from bot.domain.model import Unit
-from bot.domain.units import UNIT_COLUMNS, UnitTableError, units_from_rows
+from bot.domain.model.entities import Unit
+from bot.domain.usecases.unit_table import UNIT_COLUMNS, UnitTableError, units_from_rows
 from bot.storage.repositories import SqlStore
 
 

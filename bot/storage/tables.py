@@ -206,7 +206,7 @@ class ReportEntryRow(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id")
     unit_code: str = Field(foreign_key="unit.code", max_length=20)
     week_start: date
-    # The entry's effect in the fold of its unit's week (see bot/domain/ledger.py): derived
+    # The entry's effect in the fold of its unit's week (see bot/domain/model/ledger.py): derived
     # from `mode` and `requested` of every live entry and re-derived after each change, so
     # that SUM(delta) over live entries is the unit's own figure.
     delta: int

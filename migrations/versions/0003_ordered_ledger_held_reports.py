@@ -70,7 +70,7 @@ def upgrade() -> None:
 def _refold_existing_entries() -> None:
     """Entries stored before this revision hold the difference at the time they were sent;
     re-derive every live entry's effect by folding its unit's week in sending order (the
-    same arithmetic as bot/domain/ledger.py, repeated here so the migration stays fixed)."""
+    same arithmetic as bot/domain/model/ledger.py, repeated here so the migration stays fixed)."""
     connection = op.get_bind()
     entry = sa.table(
         "report_entry",

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from bot.domain import conversation
-from bot.domain.commands import split_command
-from bot.domain.messages import ChatKind, Inbound, Outbound
-from bot.domain.model import ChatRef, Person
-from bot.domain.policy import Policy
+from bot.domain.model.commands import split_command
+from bot.domain.model.entities import ChatRef, Person
+from bot.domain.model.messages import ChatKind, Inbound, Outbound
+from bot.domain.model.policy import Policy
 from bot.domain.ports import Store
+from bot.domain.usecases import conversation
 
 PLATFORM = "telegram"
 T = TypeVar("T")

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.domain.board import BoardLink
-from bot.domain.messages import Outbound
-from bot.domain.model import (
+from bot.domain.model.entities import (
     AdminGrant,
     Announcement,
     Campaign,
@@ -36,6 +34,8 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
+from bot.domain.model.messages import Outbound
+from bot.domain.model.views import BoardLink
 from bot.domain.ports import AbandonedSend, JobRun, OutboxItem
 
 T = TypeVar("T")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain.model import MembershipStatus, Person
+from bot.domain.model.entities import MembershipStatus, Person
 from bot.storage.database import Database, make_engine
 
 

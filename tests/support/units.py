@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.model import Unit, UnitKind
+from bot.domain.model.entities import Unit, UnitKind
 
 UNITS = [
     Unit("TX", "Quận Thanh Xuân", UnitKind.DISTRICT, None, 0),

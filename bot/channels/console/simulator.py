@@ -22,10 +22,12 @@ from bot.channels.zalo.notifier import ZALO_CAPABILITIES, zalo_parts
 from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID, ZALO
 from bot.domain import wording
-from bot.domain.commands import split_command
-from bot.domain.delivery import Capabilities, Channels
-from bot.domain.messages import (
+from bot.domain.delivery import Channels
+from bot.domain.model.commands import split_command
+from bot.domain.model.entities import ChatRef, Person
+from bot.domain.model.messages import (
     Attachment,
+    Capabilities,
     ChatKind,
     Delivery,
     DeliveryLimits,
@@ -37,7 +39,6 @@ from bot.domain.messages import (
     StoredFile,
     single_sends,
 )
-from bot.domain.model import ChatRef, Person
 
 _TAG = re.compile(r"</?[a-z]+>")
 _SHIFT = re.compile(r"([+-])(\d+)([dhm])")

@@ -32,8 +32,8 @@ from bot.channels.telegram.notifier import TelegramNotifier, telegram_limits
 from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.config import Settings
 from bot.domain import wording
-from bot.domain.commands import COMMANDS
-from bot.domain.messages import Inbound
+from bot.domain.model.commands import COMMANDS
+from bot.domain.model.messages import Inbound
 from bot.metrics import REPLY_SECONDS
 from jobs.ports import Pacer
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, Message, User
 from telegram.constants import ChatType
 
-from bot.domain.messages import ChatKind, FileRef, Inbound
-from bot.domain.model import ChatRef, Person
+from bot.domain.model.entities import ChatRef, Person
+from bot.domain.model.messages import ChatKind, FileRef, Inbound
 
 PLATFORM = "telegram"
 

@@ -28,9 +28,10 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Settings
-from bot.domain.delivery import Capabilities, sends_for
-from bot.domain.messages import (
+from bot.domain.delivery import sends_for
+from bot.domain.model.messages import (
     Attachment,
+    Capabilities,
     Delivery,
     DeliveryLimits,
     DeliveryStatus,
@@ -42,7 +43,7 @@ from bot.domain.messages import (
     Send,
     StoredFile,
 )
-from bot.domain.textsplit import split_message
+from bot.domain.model.textsplit import split_message
 
 log = logging.getLogger(__name__)
 

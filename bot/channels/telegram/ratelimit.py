@@ -14,8 +14,8 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.domain.messages import DeliveryLimits
-from bot.domain.model import ChatRef
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryLimits
 from bot.inbox.handling import current
 from jobs.ports import Pacer
 

@@ -25,7 +25,7 @@ from bot.channels.telegram.app import CONCURRENT_CHATS
 from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.clock import Clock
-from bot.domain.messages import Outbound
+from bot.domain.model.messages import Outbound
 from bot.inbox.pipeline import Arrival, Inbox
 from bot.inbox.rejected import RejectedUpdate
 from bot.storage.coordination import SqlSendSlots

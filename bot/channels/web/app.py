@@ -32,8 +32,8 @@ from bot.channels.web.guard import (
     limited_body,
 )
 from bot.clock import Clock, SystemClock
-from bot.domain.policy import Policy
-from bot.domain.status import budget_usage
+from bot.domain.model.policy import Policy
+from bot.domain.usecases.status import budget_usage
 from bot.inbox.rejected import RejectedUpdate
 from bot.leadership import Leadership
 from bot.metrics import (

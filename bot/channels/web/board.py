@@ -1,6 +1,6 @@
 """The board's pages under /board/ (Starlette + Jinja2, escaped by default): opened by a
 /bangtin link or from the Telegram Mini App, each request limited on the server to the
-session's scope. The figures come from the domain (bot.domain.board), as the chat's do."""
+session's scope. The figures come from the domain (bot.domain.usecases.board), as the chat's do."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from bot.domain import wording
-from bot.domain.board import (
-    BoardLink,
+from bot.domain.model.entities import Person, Unit
+from bot.domain.model.messages import TableSpec
+from bot.domain.model.policy import Policy
+from bot.domain.model.views import BoardLink
+from bot.domain.model.weeks import Week, local_date
+from bot.domain.ports import Renderer, Store, UnitOfWork
+from bot.domain.usecases.board import (
     Overview,
     UnitPage,
     in_scope,
@@ -31,12 +36,7 @@ from bot.domain.board import (
     token_hash,
     unit_page,
 )
-from bot.domain.campaigns import CampaignToDate, campaign_table, campaign_to_date
-from bot.domain.messages import TableSpec
-from bot.domain.model import Person, Unit
-from bot.domain.policy import Policy
-from bot.domain.ports import Renderer, Store, UnitOfWork
-from bot.domain.weeks import Week, local_date
+from bot.domain.usecases.campaigns import CampaignToDate, campaign_table, campaign_to_date
 
 HERE = Path(__file__).parent
 COOKIE = "quizbot_board"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from bot.clock import Clock, SystemClock
-from bot.domain.messages import Attachment
+from bot.domain.model.messages import Attachment
 from bot.storage.database import Database
 from bot.storage.received import PublishedFile
 

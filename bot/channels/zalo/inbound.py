@@ -11,9 +11,9 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.commands import split_command
-from bot.domain.messages import ChatKind, Inbound
-from bot.domain.model import ChatRef, Person
+from bot.domain.model.commands import split_command
+from bot.domain.model.entities import ChatRef, Person
+from bot.domain.model.messages import ChatKind, Inbound
 
 PLATFORM = "zalo"
 # received_update.update_key holds at most this many characters.

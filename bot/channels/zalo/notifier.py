@@ -16,9 +16,10 @@ from bot.channels.zalo.client import (
     ZaloUncertain,
 )
 from bot.domain import wording
-from bot.domain.delivery import Capabilities, sends_for
-from bot.domain.messages import (
+from bot.domain.delivery import sends_for
+from bot.domain.model.messages import (
     Attachment,
+    Capabilities,
     Delivery,
     DeliveryLimits,
     DeliveryStatus,

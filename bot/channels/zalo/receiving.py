@@ -25,7 +25,7 @@ from bot.channels.zalo.client import (
     ZaloUnreachable,
 )
 from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
-from bot.domain.messages import Outbound, RenderedMessage
+from bot.domain.model.messages import Outbound, RenderedMessage
 from bot.inbox.pipeline import Arrival, Inbox
 from bot.inbox.rejected import RejectedUpdate
 from bot.metrics import REPLY_SECONDS

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.domain.commands import COMMAND_TABLE, Audience, help_lines, menu
-from bot.domain.messages import Column
-from bot.domain.model import (
+from bot.domain.model.commands import COMMAND_TABLE, Audience, help_lines, menu
+from bot.domain.model.entities import (
     Campaign,
     Figure,
     Person,
@@ -15,11 +14,12 @@ from bot.domain.model import (
     UnitKind,
     UnitWeekTotal,
 )
-from bot.domain.progress import Standing, places, whole_percent
-from bot.domain.weeks import Month, Week
+from bot.domain.model.messages import Column
+from bot.domain.model.progress import Standing, places, whole_percent
+from bot.domain.model.weeks import Month, Week
 
 if TYPE_CHECKING:
-    from bot.domain.status import SubUnitReport
+    from bot.domain.model.views import SubUnitReport
 from bot.domain.wording.common import (
     KIND_WORDS,
     NOT_REGISTERED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import Unit
+from bot.domain.model.entities import Unit
 from bot.domain.wording.common import moment, scope_name
 
 BOARD_NOT_ALLOWED = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.domain.model import Campaign, Unit
-from bot.domain.progress import whole_percent
+from bot.domain.model.entities import Campaign, Unit
+from bot.domain.model.progress import whole_percent
 from bot.domain.wording.common import esc, full_date, number, scope_name
 
 _STATES = {"planned": "sắp diễn ra", "running": "đang diễn ra", "ended": "đã kết thúc"}

@@ -8,15 +8,15 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     BudgetUsage,
     Person,
     Unit,
     UnitKind,
     UnitWeekTotal,
 )
-from bot.domain.progress import Place, Progress, Standing, places, whole_percent
-from bot.domain.weeks import Month, Week
+from bot.domain.model.progress import Place, Progress, Standing, places, whole_percent
+from bot.domain.model.weeks import Month, Week
 
 if TYPE_CHECKING:
     pass

@@ -8,18 +8,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.collation import vietnamese_key
-from bot.domain.messages import Column, Outbound
-from bot.domain.model import (
+from bot.domain.model.collation import vietnamese_key
+from bot.domain.model.entities import (
     Submission,
     Unit,
 )
-from bot.domain.progress import Place, Standing, whole_percent
-from bot.domain.weeks import Month, Week
+from bot.domain.model.messages import Column, Outbound
+from bot.domain.model.progress import Place, Standing, whole_percent
+from bot.domain.model.weeks import Month, Week
 
 if TYPE_CHECKING:
-    from bot.domain.jobs import DigestBranch, DigestLine, MonthlyDigest, MonthlyLine, WeeklyDigest
-    from bot.domain.status import SubUnitReport
+    from bot.domain.model.views import (
+        DigestBranch,
+        DigestLine,
+        MonthlyDigest,
+        MonthlyLine,
+        SubUnitReport,
+        WeeklyDigest,
+    )
 from bot.domain.wording.common import (
     PLATFORM_NAMES,
     RUN_TITLES,

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     BudgetUsage,
     Campaign,
     Unit,
     UnitKind,
 )
-from bot.domain.weeks import Month, Week
+from bot.domain.model.weeks import Month, Week
 
 if TYPE_CHECKING:
     pass

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Campaign,
 )
 

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Campaign,
     Person,
     Unit,
 )
-from bot.domain.weeks import Month
+from bot.domain.model.weeks import Month
 
 if TYPE_CHECKING:
     pass

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Campaign,
     Figure,
     Person,
@@ -15,9 +15,9 @@ from bot.domain.model import (
     Unit,
     UnitWeekTotal,
 )
-from bot.domain.parsing import ParseProblem
-from bot.domain.progress import Standing
-from bot.domain.weeks import Week
+from bot.domain.model.progress import Standing
+from bot.domain.model.weeks import Week
+from bot.domain.reading.parsing import ParseProblem
 
 if TYPE_CHECKING:
     pass

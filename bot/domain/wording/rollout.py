@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.messages import Column
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Announcement,
     ChatRef,
     Invitation,
@@ -18,7 +17,8 @@ from bot.domain.model import (
     Unit,
     UnitKind,
 )
-from bot.domain.weeks import Month
+from bot.domain.model.messages import Column
+from bot.domain.model.weeks import Month
 from bot.domain.wording.common import (
     PLATFORM_NAMES,
     esc,

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.messages import Column
-from bot.domain.model import (
+from bot.domain.model.entities import (
     Campaign,
     Unit,
 )
-from bot.domain.weeks import Month, Week
+from bot.domain.model.messages import Column
+from bot.domain.model.weeks import Month, Week
 
 if TYPE_CHECKING:
     pass

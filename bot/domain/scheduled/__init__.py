@@ -1,0 +1,1 @@
+"""The scheduled messages: reminders, digests, the job table, message budgets."""
