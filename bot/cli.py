@@ -243,7 +243,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     if arguments.workers != 1:
-        from bot.workers import run_workers
+        from bot.cluster.workers import run_workers
 
         return run_workers(settings, arguments.workers, polling=arguments.polling)
 

@@ -31,6 +31,8 @@ from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.notifier import ZaloNotifier
 from bot.channels.zalo.receiving import poll, zalo_inbox
 from bot.clock import MovableClock
+from bot.cluster.leadership import Leadership, worker_name
+from bot.cluster.pacing import DatabasePacer
 from bot.config import ZALO, Settings
 from bot.domain import wording
 from bot.domain.delivery import Channels
@@ -39,8 +41,6 @@ from bot.domain.ports import Notifier
 from bot.domain.scheduled.table import JOBS
 from bot.domain.usecases.board import open_session, person_scope
 from bot.inbox.pipeline import Inbox
-from bot.leadership import Leadership, worker_name
-from bot.pacing import DatabasePacer
 from jobs.runner import RunReport
 from jobs.service import JobService
 

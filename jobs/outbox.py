@@ -11,6 +11,7 @@ for `retry_after` before the paced sending resumes.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +41,16 @@ MAX_WAIT = timedelta(minutes=2)
 IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
 
 
+# A pacer's moment this close is now: the send goes at once.
+NO_WAIT = 0.005
+
+
+class _Outcome(enum.Enum):
+    SENT = "sent"  # delivered; recorded as sent by the caller
+    NEXT = "next"  # recorded; the chat's next send may follow
+    STOP = "stop"  # recorded; the chat stops for now
+
+
 @dataclass
 class DrainReport:
     sent: int = 0
@@ -67,7 +78,7 @@ class OutboxDispatcher:
         may_send: Callable[[], bool] | None = None,
         pacer: Pacer | None = None,
     ) -> None:
-        """`may_send`: asked right before each send (the leader's lease, bot.leadership);
+        """`may_send`: asked right before each send (the leader's lease, bot.cluster.leadership);
         `pacer`: the platforms' limits kept with the other workers' sends, instead of this
         process's own limiters."""
         self.database = database
@@ -143,51 +154,87 @@ class OutboxDispatcher:
             await self._send_chat(queue.get_nowait(), report)
 
     async def _send_chat(self, chat: ChatRef, report: DrainReport) -> None:
-        """A chat's sends, in order, one at a time."""
+        """A chat's sends, in order, one at a time. A send is claimed only once its moment
+        has come (a crash while it waits leaves it pending, sent by the next leader); when
+        that moment has come already, the previous send's "sent" and the next one's claim
+        share a transaction."""
         notifier = self.channels.get(chat.platform)
         if notifier is None:
             await self._undeliverable(chat, report)
             return
         limits = notifier.limits
-        overall = self._overall.get(chat.platform)
         limiters = []
         if limits.per_chat_per_second:
             limiters.append(AsyncLimiter(1, 1 / limits.per_chat_per_second))
         if limits.per_group_per_minute and limits.is_group(chat):
             limiters.append(AsyncLimiter(limits.per_group_per_minute, 60))
-        while self.may_send():
-            item = await self._db(lambda store: store.outbox.next_for_chat(chat, self.clock.now()))
-            if item is None:
-                return
-            if self.pacer is not None:
-                # Claimed only once its moment has come: a crash while it waits leaves the
-                # send pending (sent by the next leader), not of unknown outcome.
-                await self._until_booked(chat, limits, await self._book(chat, limits))
-                if not await self._claim(item):
-                    return  # another dispatcher is sending this chat's messages
-            else:
-                for limiter in limiters:
-                    await limiter.acquire()
-                await self._wait_out_pause(chat.platform)
-                if overall is not None:
-                    await overall.acquire()
-                await self._wait_out_pause(chat.platform)
-                if not await self._claim(item):
-                    return  # another dispatcher is sending this chat's messages
-            if not self.may_send():
-                # Paused past the lease between the claim and now: the new leader settles
-                # this claimed row as unknown; sending it now could race the new leader.
-                return
-            if not await self._deliver(notifier, item, report):
-                return
+        sent: OutboxItem | None = None  # delivered, not yet recorded as sent
+
+        async def record_sent() -> None:
+            nonlocal sent
+            if sent is not None:
+                done, sent = sent, None
+                await self._db(lambda store: store.outbox.finish(done.id, "sent", self.clock.now()))
+
+        try:
+            while self.may_send():
+                await self._await_turn(chat, limits, limiters, record_sent)
+                done, sent = sent, None
+                item = await self._db(partial(self._claim_next, chat=chat, sent=done))
+                if item is None:
+                    return
+                if not self.may_send():
+                    # Paused past the lease between the claim and now: the new leader settles
+                    # this claimed row as unknown; sending it now could race the new leader.
+                    return
+                outcome = await self._deliver(notifier, item, report)
+                if outcome is _Outcome.SENT:
+                    sent = item
+                if outcome is _Outcome.STOP or not item.more:
+                    return
+        finally:
+            await record_sent()
+
+    def _claim_next(
+        self, store: Store, chat: ChatRef, sent: OutboxItem | None
+    ) -> OutboxItem | None:
+        if sent is not None:
+            store.outbox.finish(sent.id, "sent", self.clock.now())
+        return store.outbox.claim_next(chat, self.clock.now())
+
+    async def _await_turn(
+        self,
+        chat: ChatRef,
+        limits: DeliveryLimits,
+        limiters: list[AsyncLimiter],
+        before_waiting: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Wait until the chat's next send may go out: booked with the shared pacer, or by
+        this process's own limiters. `before_waiting` runs first when there is a wait."""
+        if self.pacer is not None:
+            booked = await self._book(chat, limits)
+            if booked[0] > time.monotonic() + NO_WAIT:
+                await before_waiting()
+            await self._until_booked(chat, limits, booked)
+            return
+        overall = self._overall.get(chat.platform)
+        limiters = [*limiters, overall] if overall is not None else limiters
+        if self._paused_until.get(chat.platform, 0.0) > time.monotonic() or not all(
+            limiter.has_capacity() for limiter in limiters
+        ):
+            await before_waiting()
+        for limiter in limiters:
+            await self._wait_out_pause(chat.platform)
+            await limiter.acquire()
+        await self._wait_out_pause(chat.platform)
 
     async def _undeliverable(self, chat: ChatRef, report: DrainReport) -> None:
         """Sends for a platform this bot does not serve (its token was removed): recorded as
         failed at once, with the reason, rather than tried five times to no avail."""
         reason = f"no channel for platform {chat.platform}"
         while True:
-            item = await self._db(lambda store: store.outbox.next_for_chat(chat, self.clock.now()))
-            if item is None or not await self._claim(item):
+            item = await self._db(lambda store: store.outbox.claim_next(chat, self.clock.now()))
+            if item is None:
                 return
             log.warning("send to %s chat %s: %s", chat.platform, chat.chat_id, reason)
             await self._db(
@@ -196,8 +243,9 @@ class OutboxDispatcher:
             report.failed += 1
             SENDS.labels(chat.platform, "failed").inc()
 
-    async def _deliver(self, notifier: Notifier, item: OutboxItem, report: DrainReport) -> bool:
-        """Send one row and record the outcome; False when this chat must stop for now."""
+    async def _deliver(self, notifier: Notifier, item: OutboxItem, report: DrainReport) -> _Outcome:
+        """Send one row and record the outcome (but for a plain "sent": the caller records
+        it, with the chat's next claim when it can)."""
         now = self.clock.now
         try:
             delivery = await notifier.send(item.message)
@@ -209,14 +257,14 @@ class OutboxDispatcher:
             await self._db(
                 lambda store: store.outbox.postpone(item.id, now() + wait, now(), "rate limited")
             )
-            return False
+            return _Outcome.STOP
         except DeliveryUncertain as uncertain:
             report.uncertain += 1
             SENDS.labels(item.chat.platform, "unknown").inc()
             log.warning("send to chat %s timed out; not resent", item.chat.chat_id)
             reason = str(uncertain)
             await self._db(lambda store: store.outbox.finish(item.id, "unknown", now(), reason))
-            return True
+            return _Outcome.NEXT
         except Exception as error:
             log.warning("send to chat %s failed: %s", item.chat.chat_id, error)
             reason = repr(error)
@@ -226,7 +274,7 @@ class OutboxDispatcher:
             else:
                 report.failed += 1
                 SENDS.labels(item.chat.platform, "failed").inc()
-            return False
+            return _Outcome.STOP
         if delivery.status is DeliveryStatus.CHAT_GONE:
             report.gone += 1
             SENDS.labels(item.chat.platform, "gone").inc()
@@ -237,7 +285,7 @@ class OutboxDispatcher:
                 store.chats.mark_gone(item.chat, "blocked or removed", now())
 
             await self._db(gone)
-            return False
+            return _Outcome.STOP
         report.sent += 1
         SENDS.labels(item.chat.platform, "sent").inc()
         if delivery.status is DeliveryStatus.MIGRATED and delivery.new_chat_id is not None:
@@ -249,13 +297,8 @@ class OutboxDispatcher:
                 store.outbox.reroute(item.chat, new_chat, now())
 
             await self._db(migrated)
-            return False  # the chat's remaining sends now wait under its new id
-        await self._db(lambda store: store.outbox.finish(item.id, "sent", now()))
-        return True
-
-    async def _claim(self, item: OutboxItem) -> bool:
-        """pending -> sending, committed before the request goes out."""
-        return await self._db(lambda store: store.outbox.claim(item.id, self.clock.now()))
+            return _Outcome.STOP  # the chat's remaining sends now wait under its new id
+        return _Outcome.SENT
 
     def _retry_later(self, store: Store, item: OutboxItem, error: str) -> bool:
         """Postpone with exponential backoff; False once the attempts are used up."""

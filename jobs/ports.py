@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.domain.model.entities import ChatRef
 from bot.domain.model.messages import DeliveryLimits
 from bot.domain.model.policy import Policy
-from bot.domain.ports import Renderer, Store, UnitOfWork
+from bot.domain.ports import Renderer, UnitOfWork
 
 
 class JobCore(Protocol):
@@ -36,10 +36,10 @@ class JobCore(Protocol):
 
 class Fence(Protocol):
     """The leader's right to run jobs and send the outbox, when several workers share one
-    database (bot.leadership): checked in every unit of work of the scheduled side."""
+    database (bot.cluster.leadership)."""
 
-    def check(self, store: Store) -> None:
-        """Raise LeaseLost unless this worker still leads (within the unit of work)."""
+    def fenced_database(self) -> UnitOfWork:
+        """The database for the leader's work: each write refused once the lease is lost."""
         ...
 
     def held(self) -> bool:

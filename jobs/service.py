@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -12,7 +12,7 @@ from typing import TypeVar
 from bot.clock import Clock
 from bot.domain.delivery import Channels
 from bot.domain.model.policy import Policy
-from bot.domain.ports import Notifier, Renderer, Store, UnitOfWork
+from bot.domain.ports import Notifier, Renderer, UnitOfWork
 from bot.signals import Signal
 from jobs.outbox import OutboxDispatcher
 from jobs.ports import Fence, Pacer
@@ -23,35 +23,12 @@ from jobs.scheduler import JobScheduler, Schedule
 T = TypeVar("T")
 
 
-class FencedDatabase:
-    """Every unit of work of the scheduled side checks the fence first, in its own
-    transaction: a worker that lost the lead writes nothing to the outbox or the ledger."""
-
-    def __init__(self, database: UnitOfWork, fence: Fence) -> None:
-        self.database = database
-        self.fence = fence
-
-    @property
-    def in_process(self) -> bool:
-        return self.database.in_process
-
-    def run(self, work: Callable[[Store], T]) -> T:
-        return self.database.run(lambda store: self._fenced(store, work))
-
-    async def run_async(self, work: Callable[[Store], T]) -> T:
-        return await self.database.run_async(lambda store: self._fenced(store, work))
-
-    def _fenced(self, store: Store, work: Callable[[Store], T]) -> T:
-        self.fence.check(store)
-        return work(store)
-
-
 @dataclass(frozen=True)
 class FencedCore:
     """The bot's core as the scheduled side sees it, with a fenced database."""
 
     core: Core
-    database: FencedDatabase
+    database: UnitOfWork
 
     @property
     def policy(self) -> Policy:
@@ -86,7 +63,7 @@ class JobService:
         """With `fence`, this worker was elected to lead: every write is fenced, and what
         the previous leader left half done (claims, sends in flight) is taken over at start."""
         if fence is not None:
-            core = FencedCore(core, FencedDatabase(core.database, fence))
+            core = FencedCore(core, fence.fenced_database())
         self.fence = fence
         self.dispatcher = OutboxDispatcher(
             core.database,

@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.model.messages import DeliveryLimits
+from bot.cluster.ports import LeaseFence
+from bot.domain.model.entities import ChatRef
+from bot.domain.model.messages import DeliveryLimits, Outbound
 from bot.domain.ports import LeaseLost
+from bot.inbox.ports import ReceivedUpdate
 from bot.storage.coordination import SqlChatTurns, SqlLeases, SqlSendSlots
-from bot.storage.received import ReceivedUpdate
-from jobs.service import FencedDatabase
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=15)
+CHAT = ChatRef("telegram", "42")
 TURN = timedelta(seconds=30)
 TELEGRAM = DeliveryLimits(
     per_second=29, per_chat_per_second=1, per_group_per_minute=20, group_prefix="-"
@@ -44,18 +46,22 @@ def test_a_write_under_an_old_token_is_refused_and_changes_nothing(sql_database)
     later = T0 + LEASE * 2
     leases(sql_database, lambda lease: lease.acquire("leader", "b", LEASE, later))
 
-    class OldToken:
-        def check(self, store):
-            SqlLeases(store.connection).fence("leader", 1, later)
-
-        def held(self):
-            return True
-
-    fenced = FencedDatabase(sql_database, OldToken())
+    fenced = sql_database.fenced(lambda: LeaseFence("leader", 1, later))
     before = sql_database.run(lambda store: store.outbox.counts())
     with pytest.raises(LeaseLost):
-        fenced.run(lambda store: store.outbox.enqueue(None, [], later))
+        fenced.run(lambda store: store.outbox.enqueue(None, [Outbound(CHAT, "a")], later))
     assert sql_database.run(lambda store: store.outbox.counts()) == before
+    # the current token writes; the outbox's own fenced statements refuse the old one
+    current = sql_database.fenced(lambda: LeaseFence("leader", 2, later))
+    current.run(lambda store: store.outbox.enqueue(None, [Outbound(CHAT, "a")], later))
+    with pytest.raises(LeaseLost):
+        fenced.run(lambda store: store.outbox.claim_next(CHAT, later))
+    claimed = current.run(lambda store: store.outbox.claim_next(CHAT, later))
+    with pytest.raises(LeaseLost):
+        fenced.run(lambda store: store.outbox.finish(claimed.id, "sent", later))
+    assert sql_database.run(lambda store: store.outbox.counts()) == {"sending": 1}
+    current.run(lambda store: store.outbox.finish(claimed.id, "sent", later))
+    assert sql_database.run(lambda store: store.outbox.counts()) == {"sent": 1}
     # the current token passes, and an expired one does not
     sql_database.run(lambda store: SqlLeases(store.connection).fence("leader", 2, later))
     with pytest.raises(LeaseLost):

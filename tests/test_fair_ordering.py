@@ -14,8 +14,9 @@ from bot.clock import SystemClock
 from bot.inbox.handling import Finish, Handling
 from bot.inbox.local import LocalSequencer
 from bot.inbox.marks import Marks
+from bot.inbox.ports import ReceivedUpdate
 from bot.storage.database import Database
-from bot.storage.received import RECEIVED, ReceivedUpdate
+from bot.storage.received import RECEIVED
 
 # Seconds each update of the slow chat takes.
 SLOW = 0.6

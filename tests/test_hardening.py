@@ -294,8 +294,8 @@ async def test_sends_left_in_flight_by_a_killed_run_are_told_to_the_admins_once(
         for chat in (1001, 1002, 1003)
     ]
     store.outbox.enqueue(None, parts, killed_at)
-    for item_id in (1, 2):  # the killed process had claimed these two
-        assert store.outbox.claim(item_id, killed_at)
+    for chat in (1001, 1002):  # the killed process had claimed these two
+        assert store.outbox.claim_next(ChatRef("telegram", str(chat)), killed_at)
     later = killed_at + timedelta(minutes=5)
     clock = FixedClock(later)
     core = MemoryCore(MemoryDatabase(store), policy, clock)

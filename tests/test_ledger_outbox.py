@@ -60,18 +60,19 @@ def test_outbox_keeps_each_chats_order_and_claims_once(database):
     )
     database.run(lambda store: store.job_runs.planned(run.id, 3, NOW))
     assert database.run(lambda store: store.outbox.ready_chats(NOW)) == [A, B]
-    first = database.run(lambda store: store.outbox.next_for_chat(A, NOW))
-    assert first.message.text == "một" and first.attempts == 0
-    assert database.run(lambda store: store.outbox.claim(first.id, NOW)) is True
-    assert database.run(lambda store: store.outbox.claim(first.id, NOW)) is False
+    first = database.run(lambda store: store.outbox.claim_next(A, NOW))
+    assert first.message.text == "một" and first.attempts == 0 and first.more
     database.run(lambda store: store.outbox.finish(first.id, "sent", NOW))
-    second = database.run(lambda store: store.outbox.next_for_chat(A, NOW))
+    # claimed once: the next claim takes the chat's next send
+    second = database.run(lambda store: store.outbox.claim_next(A, NOW))
+    assert second.id != first.id
     assert second.message.attachments == (png,) and second.message.text == ""
+    assert not second.more
+    database.run(lambda store: store.outbox.finish(second.id, "sent", NOW))
     assert database.run(lambda store: store.job_runs.finish_completed(NOW)) == 0
-    for item_chat in (A, B):
-        item = database.run(lambda store, c=item_chat: store.outbox.next_for_chat(c, NOW))
-        database.run(lambda store, i=item: store.outbox.claim(i.id, NOW))
-        database.run(lambda store, i=item: store.outbox.finish(i.id, "sent", NOW))
+    assert database.run(lambda store: store.job_runs.finish_completed(NOW)) == 0
+    item = database.run(lambda store: store.outbox.claim_next(B, NOW))
+    database.run(lambda store: store.outbox.finish(item.id, "sent", NOW))
     assert database.run(lambda store: store.job_runs.finish_completed(NOW)) == 1
     assert database.run(lambda store: store.job_runs.latest())["j"].state == "done"
     assert database.run(lambda store: store.outbox.counts(run.id)) == {"sent": 3}
@@ -79,14 +80,13 @@ def test_outbox_keeps_each_chats_order_and_claims_once(database):
 
 def test_a_postponed_send_blocks_its_chat_until_due(database):
     enqueue(database, None, [Outbound(A, "một"), Outbound(A, "hai")])
-    item = database.run(lambda store: store.outbox.next_for_chat(A, NOW))
-    database.run(lambda store: store.outbox.claim(item.id, NOW))
+    item = database.run(lambda store: store.outbox.claim_next(A, NOW))
     later = NOW + timedelta(seconds=30)
     database.run(lambda store: store.outbox.postpone(item.id, later, NOW, "429"))
     assert database.run(lambda store: store.outbox.ready_chats(NOW)) == []
-    assert database.run(lambda store: store.outbox.next_for_chat(A, NOW)) is None
+    assert database.run(lambda store: store.outbox.claim_next(A, NOW)) is None
     assert database.run(lambda store: store.outbox.next_wakeup()) == later
-    again = database.run(lambda store: store.outbox.next_for_chat(A, later))
+    again = database.run(lambda store: store.outbox.claim_next(A, later))
     assert again.id == item.id and again.attempts == 1
 
 
@@ -96,8 +96,7 @@ def test_gone_chats_rerouted_chats_and_abandoned_sends(database):
     new_b = ChatRef("telegram", "-100500")
     database.run(lambda store: store.outbox.reroute(B, new_b, NOW))
     assert database.run(lambda store: store.outbox.ready_chats(NOW)) == [new_b]
-    item = database.run(lambda store: store.outbox.next_for_chat(new_b, NOW))
-    database.run(lambda store: store.outbox.claim(item.id, NOW))
+    database.run(lambda store: store.outbox.claim_next(new_b, NOW))
     assert database.run(lambda store: store.outbox.abandon_in_flight(NOW, NOW)) == []
     abandoned = database.run(
         lambda store: store.outbox.abandon_in_flight(NOW + timedelta(seconds=1), NOW)

@@ -186,8 +186,8 @@ async def test_a_timed_out_send_is_never_resent_and_errors_are_retried_then_give
 
 async def test_a_send_in_flight_at_a_crash_is_not_sent_again(sqlite_database):
     queue(sqlite_database, [Outbound(chat(1), "a"), Outbound(chat(2), "b")])
-    item = sqlite_database.run(lambda store: store.outbox.next_for_chat(chat(1), time_now()))
-    sqlite_database.run(lambda store: store.outbox.claim(item.id, time_now()))  # then the crash
+    # claimed, then the crash
+    sqlite_database.run(lambda store: store.outbox.claim_next(chat(1), time_now()))
     notifier = ScriptedNotifier()
     await OutboxDispatcher(sqlite_database, notifier, SystemClock(), **FAST).drain()
     assert [to for _, to, _ in notifier.sent] == ["2"]
@@ -243,10 +243,10 @@ async def test_an_uncertain_send_is_never_resent_and_the_admins_hear_of_it(sqlit
 
 
 async def test_with_the_shared_pacer_sends_keep_their_spacing_after_a_429(sql_database):
-    """Several workers' pacing booked in the database (bot.pacing): a 429 pauses every
+    """Several workers' pacing booked in the database (bot.cluster.pacing): a 429 pauses every
     sender, and moments booked before it are booked again after it, so the senders do not
     all go at once when the pause ends."""
-    from bot.pacing import DatabasePacer
+    from bot.cluster.pacing import DatabasePacer
 
     notifier = ScriptedNotifier(
         DeliveryLimits(per_second=20, concurrency=8), script={"3": [RateLimited(0.4)]}

@@ -368,7 +368,10 @@ class OutboxItem:
     run_id: int | None
     chat: ChatRef
     message: Send
+    # Attempts made before this one.
     attempts: int
+    # Whether more of the chat's sends wait behind this one.
+    more: bool = False
 
 
 class OutboxRepository(Protocol):
@@ -381,10 +384,9 @@ class OutboxRepository(Protocol):
         """Chats whose oldest pending send is due, oldest first."""
         ...
 
-    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None: ...
-
-    def claim(self, item_id: int, at: datetime) -> bool:
-        """pending -> sending; False if another dispatcher took it first."""
+    def claim_next(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
+        """The chat's oldest pending send, claimed (pending -> sending) if it is ready at
+        `at`; None when the chat has none ready (a chat's sends keep their order)."""
         ...
 
     def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None: ...

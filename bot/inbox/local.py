@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bot.inbox.handling import Finish, Handling
 from bot.inbox.marks import Marks
+from bot.inbox.ports import ReceivedUpdate
 from bot.storage.database import Database
-from bot.storage.received import ReceivedUpdate
 from bot.storage.repositories import SqlStore
 
 Handle = Callable[[ReceivedUpdate, Finish], Awaitable[Handling]]

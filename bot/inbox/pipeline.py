@@ -17,10 +17,10 @@ from bot.inbox import replies as reply_codec
 from bot.inbox.handling import Finish, Handling, current
 from bot.inbox.local import LocalSequencer
 from bot.inbox.marks import Marks
+from bot.inbox.ports import ReceivedUpdate
 from bot.inbox.turns import ChatTurns
 from bot.metrics import UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.database import Database
-from bot.storage.received import ReceivedUpdate
 from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)

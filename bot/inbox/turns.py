@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, SystemClock
+from bot.cluster.leadership import gone_from_this_host
 from bot.inbox.handling import Finish, Handling
-from bot.storage.coordination import SqlChatTurns
+from bot.inbox.ports import ReceivedUpdate
 from bot.storage.database import Database
-from bot.storage.received import ReceivedUpdate
 from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ChatTurns:
 
         def work(store: SqlStore) -> tuple[set[str], dict[str, ReceivedUpdate]]:
             now = self.clock.now()  # turns run in real time, whatever the bot's clock says
-            turns = SqlChatTurns(store.connection)
+            turns = store.chat_turns
             firsts: dict[str, ReceivedUpdate] = {}
             if take and len(updates) == 1 and updates[0].chat_id is not None:
                 # A webhook's delivery: stored and the turn taken in one statement.
@@ -159,9 +159,16 @@ class ChatTurns:
     async def _waiting(self, older_than: float) -> list[str]:
         now = self.clock.now()
         before = now - timedelta(seconds=older_than)
-        return await self.database.run_async(
-            lambda store: SqlChatTurns(store.connection).waiting_chats(self.platform, before, now)
-        )
+        return await self.database.run_async(lambda store: self._waiting_chats(store, before, now))
+
+    def _waiting_chats(self, store: SqlStore, before: datetime, now: datetime) -> list[str]:
+        turns = store.chat_turns
+        # Turns of a worker killed on this host are free at once, not when they lapse.
+        gone = gone_from_this_host(turns.live_holders(self.platform, now))
+        if gone:
+            log.info("taking up the chats of %d stopped worker(s)", len(gone))
+            turns.free_holders(self.platform, gone)
+        return turns.waiting_chats(self.platform, before, now)
 
     async def _take_turn(self, chat_id: str, first: ReceivedUpdate | None) -> None:
         """Handle the chat's updates while it is our turn (`first`: taken already)."""
@@ -189,9 +196,7 @@ class ChatTurns:
 
     async def _give_back(self, chat_id: str) -> None:
         await self.database.run_async(
-            lambda store: SqlChatTurns(store.connection).give_back(
-                self.platform, chat_id, self.holder
-            )
+            lambda store: store.chat_turns.give_back(self.platform, chat_id, self.holder)
         )
 
     async def _hold_turn(self, chat_id: str, first: ReceivedUpdate | None) -> None:
@@ -220,7 +225,7 @@ class ChatTurns:
         another worker holds the turn, or nothing is left and the turn is given back."""
 
         def work(store: SqlStore) -> ReceivedUpdate | None:
-            turns, now = SqlChatTurns(store.connection), self.clock.now()
+            turns, now = store.chat_turns, self.clock.now()
             if handled is None:
                 return turns.take_and_next(self.platform, chat_id, self.holder, self.turn, now)
             return turns.handled_and_next(
@@ -245,7 +250,7 @@ class ChatTurns:
         def finish(
             store: SqlStore, key: str, reply: str | None, _now: datetime
         ) -> ReceivedUpdate | None:
-            return SqlChatTurns(store.connection).handled_and_next(
+            return store.chat_turns.handled_and_next(
                 self.platform, chat_id, key, self.holder, self.turn, self.clock.now(), reply
             )
 
@@ -258,7 +263,7 @@ class ChatTurns:
             await asyncio.sleep(every)
             with contextlib.suppress(Exception):
                 await self.database.run_async(
-                    lambda store: SqlChatTurns(store.connection).renew(
+                    lambda store: store.chat_turns.renew(
                         self.platform, chat_id, self.holder, self.turn, self.clock.now()
                     )
                 )

@@ -15,7 +15,7 @@ skews far larger than NTP leaves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,12 +24,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from bot.cluster.ports import LeaseHolder
 from bot.domain.model.entities import ChatRef
 from bot.domain.model.messages import DeliveryLimits
 from bot.domain.ports import LeaseLost
+from bot.inbox.ports import ReceivedUpdate
 from bot.storage.received import (
     RECEIVED,
-    ReceivedUpdate,
     SqlReceivedUpdates,
     finishing,
     received_update,
@@ -50,14 +51,6 @@ WHOLE_BOT = "*"
 # Telegram "may allow short bursts" over one message a second in a chat: a reply in parts
 # (text, chart, spreadsheet) goes out at once, a fourth message waits.
 CHAT_BURST = 3
-
-
-@dataclass(frozen=True)
-class LeaseHolder:
-    holder: str
-    token: int
-    expires_at: datetime
-    acquired_at: datetime
 
 
 class SqlLeases:
@@ -247,6 +240,23 @@ class SqlChatTurns:
 
     def give_back(self, platform: str, chat_id: str, holder: str) -> None:
         self.connection.execute(self._given_back(platform, chat_id, holder))
+
+    def live_holders(self, platform: str, now: datetime) -> list[str]:
+        """The workers holding a turn of the platform that has not lapsed."""
+        query = (
+            sa.select(CHAT_TURN.c.holder)
+            .where(CHAT_TURN.c.platform == platform, CHAT_TURN.c.expires_at >= now)
+            .distinct()
+        )
+        return [str(row[0]) for row in self.connection.execute(query)]
+
+    def free_holders(self, platform: str, holders: Sequence[str]) -> None:
+        """Every turn of these workers (known dead) free at once."""
+        self.connection.execute(
+            sa.update(CHAT_TURN)
+            .where(CHAT_TURN.c.platform == platform, CHAT_TURN.c.holder.in_(holders))
+            .values(expires_at=FREE)
+        )
 
     def waiting_chats(self, platform: str, received_before: datetime, now: datetime) -> list[str]:
         """Chats with updates stored before `received_before`, not handled, and nobody on

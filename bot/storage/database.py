@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot.cluster.ports import LeaseFence
 from bot.storage.repositories import SqlStore
 
 T = TypeVar("T")
@@ -97,7 +98,10 @@ class Database:
         """True for SQLite: no network between the bot and its data."""
         return self.engine.dialect.name == "sqlite"
 
-    def run(self, work: Callable[[SqlStore], T]) -> T:
+    def run(
+        self, work: Callable[[SqlStore], T], fence: Callable[[], LeaseFence] | None = None
+    ) -> T:
+        """`fence`: a leader's unit of work (see `fenced`)."""
         # A unique-constraint violation means a concurrent delivery of the same message won
         # the race; running the work again sees its row and answers as a repeat.
         # A connection the server dropped while it sat in the pool (a restart, an idle
@@ -108,7 +112,7 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 with self._writer, self.engine.begin() as connection:
-                    return work(SqlStore(connection))
+                    return work(SqlStore(connection, fence() if fence else None))
             except IntegrityError:
                 if attempt == attempts:
                     raise
@@ -119,12 +123,37 @@ class Database:
                 log.info("the database connection was dropped; running the unit of work again")
         raise AssertionError("unreachable")
 
-    async def run_async(self, work: Callable[[SqlStore], T]) -> T:
+    async def run_async(
+        self, work: Callable[[SqlStore], T], fence: Callable[[], LeaseFence] | None = None
+    ) -> T:
         """`run` from the event loop: inline for SQLite (in-process, CPU-bound work where a
         thread only adds GIL hand-offs), in a worker thread for a database server."""
         if self.in_process:
-            return self.run(work)
-        return await asyncio.to_thread(self.run, work)
+            return self.run(work, fence)
+        return await asyncio.to_thread(self.run, work, fence)
+
+    def fenced(self, fence: Callable[[], LeaseFence]) -> FencedDatabase:
+        return FencedDatabase(self, fence)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class FencedDatabase:
+    """The database as a leader writes to it: each unit of work asks `fence` for the lease
+    it writes under (LeaseLost when this worker no longer leads), and its writes are fenced
+    by that lease (bot.storage.fencing)."""
+
+    def __init__(self, database: Database, fence: Callable[[], LeaseFence]) -> None:
+        self.database = database
+        self.fence = fence
+
+    @property
+    def in_process(self) -> bool:
+        return self.database.in_process
+
+    def run(self, work: Callable[[SqlStore], T]) -> T:
+        return self.database.run(work, self.fence)
+
+    async def run_async(self, work: Callable[[SqlStore], T]) -> T:
+        return await self.database.run_async(work, self.fence)

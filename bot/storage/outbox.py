@@ -14,6 +14,7 @@ from bot.domain.model.entities import (
 )
 from bot.domain.model.messages import Attachment, Send, StoredFile
 from bot.domain.ports import AbandonedSend, OutboxItem
+from bot.storage.fencing import FENCED, Fencing
 from bot.storage.schema import OUTBOX, insert_if_absent, new_id, table_of
 from bot.storage.tables import (
     MessageCountRow,
@@ -41,8 +42,20 @@ def first_line(text: str) -> str:
 
 
 class SqlOutbox:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, fencing: Fencing | None = None) -> None:
         self.connection = connection
+        self.fencing = fencing
+
+    # The writes on every send's path carry a leader's fence in their own statement.
+    def _fence(self) -> list[sa.ColumnElement[bool]]:
+        return [self.fencing.condition()] if self.fencing is not None else []
+
+    def _fenced(self, statement: sa.Update) -> sa.Update:
+        return statement.execution_options(**{FENCED: True})
+
+    def _confirm(self, written: int) -> None:
+        if self.fencing is not None:
+            self.fencing.confirm(written)
 
     def enqueue(self, run_id: int | None, parts: Sequence[Send], at: datetime) -> int:
         for part in parts:
@@ -86,21 +99,63 @@ class SqlOutbox:
         )
         return [ChatRef(row.platform, row.chat_id) for row in self.connection.execute(query)]
 
-    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
-        """The chat's oldest pending send, if it is ready (a chat's sends keep their order)."""
-        row = self.connection.execute(
-            sa.select(OUTBOX, OUTBOX_FILE.c.filename, OUTBOX_FILE.c.kind, OUTBOX_FILE.c.content)
-            .select_from(OUTBOX.outerjoin(OUTBOX_FILE, OUTBOX_FILE.c.outbox_id == OUTBOX.c.id))
+    def claim_next(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
+        """The chat's oldest pending send, claimed (pending -> sending) if it is ready: one
+        UPDATE ... RETURNING, its file and whether more wait read in the same statement."""
+        head = OUTBOX.alias("head")
+        later = OUTBOX.alias("later")
+        oldest = (
+            sa.select(sa.func.min(head.c.id))
             .where(
-                OUTBOX.c.state == "pending",
-                OUTBOX.c.platform == chat.platform,
-                OUTBOX.c.chat_id == chat.chat_id,
+                head.c.state == "pending",
+                head.c.platform == chat.platform,
+                head.c.chat_id == chat.chat_id,
             )
-            .order_by(OUTBOX.c.id)
-            .limit(1)
-        ).first()
-        if row is None or (row.not_before is not None and row.not_before > at):
+            .scalar_subquery()
+        )
+
+        # RETURNING names the updated row's columns bare (SQLite), which a subquery would
+        # read as its own: the row is named with its table here.
+        claimed_id: sa.ColumnElement[int] = sa.literal_column("outbox.id")
+
+        def of_file(column: str) -> sa.ScalarSelect[Any]:
+            return (
+                sa.select(OUTBOX_FILE.c[column])
+                .where(OUTBOX_FILE.c.outbox_id == claimed_id)
+                .scalar_subquery()
+            )
+
+        more = sa.exists().where(
+            later.c.platform == chat.platform,
+            later.c.chat_id == chat.chat_id,
+            later.c.state == "pending",
+            later.c.id > claimed_id,
+        )
+        statement = (
+            sa.update(OUTBOX)
+            .where(
+                OUTBOX.c.id == oldest,
+                OUTBOX.c.state == "pending",
+                sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= at),
+                *self._fence(),
+            )
+            .values(state="sending", attempts=OUTBOX.c.attempts + 1, updated_at=at)
+            .returning(
+                OUTBOX.c.id,
+                OUTBOX.c.run_id,
+                OUTBOX.c.text,
+                OUTBOX.c.attempts,
+                of_file("filename").label("filename"),
+                of_file("kind").label("kind"),
+                of_file("content").label("content"),
+                more.label("more"),
+            )
+        )
+        row = self.connection.execute(self._fenced(statement)).first()
+        if row is None:
+            self._confirm(0)
             return None
+        self._confirm(1)
         if row.filename is None:
             message = Send(chat, row.text)
         elif row.kind in (STORED_KIND, STORED_PHOTO_KIND):
@@ -114,30 +169,28 @@ class SqlOutbox:
         else:
             rendered = Attachment(row.filename, row.content, row.kind)
             message = Send(chat, row.text, attachments=(rendered,))
-        return OutboxItem(row.id, row.run_id, chat, message, row.attempts)
-
-    def claim(self, item_id: int, at: datetime) -> bool:
-        """pending -> sending; False if another dispatcher took it first."""
-        result = self.connection.execute(
-            sa.update(OUTBOX)
-            .where(OUTBOX.c.id == item_id, OUTBOX.c.state == "pending")
-            .values(state="sending", attempts=OUTBOX.c.attempts + 1, updated_at=at)
-        )
-        return result.rowcount == 1
+        # attempts as they were before this claim (the claim counts one more)
+        return OutboxItem(row.id, row.run_id, chat, message, row.attempts - 1, bool(row.more))
 
     def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None:
-        self.connection.execute(
-            sa.update(OUTBOX)
-            .where(OUTBOX.c.id == item_id)
-            .values(state=state, updated_at=at, error=error[:300] if error else None)
-        )
+        written = self.connection.execute(
+            self._fenced(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id == item_id, *self._fence())
+                .values(state=state, updated_at=at, error=error[:300] if error else None)
+            )
+        ).rowcount
+        self._confirm(written)
 
     def postpone(self, item_id: int, not_before: datetime, at: datetime, error: str) -> None:
-        self.connection.execute(
-            sa.update(OUTBOX)
-            .where(OUTBOX.c.id == item_id)
-            .values(state="pending", not_before=not_before, updated_at=at, error=error[:300])
-        )
+        written = self.connection.execute(
+            self._fenced(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id == item_id, *self._fence())
+                .values(state="pending", not_before=not_before, updated_at=at, error=error[:300])
+            )
+        ).rowcount
+        self._confirm(written)
 
     def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int:
         result = self.connection.execute(

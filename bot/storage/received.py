@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from bot.inbox.ports import ReceivedUpdate
 from bot.storage.schema import insert_if_absent, table_of
 from bot.storage.tables import (
     PublishedFileRow,
@@ -18,14 +19,6 @@ from bot.storage.tables import (
 
 RECEIVED = table_of(ReceivedUpdateRow)
 PUBLISHED = table_of(PublishedFileRow)
-
-
-@dataclass(frozen=True)
-class ReceivedUpdate:
-    key: str
-    sequence: int | None
-    chat_id: str | None
-    payload: str
 
 
 class SqlReceivedUpdates:

@@ -793,22 +793,17 @@ class MemoryOutbox:
             if head.not_before is None or head.not_before <= at
         ]
 
-    def next_for_chat(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
+    def claim_next(self, chat: ChatRef, at: datetime) -> OutboxItem | None:
         pending = self._pending(chat)
         if not pending or (pending[0].not_before is not None and pending[0].not_before > at):
             return None
         head = pending[0]
-        return OutboxItem(head.id, head.run_id, chat, head.message, head.attempts)
+        attempts = head.attempts
+        head.state, head.attempts, head.updated_at = "sending", attempts + 1, at
+        return OutboxItem(head.id, head.run_id, chat, head.message, attempts, len(pending) > 1)
 
     def _row(self, item_id: int) -> _OutboxRow:
         return self.rows[item_id - 1]
-
-    def claim(self, item_id: int, at: datetime) -> bool:
-        row = self._row(item_id)
-        if row.state != "pending":
-            return False
-        row.state, row.attempts, row.updated_at = "sending", row.attempts + 1, at
-        return True
 
     def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None:
         row = self._row(item_id)

@@ -27,9 +27,8 @@ from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.clock import Clock
 from bot.domain.model.messages import Outbound
 from bot.inbox.pipeline import Arrival, Inbox
+from bot.inbox.ports import ReceivedUpdate
 from bot.inbox.rejected import RejectedUpdate
-from bot.storage.coordination import SqlSendSlots
-from bot.storage.received import ReceivedUpdate
 from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ class TelegramPlatform:
         need more sends (a long text, a file) books the rest when it sends them."""
         if self.paced is None:
             return {}
-        slots = SqlSendSlots(store.connection)
+        slots = store.send_slots
         booked: dict[str, list[datetime]] = {}
         for reply in replies:
             if reply.edit_message_id is None:

@@ -32,10 +32,10 @@ from bot.channels.web.guard import (
     limited_body,
 )
 from bot.clock import Clock, SystemClock
+from bot.cluster.leadership import Leadership
 from bot.domain.model.policy import Policy
 from bot.domain.usecases.status import budget_usage
 from bot.inbox.rejected import RejectedUpdate
-from bot.leadership import Leadership
 from bot.metrics import (
     LEADER_INFO,
     MESSAGE_BUDGET,

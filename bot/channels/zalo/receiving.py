@@ -27,9 +27,9 @@ from bot.channels.zalo.client import (
 from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
 from bot.domain.model.messages import Outbound, RenderedMessage
 from bot.inbox.pipeline import Arrival, Inbox
+from bot.inbox.ports import ReceivedUpdate
 from bot.inbox.rejected import RejectedUpdate
 from bot.metrics import REPLY_SECONDS
-from bot.storage.received import ReceivedUpdate
 from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)

@@ -17,14 +17,12 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.ports import LeaseLost, Store
+from bot.cluster.ports import ClusterDatabase, LeaseFence, LeaseHolder
+from bot.domain.ports import LeaseLost, UnitOfWork
 from bot.metrics import IS_LEADER, LEASE_CHANGES
-from bot.storage.coordination import LeaseHolder, SqlLeases
-from bot.storage.database import Database
-from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +38,26 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def gone_from_this_host(holders: Iterable[str]) -> list[str]:
+    """The workers named (`worker_name`) that ran on this host and whose process is gone: a
+    bot restarted after a kill -9 need not wait for their turns to lapse. A worker on
+    another host, or a pid in use again, is left to its expiry."""
+    host = socket.gethostname()
+    gone = []
+    for holder in holders:
+        name, _, rest = holder.partition(":")
+        pid = rest.partition(":")[0]
+        if name != host or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            gone.append(holder)
+        except PermissionError:
+            pass  # alive, another user's
+    return gone
+
+
 def _wall() -> datetime:
     # Leases are judged in real time, whatever time the bot's own clock shows.
     return datetime.now(UTC)
@@ -47,7 +65,7 @@ def _wall() -> datetime:
 
 class Leadership:
     def __init__(
-        self, database: Database, holder: str, lease_seconds: float = LEASE_SECONDS
+        self, database: ClusterDatabase, holder: str, lease_seconds: float = LEASE_SECONDS
     ) -> None:
         self.database = database
         self.holder = holder
@@ -59,18 +77,19 @@ class Leadership:
         """Whether the lease can still be ours, by this process's clock alone."""
         return self.token is not None and time.monotonic() < self._valid_until
 
-    def check(self, store: Store) -> None:
-        """Within a unit of work: raise LeaseLost unless this worker still leads."""
+    def fence(self) -> LeaseFence:
+        """The lease this worker writes under as the leader; LeaseLost if it has none."""
         token = self.token
         if token is None or not self.held():
             raise LeaseLost(f"{self.holder} does not hold the lease")
-        assert isinstance(store, SqlStore)
-        SqlLeases(store.connection).fence(LEADER, token, _wall())
+        return LeaseFence(LEADER, token, _wall())
+
+    def fenced_database(self) -> UnitOfWork:
+        """The database for the leader's work: every write fenced by the lease."""
+        return self.database.fenced(self.fence)
 
     async def current(self) -> LeaseHolder | None:
-        return await self.database.run_async(
-            lambda store: SqlLeases(store.connection).current(LEADER)
-        )
+        return await self.database.run_async(lambda store: store.leases.current(LEADER))
 
     async def run(self, elected: OnChange, deposed: OnChange, stop: asyncio.Event) -> None:
         """Take, keep and give back the lease until `stop`; call `elected` when this worker
@@ -91,15 +110,11 @@ class Leadership:
         try:
             if leading is None:
                 token = await self.database.run_async(
-                    lambda store: SqlLeases(store.connection).acquire(
-                        LEADER, self.holder, self.lease, now
-                    )
+                    lambda store: store.leases.acquire(LEADER, self.holder, self.lease, now)
                 )
             else:
                 renewed = await self.database.run_async(
-                    lambda store: SqlLeases(store.connection).renew(
-                        LEADER, self.holder, leading, self.lease, now
-                    )
+                    lambda store: store.leases.renew(LEADER, self.holder, leading, self.lease, now)
                 )
                 token = leading if renewed else None
         except Exception:
@@ -129,9 +144,7 @@ class Leadership:
         await self._changed("deposed", deposed)
         with contextlib.suppress(Exception):
             await self.database.run_async(
-                lambda store: SqlLeases(store.connection).release(
-                    LEADER, self.holder, token, _wall()
-                )
+                lambda store: store.leases.release(LEADER, self.holder, token, _wall())
             )
 
     async def _changed(self, change: str, call: OnChange) -> None:
