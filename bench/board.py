@@ -23,13 +23,13 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from bench.status_scale import TZ, build
-from bot.channels.web.app import build_web_app
 from bot.channels.web.board import board_routes
+from bot.channels.web.server import build_web_app
 from bot.config import load_settings
 from bot.domain.model.entities import Person
 from bot.domain.model.views import BoardLink
 from bot.domain.usecases.board import token_hash
-from bot.reports.renderer import FileRenderer
+from bot.render.renderer import FileRenderer
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 from bot.storage.ledger import ENTRY

@@ -74,8 +74,8 @@ def measure(path: str, traced: bool) -> None:
     from bot.config import load_settings
     from bot.domain.model.messages import with_files
     from bot.domain.scheduled.digests import weekly_digests
-    from bot.reports.chart import prepare
-    from bot.reports.renderer import FileRenderer
+    from bot.render.chart import prepare
+    from bot.render.renderer import FileRenderer
     from bot.storage.database import Database, make_engine
 
     prepare()  # a one-off per process, reported separately as part of the imports

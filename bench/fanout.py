@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from bot.domain.model.entities import MembershipStatus, Person
 from bot.storage.database import Database, make_engine
 from tests.support.fake_bot_api import FakeBotApi, RateLimit

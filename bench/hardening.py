@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from tests.support.crashes import REPO
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import TOKEN, bot_settings, cli_environment

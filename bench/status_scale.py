@@ -21,9 +21,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import ENTRIES_PER_WEEK, fill_ledger
-from bot.app import Core
 from bot.clock import FixedClock
 from bot.config import load_settings
+from bot.core import Core
 from bot.domain.model.entities import ChatRef, Person, Unit, UnitKind
 from bot.domain.model.messages import ChatKind, Inbound
 from bot.domain.model.weeks import Week

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from bot.app import Core, NotInitialised, initialise, open_core
+from bot.bootstrap import initialise, open_core
 from bot.cli_base import UsageError, database_of, parsed
 from bot.cli_rollout import add_rollout_commands
 from bot.clock import FixedClock, MovableClock, SystemClock
 from bot.config import TELEGRAM, ZALO, Settings, SettingsError, load_settings
+from bot.core import Core, NotInitialised
 from bot.domain import wording
 from bot.domain.delivery import Channels
 from bot.domain.model.entities import Unit
@@ -232,7 +233,7 @@ def _init(_arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     if _is_console(arguments, settings):
-        from bot.runtime import run_console
+        from bot.bootstrap import run_console
 
         if not arguments.console:
             print(wording.CONSOLE_STARTING)
@@ -247,7 +248,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
 
         return run_workers(settings, arguments.workers, polling=arguments.polling)
 
-    from bot.runtime import BotProcess
+    from bot.bootstrap import BotProcess
 
     core = open_core(settings, SystemClock())
     channels = [
@@ -350,7 +351,7 @@ async def _job_notifier(
 ) -> tuple[Notifier | Channels, Callable[[], Awaitable[None]]]:
     """Every configured chat platform; without any, the console (standard output)."""
     if settings.has_telegram or settings.has_zalo:
-        from bot.runtime import open_job_channels
+        from bot.bootstrap import open_job_channels
 
         return await open_job_channels(settings, core)
     from bot.channels.console.simulator import ConsoleNotifier, ConsoleState

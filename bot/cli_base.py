@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.app import NotInitialised
 from bot.config import Settings
+from bot.core import NotInitialised
 from bot.storage import migrate
 from bot.storage.database import Database, make_engine
 

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import switch_campaign
 from bot.cli_base import UsageError, database_of, parsed
 from bot.config import Settings
+from bot.core import switch_campaign
 from bot.domain import wording
 from bot.domain.model.entities import Campaign
 from bot.domain.usecases.campaigns import current_campaign, overlapping

@@ -17,8 +17,8 @@ from bot.domain.model.tree import UnitTree
 from bot.domain.ports import Store
 from bot.domain.usecases.coverage import reached_units, without_reporter
 from bot.domain.usecases.invitations import DEFAULT_USES, create_invitation, deep_link
-from bot.reports.cards import render_card
-from bot.reports.spreadsheet import render_table
+from bot.render.cards import render_card
+from bot.render.spreadsheet import render_table
 from bot.storage.database import Database
 
 # Who made an invitation written on the command line (the operator, not a chat user).

@@ -1,5 +1,5 @@
 """What the scheduled side needs of a running bot, as a port: jobs/ never imports the storage
-or the application; `bot.app.Core` satisfies this, and so does a core over the in-memory
+or the application; `bot.core.Core` satisfies this, and so does a core over the in-memory
 store in tests."""
 
 from __future__ import annotations

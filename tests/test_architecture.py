@@ -68,7 +68,7 @@ def test_jobs_reach_the_database_and_the_application_only_through_ports():
         f"{path.name}: {module}"
         for path in sorted(jobs.rglob("*.py"))
         for module in imported_modules(path)
-        if module in ("bot.app", "bot.storage")
+        if module in ("bot.core", "bot.storage")
         or module.startswith("bot.storage.")
         or module.startswith("bot.channels")
     }
@@ -89,13 +89,20 @@ def project_modules() -> dict[str, Path]:
     return modules
 
 
-def runtime_imports(path: Path, modules: dict[str, Path]) -> set[str]:
-    """Project modules a file imports when it runs (imports under TYPE_CHECKING left out)."""
+def runtime_imports(
+    path: Path, modules: dict[str, Path], *, type_checking: bool = False
+) -> set[str]:
+    """Project modules a file imports when it runs (with `type_checking`, also those it
+    imports only for the type checker)."""
     found: set[str] = set()
 
     def visit(nodes: list[ast.stmt]) -> None:
         for node in nodes:
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            if (
+                not type_checking
+                and isinstance(node, ast.If)
+                and "TYPE_CHECKING" in ast.unparse(node.test)
+            ):
                 continue
             if isinstance(node, ast.Import):
                 found.update(alias.name for alias in node.names)
@@ -146,11 +153,67 @@ def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return circles
 
 
-def test_no_import_circle():
+def import_graph(*, type_checking: bool = False) -> dict[str, set[str]]:
     modules = project_modules()
-    graph = {name: runtime_imports(path, modules) - {name} for name, path in modules.items()}
+    return {
+        name: runtime_imports(path, modules, type_checking=type_checking) - {name}
+        for name, path in modules.items()
+    }
+
+
+def test_no_import_circle():
+    graph = import_graph()
     assert len(graph) > 50
     assert import_circles(graph) == []
+
+
+def test_no_import_circle_even_for_the_type_checker():
+    assert import_circles(import_graph(type_checking=True)) == []
+
+
+def offenders(room: str, allowed: tuple[str, ...], graph: dict[str, set[str]]) -> set[str]:
+    """Imports from `room` into the project outside `allowed` (prefixes)."""
+    return {
+        f"{module} -> {imported}"
+        for module, imports in graph.items()
+        if module == room or module.startswith(room + ".")
+        for imported in imports
+        if not any(imported == ok or imported.startswith(ok + ".") for ok in allowed)
+    }
+
+
+def test_each_room_leans_only_on_the_rooms_below_it():
+    graph = import_graph(type_checking=True)
+    # model: plain data and arithmetic; reading: what people write; wording: what the bot
+    # says; ports: what the use cases need of the outside world.
+    assert offenders("bot.domain.model", ("bot.domain.model",), graph) == set()
+    assert (
+        offenders("bot.domain.reading", ("bot.domain.model", "bot.domain.reading"), graph) == set()
+    )
+    wording = ("bot.domain.model", "bot.domain.reading", "bot.domain.wording")
+    assert offenders("bot.domain.wording", wording, graph) == set()
+    ports = ("bot.domain.model", "bot.domain.ports", "bot.domain.rollout_ports")
+    assert offenders("bot.domain.ports", ports, graph) == set()
+    assert offenders("bot.domain.rollout_ports", ports, graph) == set()
+
+
+def test_channels_and_the_cluster_never_import_storage():
+    graph = import_graph(type_checking=True)
+    storage = {
+        f"{module} -> {imported}"
+        for module, imports in graph.items()
+        if module.startswith(("bot.channels", "bot.cluster"))
+        for imported in imports
+        if imported.startswith("bot.storage")
+    }
+    assert storage == set()
+
+
+def test_the_room_check_would_catch_one():
+    graph = {"bot.domain.model.weeks": {"bot.domain.usecases.status"}}
+    assert offenders("bot.domain.model", ("bot.domain.model",), graph) == {
+        "bot.domain.model.weeks -> bot.domain.usecases.status"
+    }
 
 
 def test_the_circle_check_would_catch_one():

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
-from bot.channels.web.app import WebServer, build_web_app
 from bot.channels.web.board import board_routes
+from bot.channels.web.server import WebServer, build_web_app
 from bot.clock import MovableClock
-from bot.reports.renderer import FileRenderer
+from bot.core import Core
+from bot.render.renderer import FileRenderer
 from tests.conftest import ADMIN_ID, at, make_policy, seed
 from tests.support.dialogue import Dialogue, person
 from tests.support.loopback import free_port

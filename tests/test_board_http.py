@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 import pytest
 from starlette.testclient import TestClient
 
-from bot.channels.web.app import build_web_app
 from bot.channels.web.board import board_routes
+from bot.channels.web.server import build_web_app
 from bot.clock import MovableClock
 from bot.domain import wording
 from bot.domain.model.entities import Unit, UnitKind
-from bot.reports.renderer import FileRenderer
+from bot.render.renderer import FileRenderer
 from tests.conftest import ADMIN_ID, at, make_policy, seed
 from tests.support.dialogue import Dialogue, person
 
@@ -226,9 +226,9 @@ def test_the_campaign_to_date_page_and_its_spreadsheet(board):
 async def test_the_console_serves_the_board_and_board_prints_a_link(tmp_path, monkeypatch):
     import io
 
+    from bot.bootstrap import run_console
     from bot.clock import MovableClock as Clock
     from bot.config import load_settings
-    from bot.runtime import run_console
     from tests.test_trust_cli import environment
 
     for key, value in environment(tmp_path).items():
@@ -245,8 +245,8 @@ async def test_the_console_serves_the_board_and_board_prints_a_link(tmp_path, mo
 
 
 async def test_the_telegram_menu_button_opens_the_board_as_a_mini_app(tmp_path):
-    from bot.app import initialise, open_core
-    from bot.channels.telegram.app import build_application
+    from bot.bootstrap import initialise, open_core
+    from bot.channels.telegram.application import build_application
     from bot.clock import SystemClock
     from tests.support.fake_bot_api import FakeBotApi
     from tests.support.harness import TOKEN as BOT_TOKEN

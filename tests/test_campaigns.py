@@ -9,7 +9,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bot.app import open_core
+from bot.bootstrap import open_core
 from bot.cli import main
 from bot.clock import MovableClock
 from bot.config import load_settings

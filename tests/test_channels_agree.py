@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.app import initialise, open_core
+from bot.bootstrap import initialise, open_core
 from bot.channels.console.simulator import ConsoleSimulator
 from bot.clock import MovableClock
 from bot.config import load_settings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import initialise, open_core
+from bot.bootstrap import initialise, open_core
 from bot.channels.console.simulator import ConsoleSimulator, plain
 from bot.cli import main
 from bot.clock import MovableClock
@@ -178,7 +178,7 @@ def test_run_without_a_token_starts_the_console_and_says_so_in_one_line(tmp_path
 
 
 async def test_watching_a_week_go_by_in_the_console(tmp_path):
-    from bot.runtime import run_console
+    from bot.bootstrap import run_console
 
     settings = load_settings(environment(tmp_path), env_file=None)
     initialise(settings)
@@ -293,7 +293,7 @@ def test_a_command_line_mistake_is_explained_in_vietnamese(capsys):
 
 
 async def test_the_simulator_saves_the_files_the_bot_sends_and_lists_them(tmp_path):
-    from bot.runtime import run_console
+    from bot.bootstrap import run_console
 
     settings = load_settings(environment(tmp_path), env_file=None)
     initialise(settings)
@@ -314,7 +314,7 @@ async def test_the_simulator_saves_the_files_the_bot_sends_and_lists_them(tmp_pa
 
 
 async def test_the_simulator_says_when_today_is_outside_the_campaign(tmp_path):
-    from bot.runtime import run_console
+    from bot.bootstrap import run_console
 
     settings = load_settings({**environment(tmp_path), "CAMPAIGN_END": "2024-12-29"}, env_file=None)
     initialise(settings)

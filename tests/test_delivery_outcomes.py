@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from telegram import Bot
 from telegram.error import NetworkError
 
-from bot.app import Core
 from bot.channels.console.simulator import ConsoleNotifier, ConsoleState
 from bot.channels.telegram.notifier import TelegramNotifier
 from bot.clock import FixedClock
+from bot.core import Core
 from bot.domain.model.entities import ChatRef
 from bot.domain.model.messages import DeliveryUncertain, Outbound
 from bot.storage.job_runs import JOB_RUN

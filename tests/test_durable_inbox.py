@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from tests.support.crashes import bot_process, recorded, wait_until
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings, cli_environment

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from bot.app import initialise, open_core
+from bot.bootstrap import initialise, open_core
 from bot.channels.telegram.notifier import open_broadcast_notifier
 from bot.clock import FixedClock
 from bot.domain.model.entities import ChatRef, MembershipStatus, MessageRef, Person, ReportMode

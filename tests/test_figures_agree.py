@@ -16,7 +16,7 @@ from bot.domain.model.weeks import Week
 from bot.domain.scheduled.digests import weekly_digests
 from bot.domain.scheduled.reminders import weekly_reminders
 from bot.domain.usecases.exports import week_table
-from bot.reports.renderer import FileRenderer
+from bot.render.renderer import FileRenderer
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, only_text, person
 

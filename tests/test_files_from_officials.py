@@ -16,7 +16,7 @@ from bot.domain.model.entities import ChatRef
 from bot.domain.model.messages import ChatKind, Column, FileRef, Inbound, TableSpec
 from bot.domain.scheduled.digests import monthly_digests
 from bot.domain.usecases.unit_table import UnitTableError
-from bot.reports.spreadsheet import render_table
+from bot.render.spreadsheet import render_table
 from bot.storage.seed import load_units, read_units_file
 from tests.conftest import ADMIN_ID, at
 from tests.support.dialogue import Dialogue, person

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from bot.storage.database import make_engine
 from bot.storage.rejected import REJECTED
 from tests.support.crashes import REPO, wait_until

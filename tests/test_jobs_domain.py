@@ -334,7 +334,7 @@ def test_the_chart_is_a_png_of_the_size_its_bars_need(district):
 
     from PIL import Image
 
-    from bot.reports.chart import render_chart
+    from bot.render.chart import render_chart
 
     subscribe(district, -900)
     slot = at("2024-09-16 08:00")

@@ -14,7 +14,7 @@ from bot.domain.model.messages import (
     single_sends,
 )
 from bot.domain.model.policy import Policy
-from bot.reports.renderer import FileRenderer
+from bot.render.renderer import FileRenderer
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
 from tests.conftest import ADMIN_ID, at

@@ -209,8 +209,8 @@ def _quiet(caplog):
 
 
 async def test_an_uncertain_send_is_never_resent_and_the_admins_hear_of_it(sqlite_database):
-    from bot.app import Core
     from bot.clock import FixedClock
+    from bot.core import Core
     from jobs.runner import JobRunner
     from tests.conftest import ADMIN_ID, at, make_policy
 

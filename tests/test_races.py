@@ -7,8 +7,8 @@ from itertools import count
 
 import sqlalchemy as sa
 
-from bot.app import Core
 from bot.clock import FixedClock
+from bot.core import Core
 from bot.domain.model.commands import split_command
 from bot.domain.model.entities import ChatRef, MembershipStatus, Person
 from bot.domain.model.messages import ChatKind, Inbound, Outbound

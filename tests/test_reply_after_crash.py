@@ -9,7 +9,7 @@ import time
 
 import sqlalchemy as sa
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from bot.storage.database import make_engine
 from bot.storage.received import RECEIVED
 from tests.support.crashes import bot_process, recorded, wait_until

@@ -14,9 +14,8 @@ import pytest
 import sqlalchemy as sa
 from telegram import Update
 
-from bot.app import initialise, open_core
+from bot.bootstrap import BotProcess, initialise, open_core
 from bot.inbox import turns
-from bot.runtime import BotProcess
 from bot.storage.database import Database, make_engine
 from bot.storage.received import RECEIVED
 from tests.support.fake_bot_api import FakeBotApi

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from bot.redaction import redact, register_secrets, secret_forms
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings, cli_environment

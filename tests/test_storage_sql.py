@@ -9,9 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import bot.storage.tables  # noqa: F401
-from bot.app import Core, initialise
+from bot.bootstrap import initialise
 from bot.clock import FixedClock
 from bot.config import load_settings
+from bot.core import Core
 from bot.domain.model.entities import ChatRef, Person
 from bot.domain.model.messages import ChatKind, Inbound
 from bot.domain.usecases.unit_table import UnitTableError

@@ -84,9 +84,8 @@ async def test_the_webhook_refuses_a_wrong_secret_stores_then_answers_and_drops_
 
 
 async def test_polling_is_kept_when_asked_even_with_a_public_address(api, tmp_path):
-    from bot.app import initialise, open_core
+    from bot.bootstrap import BotProcess, initialise, open_core
     from bot.clock import SystemClock
-    from bot.runtime import BotProcess
 
     port = free_port()
     settings = bot_settings(
@@ -110,7 +109,7 @@ async def test_polling_is_kept_when_asked_even_with_a_public_address(api, tmp_pa
 def test_a_kill_9_right_after_the_200_loses_nothing(api, tmp_path):
     import urllib.request
 
-    from bot.app import initialise
+    from bot.bootstrap import initialise
     from tests.support.crashes import REPO, bot_process, recorded, wait_until
     from tests.support.harness import cli_environment
     from tests.support.secretaries import approve_secretaries

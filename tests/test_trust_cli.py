@@ -166,10 +166,9 @@ def test_without_tokens_the_start_line_names_both_and_how_to_make_env(cli):
 async def console_output(tmp_path: Path, script: list[str], **extra: str) -> str:
     import io
 
-    from bot.app import initialise
+    from bot.bootstrap import initialise, run_console
     from bot.clock import MovableClock
     from bot.config import load_settings
-    from bot.runtime import run_console
 
     settings = load_settings({**environment(tmp_path), **extra}, env_file=None)
     initialise(settings)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from bot.clock import FixedClock
 from bot.domain.model.entities import Campaign
 from bot.domain.scheduled.digests import monthly_digests, weekly_digests
-from bot.reports.renderer import FileRenderer
+from bot.render.renderer import FileRenderer
 from jobs.outbox import OutboxDispatcher
 from jobs.runner import JobRunner
 from tests.conftest import ADMIN_ID, at, make_policy

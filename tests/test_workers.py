@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.app import initialise
+from bot.bootstrap import initialise
 from bot.storage.database import Database, make_engine
 from bot.storage.received import RECEIVED
 from tests.support.crashes import (
@@ -324,7 +324,7 @@ async def test_zalo_chats_keep_their_order_across_workers_and_repeats_count_once
     import asyncio
     import random
 
-    from bot.app import open_core
+    from bot.bootstrap import open_core
     from bot.channels.zalo.receiving import zalo_inbox
     from bot.clock import FixedClock
     from tests.support.fake_zalo_api import FakeZaloApi

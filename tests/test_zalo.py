@@ -468,7 +468,7 @@ async def test_an_official_on_zalo_subscribes_and_exports_a_spreadsheet_by_link(
 async def test_each_chats_updates_are_handled_in_the_order_they_arrived(zalo, tmp_path):
     import random
 
-    from bot.app import initialise, open_core
+    from bot.bootstrap import initialise, open_core
     from bot.channels.zalo.receiving import zalo_inbox
     from bot.clock import FixedClock
 

@@ -12,16 +12,16 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock, SystemClock
+from bot.cluster.ports import ClusterStore
 from bot.domain.model.messages import Outbound
 from bot.inbox import replies as reply_codec
+from bot.inbox.chat_turns import ChatTurns
 from bot.inbox.handling import Finish, Handling, current
 from bot.inbox.local import LocalSequencer
 from bot.inbox.marks import Marks
 from bot.inbox.ports import ReceivedUpdate
-from bot.inbox.turns import ChatTurns
 from bot.metrics import UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.storage.database import Database
-from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,9 @@ class Platform(Protocol):
         """Send replies kept for updates handled before a crash."""
         ...
 
-    def book_within(self, store: SqlStore, replies: list[Outbound]) -> dict[str, list[datetime]]:
+    def book_within(
+        self, store: ClusterStore, replies: list[Outbound]
+    ) -> dict[str, list[datetime]]:
         """Book the replies' send moments in the handling transaction, where sends are
         paced in the database (several workers); else nothing."""
         ...

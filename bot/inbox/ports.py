@@ -23,3 +23,9 @@ class ReceivedRepository(Protocol):
     def store(self, platform: str, updates: Sequence[ReceivedUpdate], at: datetime) -> set[str]:
         """Store the updates not stored yet; returns the keys that are new."""
         ...
+
+
+class RejectedRepository(Protocol):
+    def record(self, platform: str, reason: str, body: bytes, at: datetime) -> None:
+        """Keep a delivery that is no update (well-formed JSON, answered 200, never handled)."""
+        ...

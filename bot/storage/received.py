@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from bot.domain.model.messages import PublishedFile
 from bot.inbox.ports import ReceivedUpdate
 from bot.storage.schema import insert_if_absent, table_of
 from bot.storage.tables import (
@@ -121,15 +121,6 @@ def finishing(platform: str, key: str, reply: str | None, at: datetime) -> sa.Up
         )
         .values(handled_at=at, reply=reply)
     )
-
-
-@dataclass(frozen=True)
-class PublishedFile:
-    id: str
-    filename: str
-    kind: str
-    content: bytes
-    expires_at: datetime
 
 
 class SqlPublishedFiles:

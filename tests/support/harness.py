@@ -8,12 +8,12 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.app import Core, initialise, open_core
-from bot.channels.telegram.app import build_application
+from bot.bootstrap import attach_jobs, initialise, open_core
+from bot.channels.telegram.application import build_application
 from bot.channels.telegram.receiving import serve
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
-from bot.runtime import attach_jobs
+from bot.core import Core
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.units import units_csv
 
@@ -95,4 +95,4 @@ class RunningBot:
     async def caught_up(self) -> None:
         """Wait until the start-up catch-up of scheduled jobs is over."""
         assert self.application is not None
-        await self.application.bot_data["jobs"].wait_caught_up()
+        await self.application.bot_data.jobs.wait_caught_up()

@@ -6,10 +6,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import Core, initialise, open_core
+from bot.bootstrap import BotProcess, initialise, open_core
 from bot.clock import Clock, FixedClock
 from bot.config import Settings, load_settings
-from bot.runtime import BotProcess
+from bot.core import Core
 from tests.support.fake_zalo_api import FakeZaloApi
 from tests.support.units import units_csv
 

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import Core
 from bot.channels.web.files import FileLinks
 from bot.channels.zalo.notifier import ZALO_CAPABILITIES, zalo_parts
 from bot.clock import MovableClock
 from bot.config import CONSOLE, CONSOLE_ADMIN_ID, ZALO
+from bot.core import Core
 from bot.domain import wording
 from bot.domain.delivery import Channels
 from bot.domain.model.commands import split_command

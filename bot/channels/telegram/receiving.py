@@ -1,11 +1,11 @@
 """Telegram's side of the inbox (bot.inbox): reading an update's key and chat, decoding a
-stored one, dispatching it to the Application, and polling with a durable offset.
+stored one, dispatching it to the TelegramApp, and polling with a durable offset.
 
 python-telegram-bot's own Updater confirms an offset (asks for updates after it) as soon as
 it has queued the fetched updates in memory, so a crash loses every update fetched but not
 yet handled. Here each batch from getUpdates goes into the inbox first; only the next
 getUpdates, which starts after the stored batch, confirms it to Telegram. The webhook
-(bot/channels/web/app.py) feeds the same inbox, one update at a time.
+(bot/channels/web/server.py) feeds the same inbox, one update at a time.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
-from telegram.ext import Application
 
-from bot.app import Core
-from bot.channels.telegram.app import CONCURRENT_CHATS
-from bot.channels.telegram.notifier import TelegramNotifier
+from bot.channels.telegram.application import CONCURRENT_CHATS
+from bot.channels.telegram.context import TelegramApp
 from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.clock import Clock
+from bot.cluster.ports import ClusterStore
+from bot.core import Core
 from bot.domain.model.messages import Outbound
 from bot.inbox.pipeline import Arrival, Inbox
 from bot.inbox.ports import ReceivedUpdate
 from bot.inbox.rejected import RejectedUpdate
-from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def received(update: Update) -> ReceivedUpdate:
 class TelegramPlatform:
     name = PLATFORM
 
-    def __init__(self, application: Application, core: Core) -> None:
+    def __init__(self, application: TelegramApp, core: Core) -> None:
         self.application = application
         self.core = core
         limiter = application.bot.rate_limiter
@@ -86,10 +85,12 @@ class TelegramPlatform:
         await self.application.process_update(update)
 
     async def send_replies(self, replies: list[Outbound]) -> None:
-        notifier: TelegramNotifier = self.application.bot_data["notifier"]
+        notifier = self.application.bot_data.notifier
         await notifier.send_replies(self.core.render(replies))
 
-    def book_within(self, store: SqlStore, replies: list[Outbound]) -> dict[str, list[datetime]]:
+    def book_within(
+        self, store: ClusterStore, replies: list[Outbound]
+    ) -> dict[str, list[datetime]]:
         """One moment per new message (an edit is not paced); a reply that turns out to
         need more sends (a long text, a file) books the rest when it sends them."""
         if self.paced is None:
@@ -106,14 +107,14 @@ class TelegramPlatform:
 
 
 def telegram_inbox(
-    application: Application,
+    application: TelegramApp,
     clock: Clock | None = None,
     *,
     worker: str | None = None,
     concurrent_chats: int = CONCURRENT_CHATS,
     unsent_reply_seconds: float = 60.0,
 ) -> Inbox:
-    core: Core = application.bot_data["core"]
+    core = application.bot_data.core
     return Inbox(
         TelegramPlatform(application, core),
         core.database,
@@ -126,7 +127,7 @@ def telegram_inbox(
 
 class DurablePoller:
     def __init__(
-        self, application: Application, inbox: Inbox, *, poll_timeout: int = POLL_TIMEOUT_SECONDS
+        self, application: TelegramApp, inbox: Inbox, *, poll_timeout: int = POLL_TIMEOUT_SECONDS
     ) -> None:
         self.application = application
         self.inbox = inbox
@@ -164,7 +165,7 @@ class DurablePoller:
 
 
 async def serve(
-    application: Application,
+    application: TelegramApp,
     stop: asyncio.Event,
     webhook: tuple[str, str] | None = None,
     inbox: Inbox | None = None,

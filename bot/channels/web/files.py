@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 from bot.clock import Clock, SystemClock
-from bot.domain.model.messages import Attachment
-from bot.storage.database import Database
-from bot.storage.received import PublishedFile
+from bot.domain.model.messages import Attachment, PublishedFile
+
+T = TypeVar("T")
 
 LINK_LIFETIME = timedelta(days=7)
 CONTENT_TYPES = {
@@ -32,10 +34,27 @@ def link_secret(seed: str) -> bytes:
     return hmac.new(seed.encode(), b"quizbot file links", hashlib.sha256).digest()
 
 
+class PublishedFiles(Protocol):
+    def publish(self, file: PublishedFile, at: datetime) -> None: ...
+
+    def get(self, file_id: str) -> PublishedFile | None: ...
+
+
+class FilesStore(Protocol):
+    @property
+    def published(self) -> PublishedFiles: ...
+
+
+class FilesDatabase(Protocol):
+    """Where the files behind links are kept (the bot's database)."""
+
+    async def run_async(self, work: Callable[[FilesStore], T]) -> T: ...
+
+
 class FileLinks:
     def __init__(
         self,
-        database: Database,
+        database: FilesDatabase,
         public_base_url: str,
         secret: bytes,
         *,

@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.app import Core
 from bot.channels.zalo.client import (
     ZaloClient,
     ZaloError,
@@ -25,12 +24,13 @@ from bot.channels.zalo.client import (
     ZaloUnreachable,
 )
 from bot.channels.zalo.inbound import PLATFORM, chat_id_of, to_inbound, unwrap, update_key
+from bot.cluster.ports import ClusterStore
+from bot.core import Core
 from bot.domain.model.messages import Outbound, RenderedMessage
 from bot.inbox.pipeline import Arrival, Inbox
 from bot.inbox.ports import ReceivedUpdate
 from bot.inbox.rejected import RejectedUpdate
 from bot.metrics import REPLY_SECONDS
-from bot.storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,9 @@ class ZaloPlatform:
     async def send_replies(self, replies: list[Outbound]) -> None:
         await self._send_replies(self.core.render(replies))
 
-    def book_within(self, store: SqlStore, replies: list[Outbound]) -> dict[str, list[datetime]]:
+    def book_within(
+        self, store: ClusterStore, replies: list[Outbound]
+    ) -> dict[str, list[datetime]]:
         # Zalo publishes no rate limit: each worker paces its own replies.
         return {}
 

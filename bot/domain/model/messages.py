@@ -282,3 +282,15 @@ class Capabilities:
     photos_by_url: bool
     # Files shown as signed links under the bot's public address (Zalo with PUBLIC_BASE_URL).
     links: bool = False
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """A file served under a signed link (for a platform that fetches files by URL), kept
+    until the link expires."""
+
+    id: str
+    filename: str
+    kind: str
+    content: bytes
+    expires_at: datetime

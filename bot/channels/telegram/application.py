@@ -16,21 +16,20 @@ from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot.app import Core
 from bot.channels.telegram import inbound as to_inbound
+from bot.channels.telegram.context import CONTEXT_TYPES, Context, TelegramApp
 from bot.channels.telegram.notifier import TelegramNotifier, telegram_limits
 from bot.channels.telegram.ratelimit import SharedRateLimiter
 from bot.config import Settings
+from bot.core import Core
 from bot.domain import wording
 from bot.domain.model.commands import COMMANDS
 from bot.domain.model.messages import Inbound
@@ -39,7 +38,7 @@ from jobs.ports import Pacer
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # Replies are answers to people, one per message they send, so they are not throttled
 # ahead of time; a 429 from Telegram is still honoured (waited out, then retried).
 REPLY_MAX_RETRIES = 3
@@ -48,7 +47,7 @@ REPLY_MAX_RETRIES = 3
 CONCURRENT_CHATS = 8
 
 
-def build_application(settings: Settings, core: Core, pacer: Pacer | None = None) -> Application:
+def build_application(settings: Settings, core: Core, pacer: Pacer | None = None) -> TelegramApp:
     """`pacer`: replies wait for their turn with every other worker's sends (several
     workers on one database); without it they are not throttled ahead of time."""
     base = settings.telegram_api_base_url
@@ -64,15 +63,13 @@ def build_application(settings: Settings, core: Core, pacer: Pacer | None = None
         .base_file_url(f"{base}/file/bot")
         .rate_limiter(limiter)
         .connection_pool_size(CONCURRENT_CHATS)
+        .context_types(CONTEXT_TYPES)
+        .job_queue(None)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["core"] = core
-    application.bot_data["notifier"] = TelegramNotifier(application.bot)
-    # Services started after the bot and stopped before it (the scheduler, for one).
-    application.bot_data["on_start"] = []
-    application.bot_data["on_stop"] = []
+    application.bot_data.bind(core, TelegramNotifier(application.bot))
     for name, aliases in COMMANDS.items():
         application.add_handler(CommandHandler(list(aliases), _command(name)))
     messages = filters.UpdateType.MESSAGES
@@ -115,7 +112,7 @@ def build_application(settings: Settings, core: Core, pacer: Pacer | None = None
 
 
 def _command(name: str) -> Callback:
-    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_command(update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
@@ -134,7 +131,7 @@ def _command(name: str) -> Callback:
     return on_command
 
 
-async def _text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -144,7 +141,7 @@ async def _text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _handle(context, inbound)
 
 
-async def _button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
@@ -156,18 +153,18 @@ async def _button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _handle(context, to_inbound.from_button(query))
 
 
-async def _handle(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound | None) -> None:
+async def _handle(context: Context, inbound: Inbound | None) -> None:
     if inbound is None:
         return
-    core: Core = context.bot_data["core"]
+    core = context.bot_data.core
     started = time.monotonic()
     replies = await core.handle_async(inbound)
-    notifier: TelegramNotifier = context.bot_data["notifier"]
+    notifier = context.bot_data.notifier
     await notifier.send_replies(replies)
     REPLY_SECONDS.labels("telegram").observe(time.monotonic() - started)
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: Context) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
@@ -176,8 +173,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.exception("could not tell the chat about the error")
 
 
-async def _post_init(application: Application) -> None:
-    core: Core = application.bot_data["core"]
+async def _post_init(application: TelegramApp) -> None:
+    core = application.bot_data.core
     # Invitations (/moi) give the deep link t.me/<username>?start=<code>.
     core.policy = replace(core.policy, telegram_username=application.bot.username)
     menu = wording.command_menu(core.policy.monthly_due_day)
@@ -192,12 +189,12 @@ async def _post_init(application: Application) -> None:
             await application.bot.set_chat_menu_button(menu_button=button)
         except BadRequest as error:  # Telegram wants https: the board is still on /bangtin
             log.warning("the board's menu button was refused: %s", error.message)
-    for start in application.bot_data["on_start"]:
+    for start in application.bot_data.on_start:
         await start(application)
     log.info("Telegram bot @%s is running", application.bot.username)
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: TelegramApp) -> None:
     # The core is closed by whoever opened it: other channels may share it.
-    for stop in reversed(application.bot_data["on_stop"]):
+    for stop in reversed(application.bot_data.on_stop):
         await stop(application)

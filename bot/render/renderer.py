@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.model.messages import Attachment, ChartSpec, TableSpec
-from bot.reports.chart import render_chart
-from bot.reports.spreadsheet import render_table
+from bot.render.chart import render_chart
+from bot.render.spreadsheet import render_table
 
 
 class FileRenderer:

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from json import JSONDecodeError
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -34,7 +34,9 @@ from bot.channels.web.guard import (
 from bot.clock import Clock, SystemClock
 from bot.cluster.leadership import Leadership
 from bot.domain.model.policy import Policy
+from bot.domain.ports import Store
 from bot.domain.usecases.status import budget_usage
+from bot.inbox.ports import RejectedRepository
 from bot.inbox.rejected import RejectedUpdate
 from bot.metrics import (
     LEADER_INFO,
@@ -45,9 +47,9 @@ from bot.metrics import (
     WORKER_INFO,
     exposition,
 )
-from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -78,8 +80,19 @@ class Inbox(Protocol):
     async def accept(self, body: object) -> bool: ...
 
 
+class WebStore(Store, Protocol):
+    @property
+    def rejected(self) -> RejectedRepository: ...
+
+
+class WebDatabase(Protocol):
+    """The bot's database as the web app reads and writes it."""
+
+    async def run_async(self, work: Callable[[WebStore], T]) -> T: ...
+
+
 def build_web_app(
-    database: Database,
+    database: WebDatabase,
     *,
     zalo: Inbox | None = None,
     zalo_secret: str = "",

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bot.clock import Clock
-from bot.config import Settings
-from bot.domain.model.entities import NO_CAMPAIGN, Campaign
+from bot.domain.model.entities import Campaign
 from bot.domain.model.messages import Inbound, Outbound, RenderedMessage, Send, with_files
 from bot.domain.model.policy import Policy
 from bot.domain.model.weeks import local_date
@@ -20,12 +18,10 @@ from bot.domain.ports import Renderer
 from bot.domain.usecases import conversation
 from bot.domain.usecases.campaigns import current_campaign
 from bot.inbox import handling as handlings
-from bot.reports.renderer import FileRenderer
+from bot.render.renderer import FileRenderer
 from bot.signals import Signal
-from bot.storage import migrate
-from bot.storage.database import Database, make_engine
+from bot.storage.database import Database
 from bot.storage.repositories import SqlStore
-from bot.storage.seed import load_units
 
 log = logging.getLogger(__name__)
 
@@ -129,46 +125,6 @@ class Core:
         self.database.dispose()
 
 
-def initialise(settings: Settings) -> tuple[Campaign, Counter[str]]:
-    """Apply migrations, load the units file; the first time, with CAMPAIGN_START set,
-    create the first campaign. The current campaign's quotas follow units.csv unless they
-    came from a file of their own (new units get units.csv's)."""
-    database = Database(make_engine(settings.database_url))
-    try:
-        migrate.upgrade(database.engine)
-        today = datetime.now(settings.timezone).date()
-
-        def work(store: SqlStore) -> tuple[Campaign, Counter[str]]:
-            counts = load_units(store, settings.units_file)
-            file_quotas = {unit.code: unit.weekly_quota for unit in store.units.everything()}
-            if not store.campaigns.all() and settings.seeds_campaign:
-                first = store.campaigns.create(
-                    settings.campaign_name,
-                    settings.campaign_start,
-                    settings.campaign_end,
-                    settings.campaign_metric,
-                )
-                store.campaigns.set_quotas(first.id, file_quotas)
-            current = current_campaign(store.campaigns.all(), today)
-            if current.exists:
-                own = store.campaigns.quotas(current.id)
-                follows = store.campaigns.follows_units_file(current.id)
-                store.campaigns.set_quotas(
-                    current.id,
-                    {
-                        code: quota
-                        for code, quota in file_quotas.items()
-                        if follows or code not in own
-                    },
-                )
-            switch_campaign(store, today, force=True)
-            return current, counts
-
-        return database.run(work)
-    finally:
-        database.dispose()
-
-
 def switch_campaign(store: SqlStore, today: date, *, force: bool = False) -> Campaign:
     """The campaign current on `today`; when it is not the one marked current (or `force`),
     mark it and give the units its quotas."""
@@ -180,20 +136,3 @@ def switch_campaign(store: SqlStore, today: date, *, force: bool = False) -> Cam
         store.campaigns.make_current(current.id)
         store.units.apply_quotas(store.campaigns.quotas(current.id))
     return current
-
-
-def open_core(settings: Settings, clock: Clock, *, console: bool = False) -> Core:
-    """The core for a running bot; the database must have been initialised. Without any
-    campaign yet it still runs: reporters are told none is running, admins how to start one."""
-    database = Database(make_engine(settings.database_url))
-    if not migrate.is_up_to_date(database.engine):
-        database.dispose()
-        raise NotInitialised("the database schema is not up to date")
-    core = Core(
-        database,
-        settings.policy(NO_CAMPAIGN, console=console),
-        clock,
-        campaigns_from_database=True,
-    )
-    core.refresh_campaign(clock.now())
-    return core

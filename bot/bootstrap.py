@@ -7,67 +7,132 @@ import contextlib
 import hashlib
 import hmac
 import socket
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import make_url
 from starlette.routing import Route
-from telegram.ext import Application
 
-from bot.app import Core, open_core
 from bot.channels.console.simulator import ConsoleSimulator
-from bot.channels.telegram.app import CONCURRENT_CHATS, build_application
+from bot.channels.telegram.application import CONCURRENT_CHATS, build_application
+from bot.channels.telegram.context import TelegramApp
 from bot.channels.telegram.notifier import (
     TelegramNotifier,
     open_broadcast_notifier,
     telegram_limits,
 )
 from bot.channels.telegram.receiving import serve, telegram_inbox
-from bot.channels.web.app import WebServer, build_web_app
 from bot.channels.web.files import FileLinks, link_secret
+from bot.channels.web.server import WebServer, build_web_app
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.notifier import ZaloNotifier
 from bot.channels.zalo.receiving import poll, zalo_inbox
-from bot.clock import MovableClock
+from bot.clock import Clock, MovableClock
 from bot.cluster.leadership import Leadership, worker_name
 from bot.cluster.pacing import DatabasePacer
 from bot.config import ZALO, Settings
+from bot.core import Core, NotInitialised, switch_campaign
 from bot.domain import wording
 from bot.domain.delivery import Channels
+from bot.domain.model.entities import NO_CAMPAIGN, Campaign
 from bot.domain.model.weeks import Month
 from bot.domain.ports import Notifier
 from bot.domain.scheduled.table import JOBS
 from bot.domain.usecases.board import open_session, person_scope
+from bot.domain.usecases.campaigns import current_campaign
 from bot.inbox.pipeline import Inbox
+from bot.storage import migrate
+from bot.storage.database import Database, make_engine
+from bot.storage.repositories import SqlStore
+from bot.storage.seed import load_units
 from jobs.runner import RunReport
 from jobs.service import JobService
 
 
-def attach_jobs(application: Application, settings: Settings, core: Core) -> None:
+def initialise(settings: Settings) -> tuple[Campaign, Counter[str]]:
+    """Apply migrations, load the units file; the first time, with CAMPAIGN_START set,
+    create the first campaign. The current campaign's quotas follow units.csv unless they
+    came from a file of their own (new units get units.csv's)."""
+    database = Database(make_engine(settings.database_url))
+    try:
+        migrate.upgrade(database.engine)
+        today = datetime.now(settings.timezone).date()
+
+        def work(store: SqlStore) -> tuple[Campaign, Counter[str]]:
+            counts = load_units(store, settings.units_file)
+            file_quotas = {unit.code: unit.weekly_quota for unit in store.units.everything()}
+            if not store.campaigns.all() and settings.seeds_campaign:
+                first = store.campaigns.create(
+                    settings.campaign_name,
+                    settings.campaign_start,
+                    settings.campaign_end,
+                    settings.campaign_metric,
+                )
+                store.campaigns.set_quotas(first.id, file_quotas)
+            current = current_campaign(store.campaigns.all(), today)
+            if current.exists:
+                own = store.campaigns.quotas(current.id)
+                follows = store.campaigns.follows_units_file(current.id)
+                store.campaigns.set_quotas(
+                    current.id,
+                    {
+                        code: quota
+                        for code, quota in file_quotas.items()
+                        if follows or code not in own
+                    },
+                )
+            switch_campaign(store, today, force=True)
+            return current, counts
+
+        return database.run(work)
+    finally:
+        database.dispose()
+
+
+def open_core(settings: Settings, clock: Clock, *, console: bool = False) -> Core:
+    """The core for a running bot; the database must have been initialised. Without any
+    campaign yet it still runs: reporters are told none is running, admins how to start one."""
+    database = Database(make_engine(settings.database_url))
+    if not migrate.is_up_to_date(database.engine):
+        database.dispose()
+        raise NotInitialised("the database schema is not up to date")
+    core = Core(
+        database,
+        settings.policy(NO_CAMPAIGN, console=console),
+        clock,
+        campaigns_from_database=True,
+    )
+    core.refresh_campaign(clock.now())
+    return core
+
+
+def attach_jobs(application: TelegramApp, settings: Settings, core: Core) -> None:
     """Start the scheduler with a Telegram-only bot and stop it before the bot; fan-outs go
     through their own Bot instance (see open_broadcast_notifier). The end-to-end tests of
     the Telegram channel run this way; `quizbot run` uses BotProcess."""
     running: dict[str, tuple[JobService, TelegramNotifier]] = {}
 
-    async def start(app: Application) -> None:
+    async def start(app: TelegramApp) -> None:
         notifier = await open_broadcast_notifier(
             settings.telegram_api_base_url, settings.telegram_token.reveal()
         )
         service = JobService(core, notifier, settings.schedules, announced=core.announced)
         await service.start()
         running["jobs"] = (service, notifier)
-        app.bot_data["jobs"] = service
+        app.bot_data.jobs = service
 
-    async def stop(_app: Application) -> None:
+    async def stop(_app: TelegramApp) -> None:
         if "jobs" in running:
             service, notifier = running.pop("jobs")
             await service.stop()
             await notifier.bot.shutdown()
 
-    application.bot_data["on_start"].append(start)
-    application.bot_data["on_stop"].append(stop)
+    application.bot_data.on_start.append(start)
+    application.bot_data.on_stop.append(stop)
 
 
 def free_port_on(host: str) -> int:
@@ -174,7 +239,7 @@ class BotProcess:
         self.http_host = http_host or settings.http_host
         # Telegram by webhook when the bot has a public address, unless asked to poll.
         self.telegram_webhook = bool(settings.public_base_url) and not polling
-        self.application: Application | None = None
+        self.application: TelegramApp | None = None
         self.zalo: Inbox | None = None
         self.zalo_client: ZaloClient | None = None
         self.zalo_notifier: ZaloNotifier | None = None
@@ -275,7 +340,7 @@ class BotProcess:
             # Not cancelled at stop: it steps down and gives the lease back itself.
             self._tasks.append(asyncio.create_task(leading, name="leadership"))
 
-    def _telegram_inbox(self, application: Application) -> Inbox:
+    def _telegram_inbox(self, application: TelegramApp) -> Inbox:
         return telegram_inbox(
             application,
             worker=self.worker,
