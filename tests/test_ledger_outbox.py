@@ -1,4 +1,4 @@
-"""The job ledger and the outbox on SQLite and PostgreSQL."""
+"""The job ledger and the outbox on the memory fake, SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
@@ -13,9 +13,9 @@ STALE = timedelta(minutes=2)
 A, B = ChatRef("telegram", "1001"), ChatRef("telegram", "-500")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request):
-    return request.getfixturevalue(f"{request.param}_database")
+@pytest.fixture
+def database(any_database):
+    return any_database
 
 
 def test_a_period_is_claimed_once(database):

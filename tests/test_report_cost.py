@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from telegram import Update
 
 from bot.bootstrap import BotProcess, initialise, open_core
-from bot.inbox import turns
+from bot.inbox import chat_turns as turns
 from bot.storage.database import Database, make_engine
 from bot.storage.received import RECEIVED
 from tests.support.fake_bot_api import FakeBotApi

@@ -4,10 +4,12 @@ one: units, people, invitations, chats, ledger, monthly, job_runs, outbox, recei
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from bot.cluster.ports import LeaseFence
+from bot.cluster.ports import ClusterStore, LeaseFence
+from bot.domain.ports import Store
 from bot.storage.chats import SqlChats, SqlSubscriptions
 from bot.storage.coordination import SqlChatTurns, SqlLeases, SqlSendSlots
 from bot.storage.fencing import Fencing
@@ -128,3 +130,9 @@ class SqlStore:
     @cached_property
     def send_slots(self) -> SqlSendSlots:
         return SqlSendSlots(self.connection)
+
+
+if TYPE_CHECKING:
+    # The type checker holds the SQL store to every port it is used through.
+    def _implements_the_ports(store: SqlStore) -> tuple[Store, ClusterStore]:
+        return store, store
