@@ -9,7 +9,7 @@ sent at restart; a crash before it leaves the update unhandled, to be handled ag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +40,9 @@ class Handling:
     outcome: object = None
     # Send moments booked for the replies, by chat, taken by the sends in order.
     booked: dict[str, list[datetime]] = field(default_factory=dict)
+    # The platform's sending of the replies, left to the inbox when they wait for booked
+    # moments: the chat's next update is handled meanwhile (the sends keep their order).
+    deferred: Callable[[], Awaitable[None]] | None = None
     _pending: tuple[bool, object, dict[str, list[datetime]]] | None = field(
         default=None, repr=False
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -120,6 +121,10 @@ class Inbox:
         self.shared = worker is not None
         self.unsent_reply_seconds = unsent_reply_seconds
         self._decoded: OrderedDict[str, object] = OrderedDict()
+        # Replies sent after their update's turn moved on: the last one of each chat (the
+        # next waits for it) and all of them (idle and close wait for them).
+        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._sends: set[asyncio.Task[None]] = set()
         self._started: asyncio.Task[None] | None = None
 
     async def accept(self, body: object) -> bool:
@@ -166,12 +171,14 @@ class Inbox:
                     await task
 
     async def idle(self) -> None:
-        """Until every update accepted so far is handled (tests, shutdown)."""
+        """Until every update accepted so far is handled and answered (tests, shutdown)."""
         await self.sequencer.idle()
+        await self._sent()
         await self.marks.flush()
 
     async def close(self) -> None:
         await self.sequencer.close()
+        await self._sent()
         await self.marks.flush()
 
     async def send_unsent_replies(self, older_than: float) -> int:
@@ -219,8 +226,45 @@ class Inbox:
             # Handlers answer errors themselves; one that still fails is not retried forever.
             log.exception("handling %s update %s failed", self.platform.name, stored.key)
         finally:
+            # The deferred sends read their booked moments from the handling.
+            context = contextvars.copy_context()
             current().reset(token)
-        if handling.replied:
+        if handling.deferred is not None:
+            self._send_in_order(stored, handling, context)
+        elif handling.replied:
             await self.marks.replied(stored.key)
         UPDATES_HANDLED.labels(self.platform.name).inc()
         return handling
+
+    def _send_in_order(
+        self, stored: ReceivedUpdate, handling: Handling, context: contextvars.Context
+    ) -> None:
+        """Send the replies after the chat's earlier ones; marked sent once they are (a
+        crash before that sends them at restart)."""
+        assert handling.deferred is not None
+        send, chat = handling.deferred, stored.chat_id or stored.key
+        previous = self._sending.get(chat)
+
+        async def in_order() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                await send()
+            except Exception:
+                log.exception("the reply to %s update %s failed", self.platform.name, stored.key)
+            await self.marks.replied(stored.key)
+
+        task = asyncio.create_task(in_order(), context=context)
+        self._sending[chat] = task
+        self._sends.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._sends.discard(finished)
+            if self._sending.get(chat) is finished:
+                del self._sending[chat]
+
+        task.add_done_callback(done)
+
+    async def _sent(self) -> None:
+        while self._sends:
+            await asyncio.gather(*list(self._sends), return_exceptions=True)

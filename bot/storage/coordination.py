@@ -432,11 +432,15 @@ class SqlSendSlots:
             group_interval = _interval(limits.per_group_per_minute, 60)
             due = max(due, chat[1] - group_interval * (limits.per_group_per_minute - 1))
         overall = _interval(limits.per_second, 1)
+        whole_due = max(now, whole[0])
         if overall:
-            due = max(due, whole[0])
+            due = max(due, whole_due)
+        # The whole bot's next moment follows from its own, not from this send's: a reply
+        # that waits for its chat (the fourth in a second, say) must not hold every other
+        # chat's sends back until then.
         booked = {
             chat_id: (_next(chat[0], due, chat_interval), _next(chat[1], due, group_interval)),
-            WHOLE_BOT: (_next(whole[0], due, overall), whole[1]),
+            WHOLE_BOT: (_next(whole[0], whole_due, overall), whole[1]),
         }
         is_whole = SEND_SLOT.c.chat_id == WHOLE_BOT
 

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
@@ -32,7 +33,8 @@ from bot.config import Settings
 from bot.core import Core
 from bot.domain import wording
 from bot.domain.model.commands import COMMANDS
-from bot.domain.model.messages import Inbound
+from bot.domain.model.messages import Inbound, RenderedMessage
+from bot.inbox.handling import current
 from bot.metrics import REPLY_SECONDS
 from jobs.ports import Pacer
 
@@ -160,6 +162,16 @@ async def _handle(context: Context, inbound: Inbound | None) -> None:
     started = time.monotonic()
     replies = await core.handle_async(inbound)
     notifier = context.bot_data.notifier
+    handling = current().get()
+    if handling is not None and handling.booked:
+        # Paced with the other workers' sends: the inbox sends them in order while the
+        # chat's next update is handled.
+        handling.deferred = partial(_send, notifier, replies, started)
+        return
+    await _send(notifier, replies, started)
+
+
+async def _send(notifier: TelegramNotifier, replies: list[RenderedMessage], started: float) -> None:
     await notifier.send_replies(replies)
     REPLY_SECONDS.labels("telegram").observe(time.monotonic() - started)
 
