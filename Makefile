@@ -28,8 +28,9 @@ run: $(VENV)/.installed
 	$(BIN)/quizbot init
 	$(BIN)/quizbot run
 
+# Two workers (pytest-xdist): most of the suite waits on processes, sockets and timers.
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -40,6 +41,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.status_scale
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.digest_scale
+	$(BIN)/python -m bench.fanout_statements
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -201,10 +201,20 @@ def db_dialogue(any_database: Any, policy: Policy) -> Dialogue:
     return Dialogue(None, policy, at("2024-09-12 09:00"), database=any_database)
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The corpus test's figures (size, share read as expected) at the end of every run."""
+# What tests asked to be shown at the end of the run (the corpus test's figures), heard from
+# their reports: with pytest-xdist the tests run in workers, the summary in the controller.
+SHOWN_AT_THE_END: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     from tests.test_corpus import CORPUS_SUMMARY
 
-    summary = config.stash.get(CORPUS_SUMMARY, None)
-    if summary:
-        terminalreporter.write_line(summary)
+    for name, value in report.user_properties:
+        if name == CORPUS_SUMMARY and report.when == "call":
+            SHOWN_AT_THE_END.append(str(value))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The corpus test's figures (size, share read as expected) at the end of every run."""
+    for line in SHOWN_AT_THE_END:
+        terminalreporter.write_line(line)
