@@ -32,7 +32,6 @@ from bot.inbox.ports import ReceivedUpdate
 from bot.storage.received import (
     RECEIVED,
     SqlReceivedUpdates,
-    finishing,
     received_update,
 )
 from bot.storage.schema import _param, insert_if_absent, table_of
@@ -140,16 +139,11 @@ class SqlChatTurns:
         false, and judges the condition on the newest version): a holder's transaction that
         is giving the turn back is waited for. Not even its own holder takes a held turn
         again: the task holding it handles the chat."""
-        insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(CHAT_TURN).values(
-            platform=platform, chat_id=chat_id, holder=holder, expires_at=now + ttl
+        taken = self.connection.execute(
+            TAKE[self.connection.dialect.name],
+            _turn(platform, chat_id, holder) | {"turn_until": now + ttl, "turn_now": now},
         )
-        upsert = statement.on_conflict_do_update(
-            index_elements=[CHAT_TURN.c.platform, CHAT_TURN.c.chat_id],
-            set_={"holder": statement.excluded.holder, "expires_at": statement.excluded.expires_at},
-            where=CHAT_TURN.c.expires_at < now,
-        ).returning(CHAT_TURN.c.holder)
-        return self.connection.execute(upsert).first() is not None
+        return taken.first() is not None
 
     def store_and_take(
         self,
@@ -196,7 +190,9 @@ class SqlChatTurns:
         self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime
     ) -> bool:
         """Extend a turn this holder still has (a long update being handled)."""
-        renewed = self.connection.execute(self._renewal(platform, chat_id, holder, ttl, now))
+        renewed = self.connection.execute(
+            RENEWAL, _turn(platform, chat_id, holder) | {"turn_now": now, "turn_until": now + ttl}
+        )
         return renewed.rowcount == 1
 
     def take_and_next(
@@ -227,19 +223,23 @@ class SqlChatTurns:
         look must begin after the lock, when a worker that stored an update meanwhile has
         either committed it or waits for this transaction to end (and then takes the turn
         given back)."""
-        mark = finishing(platform, key, reply, now)
-        renewal = self._renewal(platform, chat_id, holder, ttl, now).returning(CHAT_TURN.c.holder)
+        values = _turn(platform, chat_id, holder) | {
+            "turn_now": now,
+            "turn_until": now + ttl,
+            "mark_key": key,
+            "mark_reply": reply,
+        }
         if self.connection.dialect.name == "postgresql":
-            held = self.connection.execute(renewal.add_cte(mark.cte("marked"))).first()
+            held = self.connection.execute(HANDLED_AND_RENEWED, values).first()
         else:
-            self.connection.execute(mark)
-            held = self.connection.execute(renewal).first()
+            self.connection.execute(FINISHING, values)
+            held = self.connection.execute(RENEWED, values).first()
         if held is None:
             return None  # the turn lapsed and another worker took the chat up
         return self._next_or_give_back(platform, chat_id, holder)
 
     def give_back(self, platform: str, chat_id: str, holder: str) -> None:
-        self.connection.execute(self._given_back(platform, chat_id, holder))
+        self.connection.execute(GIVEN_BACK, _turn(platform, chat_id, holder))
 
     def live_holders(self, platform: str, now: datetime) -> list[str]:
         """The workers holding a turn of the platform that has not lapsed."""
@@ -283,62 +283,83 @@ class SqlChatTurns:
         )
         return [str(row[0]) for row in self.connection.execute(query)]
 
-    def _renewal(
-        self, platform: str, chat_id: str, holder: str, ttl: timedelta, now: datetime
-    ) -> sa.Update:
-        return (
-            sa.update(CHAT_TURN)
-            .where(
-                CHAT_TURN.c.platform == platform,
-                CHAT_TURN.c.chat_id == chat_id,
-                CHAT_TURN.c.holder == holder,
-                # Not one given back meanwhile: it is free for anyone to take.
-                CHAT_TURN.c.expires_at >= now,
-            )
-            .values(expires_at=now + ttl)
-        )
-
     def _next_or_give_back(self, platform: str, chat_id: str, holder: str) -> ReceivedUpdate | None:
         """The chat's oldest unhandled update; with none, the turn is given back (in the
         same statement on PostgreSQL). The caller holds the turn, renewed."""
-        oldest = (
-            sa.select(
-                RECEIVED.c.update_key, RECEIVED.c.sequence, RECEIVED.c.chat_id, RECEIVED.c.payload
-            )
-            .where(
-                RECEIVED.c.platform == platform,
-                RECEIVED.c.chat_id == chat_id,
-                RECEIVED.c.handled_at.is_(None),
-            )
-            .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
-            .limit(1)
-        )
+        values = _turn(platform, chat_id, holder)
         if self.connection.dialect.name == "postgresql":
-            following = oldest.cte("following")
-            freed = (
-                self._given_back(platform, chat_id, holder)
-                .where(~sa.exists(sa.select(following.c.update_key)))
-                .cte("freed")
-            )
-            row = self.connection.execute(sa.select(following).add_cte(freed)).first()
+            row = self.connection.execute(NEXT_OR_GIVEN_BACK, values).first()
         else:
-            row = self.connection.execute(oldest).first()
+            row = self.connection.execute(OLDEST_UNHANDLED, values).first()
             if row is None:
                 self.give_back(platform, chat_id, holder)
         if row is None:
             return None
         return received_update(row)
 
-    def _given_back(self, platform: str, chat_id: str, holder: str) -> sa.Update:
-        return (
-            sa.update(CHAT_TURN)
-            .where(
-                CHAT_TURN.c.platform == platform,
-                CHAT_TURN.c.chat_id == chat_id,
-                CHAT_TURN.c.holder == holder,
-            )
-            .values(expires_at=FREE)
-        )
+
+def _turn(platform: str, chat_id: str, holder: str) -> dict[str, Any]:
+    return {"turn_platform": platform, "turn_chat": chat_id, "turn_holder": holder}
+
+
+# The statements of a chat's turn, built once with bound parameters: they run several
+# times per update, and building an expression is a good share of a statement's cost.
+def _moment(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type)
+
+
+def _take(insert: Any) -> Any:
+    statement = insert(CHAT_TURN).values(
+        platform=_param("turn_platform"),
+        chat_id=_param("turn_chat"),
+        holder=_param("turn_holder"),
+        expires_at=_moment("turn_until", CHAT_TURN.c.expires_at),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[CHAT_TURN.c.platform, CHAT_TURN.c.chat_id],
+        set_={"holder": statement.excluded.holder, "expires_at": statement.excluded.expires_at},
+        where=CHAT_TURN.c.expires_at < _moment("turn_now", CHAT_TURN.c.expires_at),
+    ).returning(CHAT_TURN.c.holder)
+
+
+TAKE = {"postgresql": _take(pg_insert), "sqlite": _take(sqlite_insert)}
+THIS_TURN = (
+    CHAT_TURN.c.platform == _param("turn_platform"),
+    CHAT_TURN.c.chat_id == _param("turn_chat"),
+    CHAT_TURN.c.holder == _param("turn_holder"),
+)
+RENEWAL = (
+    sa.update(CHAT_TURN)
+    # Not one given back meanwhile: it is free for anyone to take.
+    .where(*THIS_TURN, CHAT_TURN.c.expires_at >= _moment("turn_now", CHAT_TURN.c.expires_at))
+    .values(expires_at=_moment("turn_until", CHAT_TURN.c.expires_at))
+)
+RENEWED = RENEWAL.returning(CHAT_TURN.c.holder)
+FINISHING = (
+    sa.update(RECEIVED)
+    .where(
+        RECEIVED.c.platform == _param("turn_platform"),
+        RECEIVED.c.update_key == _param("mark_key"),
+        RECEIVED.c.handled_at.is_(None),
+    )
+    .values(handled_at=_moment("turn_now", RECEIVED.c.handled_at), reply=_param("mark_reply"))
+)
+HANDLED_AND_RENEWED = RENEWED.add_cte(FINISHING.cte("marked"))
+GIVEN_BACK = sa.update(CHAT_TURN).where(*THIS_TURN).values(expires_at=FREE)
+OLDEST_UNHANDLED = (
+    sa.select(RECEIVED.c.update_key, RECEIVED.c.sequence, RECEIVED.c.chat_id, RECEIVED.c.payload)
+    .where(
+        RECEIVED.c.platform == _param("turn_platform"),
+        RECEIVED.c.chat_id == _param("turn_chat"),
+        RECEIVED.c.handled_at.is_(None),
+    )
+    .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
+    .limit(1)
+)
+_FOLLOWING = OLDEST_UNHANDLED.cte("following")
+NEXT_OR_GIVEN_BACK = sa.select(_FOLLOWING).add_cte(
+    GIVEN_BACK.where(~sa.exists(sa.select(_FOLLOWING.c.update_key))).cte("freed")
+)
 
 
 def _store_and_take() -> sa.Select[Any]:
@@ -442,21 +463,16 @@ class SqlSendSlots:
             chat_id: (_next(chat[0], due, chat_interval), _next(chat[1], due, group_interval)),
             WHOLE_BOT: (_next(whole[0], whole_due, overall), whole[1]),
         }
-        is_whole = SEND_SLOT.c.chat_id == WHOLE_BOT
-
-        def either(column: sa.Column[Any], index: int) -> sa.Case[Any]:
-            def moment(key: str) -> sa.BindParameter[Any]:
-                return sa.literal(booked[key][index], column.type)
-
-            return sa.case((is_whole, moment(WHOLE_BOT)), else_=moment(chat_id))
-
         self.connection.execute(
-            sa.update(SEND_SLOT)
-            .where(SEND_SLOT.c.platform == platform, SEND_SLOT.c.chat_id.in_(list(booked)))
-            .values(
-                next_second=either(SEND_SLOT.c.next_second, 0),
-                next_minute=either(SEND_SLOT.c.next_minute, 1),
-            )
+            BOOKED,
+            {
+                "slot_platform": platform,
+                "chat_key": chat_id,
+                "chat_second": booked[chat_id][0],
+                "chat_minute": booked[chat_id][1],
+                "whole_second": booked[WHOLE_BOT][0],
+                "whole_minute": booked[WHOLE_BOT][1],
+            },
         )
         return due
 
@@ -464,19 +480,59 @@ class SqlSendSlots:
         """The chat's row and the whole bot's, locked (created the first time), in one
         statement: an upsert whose update changes nothing still locks the row and returns
         it. Rows are locked in the order given, the whole bot's first, by every booking."""
-        insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
-        keys = sorted({chat_id, WHOLE_BOT})
-        statement = insert(SEND_SLOT).values(
-            [
-                {"platform": platform, "chat_id": key, "next_second": FREE, "next_minute": FREE}
-                for key in keys
-            ]
+        first, second = sorted({chat_id, WHOLE_BOT})
+        rows = self.connection.execute(
+            LOCKED[self.connection.dialect.name],
+            {"slot_platform": platform, "first": first, "second": second},
         )
-        upsert = statement.on_conflict_do_update(
-            index_elements=[SEND_SLOT.c.platform, SEND_SLOT.c.chat_id],
-            set_={"platform": statement.excluded.platform},
-        ).returning(SEND_SLOT.c.chat_id, SEND_SLOT.c.next_second, SEND_SLOT.c.next_minute)
-        return {row[0]: (row[1], row[2]) for row in self.connection.execute(upsert)}
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def _locked(insert: Any) -> Any:
+    # Two rows from a SELECT rather than a multi-row VALUES: SQLAlchemy caches the compiled
+    # form of the one and not of the other.
+    rows = sa.union_all(
+        *(
+            sa.select(
+                _param("slot_platform", type_=SEND_SLOT.c.platform.type),
+                _param(key, type_=SEND_SLOT.c.chat_id.type),
+                sa.literal(FREE, SEND_SLOT.c.next_second.type),
+                sa.literal(FREE, SEND_SLOT.c.next_minute.type),
+            )
+            for key in ("first", "second")
+        )
+    )
+    statement = insert(SEND_SLOT).from_select(
+        ["platform", "chat_id", "next_second", "next_minute"], rows
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[SEND_SLOT.c.platform, SEND_SLOT.c.chat_id],
+        set_={"platform": statement.excluded.platform},
+    ).returning(SEND_SLOT.c.chat_id, SEND_SLOT.c.next_second, SEND_SLOT.c.next_minute)
+
+
+# A booking's two statements, built once (see _take for why).
+LOCKED = {"postgresql": _locked(pg_insert), "sqlite": _locked(sqlite_insert)}
+_IS_WHOLE = SEND_SLOT.c.chat_id == WHOLE_BOT
+
+
+def _either(column: sa.Column[Any], name: str) -> sa.Case[Any]:
+    return sa.case(
+        (_IS_WHOLE, _moment(f"whole_{name}", column)), else_=_moment(f"chat_{name}", column)
+    )
+
+
+BOOKED = (
+    sa.update(SEND_SLOT)
+    .where(
+        SEND_SLOT.c.platform == _param("slot_platform"),
+        SEND_SLOT.c.chat_id.in_([WHOLE_BOT, _param("chat_key")]),
+    )
+    .values(
+        next_second=_either(SEND_SLOT.c.next_second, "second"),
+        next_minute=_either(SEND_SLOT.c.next_minute, "minute"),
+    )
+)
 
 
 def _next(booked: datetime, due: datetime, interval: timedelta) -> datetime:
