@@ -62,6 +62,10 @@ class ChatTurns:
         # Chats with a task in this worker (waiting for a slot or handling): a sweep does not
         # queue them twice.
         self._local: dict[str, int] = {}
+        # Chats this worker stored updates of while all its slots were busy, oldest first:
+        # each slot that frees takes one up at once, unless another worker did meanwhile
+        # (else they would wait for a sweep, SWEEP_SECONDS and more).
+        self._untaken: dict[str, None] = {}
 
     async def accept(self, updates: Sequence[ReceivedUpdate]) -> set[str]:
         """Store updates and, in the same transaction, take each one's chat's turn if
@@ -98,6 +102,8 @@ class ChatTurns:
         new, firsts = await self.database.run_async(work)
         for chat_id, first in firsts.items():
             self._spawn(chat_id, first)
+        if not take:
+            self._untaken.update((u.chat_id, None) for u in updates if u.key in new and u.chat_id)
         return new
 
     async def replay(self) -> None:
@@ -118,6 +124,14 @@ class ChatTurns:
         """A chat's updates wait: handle them if it is our turn (once per chat at a time)."""
         if chat_id not in self._local:
             self._spawn(chat_id, None)
+
+    def _take_up_untaken(self) -> None:
+        while self._untaken and not self._closing:
+            chat_id = next(iter(self._untaken))
+            del self._untaken[chat_id]
+            if chat_id not in self._local:
+                self._spawn(chat_id, None)
+                return
 
     def _spawn(self, chat_id: str, first: ReceivedUpdate | None) -> None:
         self._local[chat_id] = self._local.get(chat_id, 0) + 1
@@ -193,6 +207,7 @@ class ChatTurns:
             await self._hold_turn(chat_id, first)
         finally:
             self._slots.release()
+            self._take_up_untaken()
 
     async def _give_back(self, chat_id: str) -> None:
         await self.database.run_async(
