@@ -183,6 +183,8 @@ class OutboxDispatcher:
                 item = await self._db(partial(self._claim_next, chat=chat, sent=done))
                 if item is None:
                     return
+                if self.pacer is None:
+                    await self._overall_turn(chat.platform)
                 if not self.may_send():
                     # Paused past the lease between the claim and now: the new leader settles
                     # this claimed row as unknown; sending it now could race the new leader.
@@ -217,8 +219,6 @@ class OutboxDispatcher:
                 await before_waiting()
             await self._until_booked(chat, limits, booked)
             return
-        overall = self._overall.get(chat.platform)
-        limiters = [*limiters, overall] if overall is not None else limiters
         if self._paused_until.get(chat.platform, 0.0) > time.monotonic() or not all(
             limiter.has_capacity() for limiter in limiters
         ):
@@ -227,6 +227,15 @@ class OutboxDispatcher:
             await self._wait_out_pause(chat.platform)
             await limiter.acquire()
         await self._wait_out_pause(chat.platform)
+
+    async def _overall_turn(self, platform: str) -> None:
+        """The platform's overall rate, taken right before the request (after the claim):
+        the claim's own time must not bunch two senders' requests together. A wait here
+        is one interval of the overall rate at most, but for a 429 pause met meanwhile."""
+        overall = self._overall.get(platform)
+        if overall is not None:
+            await overall.acquire()
+            await self._wait_out_pause(platform)
 
     async def _undeliverable(self, chat: ChatRef, report: DrainReport) -> None:
         """Sends for a platform this bot does not serve (its token was removed): recorded as
