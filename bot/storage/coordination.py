@@ -30,6 +30,7 @@ from bot.domain.model.messages import DeliveryLimits
 from bot.domain.ports import LeaseLost
 from bot.inbox.ports import ReceivedUpdate
 from bot.storage.received import (
+    FINISHING,
     RECEIVED,
     SqlReceivedUpdates,
     received_update,
@@ -226,8 +227,10 @@ class SqlChatTurns:
         values = _turn(platform, chat_id, holder) | {
             "turn_now": now,
             "turn_until": now + ttl,
+            "mark_platform": platform,
             "mark_key": key,
             "mark_reply": reply,
+            "mark_at": now,
         }
         if self.connection.dialect.name == "postgresql":
             held = self.connection.execute(HANDLED_AND_RENEWED, values).first()
@@ -335,15 +338,6 @@ RENEWAL = (
     .values(expires_at=_moment("turn_until", CHAT_TURN.c.expires_at))
 )
 RENEWED = RENEWAL.returning(CHAT_TURN.c.holder)
-FINISHING = (
-    sa.update(RECEIVED)
-    .where(
-        RECEIVED.c.platform == _param("turn_platform"),
-        RECEIVED.c.update_key == _param("mark_key"),
-        RECEIVED.c.handled_at.is_(None),
-    )
-    .values(handled_at=_moment("turn_now", RECEIVED.c.handled_at), reply=_param("mark_reply"))
-)
 HANDLED_AND_RENEWED = RENEWED.add_cte(FINISHING.cte("marked"))
 GIVEN_BACK = sa.update(CHAT_TURN).where(*THIS_TURN).values(expires_at=FREE)
 OLDEST_UNHANDLED = (
