@@ -340,16 +340,30 @@ RENEWAL = (
 RENEWED = RENEWAL.returning(CHAT_TURN.c.holder)
 HANDLED_AND_RENEWED = RENEWED.add_cte(FINISHING.cte("marked"))
 GIVEN_BACK = sa.update(CHAT_TURN).where(*THIS_TURN).values(expires_at=FREE)
-OLDEST_UNHANDLED = (
-    sa.select(RECEIVED.c.update_key, RECEIVED.c.sequence, RECEIVED.c.chat_id, RECEIVED.c.payload)
-    .where(
-        RECEIVED.c.platform == _param("turn_platform"),
-        RECEIVED.c.chat_id == _param("turn_chat"),
-        RECEIVED.c.handled_at.is_(None),
+
+
+def _oldest_unhandled(platform: str, chat: str, *first: sa.Column[Any]) -> sa.Select[Any]:
+    """A chat's oldest unhandled update (its key, sequence, chat and payload, after
+    `first`), the platform and the chat bound under the names given."""
+    return (
+        sa.select(
+            *first,
+            RECEIVED.c.update_key,
+            RECEIVED.c.sequence,
+            RECEIVED.c.chat_id,
+            RECEIVED.c.payload,
+        )
+        .where(
+            RECEIVED.c.platform == _param(platform),
+            RECEIVED.c.chat_id == _param(chat),
+            RECEIVED.c.handled_at.is_(None),
+        )
+        .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
+        .limit(1)
     )
-    .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
-    .limit(1)
-)
+
+
+OLDEST_UNHANDLED = _oldest_unhandled("turn_platform", "turn_chat")
 _FOLLOWING = OLDEST_UNHANDLED.cte("following")
 NEXT_OR_GIVEN_BACK = sa.select(_FOLLOWING).add_cte(
     GIVEN_BACK.where(~sa.exists(sa.select(_FOLLOWING.c.update_key))).cte("freed")
@@ -396,14 +410,7 @@ def _store_and_take() -> sa.Select[Any]:
     # marked handled since. FOR UPDATE reads each candidate's newest version and skips
     # those no longer unhandled, so the oldest still waiting is the one returned.
     oldest_committed = (
-        sa.select(RECEIVED.c.id, *(RECEIVED.c[name] for name in columns))
-        .where(
-            RECEIVED.c.platform == _param("platform"),
-            RECEIVED.c.chat_id == _param("chat_id"),
-            RECEIVED.c.handled_at.is_(None),
-        )
-        .order_by(RECEIVED.c.sequence, RECEIVED.c.id)
-        .limit(1)
+        _oldest_unhandled("platform", "chat_id", RECEIVED.c.id)
         .with_for_update()
         .subquery("oldest_committed")
     )
