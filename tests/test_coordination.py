@@ -59,6 +59,9 @@ def test_a_write_under_an_old_token_is_refused_and_changes_nothing(sql_database)
     claimed = current.run(lambda store: store.outbox.claim_next(CHAT, later))
     with pytest.raises(LeaseLost):
         fenced.run(lambda store: store.outbox.finish(claimed.id, "sent", later))
+    # settling what a crash left in flight is a leader's write too
+    with pytest.raises(LeaseLost):
+        fenced.run(lambda store: store.outbox.abandon_in_flight(later + LEASE, later))
     assert sql_database.run(lambda store: store.outbox.counts()) == {"sending": 1}
     current.run(lambda store: store.outbox.finish(claimed.id, "sent", later))
     assert sql_database.run(lambda store: store.outbox.counts()) == {"sent": 1}

@@ -1,12 +1,13 @@
 """A leader's writes, fenced by its lease (see bot.cluster.leadership).
 
-A unit of work opened for the leader carries a `LeaseFence`. The outbox's writes on the path
-of every send (claim, finish, postpone) carry it in their own statement: `WHERE EXISTS` on
-the lease row with that token, unexpired (on PostgreSQL `FOR SHARE`, so a takeover waits for
-the transaction to end); no row written means the lease is gone, and LeaseLost is raised.
-Any other write of the unit of work (the job ledger, a fan-out's enqueue, a chat marked
-gone) is preceded, once, by the lease check as a query of its own. Reads are not fenced: a
-deposed leader may read, it cannot write.
+A unit of work opened for the leader carries a `LeaseFence`. Every write of the outbox
+(queueing a send, claiming it, marking it, postponing it, settling what a crash left in
+flight, a chat gone or moved) carries it in its own statement: `WHERE EXISTS` on the lease
+row with that token, unexpired (on PostgreSQL `FOR SHARE`, so a takeover waits for the
+transaction to end); when nothing is written, the lease is checked and LeaseLost raised if it
+is gone. Any other write of the unit of work (the job ledger, a chat marked gone) is
+preceded, once, by the lease check as a query of its own. Reads are not fenced: a deposed
+leader may read, it cannot write.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,6 +22,7 @@ from bot.storage.tables import (
 )
 
 OUTBOX_FILE = table_of(OutboxFileRow)
+FencedWrite = TypeVar("FencedWrite", sa.Update, sa.Insert)
 MESSAGE_COUNT = table_of(MessageCountRow)
 
 
@@ -46,11 +47,11 @@ class SqlOutbox:
         self.connection = connection
         self.fencing = fencing
 
-    # The writes on every send's path carry a leader's fence in their own statement.
+    # Every write of the outbox carries a leader's fence in its own statement.
     def _fence(self) -> list[sa.ColumnElement[bool]]:
         return [self.fencing.condition()] if self.fencing is not None else []
 
-    def _fenced(self, statement: sa.Update) -> sa.Update:
+    def _fenced(self, statement: FencedWrite) -> FencedWrite:
         return statement.execution_options(**{FENCED: True})
 
     def _confirm(self, written: int) -> None:
@@ -65,23 +66,37 @@ class SqlOutbox:
             row = _file_row(files[0]) if files else None
             # A forwarded file's caption travels in the text column.
             text = files[0].caption if files and isinstance(files[0], StoredFile) else part.text
-            result = self.connection.execute(
-                sa.insert(OUTBOX).values(
-                    run_id=run_id,
-                    platform=part.chat.platform,
-                    chat_id=part.chat.chat_id,
-                    text=text,
-                    state="pending",
-                    attempts=0,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+            values = {
+                "run_id": run_id,
+                "platform": part.chat.platform,
+                "chat_id": part.chat.chat_id,
+                "text": text,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": at,
+                "updated_at": at,
+            }
+            outbox_id = self._insert(values)
             if row is not None:
-                self.connection.execute(
-                    sa.insert(OUTBOX_FILE).values(outbox_id=new_id(result), **row)
-                )
+                self.connection.execute(sa.insert(OUTBOX_FILE).values(outbox_id=outbox_id, **row))
         return len(parts)
+
+    def _insert(self, values: dict[str, Any]) -> int:
+        """One outbox row; a leader's carries its fence in the same statement (an INSERT
+        from a SELECT that yields the row only while the lease is current)."""
+        if self.fencing is None:
+            return new_id(self.connection.execute(sa.insert(OUTBOX).values(**values)))
+        fenced_row = sa.select(
+            *(sa.literal(value, OUTBOX.c[name].type) for name, value in values.items())
+        ).where(*self._fence())
+        inserted = self.connection.execute(
+            self._fenced(
+                sa.insert(OUTBOX).from_select(list(values), fenced_row).returning(OUTBOX.c.id)
+            )
+        ).first()
+        self._confirm(1 if inserted is not None else 0)
+        assert inserted is not None  # a lease not current raised LeaseLost just above
+        return int(inserted[0])
 
     def ready_chats(self, at: datetime) -> list[ChatRef]:
         """Chats whose oldest pending send is due, oldest first (a chat waits for its head)."""
@@ -194,26 +209,34 @@ class SqlOutbox:
 
     def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int:
         result = self.connection.execute(
-            sa.update(OUTBOX)
-            .where(
-                OUTBOX.c.platform == chat.platform,
-                OUTBOX.c.chat_id == chat.chat_id,
-                OUTBOX.c.state == "pending",
+            self._fenced(
+                sa.update(OUTBOX)
+                .where(
+                    OUTBOX.c.platform == chat.platform,
+                    OUTBOX.c.chat_id == chat.chat_id,
+                    OUTBOX.c.state == "pending",
+                    *self._fence(),
+                )
+                .values(state=state, updated_at=at)
             )
-            .values(state=state, updated_at=at)
         )
+        self._confirm(result.rowcount)
         return result.rowcount
 
     def reroute(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
-        self.connection.execute(
-            sa.update(OUTBOX)
-            .where(
-                OUTBOX.c.platform == old.platform,
-                OUTBOX.c.chat_id == old.chat_id,
-                OUTBOX.c.state == "pending",
+        result = self.connection.execute(
+            self._fenced(
+                sa.update(OUTBOX)
+                .where(
+                    OUTBOX.c.platform == old.platform,
+                    OUTBOX.c.chat_id == old.chat_id,
+                    OUTBOX.c.state == "pending",
+                    *self._fence(),
+                )
+                .values(chat_id=new.chat_id, updated_at=at)
             )
-            .values(chat_id=new.chat_id, updated_at=at)
         )
+        self._confirm(result.rowcount)
 
     def next_wakeup(self) -> datetime | None:
         """When the earliest postponed send becomes ready."""
@@ -224,11 +247,16 @@ class SqlOutbox:
     def abandon_in_flight(self, older_than: datetime, at: datetime) -> list[AbandonedSend]:
         """Sends caught in flight by a crash: they may have arrived, so they are never resent."""
         rows = self.connection.execute(
-            sa.update(OUTBOX)
-            .where(OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than)
-            .values(state="unknown", updated_at=at)
-            .returning(OUTBOX.c.platform, OUTBOX.c.chat_id, OUTBOX.c.text)
+            self._fenced(
+                sa.update(OUTBOX)
+                .where(
+                    OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than, *self._fence()
+                )
+                .values(state="unknown", updated_at=at)
+                .returning(OUTBOX.c.platform, OUTBOX.c.chat_id, OUTBOX.c.text)
+            )
         ).all()
+        self._confirm(len(rows))
         return [
             AbandonedSend(ChatRef(row.platform, row.chat_id), first_line(row.text)) for row in rows
         ]
