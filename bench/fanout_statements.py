@@ -25,7 +25,7 @@ from bot.clock import FixedClock
 from bot.cluster.leadership import Leadership
 from bot.cluster.pacing import DatabasePacer
 from bot.domain.model.entities import ChatRef, Person
-from bot.domain.scheduled.jobnames import JobName
+from bot.domain.model.jobnames import JobName
 from jobs.service import JobService
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.harness import bot_settings
@@ -41,9 +41,11 @@ SLOT = datetime(2024, 9, 16, 6, 0, tzinfo=UTC)
 SENDS = ("sendMessage", "sendPhoto", "sendDocument")
 
 
-async def measure(chats: int) -> tuple[int, int, int]:
-    with schema_url(BASE_URL, "quizbot_bench") as url, FakeBotApi(TOKEN) as api:
-        settings = bot_settings(api, Path(tempfile.mkdtemp()), DATABASE_URL=url)
+async def measure(chats: int, url: str, folder: Path) -> tuple[int, int, int]:
+    """(transactions, statements, sends) of a weekly digest to `chats` group chats, on an
+    empty PostgreSQL schema at `url`."""
+    with FakeBotApi(TOKEN) as api:
+        settings = bot_settings(api, folder, DATABASE_URL=url)
         initialise(settings)
         core = open_core(settings, FixedClock(SLOT))
         admin = Person("telegram", "900", "Bench")
@@ -95,7 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=2)
     arguments = parser.parse_args()
-    transactions, statements, sends = asyncio.run(measure(arguments.chats))
+    with schema_url(BASE_URL, "quizbot_bench") as url:
+        counts = asyncio.run(measure(arguments.chats, url, Path(tempfile.mkdtemp())))
+    transactions, statements, sends = counts
     print(
         f"{arguments.chats} chats, {sends} sends: {transactions} transactions, "
         f"{statements} statements; {statements / sends:.1f} statements and "

@@ -13,8 +13,8 @@ from dotenv import dotenv_values
 
 from bot.domain import wording
 from bot.domain.model.entities import Campaign
+from bot.domain.model.jobnames import JobName
 from bot.domain.model.policy import Policy, ReminderTarget
-from bot.domain.scheduled.jobnames import JobName
 
 DEFAULT_CAMPAIGN_NAME = (
     "Cuộc thi tìm hiểu về 70 năm Ngày Giải phóng Thủ đô (10/10/1954 – 10/10/2024)"

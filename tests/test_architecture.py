@@ -1,6 +1,7 @@
 """The domain is plain Python: it imports no platform, database or scheduler library."""
 
 import ast
+import re
 from pathlib import Path
 
 import bot.domain
@@ -237,3 +238,39 @@ def test_each_audiences_wording_leans_only_on_the_shared_part():
             continue
         imported = {m for m in runtime_imports(path, modules) if m.startswith("bot.domain.wording")}
         assert imported <= {"bot.domain.wording.common"}, (path.name, imported)
+
+
+def source_files() -> dict[str, str]:
+    return {
+        str(path.relative_to(ROOT)): path.read_text(encoding="utf-8")
+        for path in project_modules().values()
+    }
+
+
+def test_each_job_name_is_spelled_once():
+    from bot.domain.model.jobnames import CAMPAIGN_SUMMARY_RUN, JobName
+
+    # ("announcement" is also a table's name: left out of the search.)
+    names = [*(job.value for job in JobName), CAMPAIGN_SUMMARY_RUN]
+    spelled = {
+        f"{path}: {name}"
+        for path, text in source_files().items()
+        for name in names
+        if f'"{name}"' in text or f"'{name}'" in text
+    }
+    assert spelled == {f"bot/domain/model/jobnames.py: {name}" for name in names}
+
+
+def test_repositories_are_built_by_the_store_only():
+    # Not `SqlLeases(store.connection)` by hand: the store builds every repository.
+    by_hand = {
+        path
+        for path, text in source_files().items()
+        if not path.startswith("bot/storage/") and re.search(r"Sql\w+\(\w+\.connection\)", text)
+    }
+    assert by_hand == set()
+
+
+def test_bot_data_is_typed_not_a_dict_keyed_by_strings():
+    keyed = {path for path, text in source_files().items() if re.search(r"bot_data\[", text)}
+    assert keyed == set()

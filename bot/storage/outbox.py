@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from bot.domain.model.entities import (
     ChatRef,
@@ -47,16 +47,29 @@ class SqlOutbox:
         self.connection = connection
         self.fencing = fencing
 
-    # Every write of the outbox carries a leader's fence in its own statement.
-    def _fence(self) -> list[sa.ColumnElement[bool]]:
-        return [self.fencing.condition()] if self.fencing is not None else []
+    # Every write of the outbox carries a leader's fence in its own statement; when nothing
+    # is written the fencing checks the lease (LeaseLost if it is gone).
+    def _with_fence(self, statement: FencedWrite) -> FencedWrite:
+        if self.fencing is None:
+            return statement
+        fenced = statement.execution_options(**{FENCED: True})
+        if isinstance(fenced, sa.Update):
+            return fenced.where(self.fencing.condition())
+        return fenced  # an insert carries it in the SELECT its row comes from (_insert)
 
-    def _fenced(self, statement: FencedWrite) -> FencedWrite:
-        return statement.execution_options(**{FENCED: True})
-
-    def _confirm(self, written: int) -> None:
+    def _write(self, statement: sa.Update) -> int:
+        """Run a fenced write; the rows it changed."""
+        written = self.connection.execute(self._with_fence(statement)).rowcount
         if self.fencing is not None:
             self.fencing.confirm(written)
+        return written
+
+    def _write_returning(self, statement: FencedWrite) -> list[Row[Any]]:
+        """Run a fenced write with RETURNING; the rows it returned."""
+        rows = list(self.connection.execute(self._with_fence(statement)).all())
+        if self.fencing is not None:
+            self.fencing.confirm(len(rows))
+        return rows
 
     def enqueue(self, run_id: int | None, parts: Sequence[Send], at: datetime) -> int:
         for part in parts:
@@ -88,14 +101,10 @@ class SqlOutbox:
             return new_id(self.connection.execute(sa.insert(OUTBOX).values(**values)))
         fenced_row = sa.select(
             *(sa.literal(value, OUTBOX.c[name].type) for name, value in values.items())
-        ).where(*self._fence())
-        inserted = self.connection.execute(
-            self._fenced(
-                sa.insert(OUTBOX).from_select(list(values), fenced_row).returning(OUTBOX.c.id)
-            )
-        ).first()
-        self._confirm(1 if inserted is not None else 0)
-        assert inserted is not None  # a lease not current raised LeaseLost just above
+        ).where(self.fencing.condition())
+        insert = sa.insert(OUTBOX).from_select(list(values), fenced_row)
+        # A lease not current wrote nothing and raised LeaseLost.
+        [inserted] = self._write_returning(insert.returning(OUTBOX.c.id))
         return int(inserted[0])
 
     def ready_chats(self, at: datetime) -> list[ChatRef]:
@@ -152,7 +161,6 @@ class SqlOutbox:
                 OUTBOX.c.id == oldest,
                 OUTBOX.c.state == "pending",
                 sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= at),
-                *self._fence(),
             )
             .values(state="sending", attempts=OUTBOX.c.attempts + 1, updated_at=at)
             .returning(
@@ -166,11 +174,10 @@ class SqlOutbox:
                 more.label("more"),
             )
         )
-        row = self.connection.execute(self._fenced(statement)).first()
-        if row is None:
-            self._confirm(0)
+        rows = self._write_returning(statement)
+        if not rows:
             return None
-        self._confirm(1)
+        row = rows[0]
         if row.filename is None:
             message = Send(chat, row.text)
         elif row.kind in (STORED_KIND, STORED_PHOTO_KIND):
@@ -188,55 +195,24 @@ class SqlOutbox:
         return OutboxItem(row.id, row.run_id, chat, message, row.attempts - 1, bool(row.more))
 
     def finish(self, item_id: int, state: str, at: datetime, error: str | None = None) -> None:
-        written = self.connection.execute(
-            self._fenced(
-                sa.update(OUTBOX)
-                .where(OUTBOX.c.id == item_id, *self._fence())
-                .values(state=state, updated_at=at, error=error[:300] if error else None)
-            )
-        ).rowcount
-        self._confirm(written)
+        self._write(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id)
+            .values(state=state, updated_at=at, error=error[:300] if error else None)
+        )
 
     def postpone(self, item_id: int, not_before: datetime, at: datetime, error: str) -> None:
-        written = self.connection.execute(
-            self._fenced(
-                sa.update(OUTBOX)
-                .where(OUTBOX.c.id == item_id, *self._fence())
-                .values(state="pending", not_before=not_before, updated_at=at, error=error[:300])
-            )
-        ).rowcount
-        self._confirm(written)
+        self._write(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == item_id)
+            .values(state="pending", not_before=not_before, updated_at=at, error=error[:300])
+        )
 
     def drop_chat(self, chat: ChatRef, state: str, at: datetime) -> int:
-        result = self.connection.execute(
-            self._fenced(
-                sa.update(OUTBOX)
-                .where(
-                    OUTBOX.c.platform == chat.platform,
-                    OUTBOX.c.chat_id == chat.chat_id,
-                    OUTBOX.c.state == "pending",
-                    *self._fence(),
-                )
-                .values(state=state, updated_at=at)
-            )
-        )
-        self._confirm(result.rowcount)
-        return result.rowcount
+        return self._write(_pending_of(chat).values(state=state, updated_at=at))
 
     def reroute(self, old: ChatRef, new: ChatRef, at: datetime) -> None:
-        result = self.connection.execute(
-            self._fenced(
-                sa.update(OUTBOX)
-                .where(
-                    OUTBOX.c.platform == old.platform,
-                    OUTBOX.c.chat_id == old.chat_id,
-                    OUTBOX.c.state == "pending",
-                    *self._fence(),
-                )
-                .values(chat_id=new.chat_id, updated_at=at)
-            )
-        )
-        self._confirm(result.rowcount)
+        self._write(_pending_of(old).values(chat_id=new.chat_id, updated_at=at))
 
     def next_wakeup(self) -> datetime | None:
         """When the earliest postponed send becomes ready."""
@@ -246,17 +222,12 @@ class SqlOutbox:
 
     def abandon_in_flight(self, older_than: datetime, at: datetime) -> list[AbandonedSend]:
         """Sends caught in flight by a crash: they may have arrived, so they are never resent."""
-        rows = self.connection.execute(
-            self._fenced(
-                sa.update(OUTBOX)
-                .where(
-                    OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than, *self._fence()
-                )
-                .values(state="unknown", updated_at=at)
-                .returning(OUTBOX.c.platform, OUTBOX.c.chat_id, OUTBOX.c.text)
-            )
-        ).all()
-        self._confirm(len(rows))
+        rows = self._write_returning(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.state == "sending", OUTBOX.c.updated_at < older_than)
+            .values(state="unknown", updated_at=at)
+            .returning(OUTBOX.c.platform, OUTBOX.c.chat_id, OUTBOX.c.text)
+        )
         return [
             AbandonedSend(ChatRef(row.platform, row.chat_id), first_line(row.text)) for row in rows
         ]
@@ -273,6 +244,15 @@ class SqlOutbox:
         if run_id is not None:
             query = query.where(OUTBOX.c.run_id == run_id)
         return {state: int(count) for state, count in self.connection.execute(query)}
+
+
+def _pending_of(chat: ChatRef) -> sa.Update:
+    """The update of a chat's sends still waiting to go out."""
+    return sa.update(OUTBOX).where(
+        OUTBOX.c.platform == chat.platform,
+        OUTBOX.c.chat_id == chat.chat_id,
+        OUTBOX.c.state == "pending",
+    )
 
 
 class SqlMessageCounts:

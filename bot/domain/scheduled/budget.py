@@ -15,11 +15,11 @@ from datetime import date, datetime
 
 from bot.domain import wording
 from bot.domain.model.entities import ChatRef
+from bot.domain.model.jobnames import JobName
 from bot.domain.model.messages import Outbound, RenderedMessage, Send
 from bot.domain.model.policy import Policy
 from bot.domain.model.weeks import Month, local_date
 from bot.domain.ports import Store
-from bot.domain.scheduled.jobnames import JobName
 
 DIGEST_JOBS = frozenset({JobName.WEEKLY_DIGEST, JobName.MONTHLY_DIGEST})
 # What one digest costs on Zalo: its text in 2 000-character parts, the chart, the link.

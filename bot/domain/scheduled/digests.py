@@ -12,6 +12,7 @@ from bot.domain.model.entities import (
     Figure,
     Unit,
 )
+from bot.domain.model.jobnames import JobName
 from bot.domain.model.messages import ChartSpec, Outbound
 from bot.domain.model.policy import Policy
 from bot.domain.model.progress import ranking_key
@@ -27,7 +28,6 @@ from bot.domain.model.views import (
 from bot.domain.model.weeks import Month, Week, local_date
 from bot.domain.ports import Store
 from bot.domain.scheduled.charts import ChartRow, count_chart, share_chart
-from bot.domain.scheduled.jobnames import JobName
 from bot.domain.scheduled.reminders import reporting_units
 from bot.domain.usecases.coverage import reached_units, without_reporter
 from bot.domain.usecases.exports import campaign_weeks, month_table, week_table

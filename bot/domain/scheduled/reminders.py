@@ -12,13 +12,13 @@ from bot.domain.model.entities import (
     UnitKind,
     UnitWeekTotal,
 )
+from bot.domain.model.jobnames import JobName
 from bot.domain.model.messages import Outbound
 from bot.domain.model.policy import Policy, ReminderTarget
 from bot.domain.model.progress import Place, Progress, Standing, place_of
 from bot.domain.model.tree import UnitTree
 from bot.domain.model.weeks import Month, local_date
 from bot.domain.ports import AbandonedSend, Store
-from bot.domain.scheduled.jobnames import JobName
 from bot.domain.usecases.coverage import DueReminder, delivered
 from bot.domain.usecases.status import sub_unit_report
 

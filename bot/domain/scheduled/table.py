@@ -11,19 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.model.jobnames import JobName
 from bot.domain.model.messages import Outbound
 from bot.domain.model.policy import Policy
 from bot.domain.model.weeks import Month, local_date
 from bot.domain.ports import Store
 from bot.domain.scheduled.digests import monthly_digests, weekly_digests
-from bot.domain.scheduled.jobnames import JobName
 from bot.domain.scheduled.reminders import monthly_nudges, weekly_reminders
 
 # (store, policy, slot, now, the other jobs due at the same slot) -> the messages.
 Collect = Callable[[Store, Policy, datetime, datetime, frozenset[str]], list[Outbound]]
-WEEKLY_REMINDER = JobName.WEEKLY_REMINDER
-MONTHLY_NUDGE = JobName.MONTHLY_NUDGE
-MONTHLY_DIGEST = JobName.MONTHLY_DIGEST
 
 
 @dataclass(frozen=True)
@@ -66,11 +63,11 @@ def _month(slot: datetime, policy: Policy) -> str:
 JOBS: dict[str, JobDefinition] = {
     job.name: job
     for job in (
-        JobDefinition(WEEKLY_REMINDER, _slot_period, timedelta(0), True, weekly_reminders),
+        JobDefinition(JobName.WEEKLY_REMINDER, _slot_period, timedelta(0), True, weekly_reminders),
         JobDefinition(
             JobName.WEEKLY_DIGEST, _digested_week, timedelta(days=2), False, weekly_digests
         ),
-        JobDefinition(MONTHLY_NUDGE, _day, timedelta(0), True, monthly_nudges),
-        JobDefinition(MONTHLY_DIGEST, _month, timedelta(days=2), False, monthly_digests),
+        JobDefinition(JobName.MONTHLY_NUDGE, _day, timedelta(0), True, monthly_nudges),
+        JobDefinition(JobName.MONTHLY_DIGEST, _month, timedelta(days=2), False, monthly_digests),
     )
 }

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.domain import wording
 from bot.domain.model.entities import Announcement, ChatRef, Unit
+from bot.domain.model.jobnames import ANNOUNCEMENT_RUN
 from bot.domain.model.messages import Outbound, Rendered, StoredFile
 from bot.domain.model.policy import Policy
 from bot.domain.model.tree import UnitTree, scope_units
@@ -22,7 +23,7 @@ from bot.domain.scheduled.budget import allowance
 from bot.domain.scheduled.reminders import reminder_chats
 from bot.domain.usecases.turn import Turn
 
-JOB = "announcement"
+JOB = ANNOUNCEMENT_RUN
 # Telegram's caption-free text limit leaves room for the heading above the text.
 MAX_TEXT = 3500
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from bot.domain import wording
 from bot.domain.model.entities import NO_CAMPAIGN, NO_FIGURE, Campaign, Unit
+from bot.domain.model.jobnames import CAMPAIGN_SUMMARY_RUN
 from bot.domain.model.messages import Outbound, TableSpec
 from bot.domain.model.policy import Policy
 from bot.domain.model.tree import UnitTree, scope_units, top_units
@@ -57,7 +58,7 @@ def show(turn: Turn) -> list[Outbound]:
 
 # ---------------------------------------------------------------- a campaign's own figures
 
-SUMMARY_JOB = "campaign-summary"
+SUMMARY_JOB = CAMPAIGN_SUMMARY_RUN
 
 
 def campaign_tree(store: Store, campaign: Campaign) -> UnitTree:

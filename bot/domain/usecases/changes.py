@@ -7,11 +7,11 @@ from datetime import datetime
 
 from bot.domain import wording
 from bot.domain.model.entities import ReportEntry, ReportMode, Unit, UnitWeekTotal
+from bot.domain.model.jobnames import JobName
 from bot.domain.model.ledger import changed_effects, effect_of, order_key
 from bot.domain.model.messages import Outbound
 from bot.domain.model.progress import Standing
 from bot.domain.model.weeks import Week
-from bot.domain.scheduled.jobnames import JobName
 from bot.domain.usecases.standing import chain_of, figures_of, reply_units, standing_of
 from bot.domain.usecases.turn import Turn
 

@@ -15,6 +15,7 @@ from bot.domain.model.entities import (
     UnitKind,
     UnitWeekTotal,
 )
+from bot.domain.model.jobnames import ANNOUNCEMENT_RUN, JobName
 from bot.domain.model.progress import Place, Progress, Standing, places, whole_percent
 from bot.domain.model.weeks import Month, Week
 
@@ -247,14 +248,14 @@ def budget_line(usage: BudgetUsage) -> str:
     )
 
 
-JOB_TITLES = {
-    "weekly-reminder": "Nhắc đơn vị chưa đạt chỉ tiêu tuần",
-    "weekly-digest": "Tổng hợp tuần cho cán bộ (kèm biểu đồ, Excel)",
-    "monthly-nudge": "Nhắc gửi báo cáo tháng",
-    "monthly-digest": "Tổng hợp báo cáo tháng (kèm Excel)",
+JOB_TITLES: dict[str, str] = {
+    JobName.WEEKLY_REMINDER: "Nhắc đơn vị chưa đạt chỉ tiêu tuần",
+    JobName.WEEKLY_DIGEST: "Tổng hợp tuần cho cán bộ (kèm biểu đồ, Excel)",
+    JobName.MONTHLY_NUDGE: "Nhắc gửi báo cáo tháng",
+    JobName.MONTHLY_DIGEST: "Tổng hợp báo cáo tháng (kèm Excel)",
 }
 # Every kind of run that sends a fan-out: the scheduled jobs and the admins' announcements.
-RUN_TITLES = {**JOB_TITLES, "announcement": "Thông báo của quản trị viên"}
+RUN_TITLES: dict[str, str] = {**JOB_TITLES, ANNOUNCEMENT_RUN: "Thông báo của quản trị viên"}
 
 
 def weeks_with_dates(weeks: Sequence[Week]) -> str:
